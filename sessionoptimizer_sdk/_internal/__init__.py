@@ -1,0 +1,1 @@
+"""Private helpers shared across the pipeline; nothing here is public API."""

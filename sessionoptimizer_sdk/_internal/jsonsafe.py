@@ -1,0 +1,72 @@
+"""Event ``data`` at the boundary: validated JSON-able, sanitised for SQLite, content redacted unless opted in."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import InvalidEventData
+
+__all__ = ["CONTENT_KEYS", "dumps", "redact_content", "sanitize", "validate_data"]
+
+#: Keys whose values are prompt, file or tool content: stored only as size + hash unless content capture is on.
+CONTENT_KEYS = frozenset(
+    {"content", "prompt", "completion", "text", "messages", "arguments", "args", "result", "output", "input"}
+)
+_MAX_INT = 2**63 - 1
+
+
+def validate_data(data: object) -> dict[str, Any]:
+    """Return ``data`` as a plain dict or raise InvalidEventData if it is not a JSON-serialisable mapping."""
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise InvalidEventData(f"event data must be a mapping, got {type(data).__name__}")
+    for key in data:
+        if not isinstance(key, str):
+            raise InvalidEventData(f"event data keys must be strings, got {key!r}")
+    try:
+        json.dumps(data, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidEventData(f"event data is not JSON-serialisable: {exc}") from None
+    return dict(data)
+
+
+def _size_and_hash(value: Any) -> dict[str, Any]:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=repr)
+    clean = sanitize(text)
+    return {"redacted": True, "chars": len(clean), "sha256": hashlib.sha256(clean.encode()).hexdigest()}
+
+
+def redact_content(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Replace content-bearing values by their size and sha256 (the default: content is opt-in)."""
+    return {k: (_size_and_hash(v) if k in CONTENT_KEYS else v) for k, v in data.items()}
+
+
+def sanitize(value: Any) -> Any:
+    """Make a JSON value safe for SQLite: lone surrogates replaced, huge ints and non-finite floats turned to text."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if -_MAX_INT - 1 <= value <= _MAX_INT else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Mapping):
+        return {sanitize(str(k)): sanitize(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [sanitize(v) for v in value]
+    return sanitize(repr(value))
+
+
+def dumps(data: Mapping[str, Any]) -> str:
+    """Serialise sanitised data compactly; never raises for values produced by :func:`sanitize`."""
+    return json.dumps(sanitize(data), separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,111 @@
+"""Pure mapping from finished spans to store operations (runs on the writer thread, never the host's)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import StatusCode
+
+from .. import conventions as c
+from ..models import EventType
+
+__all__ = ["Op", "event_row_from_span", "session_end_from_span", "usage_from_attributes"]
+
+Op = tuple[str, tuple[Any, ...]]  # ("row", event row) | ("end", (session_id, status, ended_at))
+
+_INPUT_KEYS = (c.GEN_AI_USAGE_INPUT_TOKENS, c.GEN_AI_USAGE_PROMPT_TOKENS_LEGACY, c.OI_PROMPT_TOKENS)
+_OUTPUT_KEYS = (c.GEN_AI_USAGE_OUTPUT_TOKENS, c.GEN_AI_USAGE_COMPLETION_TOKENS_LEGACY, c.OI_COMPLETION_TOKENS)
+_CACHE_READ_KEYS = (c.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, c.GEN_AI_USAGE_CACHE_READ_LEGACY, c.OI_CACHE_READ_TOKENS)
+_CACHE_WRITE_KEYS = (
+    c.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+    c.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    c.GEN_AI_USAGE_CACHE_CREATION_LEGACY,
+    c.OI_CACHE_WRITE_TOKENS,
+)
+_REASONING_KEYS = (c.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, c.OI_REASONING_TOKENS)
+
+
+def _first_int(attrs: Mapping[str, Any], keys: tuple[str, ...]) -> int:
+    for key in keys:
+        value = attrs.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            return int(value)
+    return 0
+
+
+def usage_from_attributes(attrs: Mapping[str, Any]) -> tuple[int, int, int, int, int]:
+    """(uncached input, output, cache read, cache write, reasoning) from any supported attribute dialect.
+
+    The conventions' ``input_tokens`` includes cached tokens; our own spans also carry the uncached figure.
+    """
+    total_in = _first_int(attrs, _INPUT_KEYS)
+    cache_read = _first_int(attrs, _CACHE_READ_KEYS)
+    cache_write = _first_int(attrs, _CACHE_WRITE_KEYS)
+    uncached = attrs.get(c.SO_TOKENS_INPUT_UNCACHED)
+    if not isinstance(uncached, int):
+        uncached = max(0, total_in - cache_read - cache_write)
+    output = _first_int(attrs, _OUTPUT_KEYS)
+    reasoning = min(_first_int(attrs, _REASONING_KEYS), output) if output else 0
+    return uncached, output, cache_read, cache_write, reasoning
+
+
+def event_row_from_span(span: ReadableSpan, session_id: str | None = None) -> tuple[Any, ...] | None:
+    """Event row (store column order) for one of our event/tool spans, or a foreign model-call span."""
+    attrs = span.attributes or {}
+    ctx = span.context
+    if ctx is None or span.start_time is None:
+        return None
+    sid = session_id or attrs.get(c.GEN_AI_CONVERSATION_ID)
+    if not isinstance(sid, str):
+        return None
+    kind = attrs.get(c.SO_KIND)
+    raw_type = attrs.get(c.SO_EVENT_TYPE)
+    if kind is None:
+        raw_type = EventType.AI_RESPONSE.value  # a foreign model-call span (instrumented LLM client)
+    elif not isinstance(raw_type, str):
+        return None
+    uncached, output, cache_read, cache_write, reasoning = usage_from_attributes(attrs)
+    data_raw = attrs.get(c.SO_EVENT_DATA)
+    if kind is None:
+        data: dict[str, Any] = {"span_name": span.name}
+        model = attrs.get(c.GEN_AI_RESPONSE_MODEL) or attrs.get(c.GEN_AI_REQUEST_MODEL) or attrs.get(c.OI_MODEL_NAME)
+        if isinstance(model, str):
+            data["model"] = model
+        provider = attrs.get(c.GEN_AI_PROVIDER_NAME) or attrs.get(c.GEN_AI_SYSTEM_DEPRECATED)
+        if isinstance(provider, str):
+            data["provider"] = provider
+        data_raw = json.dumps(data, separators=(",", ":"))
+    end = span.end_time or span.start_time
+    duration_ms = (end - span.start_time) / 1e6 if kind != c.KIND_EVENT else None
+    is_error = span.status.status_code is StatusCode.ERROR
+    error_type = attrs.get(c.ERROR_TYPE)
+    name = attrs.get(c.GEN_AI_TOOL_NAME)
+    return (
+        f"{ctx.span_id:016x}",
+        sid,
+        raw_type,
+        span.start_time / 1e9,
+        duration_ms,
+        name if isinstance(name, str) else None,
+        int(is_error),
+        error_type if isinstance(error_type, str) else None,
+        uncached,
+        output,
+        cache_read,
+        cache_write,
+        reasoning,
+        data_raw if isinstance(data_raw, str) else "{}",
+    )
+
+
+def session_end_from_span(span: ReadableSpan) -> tuple[str, str, float] | None:
+    """(session id, final status, ended_at) for a finished session root span."""
+    attrs = span.attributes or {}
+    sid = attrs.get(c.GEN_AI_CONVERSATION_ID)
+    status = attrs.get(c.SO_SESSION_STATUS)
+    if not isinstance(sid, str) or not isinstance(status, str) or span.end_time is None:
+        return None
+    return sid, status, span.end_time / 1e9

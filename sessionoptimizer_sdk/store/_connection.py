@@ -1,0 +1,95 @@
+"""Opening the SQLite database: private file modes, WAL, busy timeout, and schema migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
+
+from ..errors import StoreError
+from .schema import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = ["ensure_private_file", "migrate", "open_connection"]
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def ensure_private_file(path: Path) -> None:
+    """Create the store folder (0700) and database file (0600) before SQLite opens it with looser modes."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists():
+            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+            os.close(fd)
+    except OSError as exc:
+        raise StoreError(f"cannot create the store at {path}: {exc.strerror or exc}") from exc
+
+
+def open_connection(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """Open a connection in autocommit mode (transactions are explicit ``BEGIN IMMEDIATE``)."""
+    try:
+        if read_only:
+            conn = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+            )
+        else:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not read_only:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+    return conn
+
+
+def _current_version(conn: sqlite3.Connection) -> int:
+    has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+    if not has_meta:
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply pending migrations under an exclusive write lock; return the schema version."""
+    if _current_version(conn) == SCHEMA_VERSION:
+        return SCHEMA_VERSION
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = _current_version(conn)  # re-read under the lock: another process may have migrated
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the store's schema version {version} is newer than this SessionOptimizer "
+                f"supports ({SCHEMA_VERSION}); upgrade the package"
+            )
+        for script in MIGRATIONS[version:]:
+            for statement in _split(script):
+                conn.execute(statement)
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (str(SCHEMA_VERSION),),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    return SCHEMA_VERSION
+
+
+def _split(script: str) -> list[str]:
+    """Split a migration script into statements, keeping trigger bodies whole."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

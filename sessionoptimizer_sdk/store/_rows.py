@@ -1,0 +1,116 @@
+"""Conversions between store rows and the value types of :mod:`sessionoptimizer_sdk.models`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from .._internal.jsonsafe import dumps
+from ..models import EventType, Session, SessionEvent, SessionStatus, TokenUsage
+
+__all__ = [
+    "EVENT_COLUMNS",
+    "SESSION_COLUMNS",
+    "event_from_row",
+    "event_to_row",
+    "from_ts",
+    "session_from_row",
+    "to_ts",
+]
+
+SESSION_COLUMNS = (
+    "id, agent, task, model, status, started_at, ended_at, metadata, trace_id, span_id, "
+    "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, "
+    "event_count, last_event_at"
+)
+EVENT_COLUMNS = (
+    "id, session_id, type, ts, duration_ms, name, is_error, error_type, input_tokens, output_tokens, "
+    "cache_read_tokens, cache_write_tokens, reasoning_tokens, data"
+)
+
+
+def to_ts(value: datetime | None) -> float | None:
+    """Datetime to epoch seconds (naive datetimes are taken as UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def from_ts(value: float | None) -> datetime | None:
+    """Epoch seconds to an aware UTC datetime."""
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _loads(raw: str | None) -> MappingProxyType[str, Any]:
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError:
+        value = {"_unreadable": raw}
+    return MappingProxyType(value if isinstance(value, dict) else {"value": value})
+
+
+def session_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Session:
+    """Build a :class:`Session` from a row selected with :data:`SESSION_COLUMNS`."""
+    (sid, agent, task, model, status, started, ended, metadata, trace_id, span_id, i, o, cr, cw, r, n, last) = row
+    return Session(
+        id=sid,
+        agent=agent,
+        task=task,
+        model=model,
+        status=SessionStatus(status),
+        started_at=from_ts(started) or datetime.fromtimestamp(0, UTC),
+        ended_at=from_ts(ended),
+        metadata=_loads(metadata),
+        tokens=TokenUsage(i, o, cr, cw, r),
+        event_count=n,
+        last_event_at=from_ts(last),
+        trace_id=trace_id,
+        span_id=span_id,
+    )
+
+
+def event_from_row(row: sqlite3.Row | tuple[Any, ...], seq: int = 0) -> SessionEvent:
+    """Build a :class:`SessionEvent` from a row selected with :data:`EVENT_COLUMNS` (+ seq)."""
+    (eid, sid, etype, ts, duration, name, is_error, error_type, i, o, cr, cw, r, data) = row[:14]
+    return SessionEvent(
+        id=eid,
+        session_id=sid,
+        event_type=EventType(etype),
+        timestamp=from_ts(ts) or datetime.fromtimestamp(0, UTC),
+        data=_loads(data),
+        tokens_input=i,
+        tokens_output=o,
+        cache_read_tokens=cr,
+        cache_write_tokens=cw,
+        reasoning_tokens=r,
+        duration_ms=duration,
+        name=name,
+        is_error=bool(is_error),
+        error_type=error_type,
+        seq=row[14] if len(row) > 14 else seq,
+    )
+
+
+def event_to_row(event: SessionEvent) -> tuple[Any, ...]:
+    """Row tuple for INSERT in :data:`EVENT_COLUMNS` order."""
+    return (
+        event.id,
+        event.session_id,
+        event.event_type.value,
+        to_ts(event.timestamp),
+        event.duration_ms,
+        event.name,
+        int(event.is_error),
+        event.error_type,
+        event.tokens_input,
+        event.tokens_output,
+        event.cache_read_tokens,
+        event.cache_write_tokens,
+        event.reasoning_tokens,
+        dumps(event.data),
+    )

@@ -1,0 +1,114 @@
+"""Schema of the embedded store, as an ordered list of migrations (index + 1 is the schema version)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+_TOKEN_COLUMNS = """
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+    reasoning_tokens INTEGER NOT NULL DEFAULT 0"""
+
+
+def _totals_update(sign: str, row: str) -> str:
+    """SQL assignments that add (sign '+') or subtract ('-') an event row's numbers to its session's totals."""
+    return f"""
+        input_tokens = input_tokens {sign} {row}.input_tokens,
+        output_tokens = output_tokens {sign} {row}.output_tokens,
+        cache_read_tokens = cache_read_tokens {sign} {row}.cache_read_tokens,
+        cache_write_tokens = cache_write_tokens {sign} {row}.cache_write_tokens,
+        reasoning_tokens = reasoning_tokens {sign} {row}.reasoning_tokens,
+        event_count = event_count {sign} 1,
+        error_count = error_count {sign} ({row}.is_error OR {row}.type = 'ERROR')"""
+
+
+_V1: Final = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    agent TEXT NOT NULL,
+    task TEXT NOT NULL,
+    model TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    ended_at REAL,
+    metadata TEXT NOT NULL DEFAULT '{{}}',
+    trace_id TEXT,
+    span_id TEXT,
+    owner_pid INTEGER,
+    owner_host TEXT,
+    owner_start TEXT,
+    {_TOKEN_COLUMNS},
+    event_count INTEGER NOT NULL DEFAULT 0,
+    error_count INTEGER NOT NULL DEFAULT 0,
+    last_event_at REAL
+);
+CREATE INDEX idx_sessions_started ON sessions (started_at);
+CREATE INDEX idx_sessions_agent ON sessions (agent, started_at);
+CREATE INDEX idx_sessions_status ON sessions (status, started_at);
+
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    session_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    ts REAL NOT NULL,
+    duration_ms REAL,
+    name TEXT,
+    is_error INTEGER NOT NULL DEFAULT 0,
+    error_type TEXT,
+    {_TOKEN_COLUMNS},
+    data TEXT NOT NULL DEFAULT '{{}}'
+);
+CREATE INDEX idx_events_session ON events (session_id, ts, seq);
+
+CREATE TRIGGER events_after_insert AFTER INSERT ON events BEGIN
+    UPDATE sessions SET {_totals_update("+", "NEW")},
+        last_event_at = max(coalesce(last_event_at, NEW.ts), NEW.ts)
+    WHERE id = NEW.session_id;
+END;
+CREATE TRIGGER events_after_delete AFTER DELETE ON events BEGIN
+    UPDATE sessions SET {_totals_update("-", "OLD")} WHERE id = OLD.session_id;
+END;
+CREATE TRIGGER events_after_update AFTER UPDATE ON events BEGIN
+    UPDATE sessions SET {_totals_update("-", "OLD")} WHERE id = OLD.session_id;
+    UPDATE sessions SET {_totals_update("+", "NEW")},
+        last_event_at = max(coalesce(last_event_at, NEW.ts), NEW.ts)
+    WHERE id = NEW.session_id;
+END;
+
+CREATE TABLE reports (
+    session_id TEXT PRIMARY KEY,
+    agent TEXT NOT NULL,
+    generated_at REAL NOT NULL,
+    provisional INTEGER NOT NULL,
+    efficiency_score REAL NOT NULL,
+    total_waste_tokens INTEGER NOT NULL,
+    cost_usd REAL,
+    report TEXT NOT NULL
+);
+CREATE INDEX idx_reports_agent ON reports (agent, generated_at);
+
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    message TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    payload TEXT NOT NULL DEFAULT '{{}}',
+    UNIQUE (session_id, rule)
+);
+CREATE INDEX idx_alerts_created ON alerts (created_at);
+
+CREATE TABLE cursors (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at REAL NOT NULL);
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+#: Ordered migrations; never edit a released one, append a new one.
+MIGRATIONS: Final[tuple[str, ...]] = (_V1,)
+SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -1,0 +1,376 @@
+"""SQLite implementation of the store: one WAL database file shared safely by many processes.
+
+Writes use ``BEGIN IMMEDIATE`` so concurrent writer processes queue on the busy timeout instead of failing; a
+row is acknowledged only after COMMIT. Each thread of each process gets its own connection (never shared across
+fork).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .._internal.jsonsafe import dumps
+from ..errors import SessionAlreadyExists, SessionNotFound, StoreError
+from ..models import Session, SessionEvent, SessionStatus
+from ._connection import ensure_private_file, migrate, open_connection
+from ._rows import (
+    EVENT_COLUMNS,
+    SESSION_COLUMNS,
+    event_from_row,
+    event_to_row,
+    session_from_row,
+    to_ts,
+)
+from .schema import SCHEMA_VERSION
+
+__all__ = ["Owner", "SQLiteStore", "SessionEnd"]
+
+Owner = tuple[int, str, str]  # (pid, host, process start marker)
+SessionEnd = tuple[str, str, float]  # (session_id, status, ended_at epoch seconds)
+
+_INSERT_EVENT = f"INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+_UPSERT_EVENT = (
+    f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+    "ON CONFLICT(id) DO UPDATE SET session_id=excluded.session_id, type=excluded.type, ts=excluded.ts, "
+    "duration_ms=excluded.duration_ms, name=excluded.name, is_error=excluded.is_error, "
+    "error_type=excluded.error_type, input_tokens=excluded.input_tokens, output_tokens=excluded.output_tokens, "
+    "cache_read_tokens=excluded.cache_read_tokens, cache_write_tokens=excluded.cache_write_tokens, "
+    "reasoning_tokens=excluded.reasoning_tokens, data=excluded.data"
+)
+_END_SESSION = "UPDATE sessions SET status = ?, ended_at = ? WHERE id = ? AND status = 'ACTIVE'"
+
+
+class SQLiteStore:
+    """The embedded store at ``path`` (created 0600 in a 0700 folder, migrated on open)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        ensure_private_file(self.path)
+        self._local = threading.local()
+        self._closed = False
+        conn = self._conn()
+        try:
+            self.schema_version = migrate(conn)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot initialise the store at {self.path}: {exc}") from exc
+
+    # --- connections and transactions ------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        pid = os.getpid()
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != pid:
+            conn = open_connection(self.path)
+            self._local.conn = conn
+            self._local.pid = pid
+        return conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), rolled back on any error."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close this thread's connection (other threads' connections close when they are collected)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # --- sessions ---------------------------------------------------------------------------------
+    def create_session(self, session: Session, *, owner: Owner | None = None) -> None:
+        """Insert a new ACTIVE session; raise SessionAlreadyExists if the id is taken."""
+        pid, host, start = owner if owner else (None, None, None)
+        try:
+            with self.transaction() as conn:
+                conn.execute(
+                    "INSERT INTO sessions (id, agent, task, model, status, started_at, ended_at, metadata, "
+                    "trace_id, span_id, owner_pid, owner_host, owner_start) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        session.id,
+                        session.agent,
+                        session.task,
+                        session.model,
+                        session.status.value,
+                        to_ts(session.started_at),
+                        to_ts(session.ended_at),
+                        dumps(session.metadata),
+                        session.trace_id,
+                        session.span_id,
+                        pid,
+                        host,
+                        start,
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            raise SessionAlreadyExists(f"a session with id {session.id!r} already exists") from None
+
+    def upsert_session(self, session: Session) -> None:
+        """Insert a session, or update task/model/status/ended_at/metadata of the existing one (imports)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO sessions (id, agent, task, model, status, started_at, ended_at, metadata, "
+                "trace_id, span_id) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                "agent=excluded.agent, task=excluded.task, model=excluded.model, status=excluded.status, "
+                "started_at=min(started_at, excluded.started_at), ended_at=excluded.ended_at, "
+                "metadata=excluded.metadata",
+                (
+                    session.id,
+                    session.agent,
+                    session.task,
+                    session.model,
+                    session.status.value,
+                    to_ts(session.started_at),
+                    to_ts(session.ended_at),
+                    dumps(session.metadata),
+                    session.trace_id,
+                    session.span_id,
+                ),
+            )
+
+    def find_session(self, session_id: str) -> Session | None:
+        """Return the session or None."""
+        row = self._conn().execute(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return session_from_row(row) if row else None
+
+    def get_session(self, session_id: str) -> Session:
+        """Return the session or raise SessionNotFound."""
+        session = self.find_session(session_id)
+        if session is None:
+            raise SessionNotFound(f"no session with id {session_id!r}")
+        return session
+
+    def list_sessions(
+        self,
+        *,
+        agent: str | None = None,
+        status: SessionStatus | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
+    ) -> list[Session]:
+        """Sessions newest first, filtered by agent, status and start time."""
+        where, params = _session_filter(agent, status, since, until)
+        sql = f"SELECT {SESSION_COLUMNS} FROM sessions{where} ORDER BY started_at DESC, id"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return [session_from_row(r) for r in self._conn().execute(sql, params)]
+
+    def count_sessions(
+        self,
+        *,
+        agent: str | None = None,
+        status: SessionStatus | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int:
+        """How many sessions match the filters."""
+        where, params = _session_filter(agent, status, since, until)
+        row = self._conn().execute(f"SELECT count(*) FROM sessions{where}", params).fetchone()
+        return int(row[0])
+
+    def active_sessions_with_owner(self) -> list[tuple[str, int | None, str | None, str | None]]:
+        """(id, owner pid, owner host, owner start marker) of every ACTIVE session (for recovery)."""
+        sql = "SELECT id, owner_pid, owner_host, owner_start FROM sessions WHERE status = 'ACTIVE'"
+        return list(self._conn().execute(sql))
+
+    def mark_abandoned(self, session_ids: Sequence[str]) -> int:
+        """Mark ACTIVE sessions ABANDONED, ended at their last flushed event (or start)."""
+        with self.transaction() as conn:
+            cur = conn.executemany(
+                "UPDATE sessions SET status = 'ABANDONED', ended_at = coalesce(last_event_at, started_at) "
+                "WHERE id = ? AND status = 'ACTIVE'",
+                [(sid,) for sid in session_ids],
+            )
+            return cur.rowcount
+
+    def end_session(self, session_id: str, status: SessionStatus, ended_at: datetime) -> bool:
+        """Set an ACTIVE session's final status; False if it was not ACTIVE."""
+        with self.transaction() as conn:
+            cur = conn.execute(_END_SESSION, (status.value, to_ts(ended_at), session_id))
+            return cur.rowcount == 1
+
+    def delete_session(self, session_id: str) -> bool:
+        """Delete a session with its events, report, alerts; False if it did not exist."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
+            conn.execute("DELETE FROM reports WHERE session_id = ?", (session_id,))
+            conn.execute("DELETE FROM alerts WHERE session_id = ?", (session_id,))
+            return conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount == 1
+
+    # --- events -------------------------------------------------------------------------------------
+    def write_batch(self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = ()) -> None:
+        """Insert event rows (ignoring known ids) and then apply session ends, in one transaction."""
+        with self.transaction() as conn:
+            if rows:
+                conn.executemany(_INSERT_EVENT, rows)
+            if ends:
+                conn.executemany(_END_SESSION, [(status, ended, sid) for sid, status, ended in ends])
+
+    def insert_events(self, events: Sequence[SessionEvent], *, replace: bool = False) -> int:
+        """Insert events idempotently by id (or overwrite same-id rows); return rows inserted or changed."""
+        if not events:
+            return 0
+        with self.transaction() as conn:
+            cur = conn.executemany(_UPSERT_EVENT if replace else _INSERT_EVENT, [event_to_row(e) for e in events])
+            return max(cur.rowcount, 0)  # direct changes only; trigger updates are not counted
+
+    def get_events(self, session_id: str, *, limit: int | None = None, offset: int = 0) -> list[SessionEvent]:
+        """A session's events in time order."""
+        sql = f"SELECT {EVENT_COLUMNS}, seq FROM events WHERE session_id = ? ORDER BY ts, seq"
+        params: list[Any] = [session_id]
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return [event_from_row(r) for r in self._conn().execute(sql, params)]
+
+    def count_events(self, session_id: str | None = None) -> int:
+        """Events in one session, or in the whole store."""
+        if session_id is None:
+            return int(self._conn().execute("SELECT count(*) FROM events").fetchone()[0])
+        sql = "SELECT count(*) FROM events WHERE session_id = ?"
+        return int(self._conn().execute(sql, (session_id,)).fetchone()[0])
+
+    # --- reports and alerts ---------------------------------------------------------------------
+    def save_report(self, session_id: str, agent: str, report: Mapping[str, Any]) -> None:
+        """Store (replace) a session's latest report JSON with its headline numbers."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO reports (session_id, agent, generated_at, provisional, "
+                "efficiency_score, total_waste_tokens, cost_usd, report) VALUES (?,?,?,?,?,?,?,?)",
+                (
+                    session_id,
+                    agent,
+                    time.time(),
+                    int(bool(report.get("provisional"))),
+                    float(report.get("efficiency_score", 0.0)),
+                    int(report.get("total_waste_tokens", 0)),
+                    report.get("cost_usd"),
+                    dumps(report),
+                ),
+            )
+
+    def get_report(self, session_id: str) -> dict[str, Any] | None:
+        """The stored report JSON of a session, or None."""
+        row = self._conn().execute("SELECT report FROM reports WHERE session_id = ?", (session_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def insert_alert(
+        self, session_id: str, agent: str, rule: str, priority: str, message: str, payload: Mapping[str, Any]
+    ) -> bool:
+        """Store an alert once per (session, rule); True only the first time."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO alerts (session_id, agent, rule, priority, message, created_at, payload) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (session_id, agent, rule, priority, message, time.time(), dumps(payload)),
+            )
+            return cur.rowcount == 1
+
+    def list_alerts(
+        self, *, session_id: str | None = None, since: datetime | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Stored alerts, newest first."""
+        clauses, params = [], []
+        if session_id is not None:
+            clauses.append("session_id = ?")
+            params.append(session_id)
+        if since is not None:
+            clauses.append("created_at >= ?")
+            params.append(to_ts(since))
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = (
+            "SELECT id, session_id, agent, rule, priority, message, created_at, payload FROM alerts"
+            f"{where} ORDER BY created_at DESC, id DESC LIMIT ?"
+        )
+        rows = self._conn().execute(sql, [*params, limit])
+        keys = ("id", "session_id", "agent", "rule", "priority", "message", "created_at", "payload")
+        out = []
+        for row in rows:
+            item = dict(zip(keys, row, strict=True))
+            item["payload"] = json.loads(item["payload"])
+            out.append(item)
+        return out
+
+    # --- import cursors and counters ------------------------------------------------------------
+    def get_cursor(self, key: str) -> dict[str, Any] | None:
+        """An importer's saved position for ``key`` (a file path), or None."""
+        row = self._conn().execute("SELECT value FROM cursors WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_cursor(self, key: str, value: Mapping[str, Any]) -> None:
+        """Save an importer's position for ``key``."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO cursors (key, value, updated_at) VALUES (?,?,?)",
+                (key, dumps(value), time.time()),
+            )
+
+    def add_counter(self, name: str, delta: int) -> None:
+        """Add ``delta`` to a persistent counter (e.g. dropped events), shown by ``doctor``."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO counters (name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                (name, delta),
+            )
+
+    def counters(self) -> dict[str, int]:
+        """All persistent counters."""
+        return {name: value for name, value in self._conn().execute("SELECT name, value FROM counters")}
+
+    def info(self) -> dict[str, Any]:
+        """Facts for ``doctor``: path, schema version, file modes, sizes and counts."""
+        files = {}
+        for suffix in ("", "-wal", "-shm"):
+            p = Path(f"{self.path}{suffix}")
+            if p.exists():
+                st = p.stat()
+                files[p.name] = {"mode": oct(st.st_mode & 0o777), "bytes": st.st_size}
+        return {
+            "path": str(self.path),
+            "schema_version": SCHEMA_VERSION,
+            "folder_mode": oct(self.path.parent.stat().st_mode & 0o777),
+            "files": files,
+            "sessions": self.count_sessions(),
+            "events": self.count_events(),
+            "counters": self.counters(),
+        }
+
+
+def _session_filter(
+    agent: str | None, status: SessionStatus | None, since: datetime | None, until: datetime | None
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if agent is not None:
+        clauses.append("agent = ?")
+        params.append(agent)
+    if status is not None:
+        clauses.append("status = ?")
+        params.append(SessionStatus.parse(status).value)
+    if since is not None:
+        clauses.append("started_at >= ?")
+        params.append(to_ts(since))
+    if until is not None:
+        clauses.append("started_at < ?")
+        params.append(to_ts(until))
+    return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params
