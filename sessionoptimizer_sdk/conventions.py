@@ -70,6 +70,9 @@ SO_TOKENS_INPUT_UNCACHED: Final = "sessionoptimizer.usage.uncached_input_tokens"
 SO_TOOL_ARGS_HASH: Final = "sessionoptimizer.tool.args_sha256"
 SO_TOOL_RESULT_HASH: Final = "sessionoptimizer.tool.result_sha256"
 SO_TOOL_KIND: Final = "sessionoptimizer.tool.callable_kind"
+SO_TOOL_RESULT_CHARS: Final = "sessionoptimizer.tool.result_chars"
+SO_ERROR_KIND: Final = "sessionoptimizer.error.kind"  # an ErrorKind value
+SO_FILE_PATH: Final = "sessionoptimizer.file.path"
 
 KIND_SESSION: Final = "session"
 KIND_EVENT: Final = "event"

@@ -16,7 +16,7 @@ from typing import ParamSpec, TypeVar
 
 from .log import get_logger
 
-__all__ = ["handle_internal_errors", "internal_error_count", "is_strict", "safe"]
+__all__ = ["handle_internal_errors", "internal_error_count", "is_strict", "record_internal_error", "safe"]
 
 _log = get_logger("sessionoptimizer.internal")
 _seen: set[tuple[str, type[BaseException]]] = set()
@@ -46,6 +46,13 @@ def _record(site: str, exc: Exception) -> None:
         _seen.add(key)
     if first:
         _log.error("internal error swallowed", site=site, error=repr(exc), exc_info=exc)
+
+
+def record_internal_error(site: str, exc: Exception) -> None:
+    """Log (once per site and type) an error caught by a hot-path ``try``; re-raise it in strict mode."""
+    _record(site, exc)
+    if is_strict():
+        raise exc
 
 
 @contextmanager

@@ -52,6 +52,28 @@ def usage_from_attributes(attrs: Mapping[str, Any]) -> tuple[int, int, int, int,
     return uncached, output, cache_read, cache_write, reasoning
 
 
+_TOOL_DATA_KEYS = (
+    ("args_sha256", c.SO_TOOL_ARGS_HASH),
+    ("result_sha256", c.SO_TOOL_RESULT_HASH),
+    ("file_path", c.SO_FILE_PATH),
+    ("error_kind", c.SO_ERROR_KIND),
+)
+
+
+def _tool_data(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """The documented ``data`` keys of a decorated tool call, from its span attributes."""
+    data: dict[str, Any] = {"tool": attrs.get(c.GEN_AI_TOOL_NAME)}
+    for key, attr in _TOOL_DATA_KEYS:
+        value = attrs.get(attr)
+        if value is not None:
+            data[key] = value
+    chars = attrs.get(c.SO_TOOL_RESULT_CHARS)
+    if isinstance(chars, int):
+        data["result_chars"] = chars
+        data["result_tokens"] = (chars + 3) // 4  # ~4 characters per token
+    return data
+
+
 def event_row_from_span(span: ReadableSpan, session_id: str | None = None) -> tuple[Any, ...] | None:
     """Event row (store column order) for one of our event/tool spans, or a foreign model-call span."""
     attrs = span.attributes or {}
@@ -78,6 +100,8 @@ def event_row_from_span(span: ReadableSpan, session_id: str | None = None) -> tu
         if isinstance(provider, str):
             data["provider"] = provider
         data_raw = json.dumps(data, separators=(",", ":"))
+    elif kind == c.KIND_TOOL:
+        data_raw = json.dumps(_tool_data(attrs), separators=(",", ":"))
     end = span.end_time or span.start_time
     duration_ms = (end - span.start_time) / 1e6 if kind != c.KIND_EVENT else None
     is_error = span.status.status_code is StatusCode.ERROR

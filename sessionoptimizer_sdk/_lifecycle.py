@@ -1,0 +1,85 @@
+"""Process exit: open sessions are ended ABANDONED, queued events and analyses are flushed, within a deadline.
+
+Runs at interpreter exit (``atexit``) and on SIGTERM when the host left SIGTERM at its default action (we then
+flush and re-deliver the signal with the default action, so the exit status is unchanged). A SIGKILLed
+process cannot run anything: the next optimizer opened on the store marks its sessions ABANDONED instead.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import threading
+import time
+import weakref
+from typing import TYPE_CHECKING
+
+from ._internal.safety import handle_internal_errors
+from .processing.provider import shutdown_bounded
+
+if TYPE_CHECKING:
+    from .optimizer import SessionOptimizer
+
+__all__ = ["register", "shutdown"]
+
+_optimizers: weakref.WeakSet[SessionOptimizer] = weakref.WeakSet()
+_installed = False
+_lock = threading.Lock()
+EXIT_DEADLINE = 5.0
+
+
+def register(optimizer: SessionOptimizer) -> None:
+    """Track ``optimizer`` for exit handling; install the hooks once per process."""
+    global _installed
+    _optimizers.add(optimizer)
+    with _lock:
+        if _installed:
+            return
+        _installed = True
+        atexit.register(_at_exit)
+        if optimizer.settings.handle_sigterm:
+            _install_sigterm()
+
+
+def shutdown(optimizer: SessionOptimizer, timeout: float) -> None:
+    """End the optimizer's open sessions as ABANDONED, then flush the writer and analysis, bounded by ``timeout``."""
+    deadline = time.monotonic() + timeout
+    recorder = optimizer._recorder  # noqa: SLF001
+    for sid in optimizer._owned_active():  # noqa: SLF001
+        optimizer._end_abandoned(sid)  # noqa: SLF001
+    with handle_internal_errors("lifecycle.flush"):
+        recorder.writer.flush(max(0.1, deadline - time.monotonic()))
+    runner = optimizer._runner  # noqa: SLF001
+    if runner is not None:
+        with handle_internal_errors("lifecycle.analysis"):
+            runner.close(max(0.1, deadline - time.monotonic()))
+    with handle_internal_errors("lifecycle.writer"):
+        recorder.writer.close(max(0.1, deadline - time.monotonic()))
+    if recorder.owns_provider:
+        with handle_internal_errors("lifecycle.provider"):
+            shutdown_bounded(recorder.provider, max(0.1, deadline - time.monotonic()))
+    _optimizers.discard(optimizer)
+
+
+def _at_exit() -> None:
+    for optimizer in list(_optimizers):
+        with handle_internal_errors("lifecycle.atexit"):
+            shutdown(optimizer, EXIT_DEADLINE)
+
+
+def _install_sigterm() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return  # the host handles SIGTERM itself; atexit still runs if it exits normally
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):
+        return
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    _at_exit()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)

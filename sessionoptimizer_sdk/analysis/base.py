@@ -1,0 +1,74 @@
+"""The analyzer extension point: a Protocol, and the draft findings analyzers return before waste is settled.
+
+An analyzer never decides the final waste of a finding on its own: it *claims* tokens from pools (an event's
+billed kinds, or the content a tool event put into the context) and the engine settles the claims so that no
+token is counted as waste by two findings (first claim wins, in analyzer order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from .report import Recommendation, Severity
+
+if TYPE_CHECKING:
+    from .context import AnalysisContext
+
+__all__ = ["POOLS", "Analyzer", "Claim", "Draft", "Pool", "RecommendationDraft"]
+
+#: Token pools a claim can draw from: an event's billed kinds, or ``content`` (tokens a tool returned).
+Pool = Literal["input", "cache_read", "cache_write", "output", "content"]
+POOLS: tuple[Pool, ...] = ("input", "cache_read", "cache_write", "output", "content")
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """``tokens`` of ``pool`` on event ``event_id`` are waste; ``net_of`` prices them minus that pool's rate."""
+
+    event_id: str
+    pool: Pool
+    tokens: int
+    net_of: Pool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendationDraft:
+    """A recommendation whose savings are the settled waste of the finding it is attached to."""
+
+    title: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A finding before settlement: the engine trims its claims and computes waste tokens and USD."""
+
+    type: str
+    severity: Severity
+    description: str
+    evidence: tuple[str, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    recommendation: RecommendationDraft | None = None
+    #: Drop the finding if every claimed token was already counted by an earlier finding.
+    drop_if_fully_claimed: bool = True
+
+
+@runtime_checkable
+class Analyzer(Protocol):
+    """A detector: reads the session's events (through the context) and returns draft findings.
+
+    ``name`` is the finding type it produces; ``order`` decides who claims shared tokens first (lower first).
+    It may also yield plain :class:`Recommendation` values (advice not tied to waste, e.g. configuration).
+    """
+
+    name: str
+    order: int
+
+    def analyze(self, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
+        """Return this detector's drafts for the session in ``ctx``."""
+        ...

@@ -1,0 +1,159 @@
+"""One pass over a session's events that builds the views every detector shares (actions, model calls)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..models import ErrorKind, EventType, Session, SessionEvent
+from .base import Claim, Pool
+from .config import AnalysisConfig
+from .errorkinds import classify_error
+from .report import Finding
+
+__all__ = ["MODEL_CALL_TYPES", "TOOL_TYPES", "Action", "AnalysisContext", "get_int", "get_str"]
+
+MODEL_CALL_TYPES = frozenset({EventType.AI_RESPONSE, EventType.THINKING, EventType.TOKEN_USAGE})
+TOOL_TYPES = frozenset({EventType.TOOL_CALL, EventType.FILE_READ, EventType.FILE_WRITE})
+_DEFAULT_TOOL = {EventType.FILE_READ: "Read", EventType.FILE_WRITE: "Write", EventType.TOOL_CALL: "tool"}
+
+
+def get_int(data: Mapping[str, Any], key: str) -> int | None:
+    """``data[key]`` if it is a non-negative int (bools and junk are ignored), else None."""
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value or value < 0:
+        return None
+    if value == float("inf"):
+        return None
+    return int(value)
+
+
+def get_str(data: Mapping[str, Any], key: str) -> str | None:
+    """``data[key]`` if it is a non-empty string, else None."""
+    value = data.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+@dataclass(slots=True)
+class Action:
+    """A tool action (read, write, tool call, or an error with no call) and how it ended."""
+
+    index: int
+    event: SessionEvent
+    tool: str
+    args_key: str | None
+    result_key: str | None
+    is_edit: bool
+    failed: bool = False
+    error_kind: ErrorKind | None = None
+    error_events: list[str] = field(default_factory=list)
+    message: str | None = None
+
+
+@dataclass(slots=True)
+class AnalysisContext:
+    """The session, its time-ordered events and shared views; detectors read it and never mutate it."""
+
+    session: Session
+    events: Sequence[SessionEvent]
+    config: AnalysisConfig
+    now: datetime
+    provisional: bool
+    actions: list[Action] = field(default_factory=list)
+    model_calls: list[int] = field(default_factory=list)
+    compactions: list[int] = field(default_factory=list)
+    #: Settled findings of the analyzers that ran before (for session-level flags such as high_waste).
+    findings: list[Finding] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls, session: Session, events: Sequence[SessionEvent], config: AnalysisConfig, now: datetime
+    ) -> AnalysisContext:
+        """Sort events by time and build the shared views in one pass."""
+        ordered = sorted(events, key=lambda e: (e.timestamp, e.seq))
+        ctx = cls(session, ordered, config, now, session.is_active)
+        by_call_id: dict[str, Action] = {}
+        last_action: Action | None = None
+        for i, e in enumerate(ordered):
+            t = e.event_type
+            if t in MODEL_CALL_TYPES:
+                if e.tokens_input or e.tokens_output or e.cache_read_tokens or e.cache_write_tokens:
+                    ctx.model_calls.append(i)
+            elif t in TOOL_TYPES:
+                last_action = ctx._add_action(i, e, by_call_id)
+            elif t is EventType.ERROR:
+                last_action = ctx._attach_error(i, e, by_call_id, last_action)
+            elif t is EventType.COMPACTION:
+                ctx.compactions.append(i)
+        return ctx
+
+    def _add_action(self, i: int, e: SessionEvent, by_call_id: dict[str, Action]) -> Action:
+        d = e.data
+        tool = get_str(d, "tool") or e.name or _DEFAULT_TOOL[e.event_type]
+        args = get_str(d, "args_sha256")
+        if args is None and e.event_type is EventType.FILE_READ:
+            args = f"{d.get('file_path')}|{d.get('offset')}|{d.get('limit')}"
+        action = Action(i, e, tool, args, get_str(d, "result_sha256") or get_str(d, "content_sha256"),
+                        e.event_type is EventType.FILE_WRITE)
+        if e.is_error:
+            message = get_str(d, "error") or get_str(d, "message")
+            self._fail(action, message, d.get("error_kind"), e.error_type)
+        call_id = get_str(d, "tool_call_id")
+        if call_id:
+            by_call_id[call_id] = action
+        self.actions.append(action)
+        return action
+
+    def _fail(self, action: Action, message: str | None, kind: object, error_type: object) -> None:
+        action.failed = True
+        action.message = action.message or message
+        action.error_kind = classify_error(message, error_kind=kind, error_type=error_type, tool=action.tool)
+
+    def _attach_error(
+        self, i: int, e: SessionEvent, by_call_id: dict[str, Action], last: Action | None
+    ) -> Action | None:
+        d = e.data
+        call_id = get_str(d, "tool_call_id")
+        tool = get_str(d, "tool") or e.name
+        target = by_call_id.get(call_id) if call_id else None
+        if target is None and call_id is None and last is not None and not last.failed:
+            if tool is None or tool == last.tool:
+                target = last
+        if target is None:
+            target = Action(i, e, tool or "error", None, None, False)
+            self.actions.append(target)
+        message = get_str(d, "message") or get_str(d, "error")
+        self._fail(target, message, d.get("error_kind"), e.error_type)
+        target.error_events.append(e.id)
+        return target if target.event is not e else last
+
+    # --- helpers shared by detectors ------------------------------------------------------------------
+    def model_of(self, e: SessionEvent) -> str:
+        """The model an event billed against: its own ``data['model']`` or the session's."""
+        return get_str(e.data, "model") or self.session.model
+
+    def content_tokens(self, e: SessionEvent) -> int:
+        """Tokens a tool event put into the context: ``result_tokens`` or, when absent, its billed input."""
+        logged = get_int(e.data, "result_tokens")
+        return logged if logged is not None else e.tokens_input
+
+    def content_claim(self, e: SessionEvent, tokens: int) -> Claim:
+        """A claim on a tool event's content (the ``content`` pool, or ``input`` when that is where it was billed)."""
+        pool: Pool = "content" if get_int(e.data, "result_tokens") is not None else "input"
+        return Claim(e.id, pool, tokens)
+
+    def fresh_claims(self, e: SessionEvent) -> list[Claim]:
+        """Claims on all of an event's fresh tokens (uncached input, cache writes, output)."""
+        out = []
+        for pool, n in (("input", e.tokens_input), ("cache_write", e.cache_write_tokens), ("output", e.tokens_output)):
+            if n > 0:
+                out.append(Claim(e.id, pool, n))  # type: ignore[arg-type]
+        return out
+
+    def reasoning_of(self, e: SessionEvent) -> int:
+        """Thinking tokens of an event: ``reasoning_tokens``, or all output of a THINKING event."""
+        if e.event_type is EventType.THINKING:
+            return max(e.reasoning_tokens, e.tokens_output)
+        return min(e.reasoning_tokens, e.tokens_output) if e.tokens_output else e.reasoning_tokens

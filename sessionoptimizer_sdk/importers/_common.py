@@ -1,0 +1,133 @@
+"""Helpers shared by the transcript parsers: timestamps, token estimates, hashes and resumable event state."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from .._internal.jsonsafe import sanitize
+from ..models import EventType, SessionEvent
+
+__all__ = [
+    "EPOCH",
+    "content_size",
+    "estimate_tokens",
+    "event_from_state",
+    "event_to_state",
+    "parse_ts",
+    "sha256_json",
+    "sha256_text",
+    "text_of",
+]
+
+EPOCH = datetime.fromtimestamp(0, UTC)
+#: Characters per token of the size estimate used for tool results (no tokenizer is bundled).
+CHARS_PER_TOKEN = 4
+#: Token estimate of one image block returned by a tool (Anthropic bills about (w*h)/750; ~1.15 MP max).
+IMAGE_TOKENS = 1600
+
+
+def parse_ts(value: object, default: datetime | None = None) -> datetime | None:
+    """Parse an ISO-8601 (``...Z``) or epoch timestamp into an aware UTC datetime, or return ``default``."""
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return default
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return default
+    return default
+
+
+def estimate_tokens(chars: int) -> int:
+    """Token estimate of ``chars`` characters of text (chars / 4, rounded up)."""
+    return (max(chars, 0) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
+
+
+def sha256_text(text: str) -> str:
+    """Hex sha256 of a text (lone surrogates replaced first so hashing never fails)."""
+    return hashlib.sha256(sanitize(text).encode("utf-8")).hexdigest()
+
+
+def sha256_json(value: object) -> str:
+    """Hex sha256 of a value's canonical JSON (sorted keys, compact): equal arguments hash equally."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
+    return sha256_text(text)
+
+
+def text_of(content: object) -> str:
+    """The text of a message/tool-result ``content`` (a string or a list of typed blocks)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for block in content:
+            if isinstance(block, Mapping):
+                text = block.get("text")
+                if isinstance(text, str):
+                    parts.append(text)
+            elif isinstance(block, str):
+                parts.append(block)
+        return "\n".join(parts)
+    return "" if content is None else json.dumps(content, sort_keys=True, default=repr)
+
+
+def content_size(content: object) -> tuple[str, int]:
+    """(text, estimated tokens) of tool-result content; image blocks count a fixed estimate."""
+    text = text_of(content)
+    tokens = estimate_tokens(len(text))
+    if isinstance(content, list):
+        tokens += IMAGE_TOKENS * sum(
+            1 for block in content if isinstance(block, Mapping) and block.get("type") == "image"
+        )
+    return text, tokens
+
+
+_STATE_FIELDS = (
+    "tokens_input",
+    "tokens_output",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "duration_ms",
+    "name",
+    "is_error",
+    "error_type",
+)
+
+
+def event_to_state(event: SessionEvent) -> dict[str, Any]:
+    """A JSON-able dict from which :func:`event_from_state` rebuilds ``event`` (kept in import cursors)."""
+    state: dict[str, Any] = {
+        "id": event.id,
+        "session_id": event.session_id,
+        "type": event.event_type.value,
+        "ts": event.timestamp.timestamp(),
+        "data": dict(event.data),
+    }
+    for name in _STATE_FIELDS:
+        value = getattr(event, name)
+        if value not in (None, 0, False):
+            state[name] = value
+    return state
+
+
+def event_from_state(state: Mapping[str, Any]) -> SessionEvent:
+    """Rebuild an event saved by :func:`event_to_state`."""
+    extra = {name: state[name] for name in _STATE_FIELDS if name in state}
+    return SessionEvent(
+        id=str(state["id"]),
+        session_id=str(state["session_id"]),
+        event_type=EventType(state["type"]),
+        timestamp=datetime.fromtimestamp(float(state["ts"]), UTC),
+        data=MappingProxyType(dict(state.get("data") or {})),
+        **extra,
+    )

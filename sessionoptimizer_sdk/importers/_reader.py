@@ -1,0 +1,108 @@
+"""Streaming line reader shared by the runner and the ``load_*`` functions (never the whole file in memory)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from ..errors import ImportSourceError
+from ..models import SessionEvent, SessionStatus, TokenUsage
+from .base import ImportedSession, Importer, SkippedLine, TranscriptParser
+
+__all__ = ["Line", "iter_lines", "load_file", "read_document"]
+
+#: (line number, offset after the line, record or None, reason it was skipped or None)
+Line = tuple[int, int, "dict[str, Any] | None", "str | None"]
+TRUNCATED = "truncated last line (no newline yet); it is read again when the file grows"
+
+
+def iter_lines(fh: IO[bytes], offset: int, line: int) -> Iterator[Line]:
+    """Parse JSONL from ``offset`` (after line ``line``) of a binary file, one line at a time.
+
+    A malformed complete line is reported and consumed; an unparseable last line without a newline is reported
+    but not consumed (its offset is not advanced), so a writer finishing it later gets it imported.
+    """
+    fh.seek(offset)
+    for raw in fh:
+        line += 1
+        start = offset
+        offset += len(raw)
+        complete = raw.endswith(b"\n")
+        body = raw.strip()
+        if not body:
+            yield line, offset, None, None
+            continue
+        try:
+            record = json.loads(body)
+        except ValueError as exc:
+            if not complete:
+                yield line, start, None, TRUNCATED
+                return
+            yield line, offset, None, f"not valid JSON: {exc.msg} at column {exc.colno}"
+            continue
+        if not isinstance(record, dict):
+            yield line, offset, None, f"not a JSON object (got {type(record).__name__})"
+            continue
+        yield line, offset, record, None
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """Read a whole-file JSON document (e.g. a ``.traj``) or raise ImportSourceError saying why."""
+    try:
+        with path.open("rb") as fh:
+            record = json.load(fh)
+    except OSError as exc:
+        raise ImportSourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ImportSourceError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(record, dict):
+        raise ImportSourceError(f"{path} does not hold a JSON object")
+    return record
+
+
+def _feed(parser: TranscriptParser, record: dict[str, Any], line: int, path: Path) -> SkippedLine | None:
+    try:
+        parser.feed(record, line)
+    except (ValueError, TypeError, KeyError) as exc:
+        return SkippedLine(str(path), line, f"unexpected record: {exc}")
+    return None
+
+
+def load_file(
+    importer: Importer, path: Path, *, agent: str | None = None, capture_content: bool = False
+) -> ImportedSession:
+    """Parse one transcript into memory (events deduplicated by id, latest version kept, file order)."""
+    parser = importer.parser(path, agent=agent, capture_content=capture_content, state=None)
+    skipped: list[SkippedLine] = []
+    events: dict[str, SessionEvent] = {}
+    if importer.whole_file:
+        problem = _feed(parser, read_document(path), 1, path)
+        if problem:
+            raise ImportSourceError(f"{path}: {problem.reason}")
+    else:
+        try:
+            fh = path.open("rb")
+        except OSError as exc:
+            raise ImportSourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+        with fh:
+            for line, _end, record, reason in iter_lines(fh, 0, 0):
+                if reason:
+                    skipped.append(SkippedLine(str(path), line, reason))
+                elif record is not None and (problem := _feed(parser, record, line, path)):
+                    skipped.append(problem)
+                for event in parser.take_events():
+                    events[event.id] = event
+    for event in parser.take_events():
+        events[event.id] = event
+    session = parser.session(SessionStatus.COMPLETED)
+    if session is None:
+        raise ImportSourceError(f"{path} holds no session records")
+    ordered = tuple(events.values())
+    totals = sum((e.usage for e in ordered), TokenUsage())
+    last: datetime | None = max((e.timestamp for e in ordered), default=None)
+    session = replace(session, tokens=totals, event_count=len(ordered), last_event_at=last)
+    return ImportedSession(session=session, events=ordered, skipped=tuple(skipped))

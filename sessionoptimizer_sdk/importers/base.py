@@ -1,0 +1,136 @@
+"""The importer extension point: value types, the ``Importer`` Protocol and its entry-point registry.
+
+An importer turns one source format (Claude Code JSONL, Codex rollouts, SWE-agent trajectories, ...) into
+sessions and events. Third-party importers register under the ``sessionoptimizer.importers`` entry-point
+group; a plugin that fails to load or lacks the Protocol's members is skipped with a logged reason.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from .._internal.log import get_logger
+from ..errors import InvalidInputError
+from ..models import Session, SessionEvent, SessionStatus
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "ImportedSession",
+    "Importer",
+    "SkippedLine",
+    "TranscriptParser",
+    "available_importers",
+    "get_importer",
+]
+
+ENTRY_POINT_GROUP = "sessionoptimizer.importers"
+_log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedLine:
+    """A transcript line that could not be imported: its file, 1-based line number (0: whole file) and why."""
+
+    path: str
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedSession:
+    """One transcript loaded in memory: its session (with totals), its events in file order, skipped lines."""
+
+    session: Session
+    events: tuple[SessionEvent, ...]
+    skipped: tuple[SkippedLine, ...] = ()
+
+
+class TranscriptParser(Protocol):
+    """Stateful parser of one transcript file, fed record by record and resumable from :meth:`state`."""
+
+    def feed(self, record: Mapping[str, Any], line: int) -> None:
+        """Consume one parsed record (a JSONL line, or the whole document); raise ValueError to skip it."""
+
+    def take_events(self) -> list[SessionEvent]:
+        """Events created or changed since the last call (same id = newer version of the same event)."""
+
+    def session(self, status: SessionStatus) -> Session | None:
+        """The session as known so far (totals are computed by the store), or None if nothing was seen."""
+
+    def state(self) -> dict[str, Any]:
+        """JSON-able state from which the importer's ``parser(..., state=...)`` resumes after the last record."""
+
+
+@runtime_checkable
+class Importer(Protocol):
+    """A source format: where its files live, how to find them and how to parse one."""
+
+    name: str
+    #: True when a file is one JSON document (re-read whole when it changes) rather than JSONL.
+    whole_file: bool
+
+    def default_paths(self) -> list[Path]:
+        """Where the tool writes its transcripts by default (e.g. ``~/.claude/projects``)."""
+
+    def discover(self, path: Path) -> Iterator[Path]:
+        """The transcript files at ``path``: the file itself, or those found under a folder (sorted)."""
+
+    def parser(
+        self, path: Path, *, agent: str | None, capture_content: bool, state: Mapping[str, Any] | None
+    ) -> TranscriptParser:
+        """A parser for the transcript at ``path``, resumed from ``state`` when given."""
+
+
+def _builtins() -> dict[str, Importer]:
+    from .claude_code import ClaudeCodeImporter
+    from .codex import CodexImporter
+    from .swe_agent import SweAgentImporter
+
+    found: list[Importer] = [ClaudeCodeImporter(), CodexImporter(), SweAgentImporter()]
+    return {imp.name: imp for imp in found}
+
+
+_lock = threading.Lock()
+_cache: dict[str, Importer] | None = None
+
+
+def _load_plugins() -> dict[str, Importer]:
+    found = _builtins()
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+            importer = obj() if isinstance(obj, type) else obj
+        except Exception as exc:  # a broken plugin must never break the built-in importers
+            _log.warning("importer plugin skipped", plugin=ep.name, reason=repr(exc))
+            continue
+        if not isinstance(importer, Importer):
+            _log.warning("importer plugin skipped", plugin=ep.name, reason="does not implement Importer")
+            continue
+        if importer.name in found and type(found[importer.name]) is type(importer):
+            continue
+        found[ep.name] = importer
+    return found
+
+
+def available_importers(*, reload: bool = False) -> dict[str, Importer]:
+    """Every importer by source name: the built-ins plus the loadable entry-point plugins."""
+    global _cache
+    with _lock:
+        if _cache is None or reload:
+            _cache = _load_plugins()
+        return dict(_cache)
+
+
+def get_importer(source: str) -> Importer:
+    """The importer for ``source`` or InvalidInputError naming the valid sources."""
+    importers = available_importers()
+    importer = importers.get(source.strip().lower()) if isinstance(source, str) else None
+    if importer is None:
+        valid = ", ".join(sorted(importers))
+        raise InvalidInputError(f"unknown import source {source!r}; valid sources: {valid}")
+    return importer

@@ -1,0 +1,357 @@
+"""``SessionOptimizer``: the public facade over recorder, store, analysis and integrations (the spec's API)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from opentelemetry.sdk.trace import TracerProvider
+
+from . import _lifecycle
+from ._internal.ids import validate_session_id
+from ._internal.log import get_logger
+from ._internal.safety import handle_internal_errors
+from .config import Settings
+from .errors import InvalidInputError, SessionNotActive
+from .models import EventType, Session, SessionEvent, SessionStatus
+from .recording.recorder import Recorder
+from .recording.scope import SessionScope
+from .recording.state import SessionState
+from .recording.tool import instrument_tool
+from .store.recovery import recover_abandoned
+from .store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from .alerts import Notifier
+    from .analysis import AnalysisConfig, OptimizationReport
+    from .analysis.runner import AnalysisRunner
+    from .importers.runner import ImportSummary
+
+__all__ = ["SessionOptimizer", "analyze_session", "get_optimizer"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_log = get_logger("sessionoptimizer")
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.astimezone(UTC)  # naive datetimes are local time, as datetime.now() gives
+
+
+class SessionOptimizer:
+    """Record agent sessions as OpenTelemetry spans into an embedded store, and analyze them for waste.
+
+    Args:
+        home: store folder (default ``$SESSIONOPTIMIZER_HOME`` or ``~/.sessionoptimizer``).
+        tracer_provider: an SDK TracerProvider to attach to (default: the global one if it is an SDK
+            provider, else a private provider that exports over OTLP when ``OTEL_*`` variables say so).
+        default_model: model recorded when ``start_session`` names none.
+        capture_content: record prompt, file and tool content (default off: sizes and hashes only).
+        analysis_config: thresholds, prices and budget for the analyzers.
+        notifiers: where alerts go, besides the store and the structured log.
+    """
+
+    def __init__(
+        self,
+        home: str | Path | None = None,
+        *,
+        tracer_provider: TracerProvider | None = None,
+        default_model: str | None = None,
+        capture_content: bool | None = None,
+        analysis_config: AnalysisConfig | None = None,
+        notifiers: Iterable[Notifier] = (),
+        settings: Settings | None = None,
+    ) -> None:
+        self.settings = settings or Settings.from_env(
+            home, default_model=default_model, capture_content=capture_content
+        )
+        self.store = SQLiteStore(self.settings.db_path)
+        with handle_internal_errors("optimizer.recover"):
+            recover_abandoned(self.store)
+        self._recorder = Recorder(self.settings, self.store, tracer_provider)
+        self._analysis_config = analysis_config
+        self._notifiers: list[Notifier] = list(notifiers)
+        self._runner: AnalysisRunner | None = None
+        self._runner_lock = threading.Lock()
+        if self.settings.auto_analyze:
+            self._recorder.writer.add_listener(self._on_commit)
+        _lifecycle.register(self)
+
+    # --- plumbing -------------------------------------------------------------------------------------
+    @property
+    def tracer_provider(self) -> TracerProvider:
+        """The TracerProvider our spans go through (pass it to OTel instrumentors)."""
+        return self._recorder.provider
+
+    def _start(
+        self, agent: str, task: str, model: str | None, session_id: str | None, metadata: Mapping[str, Any] | None
+    ) -> tuple[Session, SessionState]:
+        return self._recorder.start(agent, task, model, session_id, metadata)
+
+    def _after_end(self) -> None:
+        self._recorder.writer.flush(timeout=30)
+
+    def _analysis_runner(self) -> AnalysisRunner:
+        with self._runner_lock:
+            if self._runner is None:
+                from .analysis.runner import AnalysisRunner
+
+                self._runner = AnalysisRunner(
+                    self.store, self.settings, config=self._analysis_config, notifiers=self._notifiers
+                )
+            return self._runner
+
+    def _on_commit(self, touched: set[str], ended: list[str]) -> None:
+        """Writer-thread hook: live alert rules on each batch, full analysis and report when a session ends."""
+        runner = self._analysis_runner()
+        done = set(ended)
+        for sid in ended:
+            runner.submit(sid, final=True)
+        for sid in touched - done:
+            runner.submit(sid, final=False)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every recorded event is stored (and queued analyses are written); False on timeout."""
+        ok = self._recorder.writer.flush(timeout)
+        if self._runner is not None:
+            ok = self._runner.flush(timeout) and ok
+        return ok
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """End this process's open sessions as ABANDONED, flush everything, stop background threads."""
+        _lifecycle.shutdown(self, timeout)
+
+    # --- sessions (the spec's API) ----------------------------------------------------------------------
+    def session(
+        self,
+        agent: str,
+        task: str,
+        model: str | None = None,
+        *,
+        session_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> SessionScope:
+        """A session for a ``with`` / ``async with`` block: COMPLETED on exit, FAILED if the block raises."""
+        return SessionScope(self, agent, task, model, session_id, metadata)
+
+    def start_session(
+        self,
+        agent: str,
+        task: str,
+        model: str | None = None,
+        session_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        detached: bool = False,
+    ) -> Session:
+        """Start a session and return it (ACTIVE, stored at once).
+
+        ``detached=True`` makes a session meant to be logged to and ended from other processes (the CLI's
+        ``start``): it is not ended when this process exits.
+        """
+        session, _ = self._recorder.start(agent, task, model, session_id, metadata, detached=detached)
+        return session
+
+    def end_session(self, session_id: str, status: SessionStatus | str = SessionStatus.COMPLETED) -> Session:
+        """End a session (started here or in another process) and return it as stored."""
+        final = SessionStatus.parse(status)
+        if final is SessionStatus.ACTIVE:
+            raise InvalidInputError("a session cannot be ended with status ACTIVE")
+        self._recorder.end(validate_session_id(session_id), final)
+        self._after_end()
+        return self.store.get_session(session_id)
+
+    def get_session(self, session_id: str) -> Session:
+        """The session as stored, including every event recorded so far in this process."""
+        self._recorder.writer.flush(timeout=10)
+        return self.store.get_session(validate_session_id(session_id))
+
+    def list_sessions(
+        self,
+        agent: str | None = None,
+        status: SessionStatus | str | None = None,
+        since: datetime | None = None,
+        limit: int | None = 100,
+        *,
+        until: datetime | None = None,
+        offset: int = 0,
+    ) -> list[Session]:
+        """Sessions newest first; naive ``since``/``until`` are local time (``datetime.now()``)."""
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise InvalidInputError(f"limit must be a non-negative integer or None, got {limit!r}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise InvalidInputError(f"offset must be a non-negative integer, got {offset!r}")
+        self._recorder.writer.flush(timeout=10)
+        return self.store.list_sessions(
+            agent=agent,
+            status=SessionStatus.parse(status) if status is not None else None,
+            since=_as_utc(since),
+            until=_as_utc(until),
+            limit=limit,
+            offset=offset,
+        )
+
+    def delete_session(self, session_id: str) -> bool:
+        """Delete a session with its events, report and alerts; False if there was none."""
+        sid = validate_session_id(session_id)
+        state = self._recorder.sessions.get(sid)
+        if state is not None and not state.ended:
+            self._recorder.end(sid, SessionStatus.ABANDONED)
+        self._recorder.writer.flush(timeout=10)
+        if self._runner is not None:
+            self._runner.flush(10)
+        deleted = self.store.delete_session(sid)
+        report = self.settings.reports_dir / f"{sid}_report.json"
+        report.unlink(missing_ok=True)
+        return deleted
+
+    # --- events ---------------------------------------------------------------------------------------
+    def log_event(
+        self,
+        session_id: str,
+        event_type: EventType | str,
+        data: Mapping[str, Any] | None = None,
+        tokens_input: int = 0,
+        tokens_output: int = 0,
+        *,
+        cache_read_tokens: int = 0,
+        cache_write_tokens: int = 0,
+        reasoning_tokens: int = 0,
+        timestamp: datetime | None = None,
+        duration_ms: float | None = None,
+    ) -> SessionEvent:
+        """Record one event in an ACTIVE session; ``tokens_input`` is uncached input, cache tokens separate."""
+        state = self._recorder.attach(validate_session_id(session_id))
+        return self._recorder.log(
+            state,
+            event_type,
+            data,
+            tokens_input,
+            tokens_output,
+            cache_read_tokens=cache_read_tokens,
+            cache_write_tokens=cache_write_tokens,
+            reasoning_tokens=reasoning_tokens,
+            timestamp=timestamp,
+            duration_ms=duration_ms,
+        )
+
+    def get_events(self, session_id: str, *, limit: int | None = None, offset: int = 0) -> list[SessionEvent]:
+        """A session's stored events in time order."""
+        session = self.get_session(session_id)
+        return self.store.get_events(session.id, limit=limit, offset=offset)
+
+    @overload
+    def tool(self, name: F, /) -> F: ...
+    @overload
+    def tool(self, name: str | None = None, /, *, event_type: EventType | str = ...) -> Callable[[F], F]: ...
+    def tool(self, name: Any = None, /, *, event_type: EventType | str = EventType.TOOL_CALL) -> Any:
+        """Decorate a tool (sync, async, generator, async generator, method): calls in a session become spans.
+
+        Use as ``@optimizer.tool``, ``@optimizer.tool("pytest")`` or
+        ``@optimizer.tool("read", event_type=EventType.FILE_READ)``.
+        """
+        etype = EventType.parse(event_type)
+        if callable(name) or isinstance(name, staticmethod | classmethod):
+            return instrument_tool(name, None, etype)
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise InvalidInputError(f"tool name must be a non-empty string, got {name!r}")
+
+        def decorate(fn: F) -> F:
+            return instrument_tool(fn, name, etype)  # type: ignore[no-any-return]
+
+        return decorate
+
+    # --- analysis ----------------------------------------------------------------------------------------
+    def analyze(self, session_id: str) -> OptimizationReport:
+        """Analyze a session now (a provisional report while it is ACTIVE)."""
+        from .analysis import analyze_events
+
+        session = self.get_session(session_id)
+        events = self.store.get_events(session.id)
+        return analyze_events(session, events, config=self._analysis_config)
+
+    def compare_sessions(self, session_ids: Sequence[str]) -> dict[str, Any]:
+        """Side-by-side efficiency, waste and cost of several sessions, best first."""
+        from .analysis import compare_reports
+
+        if isinstance(session_ids, str) or len(session_ids) < 1:
+            raise InvalidInputError("compare_sessions needs a list of session ids")
+        return compare_reports([self.analyze(sid) for sid in session_ids])
+
+    def agent_statistics(self, agent: str, days: int = 30) -> dict[str, Any]:
+        """An agent's sessions over the last ``days`` days: efficiency, waste, cost and trend."""
+        from .analysis import agent_statistics
+
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            raise InvalidInputError(f"days must be a positive integer, got {days!r}")
+        now = datetime.now(UTC)
+        sessions = self.list_sessions(agent=agent, since=now - timedelta(days=days), limit=None)
+        reports = [self.analyze(s.id) for s in sessions]
+        return agent_statistics(agent, reports, days=days, now=now)
+
+    def export_report(self, session_id: str, format: str = "json") -> str:
+        """The session's report rendered as ``json``, ``markdown``, ``html`` or ``text``."""
+        from .reporting import render
+
+        report = self.analyze(session_id)
+        return render(report, format)
+
+    # --- imports -----------------------------------------------------------------------------------------
+    def import_sessions(
+        self, source: str, path: str | Path | Sequence[str | Path] | None = None, **options: Any
+    ) -> ImportSummary:
+        """Import transcripts (``"claude-code"``, ``"codex"``) from ``path`` (default: the tool's own folder)."""
+        from .importers.runner import import_paths
+
+        if path is None:
+            paths = None
+        elif isinstance(path, str | Path):
+            paths = [Path(path)]
+        else:
+            paths = [Path(p) for p in path]
+        summary = import_paths(self.store, source, paths, **options)
+        if self.settings.auto_analyze:
+            runner = self._analysis_runner()
+            for sid in getattr(summary, "session_ids", ()):
+                runner.submit(sid, final=True)
+        return summary
+
+    def add_notifier(self, notifier: Notifier) -> None:
+        """Deliver future alerts to ``notifier`` too."""
+        self._notifiers.append(notifier)
+        if self._runner is not None:
+            self._runner.add_notifier(notifier)
+
+    def _owned_active(self) -> list[str]:
+        """Ids of sessions this process started and has not ended."""
+        return [s.id for s in self._recorder.sessions.values() if s.root_span is not None and not s.ended]
+
+    def _end_abandoned(self, session_id: str) -> None:
+        with handle_internal_errors("optimizer.end_abandoned"):
+            if session_id in self._recorder.sessions and not self._recorder.sessions[session_id].ended:
+                try:
+                    self._recorder.end(session_id, SessionStatus.ABANDONED)
+                except SessionNotActive:
+                    pass
+
+
+_default: SessionOptimizer | None = None
+_default_lock = threading.Lock()
+
+
+def get_optimizer() -> SessionOptimizer:
+    """The process-wide default optimizer (created on first use from the environment)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = SessionOptimizer()
+        return _default
+
+
+def analyze_session(session_id: str) -> OptimizationReport:
+    """Analyze a session with the default optimizer (the spec's ``analyze_session``)."""
+    return get_optimizer().analyze(session_id)

@@ -1,0 +1,70 @@
+"""Finding or making the TracerProvider: attach to the application's, never replace it.
+
+When the application configured an SDK TracerProvider (globally, or passed explicitly) our processor is added
+to it, so our spans flow to whatever exporters the application set up. Otherwise we build a private provider
+(never installed globally) that exports over OTLP/HTTP when the standard ``OTEL_*`` variables ask for it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+
+from .._internal.log import get_logger
+
+__all__ = ["exporter_from_env", "resolve_provider", "shutdown_bounded"]
+
+_log = get_logger("sessionoptimizer.provider")
+
+
+def exporter_from_env() -> SpanExporter | None:
+    """The exporter the standard OTel environment variables ask for, or None (no export)."""
+    names = [n.strip().lower() for n in os.environ.get("OTEL_TRACES_EXPORTER", "").split(",") if n.strip()]
+    endpoint_set = bool(
+        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
+    if not names:
+        names = ["otlp"] if endpoint_set else []
+    if "none" in names or not names:
+        return None
+    if "console" in names:
+        return ConsoleSpanExporter()
+    if "otlp" in names:
+        protocol = os.environ.get(
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+        )
+        if protocol not in ("http/protobuf", ""):
+            _log.warning("only OTLP over HTTP/protobuf is bundled; using it", requested_protocol=protocol)
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter()
+    _log.warning("unsupported OTEL_TRACES_EXPORTER; spans are stored but not exported", value=",".join(names))
+    return None
+
+
+def resolve_provider(
+    explicit: TracerProvider | None, processor: SpanProcessor
+) -> tuple[TracerProvider, bool]:
+    """Attach ``processor`` to the application's SDK provider, or to a new private one; (provider, owned)."""
+    candidate = explicit if explicit is not None else trace.get_tracer_provider()
+    if isinstance(candidate, TracerProvider):
+        candidate.add_span_processor(processor)
+        return candidate, False
+    provider = TracerProvider(resource=Resource.create(), shutdown_on_exit=False)
+    provider.add_span_processor(processor)
+    exporter = exporter_from_env()
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider, True
+
+
+def shutdown_bounded(provider: TracerProvider, timeout: float) -> None:
+    """Shut a private provider down without letting an unreachable collector hold the process hostage."""
+    worker = threading.Thread(target=provider.shutdown, name="sessionoptimizer-otel-shutdown", daemon=True)
+    worker.start()
+    worker.join(timeout)

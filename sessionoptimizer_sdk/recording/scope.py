@@ -1,0 +1,155 @@
+"""``with optimizer.session(...)``: a session scoped to a block (sync or async), current for everything inside."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from .._internal.safety import handle_internal_errors
+from ..errors import SessionNotActive
+from ..models import EventType, Session, SessionEvent, SessionStatus
+from .context import reset_current, set_current
+from .state import SessionState
+
+if TYPE_CHECKING:
+    from ..optimizer import SessionOptimizer
+
+__all__ = ["SessionScope"]
+
+
+class SessionScope:
+    """A session bound to a ``with`` block: started on entry, ended COMPLETED (or FAILED on an exception) on exit.
+
+    Inside the block the session is current: decorated tools, ``log`` calls and instrumented LLM clients
+    (also in asyncio tasks and in threads started with :func:`propagate`) are recorded into it.
+    """
+
+    def __init__(
+        self,
+        optimizer: SessionOptimizer,
+        agent: str,
+        task: str,
+        model: str | None = None,
+        session_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._optimizer = optimizer
+        self._args = (agent, task, model, session_id, metadata)
+        self._state: SessionState | None = None
+        self._session: Session | None = None
+        self._tokens: tuple[object, contextvars.Token[SessionState | None]] | None = None
+
+    # --- identity ------------------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        """The session id."""
+        return self._started().id
+
+    @property
+    def agent(self) -> str:
+        """The agent name."""
+        return self._started().agent
+
+    @property
+    def task(self) -> str:
+        """The task description."""
+        return self._started().task
+
+    @property
+    def model(self) -> str:
+        """The model recorded for the session."""
+        return self._started().model
+
+    @property
+    def session(self) -> Session:
+        """The session as stored right now (totals include every event logged so far)."""
+        return self._optimizer.get_session(self._started().id)
+
+    def _started(self) -> SessionState:
+        if self._state is None:
+            raise SessionNotActive("the session starts when its `with` block is entered")
+        return self._state
+
+    # --- recording -----------------------------------------------------------------------------------
+    def log(
+        self,
+        event_type: EventType | str,
+        data: Mapping[str, Any] | None = None,
+        tokens_input: int = 0,
+        tokens_output: int = 0,
+        *,
+        cache_read_tokens: int = 0,
+        cache_write_tokens: int = 0,
+        reasoning_tokens: int = 0,
+        timestamp: datetime | None = None,
+        duration_ms: float | None = None,
+    ) -> SessionEvent:
+        """Record one event in this session (same arguments as :meth:`SessionOptimizer.log_event`)."""
+        return self._optimizer.log_event(
+            self._started().id,
+            event_type,
+            data,
+            tokens_input,
+            tokens_output,
+            cache_read_tokens=cache_read_tokens,
+            cache_write_tokens=cache_write_tokens,
+            reasoning_tokens=reasoning_tokens,
+            timestamp=timestamp,
+            duration_ms=duration_ms,
+        )
+
+    def end(self, status: SessionStatus | str = SessionStatus.COMPLETED) -> Session:
+        """End the session early with ``status``; leaving the block then changes nothing."""
+        return self._optimizer.end_session(self._started().id, status)
+
+    # --- context manager -----------------------------------------------------------------------------
+    def __enter__(self) -> SessionScope:
+        agent, task, model, session_id, metadata = self._args
+        self._session, self._state = self._optimizer._start(agent, task, model, session_id, metadata)  # noqa: SLF001
+        root = self._state.parent_context
+        token = otel_context.attach(trace.set_span_in_context(trace.get_current_span(root)))
+        self._tokens = (token, set_current(self._state))
+        return self
+
+    def _leave(self, failed: bool) -> bool:
+        """Restore the context; end the session if still active; True when a flush is owed."""
+        if self._tokens is not None:
+            otel_token, scope_token = self._tokens
+            self._tokens = None
+            reset_current(scope_token)
+            with handle_internal_errors("scope.detach"):
+                otel_context.detach(otel_token)  # type: ignore[arg-type]
+        state = self._state
+        if state is None or state.ended:
+            return False
+        status = SessionStatus.FAILED if failed else SessionStatus.COMPLETED
+        with handle_internal_errors("scope.end"):
+            state.recorder.end(state.id, status)
+            return True
+        return False
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._leave(exc_type is not None):
+            self._optimizer._after_end()  # noqa: SLF001
+
+    async def __aenter__(self) -> SessionScope:
+        return self.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._leave(exc_type is not None):
+            await asyncio.to_thread(self._optimizer._after_end)  # noqa: SLF001
+
+    def __repr__(self) -> str:
+        state = self._state
+        return f"<SessionScope {state.id if state else 'not started'}>"

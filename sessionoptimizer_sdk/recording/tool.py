@@ -1,0 +1,248 @@
+"""The ``@optimizer.tool`` decorator: each call inside a session becomes an ``execute_tool`` span.
+
+The wrapper is chosen once, at decoration, by callable kind (function, coroutine function, generator function,
+async generator function); ``wrapt`` keeps signatures, introspection and method binding intact. Outside a
+session the wrapper calls straight through. The host's exceptions pass through unchanged (same object); our
+own faults are logged and swallowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import time
+from collections.abc import AsyncGenerator, Callable, Generator
+from typing import Any
+
+import wrapt
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
+
+from .. import conventions as c
+from .._internal.safety import record_internal_error
+from ..models import ErrorKind, EventType
+from .context import _current, current_scope
+from .state import SessionState
+
+__all__ = ["instrument_tool"]
+
+_FILE_TYPES = frozenset({EventType.FILE_READ, EventType.FILE_WRITE})
+
+
+def _digest(value: object) -> tuple[str, int]:
+    """(short sha256, size in chars) of a value's text, for retry detection without storing content."""
+    text = value if isinstance(value, str) else value.decode("utf-8", "replace") if isinstance(value, bytes) else repr(value)
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16], len(text)
+
+
+def spec_name(attrs: dict[str, Any]) -> str:
+    """Span name of a tool call from its attributes."""
+    return c.tool_span_name(str(attrs[c.GEN_AI_TOOL_NAME]))
+
+
+def _error_kind(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return ErrorKind.TIMEOUT.value
+    if isinstance(exc, PermissionError):
+        return ErrorKind.PERMISSION_DENIED.value
+    if isinstance(exc, AssertionError):
+        return ErrorKind.TEST_FAILURE.value
+    return ErrorKind.AGENT_ERROR.value
+
+
+class _ToolSpec:
+    """What a decorated tool records; built once per decorated callable."""
+
+    __slots__ = ("event_type", "kind", "name", "span_name")
+
+    def __init__(self, name: str, event_type: EventType, kind: str) -> None:
+        self.name = name
+        self.event_type = event_type
+        self.kind = kind
+        self.span_name = c.tool_span_name(name)
+
+
+def _begin(spec: _ToolSpec, state: SessionState, args: tuple[Any, ...], kwargs: dict[str, Any], current: bool) -> Any:
+    """Start the tool span (and make it current for sync/async calls); None if recording failed."""
+    try:
+        args_hash, _ = _digest((args, kwargs) if kwargs else args)
+        attrs: dict[str, Any] = {
+            c.GEN_AI_OPERATION_NAME: c.OP_EXECUTE_TOOL,
+            c.GEN_AI_TOOL_NAME: spec.name,
+            c.GEN_AI_CONVERSATION_ID: state.id,
+            c.SO_KIND: c.KIND_TOOL,
+            c.SO_EVENT_TYPE: spec.event_type.value,
+            c.SO_TOOL_ARGS_HASH: args_hash,
+        }
+        if spec.event_type in _FILE_TYPES:
+            path = kwargs.get("file_path", kwargs.get("path", args[0] if args else None))
+            if isinstance(path, str):
+                attrs[c.SO_FILE_PATH] = path
+        parent = None if _current.get() is state else state.parent_context
+        span = state.recorder.tracer.start_span(spec.span_name, context=parent, attributes=attrs)
+        token = otel_context.attach(trace.set_span_in_context(span)) if current else None
+        return span, token, attrs, state
+    except Exception as exc:
+        record_internal_error("tool.begin", exc)
+        return None
+
+
+def _finish(call: Any, result: Any, exc: BaseException | None) -> None:
+    """End the tool span with the result's digest or the error's type."""
+    span, token, attrs, state = call
+    try:
+        if token is not None:
+            otel_context.detach(token)
+        recording = span.is_recording()
+        extra: dict[str, Any] = {}
+        if exc is None:
+            if result is not None:
+                extra[c.SO_TOOL_RESULT_HASH], extra[c.SO_TOOL_RESULT_CHARS] = _digest(result)
+        else:
+            error_type = type(exc).__qualname__
+            extra[c.ERROR_TYPE] = error_type
+            extra[c.SO_ERROR_KIND] = _error_kind(exc)
+            span.set_status(Status(StatusCode.ERROR, error_type))
+        if extra:
+            span.set_attributes(extra)
+            attrs.update(extra)
+        span.end()
+        if not recording:  # dropped by the application's sampler: store it anyway
+            now = time.time_ns()
+            state.recorder.queue_unsampled(
+                state, span.get_span_context().span_id, spec_name(attrs), attrs, now, now, exc is not None
+            )
+    except Exception as err:
+        record_internal_error("tool.finish", err)
+
+
+def _sync(spec: _ToolSpec) -> Callable[..., Any]:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        state = current_scope()
+        if state is None:
+            return wrapped(*args, **kwargs)
+        call = _begin(spec, state, args, kwargs, True)
+        if call is None:
+            return wrapped(*args, **kwargs)
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _finish(call, None, exc)
+            raise
+        _finish(call, result, None)
+        return result
+
+    return wrapper
+
+
+def _async(spec: _ToolSpec) -> Callable[..., Any]:
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        state = current_scope()
+        if state is None:
+            return await wrapped(*args, **kwargs)
+        call = _begin(spec, state, args, kwargs, True)
+        if call is None:
+            return await wrapped(*args, **kwargs)
+        try:
+            result = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            _finish(call, None, exc)
+            raise
+        _finish(call, result, None)
+        return result
+
+    return wrapper
+
+
+def _traced_generator(spec: _ToolSpec, state: SessionState, gen: Generator[Any, Any, Any], args: Any, kwargs: Any) -> Any:
+    call = _begin(spec, state, args, kwargs, False)
+    if call is None:
+        return (yield from gen)
+    try:
+        result = yield from gen
+    except GeneratorExit:
+        _finish(call, None, None)
+        raise
+    except BaseException as exc:
+        _finish(call, None, exc)
+        raise
+    _finish(call, result, None)
+    return result
+
+
+def _generator(spec: _ToolSpec) -> Callable[..., Any]:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        gen = wrapped(*args, **kwargs)
+        state = current_scope()
+        if state is None:
+            return gen
+        return _traced_generator(spec, state, gen, args, kwargs)
+
+    return wrapper
+
+
+async def _traced_async_generator(
+    spec: _ToolSpec, state: SessionState, agen: AsyncGenerator[Any, Any], args: Any, kwargs: Any
+) -> AsyncGenerator[Any, Any]:
+    call = _begin(spec, state, args, kwargs, False)
+    try:
+        item = await agen.__anext__()
+        while True:
+            try:
+                sent = yield item
+            except GeneratorExit:
+                await agen.aclose()
+                raise
+            except BaseException as exc:
+                item = await agen.athrow(exc)
+            else:
+                item = await agen.asend(sent)
+    except StopAsyncIteration:
+        if call is not None:
+            _finish(call, None, None)
+    except GeneratorExit:
+        if call is not None:
+            _finish(call, None, None)
+        raise
+    except BaseException as exc:
+        if call is not None:
+            _finish(call, None, exc)
+        raise
+
+
+def _async_generator(spec: _ToolSpec) -> Callable[..., Any]:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        agen = wrapped(*args, **kwargs)
+        state = current_scope()
+        if state is None:
+            return agen
+        return _traced_async_generator(spec, state, agen, args, kwargs)
+
+    return wrapper
+
+
+def instrument_tool(fn: Callable[..., Any], name: str | None = None, event_type: EventType = EventType.TOOL_CALL) -> Any:
+    """Wrap ``fn`` (any callable kind) so calls inside a session are recorded as tool spans."""
+    target = fn.__func__ if isinstance(fn, staticmethod | classmethod) else fn
+    if not callable(target):
+        raise TypeError(f"@tool needs a callable, got {type(fn).__name__}")
+    tool_name = name or getattr(target, "__qualname__", None) or getattr(target, "__name__", "tool")
+    if inspect.isasyncgenfunction(target):
+        spec = _ToolSpec(tool_name, event_type, "async_generator")
+        wrapper = _async_generator(spec)
+    elif inspect.iscoroutinefunction(target):
+        spec = _ToolSpec(tool_name, event_type, "coroutine")
+        wrapper = _async(spec)
+    elif inspect.isgeneratorfunction(target):
+        spec = _ToolSpec(tool_name, event_type, "generator")
+        wrapper = _generator(spec)
+    else:
+        spec = _ToolSpec(tool_name, event_type, "function")
+        wrapper = _sync(spec)
+    wrapped = wrapt.FunctionWrapper(target, wrapper)
+    if isinstance(fn, staticmethod):
+        return staticmethod(wrapped)
+    if isinstance(fn, classmethod):
+        return classmethod(wrapped)
+    return wrapped
