@@ -339,17 +339,18 @@ class SessionOptimizer:
                     pass
 
 
-_default: SessionOptimizer | None = None
+_defaults: dict[Path, SessionOptimizer] = {}
 _default_lock = threading.Lock()
 
 
 def get_optimizer() -> SessionOptimizer:
-    """The process-wide default optimizer (created on first use from the environment)."""
-    global _default
+    """The process-wide default optimizer for the configured home (created on first use from the environment)."""
+    home = Settings.from_env().home
     with _default_lock:
-        if _default is None:
-            _default = SessionOptimizer()
-        return _default
+        optimizer = _defaults.get(home)
+        if optimizer is None:
+            optimizer = _defaults[home] = SessionOptimizer(home)
+        return optimizer
 
 
 def analyze_session(session_id: str) -> OptimizationReport:

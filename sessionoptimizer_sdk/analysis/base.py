@@ -17,11 +17,14 @@ from .report import Recommendation, Severity
 if TYPE_CHECKING:
     from .context import AnalysisContext
 
-__all__ = ["POOLS", "Analyzer", "Claim", "Draft", "Pool", "RecommendationDraft"]
+__all__ = ["FRESH_POOLS", "POOLS", "Analyzer", "Claim", "Draft", "Pool", "RecommendationDraft"]
 
-#: Token pools a claim can draw from: an event's billed kinds, or ``content`` (tokens a tool returned).
-Pool = Literal["input", "cache_read", "cache_write", "output", "content"]
-POOLS: tuple[Pool, ...] = ("input", "cache_read", "cache_write", "output", "content")
+#: Token pools a claim can draw from: an event's billed kinds, ``content`` (tokens a tool returned into the
+#: context) or ``carry`` (cache reads of redundant content carried by later calls; bounded by its detector).
+Pool = Literal["input", "cache_read", "cache_write", "output", "content", "carry"]
+POOLS: tuple[Pool, ...] = ("input", "cache_read", "cache_write", "output", "content", "carry")
+#: Pools whose settled claims count in ``waste_tokens`` (fresh tokens; cache reads are reported apart).
+FRESH_POOLS: frozenset[Pool] = frozenset({"input", "cache_write", "output", "content"})
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 

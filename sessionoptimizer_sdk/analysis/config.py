@@ -56,7 +56,7 @@ class AnalysisConfig:
     # high_waste
     high_waste_tokens: int = 5_000
     # cost and budget
-    model_aliases: Mapping[str, str] = DEFAULT_MODEL_ALIASES
+    model_aliases: Mapping[str, str] = field(default_factory=lambda: DEFAULT_MODEL_ALIASES)
     free_models: frozenset[str] = frozenset({"grok"})
     monthly_budget_usd: float = 60.0
     #: Settings for third-party analyzers, keyed by analyzer name.

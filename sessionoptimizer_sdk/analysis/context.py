@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..models import ErrorKind, EventType, Session, SessionEvent
+from sessionoptimizer_sdk.models import ErrorKind, EventType, Session, SessionEvent
+
 from .base import Claim, Pool
 from .config import AnalysisConfig
 from .errorkinds import classify_error
@@ -66,6 +67,8 @@ class AnalysisContext:
     compactions: list[int] = field(default_factory=list)
     #: Settled findings of the analyzers that ran before (for session-level flags such as high_waste).
     findings: list[Finding] = field(default_factory=list)
+    #: Results shared between detectors and metrics (computed once).
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -95,8 +98,14 @@ class AnalysisContext:
         args = get_str(d, "args_sha256")
         if args is None and e.event_type is EventType.FILE_READ:
             args = f"{d.get('file_path')}|{d.get('offset')}|{d.get('limit')}"
-        action = Action(i, e, tool, args, get_str(d, "result_sha256") or get_str(d, "content_sha256"),
-                        e.event_type is EventType.FILE_WRITE)
+        action = Action(
+            i,
+            e,
+            tool,
+            args,
+            get_str(d, "result_sha256") or get_str(d, "content_sha256"),
+            e.event_type is EventType.FILE_WRITE,
+        )
         if e.is_error:
             message = get_str(d, "error") or get_str(d, "message")
             self._fail(action, message, d.get("error_kind"), e.error_type)
@@ -146,14 +155,15 @@ class AnalysisContext:
 
     def fresh_claims(self, e: SessionEvent) -> list[Claim]:
         """Claims on all of an event's fresh tokens (uncached input, cache writes, output)."""
-        out = []
-        for pool, n in (("input", e.tokens_input), ("cache_write", e.cache_write_tokens), ("output", e.tokens_output)):
-            if n > 0:
-                out.append(Claim(e.id, pool, n))  # type: ignore[arg-type]
-        return out
+        kinds: tuple[tuple[Pool, int], ...] = (
+            ("input", e.tokens_input),
+            ("cache_write", e.cache_write_tokens),
+            ("output", e.tokens_output),
+        )
+        return [Claim(e.id, pool, n) for pool, n in kinds if n > 0]
 
     def reasoning_of(self, e: SessionEvent) -> int:
         """Thinking tokens of an event: ``reasoning_tokens``, or all output of a THINKING event."""
         if e.event_type is EventType.THINKING:
             return max(e.reasoning_tokens, e.tokens_output)
-        return min(e.reasoning_tokens, e.tokens_output) if e.tokens_output else e.reasoning_tokens
+        return min(e.reasoning_tokens, e.tokens_output)

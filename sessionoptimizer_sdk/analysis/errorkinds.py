@@ -6,7 +6,7 @@ or the configuration's doing (a session with 67% "errors" that were all denials 
 
 from __future__ import annotations
 
-from ..models import ErrorKind
+from sessionoptimizer_sdk.models import ErrorKind
 
 __all__ = ["COUNTED_KINDS", "classify_error"]
 
@@ -36,7 +36,15 @@ _PERMISSION = (
     "haven't granted",
 )
 _TIMEOUT = ("timed out", "timeout", "deadline exceeded")
-_TEST = ("test failed", "tests failed", "failed test", "assertionerror", " failed, ", "pytest", "test failure")
+_TEST = (
+    "test failed",
+    "tests failed",
+    "failed test",
+    "assertionerror",
+    " failed, ",
+    "pytest",
+    "test failure",
+)
 
 
 def classify_error(

@@ -10,7 +10,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from ..models import TokenUsage
+from sessionoptimizer_sdk.models import TokenUsage
 
 __all__ = [
     "FINDING_TYPES",
@@ -247,7 +247,8 @@ class OptimizationReport:
             issues=tuple(Finding.from_dict(f) for f in d.get("issues", ())),
             recommendations=tuple(Recommendation.from_dict(r) for r in d.get("recommendations", ())),
             analyzer_errors=tuple(
-                AnalyzerError(str(e.get("analyzer", "")), str(e.get("error", ""))) for e in d.get("analyzer_errors", ())
+                AnalyzerError(str(e.get("analyzer", "")), str(e.get("error", "")))
+                for e in d.get("analyzer_errors", ())
             ),
             metrics={k: float(v) for k, v in d.get("metrics", {}).items() if v is not None},
             schema_version=int(d.get("schema_version", SCHEMA_VERSION)),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..models import ErrorKind
+from sessionoptimizer_sdk.models import ErrorKind
 
 __all__ = ["classify_error", "is_test_command", "user_feedback"]
 
@@ -40,7 +40,9 @@ _TEST_COMMAND = re.compile(
     r"|go\s+test|cargo\s+test|npm\s+(?:run\s+)?test|yarn\s+test|pnpm\s+test|make\s+(?:test|check)"
     r"|python3?\s+-m\s+(?:pytest|unittest)|mvn\s+test|gradle\w*\s+test|dotnet\s+test)\b"
 )
-_TEST_OUTPUT = re.compile(r"(?:\b\d+ failed\b|^FAILED |^FAIL\b|Tests?:\s+\d+ failed|test result: FAILED)", re.M)
+_TEST_OUTPUT = re.compile(
+    r"(?:\b\d+ failed\b|^FAILED |^FAIL\b|Tests?:\s+\d+ failed|test result: FAILED)", re.M
+)
 
 
 def is_test_command(command: str | None) -> bool:

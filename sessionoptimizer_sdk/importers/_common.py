@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from .._internal.jsonsafe import sanitize
-from ..models import EventType, SessionEvent
+from sessionoptimizer_sdk._internal.ids import validate_session_id
+from sessionoptimizer_sdk._internal.jsonsafe import sanitize
+from sessionoptimizer_sdk.errors import InvalidSessionId
+from sessionoptimizer_sdk.models import EventType, SessionEvent
 
 __all__ = [
     "EPOCH",
@@ -19,6 +22,7 @@ __all__ = [
     "event_from_state",
     "event_to_state",
     "parse_ts",
+    "safe_session_id",
     "sha256_json",
     "sha256_text",
     "text_of",
@@ -45,6 +49,15 @@ def parse_ts(value: object, default: datetime | None = None) -> datetime | None:
         except (OverflowError, OSError, ValueError):
             return default
     return default
+
+
+def safe_session_id(raw: str) -> str:
+    """``raw`` if it is a valid session id, else a safe id derived from it (same input, same id)."""
+    try:
+        return validate_session_id(raw)
+    except InvalidSessionId:
+        slug = re.sub(r"[^A-Za-z0-9._:-]+", "-", raw).replace("..", ".").strip("-._:")[:100] or "session"
+        return f"{slug}-{sha256_text(raw)[:12]}"
 
 
 def estimate_tokens(chars: int) -> int:

@@ -1,4 +1,4 @@
-"""Streaming line reader shared by the runner and the ``load_*`` functions (never the whole file in memory)."""
+"""Streaming line reader shared by the runner and the ``load_*`` functions (never a whole file in memory)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import ImportSourceError
-from ..models import SessionEvent, SessionStatus, TokenUsage
+from sessionoptimizer_sdk.errors import ImportSourceError
+from sessionoptimizer_sdk.models import SessionEvent, SessionStatus, TokenUsage
+
 from .base import ImportedSession, Importer, SkippedLine, TranscriptParser
 
 __all__ = ["Line", "iter_lines", "load_file", "read_document"]
@@ -18,6 +19,12 @@ __all__ = ["Line", "iter_lines", "load_file", "read_document"]
 #: (line number, offset after the line, record or None, reason it was skipped or None)
 Line = tuple[int, int, "dict[str, Any] | None", "str | None"]
 TRUNCATED = "truncated last line (no newline yet); it is read again when the file grows"
+
+
+def _why(exc: ValueError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON: {exc.msg} at column {exc.colno}"
+    return f"not valid UTF-8 JSON: {exc}"
 
 
 def iter_lines(fh: IO[bytes], offset: int, line: int) -> Iterator[Line]:
@@ -38,11 +45,11 @@ def iter_lines(fh: IO[bytes], offset: int, line: int) -> Iterator[Line]:
             continue
         try:
             record = json.loads(body)
-        except ValueError as exc:
+        except ValueError as exc:  # JSONDecodeError, or UnicodeDecodeError for bytes that are not UTF-8
             if not complete:
                 yield line, start, None, TRUNCATED
                 return
-            yield line, offset, None, f"not valid JSON: {exc.msg} at column {exc.colno}"
+            yield line, offset, None, _why(exc)
             continue
         if not isinstance(record, dict):
             yield line, offset, None, f"not a JSON object (got {type(record).__name__})"

@@ -14,9 +14,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from .._internal.log import get_logger
-from ..errors import InvalidInputError
-from ..models import Session, SessionEvent, SessionStatus
+from sessionoptimizer_sdk._internal.log import get_logger
+from sessionoptimizer_sdk.errors import InvalidInputError
+from sessionoptimizer_sdk.models import Session, SessionEvent, SessionStatus
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -63,7 +63,7 @@ class TranscriptParser(Protocol):
         """The session as known so far (totals are computed by the store), or None if nothing was seen."""
 
     def state(self) -> dict[str, Any]:
-        """JSON-able state from which the importer's ``parser(..., state=...)`` resumes after the last record."""
+        """JSON-able state from which ``parser(..., state=...)`` resumes after the last record."""
 
 
 @runtime_checkable

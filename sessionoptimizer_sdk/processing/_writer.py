@@ -123,6 +123,12 @@ class BatchWriter:
         """Block until everything queued so far is committed; False on timeout."""
         if self._thread is None and not self._queue:
             return True
+        if self._closed:
+            thread = self._thread
+            if thread is None or not thread.is_alive():
+                while self._queue:  # the writer has stopped: write what is left on the caller's thread
+                    self._drain_once()
+                return True
         marker = _Marker()
         self._queue.append(marker)
         if self._thread is None:

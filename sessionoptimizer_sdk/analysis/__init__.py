@@ -1,0 +1,33 @@
+"""Deterministic waste analysis of recorded sessions: detectors, efficiency score, cost and statistics."""
+
+from __future__ import annotations
+
+from .base import Analyzer, Claim, Draft, RecommendationDraft
+from .config import DEFAULT_MODEL_ALIASES, AnalysisConfig
+from .context import AnalysisContext
+from .engine import analyze_events
+from .registry import load_analyzers
+from .report import FINDING_TYPES, AnalyzerError, Finding, OptimizationReport, Recommendation, Severity
+from .stats import agent_statistics, budget_status, compare_reports, team_statistics
+
+__all__ = [
+    "DEFAULT_MODEL_ALIASES",
+    "FINDING_TYPES",
+    "AnalysisConfig",
+    "AnalysisContext",
+    "Analyzer",
+    "AnalyzerError",
+    "Claim",
+    "Draft",
+    "Finding",
+    "OptimizationReport",
+    "Recommendation",
+    "RecommendationDraft",
+    "Severity",
+    "agent_statistics",
+    "analyze_events",
+    "budget_status",
+    "compare_reports",
+    "load_analyzers",
+    "team_statistics",
+]

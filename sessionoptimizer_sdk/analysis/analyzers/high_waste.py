@@ -1,0 +1,46 @@
+"""high_waste: the session's total waste over 5,000 tokens (the spec's threshold), as a session-level flag.
+
+It runs after every other detector and sums their settled waste; it claims nothing itself.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from sessionoptimizer_sdk.analysis.base import Draft
+from sessionoptimizer_sdk.analysis.context import AnalysisContext
+from sessionoptimizer_sdk.analysis.report import Recommendation, Severity
+
+from ._common import MAX_EVIDENCE, fmt_tokens
+
+__all__ = ["HighWasteAnalyzer"]
+
+
+class HighWasteAnalyzer:
+    """Flags a session whose findings wasted more than the threshold in total."""
+
+    name = "high_waste"
+    order = 1000
+
+    def analyze(self, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
+        """A finding naming the biggest contributors when total waste exceeds the threshold."""
+        total = sum(f.waste_tokens for f in ctx.findings)
+        limit = ctx.config.high_waste_tokens
+        if total <= limit:
+            return []
+        by_type: Counter[str] = Counter()
+        for f in ctx.findings:
+            by_type[f.type] += f.waste_tokens
+        ranked = sorted(ctx.findings, key=lambda f: -f.waste_tokens)
+        evidence = list(dict.fromkeys(i for f in ranked for i in f.evidence))
+        top = ", ".join(f"{t} {fmt_tokens(n)}" for t, n in by_type.most_common(3) if n)
+        return [
+            Draft(
+                type=self.name,
+                severity=Severity.MEDIUM,
+                description=f"{fmt_tokens(total)} tokens wasted in this session (threshold {fmt_tokens(limit)}): {top}",
+                evidence=tuple(evidence[:MAX_EVIDENCE]),
+                details={"total_waste_tokens": total, "threshold": limit, "by_type": dict(by_type)},
+            )
+        ]

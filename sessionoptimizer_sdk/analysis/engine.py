@@ -1,0 +1,191 @@
+"""``analyze_events``: run every analyzer on a session's events and build the report (pure: no store, no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sessionoptimizer_sdk._internal.log import get_logger
+from sessionoptimizer_sdk.models import Session, SessionEvent, TokenUsage
+
+from .analyzers.high_error_rate import error_stats
+from .analyzers.long_session import session_minutes
+from .analyzers.thinking_overhead import thinking_share
+from .analyzers.token_spike import find_spikes
+from .base import FRESH_POOLS, Analyzer, Claim, Draft
+from .config import AnalysisConfig
+from .context import AnalysisContext
+from .ledger import Ledger
+from .pricing import Pricer
+from .registry import load_analyzers
+from .report import AnalyzerError, Finding, OptimizationReport, Recommendation, Severity
+from .scoring import efficiency_score, weighted_tokens, weighted_waste, weights_for
+
+__all__ = ["analyze_events"]
+
+_log = get_logger(__name__)
+_SEVERITY_RANK = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
+
+
+def _totals(ctx: AnalysisContext) -> TokenUsage:
+    i = o = cr = cw = r = 0
+    for e in ctx.events:
+        i += e.tokens_input
+        o += e.tokens_output
+        cr += e.cache_read_tokens
+        cw += e.cache_write_tokens
+        r += ctx.reasoning_of(e)
+    return TokenUsage(i, o, cr, cw, min(r, o))
+
+
+def _session_cost(ctx: AnalysisContext, pricer: Pricer) -> tuple[float | None, str | None]:
+    cost = 0.0
+    for e in ctx.events:
+        if e.tokens_input or e.tokens_output or e.cache_read_tokens or e.cache_write_tokens:
+            rates = pricer.rates(ctx.model_of(e))
+            if rates is None:
+                return None, "; ".join(sorted(set(pricer.unpriced.values())))
+            cost += rates.cost(e.usage)
+    return round(cost, 6), None
+
+
+def _claims_usd(
+    claims: Sequence[Claim], ledger: Ledger, ctx: AnalysisContext, pricer: Pricer
+) -> float | None:
+    usd = 0.0
+    for c in claims:
+        e = ledger.event(c.event_id)
+        if e is None:
+            continue
+        rates = pricer.rates(ctx.model_of(e))
+        if rates is None:
+            return None
+        prompt = e.tokens_input + e.cache_read_tokens + e.cache_write_tokens
+        rate = rates.rate(c.pool, prompt) - (rates.rate(c.net_of, prompt) if c.net_of else 0.0)
+        usd += c.tokens * max(rate, 0.0)
+    return round(usd, 6)
+
+
+def _finding(draft: Draft, settled: list[Claim], usd: float | None) -> Finding:
+    by_kind: dict[str, int] = {}
+    for c in settled:
+        key = "cache_read_carryover" if c.pool == "carry" else c.pool
+        by_kind[key] = by_kind.get(key, 0) + c.tokens
+    waste = sum(c.tokens for c in settled if c.pool in FRESH_POOLS)
+    return Finding(
+        type=draft.type,
+        severity=Severity(draft.severity),
+        description=draft.description,
+        waste_tokens=waste,
+        waste_usd=usd,
+        evidence=tuple(str(i) for i in draft.evidence),
+        waste_by_kind=by_kind,
+        details=dict(draft.details),
+    )
+
+
+def _run(
+    analyzer: Analyzer, ctx: AnalysisContext, ledger: Ledger, pricer: Pricer
+) -> tuple[list[Claim], list[Recommendation]]:
+    """Run one analyzer, settle its drafts into findings on ``ctx``; return its settled claims and advice."""
+    items = list(analyzer.analyze(ctx))
+    claims: list[Claim] = []
+    recs: list[Recommendation] = []
+    for item in items:
+        if isinstance(item, Recommendation):
+            recs.append(item)
+            continue
+        if not isinstance(item, Draft):
+            raise TypeError(f"analyzer returned {type(item).__name__}, expected Draft or Recommendation")
+        settled = ledger.settle(item.claims)
+        if item.claims and not settled and item.drop_if_fully_claimed:
+            continue
+        finding = _finding(item, settled, _claims_usd(settled, ledger, ctx, pricer))
+        ctx.findings.append(finding)
+        claims.extend(settled)
+        if item.recommendation is not None:
+            savings = sum(finding.waste_by_kind.values())
+            recs.append(
+                Recommendation(
+                    title=item.recommendation.title,
+                    detail=item.recommendation.detail,
+                    estimated_savings_tokens=savings,
+                    estimated_savings_usd=finding.waste_usd,
+                    issue_types=(finding.type,),
+                )
+            )
+    return claims, recs
+
+
+def analyze_events(
+    session: Session,
+    events: Sequence[SessionEvent],
+    *,
+    config: AnalysisConfig | None = None,
+    now: datetime | None = None,
+) -> OptimizationReport:
+    """Analyze a session's events: findings, recommendations, score, cost (provisional while ACTIVE)."""
+    cfg = config or AnalysisConfig()
+    now = now or datetime.now(UTC)
+    ctx = AnalysisContext.build(session, events, cfg, now)
+    pricer = Pricer(cfg, session.started_at)
+    ledger = Ledger(ctx.events)
+    all_claims: list[Claim] = []
+    recommendations: list[Recommendation] = []
+    errors: list[AnalyzerError] = []
+    for analyzer in load_analyzers():
+        try:
+            claims, recs = _run(analyzer, ctx, ledger, pricer)
+        except Exception as exc:  # one broken analyzer must not hide the others' findings
+            _log.warning("analyzer failed", analyzer=analyzer.name, session_id=session.id, error=repr(exc))
+            errors.append(AnalyzerError(analyzer.name, f"{type(exc).__name__}: {exc}"))
+            continue
+        all_claims.extend(claims)
+        recommendations.extend(recs)
+    totals = _totals(ctx)
+    cost, unpriced = _session_cost(ctx, pricer)
+    w = weights_for(pricer.rates(session.model))
+    score = efficiency_score(weighted_tokens(totals, w), weighted_waste(all_claims, w))
+    findings = sorted(ctx.findings, key=lambda f: (_SEVERITY_RANK.get(f.severity, 3), -f.waste_tokens))
+    waste_usd = None if cost is None else round(sum(f.waste_usd or 0.0 for f in findings), 6)
+    active, wall = session_minutes(ctx)
+    return OptimizationReport(
+        session_id=session.id,
+        agent=session.agent,
+        task=session.task,
+        model=session.model,
+        status=session.status.value,
+        provisional=session.is_active,
+        efficiency_score=score,
+        total_waste_tokens=sum(f.waste_tokens for f in findings),
+        totals=totals,
+        cost_usd=cost,
+        unpriced_reason=unpriced,
+        waste_usd=waste_usd,
+        active_minutes=round(active, 2),
+        wall_minutes=round(wall, 2),
+        event_count=len(ctx.events),
+        started_at=session.started_at,
+        ended_at=session.ended_at,
+        generated_at=now,
+        issues=tuple(findings),
+        recommendations=tuple(sorted(recommendations, key=lambda r: -r.estimated_savings_tokens)),
+        analyzer_errors=tuple(errors),
+        metrics=_metrics(ctx, totals),
+    )
+
+
+def _metrics(ctx: AnalysisContext, totals: TokenUsage) -> dict[str, float]:
+    """Numbers the alert rules read (so their thresholds are independent of the detectors')."""
+    out: dict[str, float] = {"fresh_tokens": float(totals.fresh_tokens)}
+    try:
+        out.update(error_stats(ctx))
+        out["error_rate"] = round(out["error_rate"], 4)
+        spikes = find_spikes(ctx)
+        out["token_spikes"] = float(len(spikes))
+        out["max_token_spike_ratio"] = round(max((s.ratio for s in spikes), default=0.0), 4)
+        thinking, output = thinking_share(ctx)
+        out["thinking_share"] = round(thinking / output, 4) if output else 0.0
+    except Exception as exc:  # metrics share the detectors' code: contain a fault the same way
+        _log.warning("metrics failed", session_id=ctx.session.id, error=repr(exc))
+    return out

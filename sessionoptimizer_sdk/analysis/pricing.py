@@ -1,0 +1,151 @@
+"""USD prices per token kind from ``genai-prices``, behind the spec's short model names and free models.
+
+The library is asked once per model (per day) for its price sheet; events are then priced here with the
+same cliff-tier rule it uses (a request whose prompt crosses a tier pays the tier rate on every token), which
+keeps 100,000 events well under a second. An unknown model is *unpriced*, never $0; a free model is $0.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sessionoptimizer_sdk.models import TokenUsage
+
+from .base import Pool
+from .config import AnalysisConfig
+
+__all__ = ["FREE", "KindRate", "ModelRates", "Pricer", "resolve_rates"]
+
+_PER_MTOK = 1_000_000.0
+
+
+@dataclass(frozen=True, slots=True)
+class KindRate:
+    """USD per token of one kind: a base rate and ``(prompt_tokens_above, rate)`` tiers, ascending."""
+
+    base: float
+    tiers: tuple[tuple[int, float], ...] = ()
+
+    def at(self, prompt_tokens: int) -> float:
+        """The rate for a request whose prompt (input + cache read + cache write) is ``prompt_tokens``."""
+        rate = self.base
+        for start, tier_rate in self.tiers:
+            if prompt_tokens > start:
+                rate = tier_rate
+        return rate
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRates:
+    """Per-token rates of one model, for each billed kind."""
+
+    model_id: str
+    input: KindRate
+    cache_read: KindRate
+    cache_write: KindRate
+    output: KindRate
+
+    def rate(self, pool: Pool, prompt_tokens: int = 0) -> float:
+        """USD per token of ``pool`` (``content`` is priced as input) at a given prompt size."""
+        kind = {"content": self.input, "carry": self.cache_read}.get(pool) or getattr(self, pool)
+        assert isinstance(kind, KindRate)
+        return kind.at(prompt_tokens)
+
+    def cost(self, usage: TokenUsage) -> float:
+        """USD of one request's usage."""
+        prompt = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens
+        return (
+            usage.input_tokens * self.input.at(prompt)
+            + usage.cache_read_tokens * self.cache_read.at(prompt)
+            + usage.cache_write_tokens * self.cache_write.at(prompt)
+            + usage.output_tokens * self.output.at(prompt)
+        )
+
+
+_ZERO = KindRate(0.0)
+#: The rates of a model configured as free (e.g. BOLT on grok): $0 on purpose.
+FREE = ModelRates("free", _ZERO, _ZERO, _ZERO, _ZERO)
+
+
+def _kind_rate(value: Any, fallback: KindRate | None) -> KindRate | None:
+    if value is None:
+        return fallback
+    if isinstance(value, Decimal | int | float):
+        return KindRate(float(value) / _PER_MTOK)
+    base = getattr(value, "base", None)
+    tiers = getattr(value, "tiers", None)
+    if base is None or tiers is None:
+        return fallback
+    steps = tuple(sorted((int(t.start), float(t.price) / _PER_MTOK) for t in tiers))
+    return KindRate(float(base) / _PER_MTOK, steps)
+
+
+@functools.lru_cache(maxsize=256)
+def resolve_rates(model_ref: str, day: date) -> ModelRates | str:
+    """The library's rates for ``model_ref`` on ``day``, or a string saying why it has none."""
+    from genai_prices import Usage, calc_price
+
+    candidates = [model_ref]
+    for sep in ("/", ":"):
+        if sep in model_ref:
+            candidates.append(model_ref.rsplit(sep, 1)[-1])
+    when = datetime(day.year, day.month, day.day)
+    for ref in candidates:
+        try:
+            calc = calc_price(Usage(input_tokens=1, output_tokens=1), ref, genai_request_timestamp=when)
+        except (LookupError, ValueError):
+            continue
+        mp = calc.model_price
+        inp = _kind_rate(getattr(mp, "input_mtok", None), None)
+        out = _kind_rate(getattr(mp, "output_mtok", None), None)
+        if inp is None or out is None:
+            return f"genai-prices has no token prices for model {model_ref!r}"
+        cr = _kind_rate(getattr(mp, "cache_read_mtok", None), inp)
+        cw = _kind_rate(getattr(mp, "cache_write_mtok", None), inp)
+        assert cr is not None
+        assert cw is not None
+        return ModelRates(str(calc.model.id), inp, cr, cw, out)
+    return f"model {model_ref!r} is not in the genai-prices database"
+
+
+class Pricer:
+    """Prices tokens of the models a session used; remembers which models could not be priced and why."""
+
+    def __init__(self, config: AnalysisConfig, when: datetime) -> None:
+        self._config = config
+        self._day = when.date()
+        self._cache: dict[str, ModelRates | None] = {}
+        self.unpriced: dict[str, str] = {}
+
+    def rates(self, model: str) -> ModelRates | None:
+        """Rates of ``model`` (aliases and free models applied), or None if it has no known price."""
+        cached = self._cache.get(model, False)
+        if cached is not False:
+            return cached  # type: ignore[return-value]
+        found = self._resolve(model)
+        self._cache[model] = found
+        return found
+
+    def _resolve(self, model: str) -> ModelRates | None:
+        name = model.strip().lower()
+        if not name or name == "unknown":
+            self.unpriced[model] = "no model was recorded for this session"
+            return None
+        for free in self._config.free_models:
+            if name == free or name.startswith((f"{free}-", f"{free}:", f"{free}/")):
+                return FREE
+        ref = self._config.model_aliases.get(name, name)
+        result = resolve_rates(ref, self._day)
+        if isinstance(result, str):
+            self.unpriced[model] = result
+            return None
+        return result
+
+    def cost(self, model: str, usage: TokenUsage) -> float | None:
+        """USD of one request's usage, or None if the model is unpriced."""
+        rates = self.rates(model)
+        return None if rates is None else rates.cost(usage)

@@ -1,0 +1,169 @@
+"""Comparisons, per-agent statistics with trends, and the monthly budget: pure functions of reports."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .report import OptimizationReport
+
+__all__ = ["TREND_STABLE_POINTS", "agent_statistics", "budget_status", "compare_reports", "team_statistics"]
+
+#: A change in average efficiency smaller than this (in points) is "stable".
+TREND_STABLE_POINTS = 1.0
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def _avg(values: Sequence[float]) -> float:
+    return round(sum(values) / len(values), 1) if values else 0.0
+
+
+def _cost(reports: Iterable[OptimizationReport]) -> tuple[float, int]:
+    """(summed cost of priced reports, number of unpriced reports)."""
+    total, unpriced = 0.0, 0
+    for r in reports:
+        if r.cost_usd is None:
+            unpriced += 1
+        else:
+            total += r.cost_usd
+    return round(total, 6), unpriced
+
+
+def compare_reports(reports: Sequence[OptimizationReport]) -> dict[str, Any]:
+    """Side-by-side numbers for several sessions, the best and worst, and which issue types they share."""
+    rows = [
+        {
+            "session_id": r.session_id,
+            "agent": r.agent,
+            "task": r.task,
+            "model": r.model,
+            "status": r.status,
+            "provisional": r.provisional,
+            "efficiency_score": r.efficiency_score,
+            "total_waste_tokens": r.total_waste_tokens,
+            "fresh_tokens": r.totals.fresh_tokens,
+            "cost_usd": r.cost_usd,
+            "active_minutes": r.active_minutes,
+            "issue_count": len(r.issues),
+            "issue_types": sorted({f.type for f in r.issues}),
+        }
+        for r in reports
+    ]
+    issue_counts: dict[str, int] = {}
+    for r in reports:
+        for t in {f.type for f in r.issues}:
+            issue_counts[t] = issue_counts.get(t, 0) + 1
+    ranked = sorted(reports, key=lambda r: (r.efficiency_score, -r.total_waste_tokens))
+    cost, unpriced = _cost(reports)
+    scores = [r.efficiency_score for r in reports]
+    return {
+        "sessions": rows,
+        "count": len(rows),
+        "best": ranked[-1].session_id if ranked else None,
+        "worst": ranked[0].session_id if ranked else None,
+        "average_efficiency": _avg(scores),
+        "efficiency_spread": round(max(scores) - min(scores), 2) if scores else 0.0,
+        "total_waste_tokens": sum(r.total_waste_tokens for r in reports),
+        "cost_usd": cost,
+        "unpriced_sessions": unpriced,
+        "common_issues": {t: n for t, n in sorted(issue_counts.items(), key=lambda kv: (-kv[1], kv[0]))},
+    }
+
+
+def _trend(reports: Sequence[OptimizationReport]) -> dict[str, Any]:
+    """Average efficiency of the newer half minus the older half (in points)."""
+    ordered = sorted(reports, key=lambda r: _aware(r.started_at))
+    if len(ordered) < 2:
+        return {"direction": "stable", "change": 0.0}
+    half = len(ordered) // 2
+    older = [r.efficiency_score for r in ordered[:half]]
+    newer = [r.efficiency_score for r in ordered[half:]]
+    change = round(sum(newer) / len(newer) - sum(older) / len(older), 1)
+    if change >= TREND_STABLE_POINTS:
+        direction = "improving"
+    elif change <= -TREND_STABLE_POINTS:
+        direction = "declining"
+    else:
+        direction = "stable"
+    return {"direction": direction, "change": change}
+
+
+def _window(reports: Iterable[OptimizationReport], days: float, now: datetime) -> list[OptimizationReport]:
+    end = _aware(now)
+    start = end - timedelta(days=days)
+    return [r for r in reports if start <= _aware(r.started_at) <= end]
+
+
+def agent_statistics(
+    agent: str, reports: Sequence[OptimizationReport], *, days: int, now: datetime
+) -> dict[str, Any]:
+    """The spec's agent statistics over the last ``days``: sessions, average efficiency, waste, cost, trend."""
+    mine = [r for r in _window(reports, days, now) if r.agent == agent and not r.provisional]
+    cost, unpriced = _cost(mine)
+    return {
+        "agent": agent,
+        "days": days,
+        "sessions_analyzed": len(mine),
+        "average_efficiency": _avg([r.efficiency_score for r in mine]),
+        "total_waste_tokens": sum(r.total_waste_tokens for r in mine),
+        "cost_usd": cost,
+        "unpriced_sessions": unpriced,
+        "trends": _trend(mine),
+    }
+
+
+def budget_status(
+    reports: Sequence[OptimizationReport], *, monthly_budget_usd: float, now: datetime
+) -> dict[str, Any]:
+    """Month-to-date spend (sessions started this UTC month) and a linear forecast for the whole month."""
+    end = _aware(now).astimezone(UTC)
+    month_start = end.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    this_month = [r for r in reports if month_start <= _aware(r.started_at).astimezone(UTC) <= end]
+    spent, unpriced = _cost(this_month)
+    days_in_month = calendar.monthrange(end.year, end.month)[1]
+    elapsed_days = max((end - month_start).total_seconds() / 86_400, 1 / 24)
+    forecast = round(spent / elapsed_days * days_in_month, 2)
+    return {
+        "month": f"{end.year:04d}-{end.month:02d}",
+        "monthly_budget_usd": round(monthly_budget_usd, 2),
+        "month_to_date_usd": round(spent, 2),
+        "forecast_usd": forecast,
+        "remaining_usd": round(monthly_budget_usd - spent, 2),
+        "on_track": forecast <= monthly_budget_usd,
+        "sessions": len(this_month),
+        "unpriced_sessions": unpriced,
+    }
+
+
+def team_statistics(
+    reports: Sequence[OptimizationReport], *, days: float = 1, now: datetime, monthly_budget_usd: float = 60.0
+) -> dict[str, Any]:
+    """The dashboard's team panel (``/api/stats/current``): per-agent rows, team totals and the budget."""
+    recent = [r for r in _window(reports, days, now) if not r.provisional]
+    agents: dict[str, list[OptimizationReport]] = {}
+    for r in recent:
+        agents.setdefault(r.agent, []).append(r)
+    rows = {
+        name: {
+            "sessions": len(rs),
+            "average_efficiency": _avg([r.efficiency_score for r in rs]),
+            "total_waste_tokens": sum(r.total_waste_tokens for r in rs),
+            "cost_usd": _cost(rs)[0],
+        }
+        for name, rs in sorted(agents.items())
+    }
+    cost, unpriced = _cost(recent)
+    return {
+        "agents": rows,
+        "total_sessions": len(recent),
+        "average_efficiency": _avg([r.efficiency_score for r in recent]),
+        "total_waste_tokens": sum(r.total_waste_tokens for r in recent),
+        "cost_usd": cost,
+        "unpriced_sessions": unpriced,
+        "budget": budget_status(reports, monthly_budget_usd=monthly_budget_usd, now=now),
+    }

@@ -1,0 +1,361 @@
+"""Claude Code JSONL transcripts (``~/.claude/projects/<project>/<session>.jsonl``) to sessions and events.
+
+Claude Code writes one line per content block of an assistant message and repeats the message's usage on each;
+usage is therefore counted once per ``message.id`` + ``requestId``, keeping the largest ``output_tokens``
+(recent versions write a stream-start placeholder there). Subagent transcripts become sessions naming
+the parent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sessionoptimizer_sdk.models import EventType, Session, SessionEvent, SessionStatus
+
+from ._classify import classify_error, user_feedback
+from ._common import (
+    EPOCH,
+    content_size,
+    estimate_tokens,
+    event_from_state,
+    event_to_state,
+    parse_ts,
+    safe_session_id,
+    sha256_json,
+    sha256_text,
+)
+from ._reader import load_file
+from .base import ImportedSession
+
+__all__ = ["ClaudeCodeImporter", "ClaudeCodeParser", "load_transcript"]
+
+_READ_TOOLS = {"Read": "file_path", "NotebookRead": "notebook_path"}
+_WRITE_TOOLS = {
+    "Edit": "file_path",
+    "MultiEdit": "file_path",
+    "Write": "file_path",
+    "NotebookEdit": "notebook_path",
+}
+_SYNTHETIC_MODEL = "<synthetic>"
+_MAX_RESPONSES = 256  # responses kept for dedupe: their lines are adjacent in practice
+_MAX_PENDING = 1024  # tool calls awaiting their result
+
+
+def _int(value: object) -> int:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else 0
+
+
+class ClaudeCodeParser:
+    """Stateful, resumable parser of one Claude Code transcript (see :class:`~.base.TranscriptParser`)."""
+
+    def __init__(
+        self, path: Path, *, agent: str, capture_content: bool, state: Mapping[str, Any] | None = None
+    ) -> None:
+        st = dict(state or {})
+        self._path = path
+        self._agent = agent
+        self._capture = capture_content
+        self._subagent = path.stem.startswith("agent-")
+        in_subfolder = self._subagent and path.parent.name == "subagents"
+        self._parent: str | None = st.get("parent") or (path.parent.parent.name if in_subfolder else None)
+        self._sid: str | None = st.get("sid") or (None if self._subagent else safe_session_id(path.stem))
+        self._meta: dict[str, Any] = dict(st.get("meta") or {})
+        self._first: float | None = st.get("first")
+        self._last: float | None = st.get("last")
+        self._models: Counter[str] = Counter(st.get("models") or {})
+        self._task: str = st.get("task") or ""
+        self._counts: dict[str, int] = dict(st.get("counts") or {})
+        self._responses: dict[str, dict[str, Any]] = dict(st.get("responses") or {})
+        self._pending: dict[str, dict[str, Any]] = dict(st.get("pending") or {})
+        self._out: dict[str, SessionEvent] = {}
+
+    # --- TranscriptParser -----------------------------------------------------------------------
+    def feed(self, record: Mapping[str, Any], line: int) -> None:
+        """Consume one transcript line."""
+        kind = record.get("type")
+        if kind not in {"user", "assistant", "system"}:
+            return  # summaries, snapshots, queue operations, progress (subagent echoes) carry no usage
+        ts = parse_ts(record.get("timestamp"))
+        self._identify(record)
+        if ts is not None:
+            stamp = ts.timestamp()
+            self._first = stamp if self._first is None else min(self._first, stamp)
+            self._last = stamp if self._last is None else max(self._last, stamp)
+        when = ts or (datetime.fromtimestamp(self._last, UTC) if self._last else EPOCH)
+        uuid = str(record.get("uuid") or f"line{line}")
+        if kind == "assistant":
+            self._assistant(record, when, uuid)
+        elif kind == "user":
+            self._user(record, when, uuid)
+        else:
+            self._system(record, when, uuid)
+
+    def take_events(self) -> list[SessionEvent]:
+        """Events created or changed since the last call."""
+        out, self._out = list(self._out.values()), {}
+        return out
+
+    def session(self, status: SessionStatus) -> Session | None:
+        """The session so far, or None before the first user/assistant line."""
+        if self._sid is None or self._first is None:
+            return None
+        started = datetime.fromtimestamp(self._first, UTC)
+        ended = datetime.fromtimestamp(self._last or self._first, UTC)
+        model = self._models.most_common(1)[0][0] if self._models else "unknown"
+        incomplete = self._counts.get("incomplete", 0)
+        meta = {
+            **self._meta,
+            "source": "claude-code",
+            "source_path": str(self._path.resolve()),
+            "responses": self._counts.get("responses", 0),
+            "output_tokens_incomplete": incomplete > 0,
+            "incomplete_responses": incomplete,
+            "api_errors": self._counts.get("api_errors", 0),
+        }
+        if self._subagent:
+            meta.update(subagent=True, parent_session_id=self._parent, subagent_id=self._path.stem)
+        project = Path(str(self._meta.get("cwd") or self._path.parent.name)).name
+        task = self._task or f"Claude Code session in {project}"
+        end = None if status is SessionStatus.ACTIVE else ended
+        return Session(self._sid, self._agent, task, model, status, started, end, meta)
+
+    def state(self) -> dict[str, Any]:
+        """Everything needed to resume after the last fed line."""
+        return {
+            "sid": self._sid,
+            "parent": self._parent,
+            "meta": self._meta,
+            "first": self._first,
+            "last": self._last,
+            "models": dict(self._models),
+            "task": self._task,
+            "counts": self._counts,
+            "responses": self._responses,
+            "pending": self._pending,
+        }
+
+    # --- records ----------------------------------------------------------------------------------
+    def _identify(self, record: Mapping[str, Any]) -> None:
+        for key, field in (("cwd", "cwd"), ("gitBranch", "git_branch"), ("version", "claude_code_version")):
+            value = record.get(key)
+            if isinstance(value, str) and value:
+                self._meta[field] = value
+        if self._meta.get("cwd"):
+            self._meta["project"] = Path(self._meta["cwd"]).name
+        if self._sid is None:
+            owner = record.get("sessionId")
+            self._parent = self._parent or (owner if isinstance(owner, str) and owner else None)
+            self._sid = safe_session_id(
+                f"{self._parent}.{self._path.stem}" if self._parent else self._path.stem
+            )
+
+    def _emit(self, event: SessionEvent) -> None:
+        self._out[event.id] = event
+
+    def _count(self, key: str, delta: int = 1) -> None:
+        self._counts[key] = self._counts.get(key, 0) + delta
+
+    def _assistant(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
+        msg = record.get("message")
+        if not isinstance(msg, Mapping):
+            raise ValueError("assistant line without a message object")
+        model = msg.get("model") if isinstance(msg.get("model"), str) else "unknown"
+        mid = str(msg.get("id") or uuid)
+        usage = msg.get("usage")
+        if isinstance(usage, Mapping) and model != _SYNTHETIC_MODEL:
+            self._usage(
+                f"{mid}:{record.get('requestId') or ''}", mid, str(model), usage, msg.get("stop_reason"), ts
+            )
+        content = msg.get("content")
+        for i, block in enumerate(content if isinstance(content, list) else ()):
+            if not isinstance(block, Mapping):
+                continue
+            if block.get("type") in {"thinking", "redacted_thinking"}:
+                text = str(block.get("thinking") or "")
+                data: dict[str, Any] = {"model": model, "response_id": mid, "provider": "anthropic"}
+                data.update(chars=len(text), estimated_tokens=estimate_tokens(len(text)), redacted=not text)
+                if self._capture:
+                    data["content"] = text
+                self._emit(
+                    SessionEvent(
+                        f"{self._sid}:think:{uuid}:{i}", str(self._sid), EventType.THINKING, ts, data
+                    )
+                )
+            elif block.get("type") == "tool_use":
+                self._tool_use(block, ts)
+
+    def _usage(
+        self, key: str, mid: str, model: str, usage: Mapping[str, Any], stop: object, ts: datetime
+    ) -> None:
+        tokens = (
+            _int(usage.get("input_tokens")),
+            _int(usage.get("output_tokens")),
+            _int(usage.get("cache_read_input_tokens")),
+            _int(usage.get("cache_creation_input_tokens")),
+        )
+        prev = self._responses.get(key)
+        stopped = stop is not None
+        if prev is not None:
+            old = event_from_state(prev["event"])
+            old_tokens = (old.tokens_input, old.tokens_output, old.cache_read_tokens, old.cache_write_tokens)
+            tokens = tuple(max(a, b) for a, b in zip(tokens, old_tokens, strict=True))  # type: ignore[assignment]
+            stopped = stopped or bool(prev["stop"])
+            if tokens == old_tokens and stopped == prev["stop"]:
+                return
+            ts = old.timestamp
+            if stopped and not prev["stop"]:
+                self._count("incomplete", -1)
+        else:
+            self._models[model] += 1
+            self._count("responses")
+            self._count("incomplete", 0 if stopped else 1)
+            if len(self._responses) >= _MAX_RESPONSES:
+                self._responses.pop(next(iter(self._responses)))
+        data = {"model": model, "response_id": mid, "provider": "anthropic", "output_incomplete": not stopped}
+        i, o, cr, cw = tokens
+        event = SessionEvent(
+            f"{self._sid}:resp:{key}",
+            str(self._sid),
+            EventType.AI_RESPONSE,
+            ts,
+            data,
+            i,
+            o,
+            cr,
+            cw,
+            name=model,
+        )
+        self._responses[key] = {"event": event_to_state(event), "stop": stopped}
+        self._emit(event)
+
+    def _tool_use(self, block: Mapping[str, Any], ts: datetime) -> None:
+        tid = str(block.get("id") or "")
+        if not tid or tid in self._pending:
+            return
+        name = str(block.get("name") or "unknown")
+        raw = block.get("input")
+        args: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        data: dict[str, Any] = {"tool": name, "tool_call_id": tid, "args_sha256": sha256_json(args)}
+        if name in _READ_TOOLS:
+            etype = EventType.FILE_READ
+            data.update(
+                file_path=args.get(_READ_TOOLS[name]), offset=args.get("offset"), limit=args.get("limit")
+            )
+        elif name in _WRITE_TOOLS:
+            etype = EventType.FILE_WRITE
+            data["file_path"] = args.get(_WRITE_TOOLS[name])
+            if isinstance(args.get("edits"), list):
+                data["edits"] = len(args["edits"])
+        else:
+            etype = EventType.TOOL_CALL
+        if self._capture:
+            data["args"] = dict(args)
+        event = SessionEvent(f"{self._sid}:tool:{tid}", str(self._sid), etype, ts, data, name=name)
+        command = args.get("command") if isinstance(args.get("command"), str) else None
+        if len(self._pending) >= _MAX_PENDING:
+            self._pending.pop(next(iter(self._pending)))
+        self._pending[tid] = {"event": event_to_state(event), "command": command}
+        self._emit(event)
+
+    def _user(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
+        msg = record.get("message")
+        if not isinstance(msg, Mapping):
+            raise ValueError("user line without a message object")
+        content = msg.get("content")
+        texts = [content] if isinstance(content, str) else []
+        for block in content if isinstance(content, list) else ():
+            if isinstance(block, Mapping) and block.get("type") == "tool_result":
+                self._tool_result(block, ts)
+            elif isinstance(block, Mapping) and block.get("type") == "text":
+                texts.append(str(block.get("text") or ""))
+        if not texts or record.get("isMeta") or record.get("isCompactSummary"):
+            return
+        text = "\n".join(texts)
+        data: dict[str, Any] = {"chars": len(text), "content_sha256": sha256_text(text)}
+        if text.startswith("[Request interrupted"):
+            data["interrupted"] = True
+        elif self._capture and not self._task:
+            self._task = text[:500]
+        if self._capture:
+            data["content"] = text
+        self._emit(SessionEvent(f"{self._sid}:user:{uuid}", str(self._sid), EventType.USER_MESSAGE, ts, data))
+
+    def _tool_result(self, block: Mapping[str, Any], ts: datetime) -> None:
+        tid = str(block.get("tool_use_id") or "")
+        pending = self._pending.pop(tid, None)
+        text, tokens = content_size(block.get("content"))
+        failed = bool(block.get("is_error"))
+        tool: str | None = None
+        if pending is not None:
+            event = event_from_state(pending["event"])
+            tool = event.name
+            data = dict(event.data)
+            digest_key = "content_sha256" if event.event_type is EventType.FILE_READ else "result_sha256"
+            data.update({"result_tokens": tokens, digest_key: sha256_text(text)})
+            if failed:
+                data["failed"] = True
+            if self._capture:
+                data["result"] = text
+            duration = max(0.0, (ts - event.timestamp).total_seconds() * 1000)
+            self._emit(replace(event, data=data, duration_ms=duration))
+        if failed:
+            kind = classify_error(text, command=pending["command"] if pending else None)
+            message = text[:2000] if self._capture else f"{tool or 'tool'} failed ({kind.value})"
+            data = {"message": message, "message_sha256": sha256_text(text), "error_kind": kind.value}
+            data.update(tool=tool, tool_call_id=tid or None, user_feedback=user_feedback(text))
+            event = SessionEvent(
+                f"{self._sid}:err:{tid}", str(self._sid), EventType.ERROR, ts, data, name=tool, is_error=True
+            )
+            self._emit(replace(event, error_type=kind.value))
+
+    def _system(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
+        subtype = record.get("subtype")
+        if subtype == "api_error":
+            self._count("api_errors")
+        elif subtype == "compact_boundary":
+            info = record.get("compactMetadata")
+            meta: Mapping[str, Any] = info if isinstance(info, Mapping) else {}
+            data = {"trigger": meta.get("trigger"), "pre_tokens": meta.get("preTokens")}
+            self._emit(
+                SessionEvent(f"{self._sid}:compact:{uuid}", str(self._sid), EventType.COMPACTION, ts, data)
+            )
+
+
+class ClaudeCodeImporter:
+    """The ``claude-code`` source: transcripts under ``~/.claude/projects`` (or ``$CLAUDE_CONFIG_DIR``)."""
+
+    name = "claude-code"
+    whole_file = False
+
+    def default_paths(self) -> list[Path]:
+        """``$CLAUDE_CONFIG_DIR/projects`` when set, else ``~/.claude/projects``."""
+        root = os.environ.get("CLAUDE_CONFIG_DIR")
+        return [Path(root).expanduser() / "projects" if root else Path.home() / ".claude" / "projects"]
+
+    def discover(self, path: Path) -> Iterator[Path]:
+        """The ``.jsonl`` transcripts at ``path`` (subagent transcripts included), sorted."""
+        if path.is_file():
+            yield path
+        else:
+            yield from sorted(p for p in path.rglob("*.jsonl") if p.is_file())
+
+    def parser(
+        self, path: Path, *, agent: str | None, capture_content: bool, state: Mapping[str, Any] | None
+    ) -> ClaudeCodeParser:
+        """A parser for one transcript."""
+        return ClaudeCodeParser(
+            path, agent=agent or "claude-code", capture_content=capture_content, state=state
+        )
+
+
+def load_transcript(
+    path: str | os.PathLike[str], *, agent: str = "claude-code", capture_content: bool = False
+) -> ImportedSession:
+    """Load one Claude Code transcript into memory (raises ImportSourceError if unreadable or empty)."""
+    return load_file(ClaudeCodeImporter(), Path(path), agent=agent, capture_content=capture_content)

@@ -1,0 +1,368 @@
+"""Codex CLI rollout JSONL (``~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl``) to sessions and events.
+
+Lines are ``{"timestamp", "type", "payload"}`` with type ``session_meta``, ``turn_context``,
+``response_item``, ``event_msg`` or ``compacted``. Usage comes from ``event_msg`` ``token_count``
+(emitted twice per call: the duplicate is recognised by its unchanged cumulative total). OpenAI's
+``input_tokens`` include cached input; the stored input is the uncached part (token kinds never overlap).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sessionoptimizer_sdk.models import EventType, Session, SessionEvent, SessionStatus
+
+from ._classify import classify_error
+from ._codex_tools import file_read_of, patch_files, shell_command
+from ._common import (
+    EPOCH,
+    estimate_tokens,
+    event_from_state,
+    event_to_state,
+    parse_ts,
+    safe_session_id,
+    sha256_json,
+    sha256_text,
+)
+from ._reader import load_file
+from .base import ImportedSession
+
+__all__ = ["CodexImporter", "CodexParser", "load_rollout"]
+
+_UUID_TAIL = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
+_EXIT_CODE = re.compile(r"(?:^Exit code:|Process exited with code)\s*(-?\d+)", re.M)
+_CALLS = {"function_call", "custom_tool_call", "local_shell_call"}
+_OUTPUTS = {"function_call_output", "custom_tool_call_output"}
+_MAX_PENDING = 1024
+
+
+def _int(value: object) -> int:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _failure(output: object) -> tuple[str, bool]:
+    """(text, failed) of a tool output: JSON ``{"output", "metadata": {"exit_code"}}`` or ``Exit code: N``."""
+    success: object = None
+    if isinstance(output, Mapping):
+        success = output.get("success")
+        output = output.get("content", output.get("output", ""))
+    text = output if isinstance(output, str) else json.dumps(output, sort_keys=True, default=repr)
+    code: int | None = None
+    try:
+        parsed = json.loads(text) if text.startswith("{") else None
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, Mapping):
+        meta = parsed.get("metadata")
+        if isinstance(meta, Mapping) and isinstance(meta.get("exit_code"), int):
+            code = meta["exit_code"]
+        text = str(parsed.get("output", text))
+    elif match := _EXIT_CODE.search(text[:400]):
+        code = int(match.group(1))
+    return text, success is False or (code is not None and code != 0)
+
+
+class CodexParser:
+    """Stateful, resumable parser of one Codex rollout file (see :class:`~.base.TranscriptParser`)."""
+
+    def __init__(
+        self, path: Path, *, agent: str, capture_content: bool, state: Mapping[str, Any] | None = None
+    ) -> None:
+        st = dict(state or {})
+        self._path = path
+        self._agent = agent
+        self._capture = capture_content
+        tail = _UUID_TAIL.search(path.stem)
+        self._sid: str = st.get("sid") or safe_session_id(tail.group(1) if tail else path.stem)
+        self._meta: dict[str, Any] = dict(st.get("meta") or {})
+        self._model: str = st.get("model") or "unknown"
+        self._first: float | None = st.get("first")
+        self._last: float | None = st.get("last")
+        self._task: str = st.get("task") or ""
+        self._usage_key: str | None = st.get("usage_key")
+        self._total: dict[str, int] = dict(st.get("total") or {})
+        self._counts: dict[str, int] = dict(st.get("counts") or {})
+        self._pending: dict[str, dict[str, Any]] = dict(st.get("pending") or {})
+        self._out: dict[str, SessionEvent] = {}
+
+    # --- TranscriptParser -----------------------------------------------------------------------
+    def feed(self, record: Mapping[str, Any], line: int) -> None:
+        """Consume one rollout line."""
+        kind = record.get("type")
+        payload = record.get("payload")
+        if not isinstance(payload, Mapping):
+            raise ValueError(f"{kind or 'line'} without a payload object")
+        ts = parse_ts(record.get("timestamp"))
+        if ts is not None:
+            stamp = ts.timestamp()
+            self._first = stamp if self._first is None else min(self._first, stamp)
+            self._last = stamp if self._last is None else max(self._last, stamp)
+        when = ts or (datetime.fromtimestamp(self._last, UTC) if self._last else EPOCH)
+        if kind == "session_meta":
+            self._session_meta(payload)
+        elif kind == "turn_context":
+            if isinstance(payload.get("model"), str):
+                self._model = payload["model"]
+        elif kind == "response_item":
+            self._response_item(payload, when, line)
+        elif kind == "event_msg":
+            self._event_msg(payload, when, line)
+        elif kind == "compacted":
+            self._emit(SessionEvent(f"{self._sid}:compact:{line}", self._sid, EventType.COMPACTION, when, {}))
+
+    def take_events(self) -> list[SessionEvent]:
+        """Events created or changed since the last call."""
+        out, self._out = list(self._out.values()), {}
+        return out
+
+    def session(self, status: SessionStatus) -> Session | None:
+        """The session so far, or None before any timestamped line."""
+        if self._first is None:
+            return None
+        started = datetime.fromtimestamp(self._first, UTC)
+        ended = (
+            None if status is SessionStatus.ACTIVE else datetime.fromtimestamp(self._last or self._first, UTC)
+        )
+        meta = {**self._meta, "source": "codex", "source_path": str(self._path.resolve())}
+        meta["responses"] = self._counts.get("responses", 0)
+        project = Path(str(self._meta.get("cwd") or "codex")).name
+        task = self._task or f"Codex session in {project}"
+        return Session(self._sid, self._agent, task, self._model, status, started, ended, meta)
+
+    def state(self) -> dict[str, Any]:
+        """Everything needed to resume after the last fed line."""
+        return {
+            "sid": self._sid,
+            "meta": self._meta,
+            "model": self._model,
+            "first": self._first,
+            "last": self._last,
+            "task": self._task,
+            "usage_key": self._usage_key,
+            "total": self._total,
+            "counts": self._counts,
+            "pending": self._pending,
+        }
+
+    # --- records ----------------------------------------------------------------------------------
+    def _emit(self, event: SessionEvent) -> None:
+        self._out[event.id] = event
+
+    def _session_meta(self, payload: Mapping[str, Any]) -> None:
+        if isinstance(payload.get("id"), str) and payload["id"]:
+            self._sid = safe_session_id(payload["id"])
+        for key in ("cwd", "cli_version", "originator", "model_provider", "forked_from_id"):
+            if isinstance(payload.get(key), str) and payload[key]:
+                self._meta[key] = payload[key]
+        if self._meta.get("cwd"):
+            self._meta["project"] = Path(self._meta["cwd"]).name
+        git = payload.get("git")
+        if isinstance(git, Mapping):
+            for src, dst in (
+                ("branch", "git_branch"),
+                ("commit_hash", "git_commit"),
+                ("repository_url", "git_repo"),
+            ):
+                if isinstance(git.get(src), str):
+                    self._meta[dst] = git[src]
+        source = payload.get("source")
+        spawn = source.get("subagent") if isinstance(source, Mapping) else None
+        spawn = spawn.get("thread_spawn") if isinstance(spawn, Mapping) else None
+        if isinstance(spawn, Mapping) and isinstance(spawn.get("parent_thread_id"), str):
+            self._meta.update(subagent=True, parent_session_id=spawn["parent_thread_id"])
+        elif isinstance(source, str):
+            self._meta["origin"] = source
+        started = parse_ts(payload.get("timestamp"))
+        if started is not None:
+            self._first = min(self._first or started.timestamp(), started.timestamp())
+
+    def _response_item(self, payload: Mapping[str, Any], ts: datetime, line: int) -> None:
+        ptype = payload.get("type")
+        if ptype in _CALLS:
+            self._call(payload, ts, line)
+        elif ptype in _OUTPUTS:
+            self._output(payload, ts)
+        elif ptype == "reasoning":
+            summary = payload.get("summary")
+            text = "\n".join(
+                str(s.get("text") or "")
+                for s in (summary if isinstance(summary, list) else ())
+                if isinstance(s, Mapping)
+            )
+            data: dict[str, Any] = {"model": self._model, "provider": "openai", "chars": len(text)}
+            data.update(
+                estimated_tokens=estimate_tokens(len(text)), encrypted=bool(payload.get("encrypted_content"))
+            )
+            if self._capture:
+                data["content"] = text
+            self._emit(SessionEvent(f"{self._sid}:think:{line}", self._sid, EventType.THINKING, ts, data))
+        elif ptype == "web_search_call":
+            data = {
+                "tool": "web_search",
+                "tool_call_id": None,
+                "args_sha256": sha256_json(payload.get("action")),
+            }
+            event_id = f"{self._sid}:tool:web{line}"
+            self._emit(SessionEvent(event_id, self._sid, EventType.TOOL_CALL, ts, data, name="web_search"))
+
+    def _call(self, payload: Mapping[str, Any], ts: datetime, line: int) -> None:
+        call_id = str(payload.get("call_id") or payload.get("id") or f"line{line}")
+        if call_id in self._pending:
+            return
+        name = str(
+            payload.get("name") or ("shell" if payload.get("type") == "local_shell_call" else "unknown")
+        )
+        raw = payload.get("arguments", payload.get("input", payload.get("action")))
+        try:
+            args: Any = json.loads(raw) if isinstance(raw, str) and raw[:1] in "{[" else raw
+        except ValueError:
+            args = raw
+        command = shell_command(args)
+        data: dict[str, Any] = {"tool": name, "tool_call_id": call_id, "args_sha256": sha256_json(args)}
+        if self._capture:
+            data["args"] = args
+        files = patch_files(name, args, command)
+        read = None if files else file_read_of(command)
+        if files:
+            etype = EventType.FILE_WRITE
+            data["file_path"] = files[0]
+            for n, extra in enumerate(files[1:], start=1):
+                more = {**data, "file_path": extra}
+                self._emit(
+                    SessionEvent(f"{self._sid}:tool:{call_id}:{n}", self._sid, etype, ts, more, name=name)
+                )
+        elif read is not None:
+            etype = EventType.FILE_READ
+            data.update(read)
+        else:
+            etype = EventType.TOOL_CALL
+        event = SessionEvent(f"{self._sid}:tool:{call_id}", self._sid, etype, ts, data, name=name)
+        if len(self._pending) >= _MAX_PENDING:
+            self._pending.pop(next(iter(self._pending)))
+        self._pending[call_id] = {"event": event_to_state(event), "command": command}
+        self._emit(event)
+
+    def _output(self, payload: Mapping[str, Any], ts: datetime) -> None:
+        call_id = str(payload.get("call_id") or "")
+        pending = self._pending.pop(call_id, None)
+        text, failed = _failure(payload.get("output"))
+        tool: str | None = None
+        if pending is not None:
+            event = event_from_state(pending["event"])
+            tool = event.name
+            data = dict(event.data)
+            digest_key = "content_sha256" if event.event_type is EventType.FILE_READ else "result_sha256"
+            data.update({"result_tokens": estimate_tokens(len(text)), digest_key: sha256_text(text)})
+            if failed:
+                data["failed"] = True
+            if self._capture:
+                data["result"] = text
+            duration = max(0.0, (ts - event.timestamp).total_seconds() * 1000)
+            self._emit(replace(event, data=data, duration_ms=duration))
+        if failed:
+            kind = classify_error(text, command=pending["command"] if pending else None)
+            message = text[:2000] if self._capture else f"{tool or 'tool'} failed ({kind.value})"
+            data = {"message": message, "message_sha256": sha256_text(text), "error_kind": kind.value}
+            data.update(tool=tool, tool_call_id=call_id or None)
+            self._emit(
+                SessionEvent(
+                    f"{self._sid}:err:{call_id}",
+                    self._sid,
+                    EventType.ERROR,
+                    ts,
+                    data,
+                    name=tool,
+                    is_error=True,
+                    error_type=kind.value,
+                )
+            )
+
+    def _event_msg(self, payload: Mapping[str, Any], ts: datetime, line: int) -> None:
+        ptype = payload.get("type")
+        if ptype == "token_count":
+            self._token_count(payload, ts, line)
+        elif ptype == "user_message":
+            text = str(payload.get("message") or "")
+            data: dict[str, Any] = {"chars": len(text), "content_sha256": sha256_text(text)}
+            if self._capture:
+                data["content"] = text
+                self._task = self._task or text[:500]
+            self._emit(SessionEvent(f"{self._sid}:user:{line}", self._sid, EventType.USER_MESSAGE, ts, data))
+        elif ptype == "context_compacted":
+            self._emit(SessionEvent(f"{self._sid}:compact:{line}", self._sid, EventType.COMPACTION, ts, {}))
+
+    def _token_count(self, payload: Mapping[str, Any], ts: datetime, line: int) -> None:
+        info = payload.get("info")
+        if not isinstance(info, Mapping):
+            return  # rate-limit-only heartbeat
+        total = info.get("total_token_usage")
+        last = info.get("last_token_usage")
+        key = json.dumps(total if isinstance(total, Mapping) else [last, ts.timestamp()], sort_keys=True)
+        if key == self._usage_key:
+            return  # Codex writes every token_count twice
+        self._usage_key = key
+        kinds = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
+        if isinstance(total, Mapping):
+            new_total = {k: _int(total.get(k)) for k in kinds}
+            if not isinstance(last, Mapping):
+                last = {k: max(0, new_total[k] - self._total.get(k, 0)) for k in kinds}
+            self._total = new_total
+        if not isinstance(last, Mapping):
+            return
+        prompt, cached = _int(last.get("input_tokens")), _int(last.get("cached_input_tokens"))
+        output, reasoning = _int(last.get("output_tokens")), _int(last.get("reasoning_output_tokens"))
+        cached = min(cached, prompt)
+        self._counts["responses"] = self._counts.get("responses", 0) + 1
+        data = {"model": self._model, "provider": "openai", "response_id": None, "output_incomplete": False}
+        event = SessionEvent(
+            f"{self._sid}:resp:{line}",
+            self._sid,
+            EventType.AI_RESPONSE,
+            ts,
+            data,
+            tokens_input=prompt - cached,
+            tokens_output=output,
+            cache_read_tokens=cached,
+            reasoning_tokens=min(reasoning, output),
+            name=self._model,
+        )
+        self._emit(event)
+
+
+class CodexImporter:
+    """The ``codex`` source: rollouts under ``$CODEX_HOME/sessions`` (default ``~/.codex/sessions``)."""
+
+    name = "codex"
+    whole_file = False
+
+    def default_paths(self) -> list[Path]:
+        """``$CODEX_HOME/sessions`` when set, else ``~/.codex/sessions``."""
+        root = os.environ.get("CODEX_HOME")
+        return [(Path(root).expanduser() if root else Path.home() / ".codex") / "sessions"]
+
+    def discover(self, path: Path) -> Iterator[Path]:
+        """The rollout ``.jsonl`` files at ``path``, sorted."""
+        if path.is_file():
+            yield path
+        else:
+            yield from sorted(p for p in path.rglob("*.jsonl") if p.is_file())
+
+    def parser(
+        self, path: Path, *, agent: str | None, capture_content: bool, state: Mapping[str, Any] | None
+    ) -> CodexParser:
+        """A parser for one rollout."""
+        return CodexParser(path, agent=agent or "codex", capture_content=capture_content, state=state)
+
+
+def load_rollout(
+    path: str | os.PathLike[str], *, agent: str = "codex", capture_content: bool = False
+) -> ImportedSession:
+    """Load one Codex rollout into memory (raises ImportSourceError if unreadable or empty)."""
+    return load_file(CodexImporter(), Path(path), agent=agent, capture_content=capture_content)

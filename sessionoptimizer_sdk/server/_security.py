@@ -1,0 +1,116 @@
+"""ASGI middleware: loopback Host check (DNS rebinding), optional bearer token, and security headers.
+
+Pure ASGI (not ``BaseHTTPMiddleware``) so the Server-Sent Events stream passes through unbuffered.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Iterable
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["CSP", "LOOPBACK_HOSTS", "SecurityMiddleware", "is_loopback"]
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+TOKEN_COOKIE = "so_token"
+#: No inline script or style anywhere: every script and stylesheet is a vendored file under /static.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+]
+
+
+def is_loopback(host: str) -> bool:
+    """True for a loopback bind address or Host name (``127.x``, ``localhost``, ``::1``)."""
+    h = host.strip().lower().strip("[]")
+    return h in LOOPBACK_HOSTS or h.startswith("127.")
+
+
+def _host_name(raw: str) -> str:
+    """The name part of a Host header value, without port (handles ``[::1]:8000``)."""
+    raw = raw.strip().lower()
+    if raw.startswith("["):
+        return raw[1 : raw.find("]")] if "]" in raw else raw
+    return raw.rsplit(":", 1)[0] if raw.count(":") == 1 else raw
+
+
+class SecurityMiddleware:
+    """Reject non-loopback Host headers (unless a token guards the server) and requests lacking the token."""
+
+    def __init__(self, app: ASGIApp, *, token: str | None = None, allowed_hosts: Iterable[str] = ()) -> None:
+        self.app = app
+        self.token = token
+        self.allowed_hosts = {h.lower() for h in allowed_hosts}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the request, then pass it on with security headers added to the response."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        host = _host_name(headers.get("host", ""))
+        if not self._host_ok(host):
+            await _reject(send, 400, "bad_host", "the Host header is not a loopback name (DNS rebinding guard)")
+            return
+        set_cookie = False
+        if self.token is not None:
+            presented, from_query = self._presented_token(scope, headers)
+            if presented is None or not hmac.compare_digest(presented.encode(), self.token.encode()):
+                await _reject(send, 401, "unauthorized", "a valid token is required (Authorization: Bearer ...)")
+                return
+            set_cookie = from_query
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = list(_HEADERS)
+                if set_cookie and self.token is not None:
+                    cookie = f"{TOKEN_COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/"
+                    extra.append((b"set-cookie", cookie.encode("latin-1")))
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _host_ok(self, host: str) -> bool:
+        if is_loopback(host) or host in self.allowed_hosts:
+            return True
+        return self.token is not None and not self.allowed_hosts  # a token-guarded public bind accepts any name
+
+    def _presented_token(self, scope: Scope, headers: dict[str, str]) -> tuple[str | None, bool]:
+        auth = headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            return auth[7:].strip(), False
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        if "token" in query:
+            return query["token"][0], True
+        cookie = SimpleCookie()
+        try:
+            cookie.load(headers.get("cookie", ""))
+        except Exception:  # a malformed Cookie header is simply no token
+            return None, False
+        morsel = cookie.get(TOKEN_COOKIE)
+        return (morsel.value if morsel else None), False
+
+
+async def _reject(send: Send, status: int, error: str, detail: str) -> None:
+    body = json.dumps({"error": error, "detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *_HEADERS],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
