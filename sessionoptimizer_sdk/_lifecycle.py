@@ -12,7 +12,6 @@ import os
 import signal
 import threading
 import time
-import weakref
 from typing import TYPE_CHECKING
 
 from ._internal.safety import handle_internal_errors
@@ -23,7 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["register", "shutdown"]
 
-_optimizers: weakref.WeakSet[SessionOptimizer] = weakref.WeakSet()
+# Strong references: an optimizer created in an expression must still flush its spans at exit.
+_optimizers: set[SessionOptimizer] = set()
 _installed = False
 _lock = threading.Lock()
 EXIT_DEADLINE = 5.0

@@ -199,7 +199,7 @@ class Recorder:
         """Rebuild the root span of a session begun elsewhere so its end is exported like any other."""
         with handle_internal_errors("recorder.recreate_root"):
             parent = trace.get_current_span(state.parent_context).get_span_context()
-            span = SdkSpan(
+            span = _RecreatedSpan(
                 c.session_span_name(state.agent),
                 SpanContext(parent.trace_id, parent.span_id, is_remote=False, trace_flags=TraceFlags(1)),
                 resource=self.provider.resource,
@@ -330,6 +330,10 @@ class Recorder:
                 status=Status(StatusCode.ERROR if failed else StatusCode.UNSET),
             )
         )
+
+
+class _RecreatedSpan(SdkSpan):
+    """A session root span re-created at its end in another process (the SDK only lets subclasses be built)."""
 
 
 def _remote(trace_id: int, span_id: int) -> NonRecordingSpan:
