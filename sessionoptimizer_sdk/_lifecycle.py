@@ -45,12 +45,12 @@ def register(optimizer: SessionOptimizer) -> None:
 def shutdown(optimizer: SessionOptimizer, timeout: float) -> None:
     """End the optimizer's open sessions as ABANDONED, then flush the writer and analysis, bounded by ``timeout``."""
     deadline = time.monotonic() + timeout
-    recorder = optimizer._recorder  # noqa: SLF001
-    for sid in optimizer._owned_active():  # noqa: SLF001
-        optimizer._end_abandoned(sid)  # noqa: SLF001
+    recorder = optimizer._recorder
+    for sid in optimizer._owned_active():
+        optimizer._end_abandoned(sid)
     with handle_internal_errors("lifecycle.flush"):
         recorder.writer.flush(max(0.1, deadline - time.monotonic()))
-    runner = optimizer._runner  # noqa: SLF001
+    runner = optimizer._runner
     if runner is not None:
         with handle_internal_errors("lifecycle.analysis"):
             runner.close(max(0.1, deadline - time.monotonic()))

@@ -9,6 +9,7 @@ reports are printed. Use ``--home DIR`` for another store.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -62,24 +63,41 @@ def run_demo(optimizer: SessionOptimizer) -> list[str]:
                 context += 10_000
             if step == 1:
                 read_file("config.py")
-                s.log(EventType.FILE_READ, data={"file_path": "/data/large.json", "compressed": True,
-                      "original_tokens": 9_000, "compressed_tokens": 2_400}, tokens_input=2_400)
+                s.log(
+                    EventType.FILE_READ,
+                    data={
+                        "file_path": "/data/large.json",
+                        "compressed": True,
+                        "original_tokens": 9_000,
+                        "compressed_tokens": 2_400,
+                    },
+                    tokens_input=2_400,
+                )
             if step == 3:
-                s.log(EventType.ERROR, data={"message": "rm -rf build/: permission denied", "tool": "bash",
-                      "error_kind": "permission_denied"})
+                s.log(
+                    EventType.ERROR,
+                    data={
+                        "message": "rm -rf build/: permission denied",
+                        "tool": "bash",
+                        "error_kind": "permission_denied",
+                    },
+                )
             if step == 5:
                 edit_file("renderer.py", "def render(frame):\n    return frame.draw(fast=True)\n")
                 run_tests("tests/test_renderer.py")
-            s.log(EventType.AI_RESPONSE, tokens_input=300, tokens_output=700, cache_read_tokens=context,
-                  cache_write_tokens=10_000 if step in (0, 2, 4) else 0)
+            s.log(
+                EventType.AI_RESPONSE,
+                tokens_input=300,
+                tokens_output=700,
+                cache_read_tokens=context,
+                cache_write_tokens=10_000 if step in (0, 2, 4) else 0,
+            )
         ids.append(s.id)
 
     with optimizer.session("BOLT", "Execute the release build", model="grok") as s:
         for _attempt in range(4):  # the same failing command, nothing changed in between: a retry loop
-            try:
+            with contextlib.suppress(RuntimeError):
                 build("release")  # the decorated tool records the failure itself
-            except RuntimeError:
-                pass
             s.log(EventType.AI_RESPONSE, tokens_input=1_500, tokens_output=400, cache_read_tokens=8_000)
         s.log(EventType.AI_RESPONSE, tokens_input=40_000, tokens_output=2_500)  # context rebuilt: a spike
         ids.append(s.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -88,7 +89,12 @@ class SessionOptimizer:
         return self._recorder.provider
 
     def _start(
-        self, agent: str, task: str, model: str | None, session_id: str | None, metadata: Mapping[str, Any] | None
+        self,
+        agent: str,
+        task: str,
+        model: str | None,
+        session_id: str | None,
+        metadata: Mapping[str, Any] | None,
     ) -> tuple[Session, SessionState]:
         return self._recorder.start(agent, task, model, session_id, metadata)
 
@@ -333,10 +339,8 @@ class SessionOptimizer:
     def _end_abandoned(self, session_id: str) -> None:
         with handle_internal_errors("optimizer.end_abandoned"):
             if session_id in self._recorder.sessions and not self._recorder.sessions[session_id].ended:
-                try:
+                with contextlib.suppress(SessionNotActive):
                     self._recorder.end(session_id, SessionStatus.ABANDONED)
-                except SessionNotActive:
-                    pass
 
 
 _defaults: dict[Path, SessionOptimizer] = {}

@@ -1,4 +1,4 @@
-"""Shared fixtures: a private store folder per test, an optimizer on a real OTel SDK provider with an in-memory exporter."""
+"""Shared fixtures: a private store per test, an optimizer on a real OTel SDK provider exporting to memory."""
 
 from __future__ import annotations
 

@@ -45,6 +45,7 @@ class Receiver:
         self.endpoint = ""
 
     def handle(self, body: bytes) -> None:
+        """Decode one ExportTraceServiceRequest and keep its spans."""
         request = ExportTraceServiceRequest()
         request.ParseFromString(body)
         for resource_spans in request.resource_spans:
@@ -72,7 +73,7 @@ def otlp_receiver() -> Iterator[Receiver]:
     receiver = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server API
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
             if self.headers.get("Content-Encoding") == "gzip":

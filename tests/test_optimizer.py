@@ -30,13 +30,41 @@ def _snapshot(optimizer: SessionOptimizer) -> tuple[int, list[tuple[str, str, in
     ("call", "error", "message"),
     [
         (lambda o, sid: o.log_event(sid, "FILE_REED"), InvalidEventType, "valid event types: THINKING"),
-        (lambda o, sid: o.log_event(sid, EventType.AI_RESPONSE, tokens_input=-1), InvalidTokenCount, "negative"),
-        (lambda o, sid: o.log_event(sid, EventType.AI_RESPONSE, tokens_output=2.5), InvalidTokenCount, "integer"),
-        (lambda o, sid: o.log_event(sid, EventType.AI_RESPONSE, tokens_output=True), InvalidTokenCount, "integer"),
-        (lambda o, sid: o.log_event(sid, EventType.TOOL_CALL, data={"x": object()}), InvalidEventData, "JSON"),
-        (lambda o, sid: o.log_event(sid, EventType.TOOL_CALL, data=["not", "a", "dict"]), InvalidEventData, "mapping"),
-        (lambda o, sid: o.log_event("no-such-session", EventType.TOOL_CALL), SessionNotFound, "no-such-session"),
-        (lambda o, sid: o.log_event("../../etc/passwd", EventType.TOOL_CALL), InvalidSessionId, "may only contain"),
+        (
+            lambda o, sid: o.log_event(sid, EventType.AI_RESPONSE, tokens_input=-1),
+            InvalidTokenCount,
+            "negative",
+        ),
+        (
+            lambda o, sid: o.log_event(sid, EventType.AI_RESPONSE, tokens_output=2.5),
+            InvalidTokenCount,
+            "integer",
+        ),
+        (
+            lambda o, sid: o.log_event(sid, EventType.AI_RESPONSE, tokens_output=True),
+            InvalidTokenCount,
+            "integer",
+        ),
+        (
+            lambda o, sid: o.log_event(sid, EventType.TOOL_CALL, data={"x": object()}),
+            InvalidEventData,
+            "JSON",
+        ),
+        (
+            lambda o, sid: o.log_event(sid, EventType.TOOL_CALL, data=["not", "a", "dict"]),
+            InvalidEventData,
+            "mapping",
+        ),
+        (
+            lambda o, sid: o.log_event("no-such-session", EventType.TOOL_CALL),
+            SessionNotFound,
+            "no-such-session",
+        ),
+        (
+            lambda o, sid: o.log_event("../../etc/passwd", EventType.TOOL_CALL),
+            InvalidSessionId,
+            "may only contain",
+        ),
         (lambda o, sid: o.log_event("a" * 129, EventType.TOOL_CALL), InvalidSessionId, "maximum is 128"),
         (lambda o, sid: o.start_session("", "task"), InvalidInputError, "agent"),
         (lambda o, sid: o.start_session("A", "t", session_id="bad/id"), InvalidSessionId, "may only contain"),
@@ -47,7 +75,10 @@ def _snapshot(optimizer: SessionOptimizer) -> tuple[int, list[tuple[str, str, in
     ],
 )
 def test_bad_input_raises_specific_error_and_changes_nothing(
-    optimizer: SessionOptimizer, call: Callable[[SessionOptimizer, str], Any], error: type[Exception], message: str
+    optimizer: SessionOptimizer,
+    call: Callable[[SessionOptimizer, str], Any],
+    error: type[Exception],
+    message: str,
 ) -> None:
     """Each kind of bad input raises its own exception (a SessionOptimizerError) and leaves the store as it was."""
     sid = optimizer.start_session("ATLAS", "Build", "sonnet").id

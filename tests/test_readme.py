@@ -29,7 +29,7 @@ def test_readme_python_example_runs(home: object) -> None:
     block = re.search(r"## Use it\s+```python\n(.*?)```", readme, re.S)
     assert block is not None
     namespace: dict[str, object] = {}
-    exec(compile(block.group(1), "README.md", "exec"), namespace)  # noqa: S102 - the README's own code
+    exec(compile(block.group(1), "README.md", "exec"), namespace)
     report = namespace["report"]
     assert 0 <= report.efficiency_score <= 100  # type: ignore[attr-defined]
     namespace["optimizer"].shutdown()  # type: ignore[attr-defined]

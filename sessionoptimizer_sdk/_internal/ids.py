@@ -22,7 +22,9 @@ def validate_session_id(value: object) -> str:
     if not value:
         raise InvalidSessionId("session id must not be empty")
     if len(value) > MAX_SESSION_ID_LENGTH:
-        raise InvalidSessionId(f"session id is {len(value)} characters; the maximum is {MAX_SESSION_ID_LENGTH}")
+        raise InvalidSessionId(
+            f"session id is {len(value)} characters; the maximum is {MAX_SESSION_ID_LENGTH}"
+        )
     if not _VALID.fullmatch(value) or ".." in value:
         raise InvalidSessionId(
             f"session id {value!r} may only contain letters, digits, '.', '_', ':' and '-', "

@@ -64,7 +64,13 @@ class BatchWriter:
         self.failed_batches = 0
         self._init_state()
         ref = weakref.ref(self)
-        os.register_at_fork(after_in_child=lambda: (w := ref()) and w._init_state())
+
+        def reinit_in_child() -> None:
+            writer = ref()
+            if writer is not None:
+                writer._init_state()
+
+        os.register_at_fork(after_in_child=reinit_in_child)
 
     def _init_state(self) -> None:
         self._queue: deque[Any] = deque()

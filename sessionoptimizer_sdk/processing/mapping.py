@@ -18,7 +18,11 @@ Op = tuple[str, tuple[Any, ...]]  # ("row", event row) | ("end", (session_id, st
 
 _INPUT_KEYS = (c.GEN_AI_USAGE_INPUT_TOKENS, c.GEN_AI_USAGE_PROMPT_TOKENS_LEGACY, c.OI_PROMPT_TOKENS)
 _OUTPUT_KEYS = (c.GEN_AI_USAGE_OUTPUT_TOKENS, c.GEN_AI_USAGE_COMPLETION_TOKENS_LEGACY, c.OI_COMPLETION_TOKENS)
-_CACHE_READ_KEYS = (c.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, c.GEN_AI_USAGE_CACHE_READ_LEGACY, c.OI_CACHE_READ_TOKENS)
+_CACHE_READ_KEYS = (
+    c.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    c.GEN_AI_USAGE_CACHE_READ_LEGACY,
+    c.OI_CACHE_READ_TOKENS,
+)
 _CACHE_WRITE_KEYS = (
     c.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
     c.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
@@ -93,7 +97,11 @@ def event_row_from_span(span: ReadableSpan, session_id: str | None = None) -> tu
     data_raw = attrs.get(c.SO_EVENT_DATA)
     if kind is None:
         data: dict[str, Any] = {"span_name": span.name}
-        model = attrs.get(c.GEN_AI_RESPONSE_MODEL) or attrs.get(c.GEN_AI_REQUEST_MODEL) or attrs.get(c.OI_MODEL_NAME)
+        model = (
+            attrs.get(c.GEN_AI_RESPONSE_MODEL)
+            or attrs.get(c.GEN_AI_REQUEST_MODEL)
+            or attrs.get(c.OI_MODEL_NAME)
+        )
         if isinstance(model, str):
             data["model"] = model
         provider = attrs.get(c.GEN_AI_PROVIDER_NAME) or attrs.get(c.GEN_AI_SYSTEM_DEPRECATED)

@@ -36,7 +36,8 @@ def exporter_from_env() -> SpanExporter | None:
         return ConsoleSpanExporter()
     if "otlp" in names:
         protocol = os.environ.get(
-            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+            os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
         )
         if protocol not in ("http/protobuf", ""):
             _log.warning("only OTLP over HTTP/protobuf is bundled; using it", requested_protocol=protocol)

@@ -16,9 +16,8 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace import Span as SdkSpan
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
 
@@ -81,7 +80,9 @@ def _to_ns(value: datetime | None) -> int:
 class Recorder:
     """Starts session, event and tool spans for one optimizer and feeds its writer."""
 
-    def __init__(self, settings: Settings, store: SQLiteStore, tracer_provider: TracerProvider | None = None):
+    def __init__(
+        self, settings: Settings, store: SQLiteStore, tracer_provider: TracerProvider | None = None
+    ) -> None:
         self.settings = settings
         self.store = store
         self.sessions: dict[str, SessionState] = {}
@@ -143,7 +144,9 @@ class Recorder:
             agent,
             task,
             model,
-            parent_context=trace.set_span_in_context(root if root.is_recording() else _remote(trace_id, span_id)),
+            parent_context=trace.set_span_in_context(
+                root if root.is_recording() else _remote(trace_id, span_id)
+            ),
             recorder=self,
             started_ns=started_ns,
             root_span=None if detached else root,
@@ -211,7 +214,7 @@ class Recorder:
                     c.SO_KIND: c.KIND_SESSION,
                     c.SO_SESSION_TASK: state.task,
                 },
-                span_processor=self.provider._active_span_processor,  # noqa: SLF001 - documented in architecture
+                span_processor=self.provider._active_span_processor,
                 instrumentation_scope=self._scope,
             )
             span.start(start_time=state.started_ns)
@@ -283,14 +286,18 @@ class Recorder:
         start_ns = _to_ns(timestamp)
         end_ns = start_ns + int((duration_ms or 0) * 1e6)
         context = None if _current.get() is state else state.parent_context
-        span = self.tracer.start_span(c.event_span_name(etype.value), context=context, attributes=attrs, start_time=start_ns)
+        span = self.tracer.start_span(
+            c.event_span_name(etype.value), context=context, attributes=attrs, start_time=start_ns
+        )
         recording = span.is_recording()
         if failed:
             span.set_status(Status(StatusCode.ERROR))
         span.end(end_time=end_ns)
         _, span_id = _span_ids(span)
         if not recording:
-            self.queue_unsampled(state, span_id, c.event_span_name(etype.value), attrs, start_ns, end_ns, failed)
+            self.queue_unsampled(
+                state, span_id, c.event_span_name(etype.value), attrs, start_ns, end_ns, failed
+            )
         return SessionEvent(
             id=f"{span_id:016x}",
             session_id=state.id,

@@ -112,7 +112,7 @@ class SessionScope:
     # --- context manager -----------------------------------------------------------------------------
     def __enter__(self) -> SessionScope:
         agent, task, model, session_id, metadata = self._args
-        self._session, self._state = self._optimizer._start(agent, task, model, session_id, metadata)  # noqa: SLF001
+        self._session, self._state = self._optimizer._start(agent, task, model, session_id, metadata)
         root = self._state.parent_context
         token = otel_context.attach(trace.set_span_in_context(trace.get_current_span(root)))
         self._tokens = (token, set_current(self._state))
@@ -139,7 +139,7 @@ class SessionScope:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._leave(exc_type is not None):
-            self._optimizer._after_end()  # noqa: SLF001
+            self._optimizer._after_end()
 
     async def __aenter__(self) -> SessionScope:
         return self.__enter__()
@@ -148,7 +148,7 @@ class SessionScope:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._leave(exc_type is not None):
-            await asyncio.to_thread(self._optimizer._after_end)  # noqa: SLF001
+            await asyncio.to_thread(self._optimizer._after_end)
 
     def __repr__(self) -> str:
         state = self._state

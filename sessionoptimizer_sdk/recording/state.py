@@ -12,7 +12,17 @@ __all__ = ["SessionState"]
 class SessionState:
     """Ids and OTel parent context of a session; ``root_span`` is set only in the process that started it."""
 
-    __slots__ = ("agent", "ended", "model", "parent_context", "recorder", "root_span", "started_ns", "task", "id")
+    __slots__ = (
+        "agent",
+        "ended",
+        "id",
+        "model",
+        "parent_context",
+        "recorder",
+        "root_span",
+        "started_ns",
+        "task",
+    )
 
     def __init__(
         self,

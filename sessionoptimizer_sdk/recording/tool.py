@@ -32,7 +32,13 @@ _FILE_TYPES = frozenset({EventType.FILE_READ, EventType.FILE_WRITE})
 
 def _digest(value: object) -> tuple[str, int]:
     """(short sha256, size in chars) of a value's text, for retry detection without storing content."""
-    text = value if isinstance(value, str) else value.decode("utf-8", "replace") if isinstance(value, bytes) else repr(value)
+    text = (
+        value
+        if isinstance(value, str)
+        else value.decode("utf-8", "replace")
+        if isinstance(value, bytes)
+        else repr(value)
+    )
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16], len(text)
 
 
@@ -63,7 +69,9 @@ class _ToolSpec:
         self.span_name = c.tool_span_name(name)
 
 
-def _begin(spec: _ToolSpec, state: SessionState, args: tuple[Any, ...], kwargs: dict[str, Any], current: bool) -> Any:
+def _begin(
+    spec: _ToolSpec, state: SessionState, args: tuple[Any, ...], kwargs: dict[str, Any], current: bool
+) -> Any:
     """Start the tool span (and make it current for sync/async calls); None if recording failed."""
     try:
         args_hash, _ = _digest((args, kwargs) if kwargs else args)
@@ -118,7 +126,9 @@ def _finish(call: Any, result: Any, exc: BaseException | None) -> None:
 
 
 def _sync(spec: _ToolSpec) -> Callable[..., Any]:
-    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def wrapper(
+        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         state = current_scope()
         if state is None:
             return wrapped(*args, **kwargs)
@@ -137,7 +147,9 @@ def _sync(spec: _ToolSpec) -> Callable[..., Any]:
 
 
 def _async(spec: _ToolSpec) -> Callable[..., Any]:
-    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    async def wrapper(
+        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         state = current_scope()
         if state is None:
             return await wrapped(*args, **kwargs)
@@ -155,7 +167,9 @@ def _async(spec: _ToolSpec) -> Callable[..., Any]:
     return wrapper
 
 
-def _traced_generator(spec: _ToolSpec, state: SessionState, gen: Generator[Any, Any, Any], args: Any, kwargs: Any) -> Any:
+def _traced_generator(
+    spec: _ToolSpec, state: SessionState, gen: Generator[Any, Any, Any], args: Any, kwargs: Any
+) -> Any:
     call = _begin(spec, state, args, kwargs, False)
     if call is None:
         return (yield from gen)
@@ -172,7 +186,9 @@ def _traced_generator(spec: _ToolSpec, state: SessionState, gen: Generator[Any, 
 
 
 def _generator(spec: _ToolSpec) -> Callable[..., Any]:
-    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def wrapper(
+        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         gen = wrapped(*args, **kwargs)
         state = current_scope()
         if state is None:
@@ -212,7 +228,9 @@ async def _traced_async_generator(
 
 
 def _async_generator(spec: _ToolSpec) -> Callable[..., Any]:
-    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def wrapper(
+        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         agen = wrapped(*args, **kwargs)
         state = current_scope()
         if state is None:
@@ -222,12 +240,14 @@ def _async_generator(spec: _ToolSpec) -> Callable[..., Any]:
     return wrapper
 
 
-def instrument_tool(fn: Callable[..., Any], name: str | None = None, event_type: EventType = EventType.TOOL_CALL) -> Any:
+def instrument_tool(
+    fn: Callable[..., Any], name: str | None = None, event_type: EventType = EventType.TOOL_CALL
+) -> Any:
     """Wrap ``fn`` (any callable kind) so calls inside a session are recorded as tool spans."""
     target = fn.__func__ if isinstance(fn, staticmethod | classmethod) else fn
     if not callable(target):
         raise TypeError(f"@tool needs a callable, got {type(fn).__name__}")
-    tool_name = name or getattr(target, "__qualname__", None) or getattr(target, "__name__", "tool")
+    tool_name = str(name or getattr(target, "__qualname__", None) or getattr(target, "__name__", "tool"))
     if inspect.isasyncgenfunction(target):
         spec = _ToolSpec(tool_name, event_type, "async_generator")
         wrapper = _async_generator(spec)

@@ -56,7 +56,25 @@ def _loads(raw: str | None) -> MappingProxyType[str, Any]:
 
 def session_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Session:
     """Build a :class:`Session` from a row selected with :data:`SESSION_COLUMNS`."""
-    (sid, agent, task, model, status, started, ended, metadata, trace_id, span_id, i, o, cr, cw, r, n, last) = row
+    (
+        sid,
+        agent,
+        task,
+        model,
+        status,
+        started,
+        ended,
+        metadata,
+        trace_id,
+        span_id,
+        i,
+        o,
+        cr,
+        cw,
+        r,
+        n,
+        last,
+    ) = row
     return Session(
         id=sid,
         agent=agent,

@@ -41,7 +41,9 @@ class Store(Protocol):
     def delete_session(self, session_id: str) -> bool:
         """Delete a session and everything recorded for it."""
 
-    def write_batch(self, rows: Sequence[tuple[Any, ...]], ends: Sequence[tuple[str, str, float]] = ()) -> None:
+    def write_batch(
+        self, rows: Sequence[tuple[Any, ...]], ends: Sequence[tuple[str, str, float]] = ()
+    ) -> None:
         """Insert event rows and apply session ends atomically."""
 
     def insert_events(self, events: Sequence[SessionEvent], *, replace: bool = False) -> int:

@@ -146,7 +146,11 @@ class SQLiteStore:
 
     def find_session(self, session_id: str) -> Session | None:
         """Return the session or None."""
-        row = self._conn().execute(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        row = (
+            self._conn()
+            .execute(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,))
+            .fetchone()
+        )
         return session_from_row(row) if row else None
 
     def get_session(self, session_id: str) -> Session:
@@ -230,7 +234,9 @@ class SQLiteStore:
         if not events:
             return 0
         with self.transaction() as conn:
-            cur = conn.executemany(_UPSERT_EVENT if replace else _INSERT_EVENT, [event_to_row(e) for e in events])
+            cur = conn.executemany(
+                _UPSERT_EVENT if replace else _INSERT_EVENT, [event_to_row(e) for e in events]
+            )
             return max(cur.rowcount, 0)  # direct changes only; trigger updates are not counted
 
     def get_events(self, session_id: str, *, limit: int | None = None, offset: int = 0) -> list[SessionEvent]:
@@ -270,7 +276,9 @@ class SQLiteStore:
 
     def get_report(self, session_id: str) -> dict[str, Any] | None:
         """The stored report JSON of a session, or None."""
-        row = self._conn().execute("SELECT report FROM reports WHERE session_id = ?", (session_id,)).fetchone()
+        row = (
+            self._conn().execute("SELECT report FROM reports WHERE session_id = ?", (session_id,)).fetchone()
+        )
         return json.loads(row[0]) if row else None
 
     def insert_alert(
@@ -289,7 +297,8 @@ class SQLiteStore:
         self, *, session_id: str | None = None, since: datetime | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:
         """Stored alerts, newest first."""
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         if session_id is not None:
             clauses.append("session_id = ?")
             params.append(session_id)

@@ -65,9 +65,10 @@ def test_session_across_three_processes_is_one_exported_trace(home: Path) -> Non
     assert len(roots) == 1 and len(events) == 2
     root = roots[0]
     assert root.trace_id == session.trace_id and root.span_id == session.span_id
-    assert root.start_ns == int(session.started_at.timestamp() * 1e9) // 1000 * 1000 or abs(
-        root.start_ns - session.started_at.timestamp() * 1e9
-    ) < 2_000
+    assert (
+        root.start_ns == int(session.started_at.timestamp() * 1e9) // 1000 * 1000
+        or abs(root.start_ns - session.started_at.timestamp() * 1e9) < 2_000
+    )
     assert root.attributes["gen_ai.conversation.id"] == sid
     assert root.attributes["sessionoptimizer.session.status"] == "COMPLETED"
     assert root.service_name == "atlas-agent"
@@ -85,7 +86,7 @@ def test_no_export_without_otel_variables(home: Path, monkeypatch: object) -> No
     """With no OTEL_* exporter variables the private provider exports nothing (spans are only stored)."""
     opt = SessionOptimizer(home)
     try:
-        processors = opt.tracer_provider._active_span_processor._span_processors  # noqa: SLF001
+        processors = opt.tracer_provider._active_span_processor._span_processors
         assert len(processors) == 1
     finally:
         opt.shutdown()

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
@@ -49,7 +48,9 @@ def test_sampled_out_spans_are_still_stored(home: Path) -> None:
         provider.shutdown()
 
 
-def test_two_optimizers_on_one_provider_do_not_cross_store(tmp_path: Path, tracer_provider: TracerProvider) -> None:
+def test_two_optimizers_on_one_provider_do_not_cross_store(
+    tmp_path: Path, tracer_provider: TracerProvider
+) -> None:
     """Two optimizers with different stores on one provider each store only their own sessions."""
     a = SessionOptimizer(tmp_path / "a", tracer_provider=tracer_provider)
     b = SessionOptimizer(tmp_path / "b", tracer_provider=tracer_provider)
@@ -89,18 +90,20 @@ def test_store_failure_never_reaches_agent_code(home: Path, monkeypatch: pytest.
     finally:
         monkeypatch.undo()
         opt.shutdown()
-    assert opt._recorder.writer.failed_batches >= 1  # noqa: SLF001
+    assert opt._recorder.writer.failed_batches >= 1
     assert os.path.exists(home / "sessionoptimizer.db")
 
 
-def test_processor_swallows_internal_errors(optimizer: SessionOptimizer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_processor_swallows_internal_errors(
+    optimizer: SessionOptimizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A fault inside the processor is logged, not raised into the code that ended the span."""
     monkeypatch.setenv("SESSIONOPTIMIZER_STRICT", "0")
 
     def explode(item: object) -> None:
         raise RuntimeError("queue broke")
 
-    monkeypatch.setattr(optimizer._recorder.writer, "put", explode)  # noqa: SLF001
+    monkeypatch.setattr(optimizer._recorder.writer, "put", explode)
     tracer = optimizer.tracer_provider.get_tracer("app")
     with optimizer.session("ATLAS", "x", model="sonnet") as s:
         s.log(EventType.AI_RESPONSE, tokens_output=1)

@@ -22,7 +22,7 @@ def test_asyncio_gather_keeps_each_session_separate(optimizer: SessionOptimizer)
             return s.id
 
     async def main() -> list[str]:
-        return await asyncio.gather(agent("FORGE", 5), agent("ATLAS", 7), agent("BOLT", 3))
+        return [*await asyncio.gather(agent("FORGE", 5), agent("ATLAS", 7), agent("BOLT", 3))]
 
     ids = asyncio.run(main())
     counts = [optimizer.get_session(sid).event_count for sid in ids]
@@ -36,7 +36,10 @@ def test_propagate_carries_session_into_thread(optimizer: SessionOptimizer) -> N
     def work() -> None:
         return None
 
-    with optimizer.session("FORGE", "A", model="opus") as a, optimizer.session("ATLAS", "B", model="sonnet") as b:
+    with (
+        optimizer.session("FORGE", "A", model="opus") as a,
+        optimizer.session("ATLAS", "B", model="sonnet") as b,
+    ):
         # two live sessions: a bare thread cannot guess; the propagated one records into `b`, the current one
         t = threading.Thread(target=propagate(work))
         t.start()
@@ -52,9 +55,12 @@ def test_context_thread_pool_executor(optimizer: SessionOptimizer) -> None:
     def chunk(i: int) -> int:
         return i * i
 
-    with optimizer.session("FORGE", "Other", model="opus"), optimizer.session("NEXUS", "Map", model="sonnet") as s:
-        with ContextThreadPoolExecutor(max_workers=4) as pool:
-            results = list(pool.map(chunk, range(20)))
+    with (
+        optimizer.session("FORGE", "Other", model="opus"),
+        optimizer.session("NEXUS", "Map", model="sonnet") as s,
+        ContextThreadPoolExecutor(max_workers=4) as pool,
+    ):
+        results = list(pool.map(chunk, range(20)))
     assert results == [i * i for i in range(20)]
     assert optimizer.get_session(s.id).event_count == 20
 

@@ -65,10 +65,18 @@ def test_async_with_session(optimizer: SessionOptimizer) -> None:
     assert session.status is SessionStatus.COMPLETED and session.tokens.output_tokens == 10
 
 
-def test_spans_follow_genai_conventions(optimizer: SessionOptimizer, span_exporter: InMemorySpanExporter) -> None:
+def test_spans_follow_genai_conventions(
+    optimizer: SessionOptimizer, span_exporter: InMemorySpanExporter
+) -> None:
     """The session is a root invoke_agent span; events are its children with gen_ai usage attributes."""
     with optimizer.session("ATLAS", "Build", model="sonnet") as s:
-        s.log(EventType.AI_RESPONSE, tokens_input=10, tokens_output=20, cache_read_tokens=30, cache_write_tokens=40)
+        s.log(
+            EventType.AI_RESPONSE,
+            tokens_input=10,
+            tokens_output=20,
+            cache_read_tokens=30,
+            cache_write_tokens=40,
+        )
     spans = {span.name: span for span in span_exporter.get_finished_spans()}
     root = spans["invoke_agent ATLAS"]
     event = spans["sessionoptimizer.event AI_RESPONSE"]
@@ -130,7 +138,9 @@ def test_custom_session_id_and_duplicate(optimizer: SessionOptimizer) -> None:
     assert optimizer.get_session("clio-deploy-1").task == "Deploy"
 
 
-def test_failed_status_sets_error_on_root_span(optimizer: SessionOptimizer, span_exporter: InMemorySpanExporter) -> None:
+def test_failed_status_sets_error_on_root_span(
+    optimizer: SessionOptimizer, span_exporter: InMemorySpanExporter
+) -> None:
     """Ending a session FAILED marks its root span with an error status."""
     session = optimizer.start_session("BOLT", "Risky", "grok")
     optimizer.end_session(session.id, "failed")

@@ -69,7 +69,9 @@ def test_three_processes_write_5000_events_each_and_lose_none(home: Path) -> Non
 
 def test_sigkilled_process_session_becomes_abandoned_with_its_events(home: Path) -> None:
     """A process killed with SIGKILL mid-session: the next optimizer marks it ABANDONED and keeps flushed events."""
-    proc = subprocess.Popen([sys.executable, "-c", _VICTIM], env=_env(home), stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _VICTIM], env=_env(home), stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     sid = proc.stdout.readline().strip()
     opt = SessionOptimizer(home)
@@ -110,7 +112,9 @@ def test_sigterm_flushes_and_abandons(home: Path) -> None:
 def test_normal_exit_with_open_session_ends_it_abandoned(home: Path) -> None:
     """A script that exits without ending its session leaves it ABANDONED with every event stored."""
     code = _VICTIM.replace("opt.flush()\n", "").replace("time.sleep(60)", "")
-    result = subprocess.run([sys.executable, "-c", code], env=_env(home), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=_env(home), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     opt = SessionOptimizer(home)
     try:

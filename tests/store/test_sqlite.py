@@ -18,7 +18,9 @@ T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
 def _session(sid: str = "s1", agent: str = "FORGE", started: datetime = T0) -> Session:
-    return Session(id=sid, agent=agent, task="t", model="opus", status=SessionStatus.ACTIVE, started_at=started)
+    return Session(
+        id=sid, agent=agent, task="t", model="opus", status=SessionStatus.ACTIVE, started_at=started
+    )
 
 
 def _event(i: int, sid: str = "s1", tokens: int = 10) -> SessionEvent:
@@ -60,7 +62,11 @@ def test_insert_events_is_idempotent_and_totals_follow(tmp_path: Path) -> None:
     assert store.insert_events(events) == 0
     session = store.get_session("s1")
     assert session.event_count == 5
-    assert (session.tokens.input_tokens, session.tokens.output_tokens, session.tokens.cache_read_tokens) == (50, 100, 150)
+    assert (session.tokens.input_tokens, session.tokens.output_tokens, session.tokens.cache_read_tokens) == (
+        50,
+        100,
+        150,
+    )
     assert session.last_event_at == T0 + timedelta(seconds=4)
     store.insert_events([_event(0, tokens=100)], replace=True)  # an import correcting a value
     assert store.get_session("s1").tokens.input_tokens == 140
@@ -97,7 +103,7 @@ def test_totals_equal_sum_of_distinct_events(tmp_path_factory: object, batch: li
     store = SQLiteStore(path)
     store.create_session(_session())
     store.insert_events([_event(i, tokens=t) for i, t in batch])
-    first = {}
+    first: dict[int, int] = {}
     for i, t in batch:
         first.setdefault(i, t)
     session = store.get_session("s1")
