@@ -17,7 +17,13 @@ Well-known ``data`` keys, shared by the recorder, the importers and the analyzer
   ``tool_call_id``.
 - ERROR: ``message``, ``error_kind`` (an :class:`ErrorKind` value), ``tool``, ``tool_call_id`` (the failed
   call), ``recoverable``, ``recovery_strategy``, ``attempt``, ``recovered``.
-- AI_RESPONSE / THINKING: ``model``, ``response_id``, ``provider``, ``output_incomplete``.
+- AI_RESPONSE / THINKING: ``model``, ``response_id``, ``request_id``, ``provider``, ``output_incomplete``,
+  ``tokens_estimated``, ``redacted`` / ``encrypted`` (thinking content withheld by the provider).
+- USER_MESSAGE: ``chars``, ``message_sha256``, ``user_feedback``, ``interrupted``.
+- COMPACTION: ``trigger`` (manual/auto), ``pre_tokens`` (context size before compaction).
+- Importers also set ``failed`` on a tool event whose result was an error (the failure itself is the linked
+  ERROR event, so it counts once), ``edits`` (edit count of a MultiEdit) and ``estimated_tokens``. See
+  ``docs/importing.md`` for each format's mapping.
 """
 
 from __future__ import annotations

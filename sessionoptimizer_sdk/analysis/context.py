@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sessionoptimizer_sdk.models import ErrorKind, EventType, Session, SessionEvent
+from sessionoptimizer_sdk.models import ErrorKind, EventType, Session, SessionEvent, TokenUsage
 
 from .base import Claim, Pool
 from .config import AnalysisConfig
@@ -18,23 +18,26 @@ __all__ = ["MODEL_CALL_TYPES", "TOOL_TYPES", "Action", "AnalysisContext", "get_i
 
 MODEL_CALL_TYPES = frozenset({EventType.AI_RESPONSE, EventType.THINKING, EventType.TOKEN_USAGE})
 TOOL_TYPES = frozenset({EventType.TOOL_CALL, EventType.FILE_READ, EventType.FILE_WRITE})
+_READ, _WRITE = EventType.FILE_READ, EventType.FILE_WRITE
 _DEFAULT_TOOL = {EventType.FILE_READ: "Read", EventType.FILE_WRITE: "Write", EventType.TOOL_CALL: "tool"}
 
 
 def get_int(data: Mapping[str, Any], key: str) -> int | None:
-    """``data[key]`` if it is a non-negative int (bools and junk are ignored), else None."""
+    """``data[key]`` if it is a non-negative finite number (bools and junk are ignored), else None."""
     value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value or value < 0:
+    if value is None:
         return None
-    if value == float("inf"):
-        return None
-    return int(value)
+    if type(value) is int:
+        return value if value >= 0 else None
+    if type(value) is float and 0 <= value < 1e18:
+        return int(value)
+    return None
 
 
 def get_str(data: Mapping[str, Any], key: str) -> str | None:
     """``data[key]`` if it is a non-empty string, else None."""
     value = data.get(key)
-    return value if isinstance(value, str) and value else None
+    return value if type(value) is str and value else None
 
 
 @dataclass(slots=True)
@@ -49,7 +52,7 @@ class Action:
     is_edit: bool
     failed: bool = False
     error_kind: ErrorKind | None = None
-    error_events: list[str] = field(default_factory=list)
+    error_events: tuple[str, ...] = ()
     message: str | None = None
 
 
@@ -65,6 +68,13 @@ class AnalysisContext:
     actions: list[Action] = field(default_factory=list)
     model_calls: list[int] = field(default_factory=list)
     compactions: list[int] = field(default_factory=list)
+    #: Indices of events that billed any tokens.
+    billed: list[int] = field(default_factory=list)
+    totals: TokenUsage = field(default_factory=TokenUsage)
+    #: Thinking tokens (reasoning, or all output of THINKING events), before capping at output.
+    thinking_tokens: int = 0
+    #: Tokens each event put into the context (tool events; 0 for the others), by event index.
+    content: list[int] = field(default_factory=list)
     #: Settled findings of the analyzers that ran before (for session-level flags such as high_waste).
     findings: list[Finding] = field(default_factory=list)
     #: Results shared between detectors and metrics (computed once).
@@ -79,38 +89,50 @@ class AnalysisContext:
         ctx = cls(session, ordered, config, now, session.is_active)
         by_call_id: dict[str, Action] = {}
         last_action: Action | None = None
+        model_types, tool_types = MODEL_CALL_TYPES, TOOL_TYPES
+        error_t, compaction_t, thinking_t = EventType.ERROR, EventType.COMPACTION, EventType.THINKING
+        billed, model_calls = ctx.billed, ctx.model_calls
+        ti = to = tcr = tcw = thinking = 0
+        content = ctx.content = [0] * len(ordered)
         for i, e in enumerate(ordered):
             t = e.event_type
-            if t in MODEL_CALL_TYPES:
-                if e.tokens_input or e.tokens_output or e.cache_read_tokens or e.cache_write_tokens:
-                    ctx.model_calls.append(i)
-            elif t in TOOL_TYPES:
+            if e.tokens_input or e.tokens_output or e.cache_read_tokens or e.cache_write_tokens:
+                billed.append(i)
+                ti += e.tokens_input
+                to += e.tokens_output
+                tcr += e.cache_read_tokens
+                tcw += e.cache_write_tokens
+                if t in model_types:
+                    model_calls.append(i)
+            if e.reasoning_tokens or t is thinking_t:
+                thinking += ctx.reasoning_of(e)
+            if t in tool_types:
+                logged = get_int(e.data, "result_tokens")
+                content[i] = e.tokens_input if logged is None else logged
                 last_action = ctx._add_action(i, e, by_call_id)
-            elif t is EventType.ERROR:
+            elif t is error_t:
                 last_action = ctx._attach_error(i, e, by_call_id, last_action)
-            elif t is EventType.COMPACTION:
+            elif t is compaction_t:
                 ctx.compactions.append(i)
+        ctx.thinking_tokens = thinking
+        ctx.totals = TokenUsage(ti, to, tcr, tcw, min(thinking, to))
         return ctx
 
     def _add_action(self, i: int, e: SessionEvent, by_call_id: dict[str, Action]) -> Action:
         d = e.data
-        tool = get_str(d, "tool") or e.name or _DEFAULT_TOOL[e.event_type]
-        args = get_str(d, "args_sha256")
-        if args is None and e.event_type is EventType.FILE_READ:
-            args = f"{d.get('file_path')}|{d.get('offset')}|{d.get('limit')}"
-        action = Action(
-            i,
-            e,
-            tool,
-            args,
-            get_str(d, "result_sha256") or get_str(d, "content_sha256"),
-            e.event_type is EventType.FILE_WRITE,
-        )
+        tool = d.get("tool")
+        if not isinstance(tool, str) or not tool:
+            tool = e.name or _DEFAULT_TOOL[e.event_type]
+        args = d.get("args_sha256")
+        if not isinstance(args, str):
+            args = f"{d.get('file_path')}|{d.get('offset')}|{d.get('limit')}" if e.event_type is _READ else None
+        result = d.get("result_sha256") or d.get("content_sha256")
+        action = Action(i, e, tool, args, result if isinstance(result, str) else None, e.event_type is _WRITE)
         if e.is_error:
             message = get_str(d, "error") or get_str(d, "message")
             self._fail(action, message, d.get("error_kind"), e.error_type)
-        call_id = get_str(d, "tool_call_id")
-        if call_id:
+        call_id = d.get("tool_call_id")
+        if isinstance(call_id, str) and call_id:
             by_call_id[call_id] = action
         self.actions.append(action)
         return action
@@ -135,7 +157,7 @@ class AnalysisContext:
             self.actions.append(target)
         message = get_str(d, "message") or get_str(d, "error")
         self._fail(target, message, d.get("error_kind"), e.error_type)
-        target.error_events.append(e.id)
+        target.error_events = (*target.error_events, e.id)
         return target if target.event is not e else last
 
     # --- helpers shared by detectors ------------------------------------------------------------------

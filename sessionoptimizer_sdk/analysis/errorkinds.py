@@ -6,6 +6,8 @@ or the configuration's doing (a session with 67% "errors" that were all denials 
 
 from __future__ import annotations
 
+import re
+
 from sessionoptimizer_sdk.models import ErrorKind
 
 __all__ = ["COUNTED_KINDS", "classify_error"]
@@ -45,6 +47,16 @@ _TEST = (
     "pytest",
     "test failure",
 )
+_BY_VALUE = {k.value: k for k in ErrorKind}
+_PATTERNS = tuple(
+    (re.compile("|".join(re.escape(w) for w in words)), kind)
+    for words, kind in (
+        (_REJECTION, ErrorKind.USER_REJECTION),
+        (_PERMISSION, ErrorKind.PERMISSION_DENIED),
+        (_TIMEOUT, ErrorKind.TIMEOUT),
+        (_TEST, ErrorKind.TEST_FAILURE),
+    )
+)
 
 
 def classify_error(
@@ -53,18 +65,13 @@ def classify_error(
     """The :class:`ErrorKind` of a failure: an explicit ``error_kind`` wins, else the message and tool decide."""
     for explicit in (error_kind, error_type):
         if isinstance(explicit, str):
-            try:
-                return ErrorKind(explicit.strip().lower())
-            except ValueError:
-                pass
+            found = _BY_VALUE.get(explicit.strip().lower())
+            if found is not None:
+                return found
     text = " ".join(v for v in (message, error_type) if isinstance(v, str)).lower()
-    if any(s in text for s in _REJECTION):
-        return ErrorKind.USER_REJECTION
-    if any(s in text for s in _PERMISSION):
-        return ErrorKind.PERMISSION_DENIED
-    if any(s in text for s in _TIMEOUT):
-        return ErrorKind.TIMEOUT
-    tool_text = tool.lower() if isinstance(tool, str) else ""
-    if any(s in text for s in _TEST) or "test" in tool_text:
+    for pattern, kind in _PATTERNS:
+        if pattern.search(text):
+            return kind
+    if isinstance(tool, str) and "test" in tool.lower():
         return ErrorKind.TEST_FAILURE
     return ErrorKind.AGENT_ERROR

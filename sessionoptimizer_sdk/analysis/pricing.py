@@ -48,6 +48,12 @@ class ModelRates:
     cache_read: KindRate
     cache_write: KindRate
     output: KindRate
+    #: Prompt size at or under which every kind is at its base rate.
+    first_tier: float = float("inf")
+
+    def __post_init__(self) -> None:
+        starts = [start for k in (self.input, self.cache_read, self.cache_write, self.output) for start, _ in k.tiers]
+        object.__setattr__(self, "first_tier", float(min(starts)) if starts else float("inf"))
 
     def rate(self, pool: Pool, prompt_tokens: int = 0) -> float:
         """USD per token of ``pool`` (``content`` is priced as input) at a given prompt size."""
@@ -57,7 +63,19 @@ class ModelRates:
 
     def cost(self, usage: TokenUsage) -> float:
         """USD of one request's usage."""
-        prompt = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens
+        return self.cost_of(usage.input_tokens, usage.cache_read_tokens, usage.cache_write_tokens, usage.output_tokens)
+
+    def cost_of(self, input_tokens: int, cache_read: int, cache_write: int, output: int) -> float:
+        """USD of one request's token counts (the hot path: base rates unless the prompt reaches a tier)."""
+        prompt = input_tokens + cache_read + cache_write
+        if prompt <= self.first_tier:
+            return (
+                input_tokens * self.input.base
+                + cache_read * self.cache_read.base
+                + cache_write * self.cache_write.base
+                + output * self.output.base
+            )
+        usage = TokenUsage(input_tokens, output, cache_read, cache_write)
         return (
             usage.input_tokens * self.input.at(prompt)
             + usage.cache_read_tokens * self.cache_read.at(prompt)

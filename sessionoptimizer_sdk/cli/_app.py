@@ -1,16 +1,98 @@
-"""Root click group of the ``sessionoptimizer`` command."""
+"""Root click group of the ``sessionoptimizer`` command: global ``--home``, error handling and exit codes."""
 
 from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import click
 
 from .._version import __version__
+from ..errors import SessionOptimizerError
+from ._common import EXIT_FAILURE, EXIT_OK, CliState, exit_code_for
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """A group whose errors print one line on stderr (no traceback) and exit 0/1/2 as documented."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command line; with ``standalone_mode`` exit the process with the documented code."""
+        code = EXIT_OK
+        try:
+            result = super().main(
+                args, prog_name or "sessionoptimizer", complete_var, standalone_mode=False, **extra
+            )
+            code = result if isinstance(result, int) else EXIT_OK
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except (click.Abort, KeyboardInterrupt, EOFError):
+            click.echo("Aborted.", err=True)
+            code = EXIT_FAILURE
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            click.echo(f"error: {exc.format_message()}{hint}", err=True)
+            code = exit_code_for(exc)
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            code = exit_code_for(exc)
+        except SessionOptimizerError as exc:
+            click.echo(f"error: {exc}", err=True)
+            code = exit_code_for(exc)
+        except Exception as exc:  # the documented contract: one line, exit 1, traceback only on request
+            if os.environ.get("SESSIONOPTIMIZER_DEBUG") == "1":
+                traceback.print_exc()
+            click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+            code = EXIT_FAILURE
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sessionoptimizer")
-def cli() -> None:
-    """SessionOptimizer: find where an AI agent's tokens and money were wasted."""
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="SESSIONOPTIMIZER_HOME",
+    help="Store folder (default $SESSIONOPTIMIZER_HOME or ~/.sessionoptimizer).",
+)
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None) -> None:
+    """SessionOptimizer: find where an AI agent's tokens and money were wasted.
+
+    Exit codes: 0 ok, 1 failure, 2 usage error or bad input (unknown session, event type, bad JSON...).
+    """
+    state = CliState(home)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+def _register() -> None:
+    from ._import import import_command
+    from ._ops_cmds import doctor, monitor, serve
+    from ._read_cmds import compare, list_sessions, show, stats
+    from ._report_cmds import analyze, export
+    from ._session_cmds import delete, end, log, start
+
+    for command in (start, end, log, analyze, stats, compare, export, list_sessions, show, delete):
+        cli.add_command(command)
+    for command in (serve, monitor, doctor):
+        cli.add_command(command)
+    cli.add_command(import_command)
+
+
+_register()
 
 
 def main() -> None:

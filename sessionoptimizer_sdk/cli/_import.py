@@ -175,6 +175,9 @@ def _source_command(source: str, default_hint: str) -> click.Command:
         fmt: str,
     ) -> None:
         console = Console(stderr=fmt == "json")
+        if home is None:  # the root group's --home (``sessionoptimizer --home DIR import ...``)
+            root = click.get_current_context().find_root().obj
+            home = getattr(root, "home", None)
         try:
             settings = Settings.from_env(home)
             store = SQLiteStore(settings.db_path)

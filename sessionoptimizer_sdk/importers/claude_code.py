@@ -217,7 +217,12 @@ class ClaudeCodeParser:
             self._count("incomplete", 0 if stopped else 1)
             if len(self._responses) >= _MAX_RESPONSES:
                 self._responses.pop(next(iter(self._responses)))
-        data = {"model": model, "response_id": mid, "provider": "anthropic", "output_incomplete": not stopped}
+        data: dict[str, Any] = {
+            "model": model,
+            "response_id": mid,
+            "request_id": key.split(":", 1)[1] or None,
+        }
+        data.update(provider="anthropic", output_incomplete=not stopped)
         i, o, cr, cw = tokens
         event = SessionEvent(
             f"{self._sid}:resp:{key}",

@@ -34,6 +34,7 @@ class FileResult:
     session_id: str | None = None
     events: int = 0
     lines: int = 0
+    records: int = 0
     bytes_read: int = 0
     skipped: tuple[SkippedLine, ...] = ()
     unchanged: bool = False
@@ -49,6 +50,7 @@ class ImportSummary:
     sessions: int = 0
     events: int = 0
     lines: int = 0
+    records: int = 0
     bytes_read: int = 0
     unchanged_files: int = 0
     unreadable_files: int = 0
@@ -58,7 +60,7 @@ class ImportSummary:
     @property
     def nothing_read(self) -> bool:
         """True when no file could be read at all (the CLI then exits non-zero)."""
-        return self.files == self.unreadable_files or (self.lines == 0 and self.unchanged_files == 0)
+        return self.files == self.unreadable_files or (self.records == 0 and self.unchanged_files == 0)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (``--format json``)."""
@@ -117,7 +119,7 @@ def import_file(
     line = int(cursor.get("line", 0)) if resumable else 0
     parser = importer.parser(path, agent=agent, capture_content=capture_content, state=state)
     skipped: list[SkippedLine] = []
-    written = 0
+    written = parsed = 0
     start_offset, start_line = offset, line
     if importer.whole_file:
         try:
@@ -126,7 +128,7 @@ def import_file(
             return FileResult(str(path), skipped=(SkippedLine(str(path), 0, str(exc)),), readable=False)
         except (ValueError, TypeError, KeyError) as exc:
             return FileResult(str(path), skipped=(SkippedLine(str(path), 1, f"unexpected record: {exc}"),))
-        line, offset = 1, size
+        line, offset, parsed = 1, size, 1
     else:
         try:
             fh = path.open("rb")
@@ -143,6 +145,7 @@ def import_file(
                 if record is not None:
                     try:
                         parser.feed(record, line_no)
+                        parsed += 1
                     except (ValueError, TypeError, KeyError) as exc:
                         skipped.append(SkippedLine(str(path), line_no, f"unexpected record: {exc}"))
                 pending += 1
@@ -158,6 +161,7 @@ def import_file(
         session.id if session else None,
         events=written,
         lines=line - start_line,
+        records=parsed,
         bytes_read=offset - start_offset,
         skipped=tuple(skipped),
     )
@@ -252,6 +256,7 @@ def summarize(source: str, results: Sequence[FileResult]) -> ImportSummary:
         sessions=len(set(touched)),
         events=sum(r.events for r in results),
         lines=sum(r.lines for r in results),
+        records=sum(r.records for r in results),
         bytes_read=sum(r.bytes_read for r in results),
         unchanged_files=sum(1 for r in results if r.unchanged),
         unreadable_files=sum(1 for r in results if not r.readable),

@@ -74,7 +74,9 @@ def current_by_agent(store: SQLiteStore, since: float) -> list[AgentRow]:
     ]
 
 
-def agent_report_rows(store: SQLiteStore, agent: str, since: float) -> list[tuple[float, float, int, float | None]]:
+def agent_report_rows(
+    store: SQLiteStore, agent: str, since: float
+) -> list[tuple[float, float, int, float | None]]:
     """(started_at, efficiency, waste tokens, cost) of an agent's finally analyzed sessions since ``since``."""
     sql = (
         "SELECT s.started_at, r.efficiency_score, r.total_waste_tokens, r.cost_usd "

@@ -62,13 +62,17 @@ class SecurityMiddleware:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         host = _host_name(headers.get("host", ""))
         if not self._host_ok(host):
-            await _reject(send, 400, "bad_host", "the Host header is not a loopback name (DNS rebinding guard)")
+            await _reject(
+                send, 400, "bad_host", "the Host header is not a loopback name (DNS rebinding guard)"
+            )
             return
         set_cookie = False
         if self.token is not None:
             presented, from_query = self._presented_token(scope, headers)
             if presented is None or not hmac.compare_digest(presented.encode(), self.token.encode()):
-                await _reject(send, 401, "unauthorized", "a valid token is required (Authorization: Bearer ...)")
+                await _reject(
+                    send, 401, "unauthorized", "a valid token is required (Authorization: Bearer ...)"
+                )
                 return
             set_cookie = from_query
 
@@ -86,7 +90,9 @@ class SecurityMiddleware:
     def _host_ok(self, host: str) -> bool:
         if is_loopback(host) or host in self.allowed_hosts:
             return True
-        return self.token is not None and not self.allowed_hosts  # a token-guarded public bind accepts any name
+        return (
+            self.token is not None and not self.allowed_hosts
+        )  # a token-guarded public bind accepts any name
 
     def _presented_token(self, scope: Scope, headers: dict[str, str]) -> tuple[str | None, bool]:
         auth = headers.get("authorization", "")
@@ -110,7 +116,11 @@ async def _reject(send: Send, status: int, error: str, detail: str) -> None:
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *_HEADERS],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *_HEADERS,
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

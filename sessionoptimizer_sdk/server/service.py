@@ -13,6 +13,7 @@ from collections import OrderedDict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from ..analysis.stats import TREND_STABLE_POINTS
 from ..config import Settings
 from ..errors import SessionNotFound
 from ..models import Session, SessionStatus
@@ -22,8 +23,8 @@ from .serialize import alert_to_dict, event_to_dict, finite, iso, session_to_dic
 
 __all__ = ["TREND_THRESHOLD", "DashboardService"]
 
-#: A change of average efficiency (points) smaller than this is reported as ``stable``.
-TREND_THRESHOLD = 1.0
+#: A change of average efficiency (points) smaller than this is reported as ``stable`` (as in analysis.stats).
+TREND_THRESHOLD = TREND_STABLE_POINTS
 _LIVE_CACHE_SIZE = 256
 
 
@@ -68,20 +69,24 @@ class DashboardService:
 
     def agent_stats(self, agent: str, days: int = 7) -> dict[str, Any]:
         """An agent's analyzed sessions over ``days`` days, with the trend between the window's two halves."""
-        now = time.time()
-        since = now - days * 86400
+        since = time.time() - days * 86400
         rows = q.agent_report_rows(self.store, agent, since)
         scores = [eff for _, eff, _, _ in rows]
-        mid = since + (now - since) / 2
-        early = [eff for t, eff, _, _ in rows if t < mid]
-        late = [eff for t, eff, _, _ in rows if t >= mid]
-        if early and late:
-            change = round(sum(late) / len(late) - sum(early) / len(early), 1)
+        if (
+            len(rows) >= 2
+        ):  # the same rule as analysis.agent_statistics: newer half minus older half of sessions
+            half = len(scores) // 2
+            older, newer = scores[:half], scores[half:]
+            change = round(sum(newer) / len(newer) - sum(older) / len(older), 1)
             direction = (
-                "improving" if change >= TREND_THRESHOLD else "declining" if change <= -TREND_THRESHOLD else "stable"
+                "improving"
+                if change >= TREND_THRESHOLD
+                else "declining"
+                if change <= -TREND_THRESHOLD
+                else "stable"
             )
         else:
-            change, direction = 0.0, "insufficient_data"
+            change, direction = 0.0, "stable"
         costs = [c for _, _, _, c in rows if c is not None]
         return {
             "agent": agent,
@@ -90,6 +95,7 @@ class DashboardService:
             "average_efficiency": finite(sum(scores) / len(scores), 1) if scores else None,
             "total_waste_tokens": sum(w for _, _, w, _ in rows),
             "cost_usd": finite(sum(costs), 4) if costs else None,
+            "unpriced_sessions": len(rows) - len(costs),
             "trends": {"direction": direction, "change": change},
         }
 
@@ -103,7 +109,9 @@ class DashboardService:
         """The session's report JSON: the stored one if current, else analyzed now (provisional if ACTIVE)."""
         session = self.store.get_session(session_id)
         stored = self.store.get_report(session_id)
-        if stored is not None and (session.status is not SessionStatus.ACTIVE or not stored.get("provisional")):
+        if stored is not None and (
+            session.status is not SessionStatus.ACTIVE or not stored.get("provisional")
+        ):
             return stored
         return self._analyze(session)
 
@@ -140,7 +148,9 @@ class DashboardService:
         s = self.store.get_session(session_id)
         row = q.scores_for(self.store, [s.id]).get(s.id)
         out = session_to_dict(
-            s, efficiency_score=row.efficiency_score if row else None, provisional=row.provisional if row else None
+            s,
+            efficiency_score=row.efficiency_score if row else None,
+            provisional=row.provisional if row else None,
         )
         out["total_waste_tokens"] = row.total_waste_tokens if row else None
         out["cost_usd"] = finite(row.cost_usd, 6) if row else None
@@ -158,7 +168,9 @@ class DashboardService:
             "offset": offset,
         }
 
-    def alerts(self, *, session_id: str | None = None, since: datetime | None = None, limit: int = 100) -> dict[str, Any]:
+    def alerts(
+        self, *, session_id: str | None = None, since: datetime | None = None, limit: int = 100
+    ) -> dict[str, Any]:
         """Stored alerts, newest first."""
         rows = self.store.list_alerts(session_id=session_id, since=since, limit=limit)
         return {"alerts": [alert_to_dict(r) for r in rows]}
@@ -184,8 +196,8 @@ class DashboardService:
         return {"days": days, "dates": labels, "agents": per_agent, "team": team, "sessions": team_n}
 
     def budget(self, now: datetime | None = None) -> dict[str, Any]:
-        """Month-to-date spend against the monthly budget, with a linear forecast for the whole month."""
-        local_now = (now or datetime.now(UTC)).astimezone()
+        """Month-to-date spend (sessions started this UTC month, as analysis.budget_status) and a forecast."""
+        local_now = (now or datetime.now(UTC)).astimezone(UTC)
         month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         days_in_month = calendar.monthrange(local_now.year, local_now.month)[1]
         elapsed_days = max((local_now - month_start).total_seconds() / 86400, 1 / 24)
@@ -197,6 +209,7 @@ class DashboardService:
             "monthly_budget_usd": finite(budget, 2),
             "month_to_date_usd": finite(spend["spend_usd"], 4),
             "forecast_usd": finite(forecast, 4),
+            "remaining_usd": finite(budget - spend["spend_usd"], 4),
             "percent_used": finite(100 * spend["spend_usd"] / budget, 1) if budget > 0 else None,
             "on_track": forecast <= budget,
             "days_elapsed": finite(elapsed_days, 2),
@@ -222,7 +235,10 @@ class DashboardService:
         if cached is None:
             try:
                 report = self._analyze(s)
-                cached = {"efficiency_score": report.get("efficiency_score"), "waste": report.get("total_waste_tokens")}
+                cached = {
+                    "efficiency_score": report.get("efficiency_score"),
+                    "waste": report.get("total_waste_tokens"),
+                }
             except SessionNotFound:
                 cached = {"efficiency_score": None, "waste": None}
             with self._live_lock:

@@ -23,7 +23,7 @@ def has_session(path: Path) -> bool:
 
 
 def reference_usage(path: Path) -> tuple[int, int, int, int]:
-    """(input, output, cache read, cache write) counted once per message id + request id, largest value kept."""
+    """(input, output, cache read, cache write) counted once per message + request id, largest kept."""
     per_response: dict[tuple[str, str], list[int]] = {}
     for rec in records(path):
         msg = rec.get("message")

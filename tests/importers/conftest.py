@@ -1,4 +1,4 @@
-"""Pytest fixtures of the importer tests: a temporary store, and a loud failure if the shared fixtures are gone."""
+"""Pytest fixtures of the importer tests: a temporary store; a loud failure if fixtures are gone."""
 
 from __future__ import annotations
 

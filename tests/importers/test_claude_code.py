@@ -23,7 +23,9 @@ TOOL_TYPES = {EventType.TOOL_CALL, EventType.FILE_READ, EventType.FILE_WRITE}
 def _blocks(path: Path, kind: str) -> list[dict]:
     out = []
     for rec in records(path):
-        content = (rec.get("message") or {}).get("content") if rec.get("type") in {"user", "assistant"} else None
+        content = (
+            (rec.get("message") or {}).get("content") if rec.get("type") in {"user", "assistant"} else None
+        )
         out += [b for b in content or [] if isinstance(b, dict) and b.get("type") == kind]
     return out
 
@@ -57,7 +59,10 @@ def test_session_identity_and_timestamps_come_from_the_transcript(path: Path) ->
     assert imported.session.ended_at == max(stamps)
     assert imported.session.id.endswith(path.stem)
     assert imported.session.metadata["source_path"] == str(path)
-    assert imported.session.metadata["claude_code_version"] == [r["version"] for r in lines if "version" in r][-1]
+    assert (
+        imported.session.metadata["claude_code_version"]
+        == [r["version"] for r in lines if "version" in r][-1]
+    )
 
 
 def test_subagents_link_to_their_parent_session() -> None:
@@ -73,7 +78,7 @@ def test_subagents_link_to_their_parent_session() -> None:
 
 
 def test_reads_carry_path_range_and_result_size() -> None:
-    """A Read tool call becomes FILE_READ with the call's file_path/offset/limit and the result's token size."""
+    """A Read tool call becomes FILE_READ with the call's file_path/offset/limit and the result's size."""
     checked = 0
     for path in SESSION_FILES:
         uses = {b["id"]: b["input"] for b in _blocks(path, "tool_use") if b["name"] == "Read"}
@@ -84,7 +89,9 @@ def test_reads_carry_path_range_and_result_size() -> None:
                 assert event.data["offset"] == args.get("offset")
                 assert event.data["limit"] == args.get("limit")
                 assert event.data["result_tokens"] > 0
-                assert event.tokens_input == event.tokens_output == 0  # tool results are billed by the next call
+                assert (
+                    event.tokens_input == event.tokens_output == 0
+                )  # tool results are billed by the next call
                 checked += 1
     assert checked == sum(1 for p in SESSION_FILES for b in _blocks(p, "tool_use") if b["name"] == "Read")
 
@@ -113,8 +120,12 @@ def test_errors_are_classified_by_cause() -> None:
 def test_content_is_stored_only_with_capture_content() -> None:
     """By default prompts and tool results are kept as sizes and hashes; capture_content stores them."""
     path = next(p for p in SESSION_FILES if p.name.startswith("fed8ce56"))
-    prompt = next(r["message"]["content"] for r in records(path) if isinstance(r.get("message", {}).get("content"), str))
-    plain = json.dumps([dict(e.data) for e in load_transcript(path).events]) + load_transcript(path).session.task
+    prompt = next(
+        r["message"]["content"] for r in records(path) if isinstance(r.get("message", {}).get("content"), str)
+    )
+    plain = (
+        json.dumps([dict(e.data) for e in load_transcript(path).events]) + load_transcript(path).session.task
+    )
     captured = load_transcript(path, capture_content=True)
     assert prompt[:40] not in plain
     assert any(e.data.get("content") == prompt for e in captured.events)

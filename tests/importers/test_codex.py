@@ -30,7 +30,10 @@ def _meta() -> list[str]:
         "source": "cli",
         "git": {"branch": "main", "commit_hash": "abc123"},
     }
-    return [_line(0, "session_meta", meta), _line(1, "turn_context", {"cwd": "/work/demo", "model": "gpt-5-codex"})]
+    return [
+        _line(0, "session_meta", meta),
+        _line(1, "turn_context", {"cwd": "/work/demo", "model": "gpt-5-codex"}),
+    ]
 
 
 def _usage(i: int, cached: int, o: int, r: int) -> dict[str, int]:
@@ -48,7 +51,11 @@ def _token_counts(calls: list[tuple[int, int, int, int]], ts: int = 10) -> list[
     lines, total = [], [0, 0, 0, 0]
     for call in calls:
         total = [a + b for a, b in zip(total, call, strict=True)]
-        info = {"total_token_usage": _usage(*total), "last_token_usage": _usage(*call), "model_context_window": 1}
+        info = {
+            "total_token_usage": _usage(*total),
+            "last_token_usage": _usage(*call),
+            "model_context_window": 1,
+        }
         line = _line(ts, "event_msg", {"type": "token_count", "info": info, "rate_limits": {}})
         lines += [line, line]
     return lines
@@ -81,7 +88,7 @@ def test_session_model_and_metadata_come_from_meta_and_turn_context(tmp_path: Pa
 
 
 def test_duplicated_token_counts_and_cached_input_are_normalised(tmp_path: Path) -> None:
-    """Each token_count is counted once; cached input moves from input to cache reads; reasoning stays in output."""
+    """Each token_count is counted once; cached input moves to cache reads; reasoning stays in output."""
     calls = [(1000, 800, 50, 20), (1500, 1000, 70, 0)]
     imported = load_rollout(_write(tmp_path, [*_meta(), *_token_counts(calls)]))
     responses = [e for e in imported.events if e.event_type is EventType.AI_RESPONSE]
@@ -103,7 +110,9 @@ def test_duplicated_token_counts_and_cached_input_are_normalised(tmp_path: Path)
         max_size=6,
     )
 )
-def test_totals_equal_the_sum_of_distinct_calls(tmp_path_factory, calls: list[tuple[int, int, int, int]]) -> None:
+def test_totals_equal_the_sum_of_distinct_calls(
+    tmp_path_factory, calls: list[tuple[int, int, int, int]]
+) -> None:
     """Whatever the calls, the session totals are the sum of each call once, with non-overlapping kinds."""
     calls = [c for c in calls if any(c)] or [(1, 0, 1, 0)]
     path = _write(tmp_path_factory.mktemp("codex"), [*_meta(), *_token_counts(calls)])
@@ -115,12 +124,18 @@ def test_totals_equal_the_sum_of_distinct_calls(tmp_path_factory, calls: list[tu
 
 def test_tool_calls_reads_patches_and_failures_map_to_events(tmp_path: Path) -> None:
     """Shell reads become FILE_READ, apply_patch FILE_WRITE per file, a non-zero exit an ERROR."""
-    patch = "*** Begin Patch\n*** Update File: src/a.py\n@@\n-x\n+y\n*** Add File: src/b.py\n+z\n*** End Patch"
+    patch = (
+        "*** Begin Patch\n*** Update File: src/a.py\n@@\n-x\n+y\n*** Add File: src/b.py\n+z\n*** End Patch"
+    )
     lines = [
         *_meta(),
         _call(2, "c1", "shell", {"command": ["bash", "-lc", "sed -n '10,29p' src/a.py"]}),
         _output(3, "c1", "line\n" * 20, 0),
-        _line(4, "response_item", {"type": "custom_tool_call", "call_id": "c2", "name": "apply_patch", "input": patch}),
+        _line(
+            4,
+            "response_item",
+            {"type": "custom_tool_call", "call_id": "c2", "name": "apply_patch", "input": patch},
+        ),
         _line(5, "response_item", {"type": "custom_tool_call_output", "call_id": "c2", "output": "Success"}),
         _call(6, "c3", "shell", {"command": ["bash", "-lc", "pytest -q"]}),
         _output(7, "c3", "1 failed, 3 passed", 1),
@@ -137,7 +152,11 @@ def test_tool_calls_reads_patches_and_failures_map_to_events(tmp_path: Path) -> 
     assert read.data["result_tokens"] > 0
     writes = sorted(e.data["file_path"] for e in imported.events if e.event_type is EventType.FILE_WRITE)
     assert writes == ["src/a.py", "src/b.py"]
-    kinds = {e.data["tool_call_id"]: e.data["error_kind"] for e in imported.events if e.event_type is EventType.ERROR}
+    kinds = {
+        e.data["tool_call_id"]: e.data["error_kind"]
+        for e in imported.events
+        if e.event_type is EventType.ERROR
+    }
     assert kinds == {"c3": ErrorKind.TEST_FAILURE.value, "c4": ErrorKind.USER_REJECTION.value}
 
 
@@ -146,9 +165,17 @@ def test_plain_text_outputs_with_exit_codes_are_understood(tmp_path: Path) -> No
     lines = [
         *_meta(),
         _call(2, "c1", "shell_command", {"command": "make build"}),
-        _line(3, "response_item", {"type": "function_call_output", "call_id": "c1", "output": "Exit code: 2\nboom"}),
+        _line(
+            3,
+            "response_item",
+            {"type": "function_call_output", "call_id": "c1", "output": "Exit code: 2\nboom"},
+        ),
         _call(4, "c2", "shell_command", {"command": "ls"}),
-        _line(5, "response_item", {"type": "function_call_output", "call_id": "c2", "output": "Exit code: 0\na b"}),
+        _line(
+            5,
+            "response_item",
+            {"type": "function_call_output", "call_id": "c2", "output": "Exit code: 0\na b"},
+        ),
     ]
     errors = [e for e in load_rollout(_write(tmp_path, lines)).events if e.event_type is EventType.ERROR]
     assert [e.data["tool_call_id"] for e in errors] == ["c1"]

@@ -30,14 +30,18 @@ def test_token_totals_and_calls_match_the_run_statistics(path: Path) -> None:
 def test_one_tool_event_per_step(path: Path) -> None:
     """Each trajectory step becomes exactly one TOOL_CALL, FILE_READ or FILE_WRITE with hashed arguments."""
     steps = json.loads(path.read_text(encoding="utf-8"))["trajectory"]
-    tools = [e for e in load_trajectory(path).events if e.event_type in {EventType.TOOL_CALL, EventType.FILE_READ, EventType.FILE_WRITE}]
+    tools = [
+        e
+        for e in load_trajectory(path).events
+        if e.event_type in {EventType.TOOL_CALL, EventType.FILE_READ, EventType.FILE_WRITE}
+    ]
     assert len(tools) == len(steps)
     assert [e.name for e in tools] == [s["action"].split()[0] for s in steps]
     assert all(len(e.data["args_sha256"]) == 64 for e in tools)
 
 
 def test_failed_edit_retry_loop_is_visible() -> None:
-    """pydicom-1458's three consecutive rejected edits are ERRORs (agent_error), two with identical arguments."""
+    """pydicom-1458's three consecutive rejected edits are agent ERRORs, two with identical arguments."""
     path = next(p for p in SWE_FILES if p.stem == "pydicom__pydicom-1458")
     events = load_trajectory(path).events
     errors = [e for e in events if e.event_type is EventType.ERROR and e.name == "edit"]

@@ -29,17 +29,20 @@ class LargeUncompressedReadAnalyzer:
     def analyze(self, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
         """One finding per file read uncompressed above the threshold."""
         cfg = ctx.config
-        reads = [e for e in ctx.events if e.event_type is EventType.FILE_READ and not e.is_error]
-        session_ratio = _session_ratio(reads)
+        read_t = EventType.FILE_READ
+        reads = [(i, e) for i, e in enumerate(ctx.events) if e.event_type is read_t and not e.is_error]
+        session_ratio = _session_ratio([e for _, e in reads])
         windows: dict[str, list[tuple[int, int]]] = {}
         big: dict[str, list[tuple[SessionEvent, int, float, str]]] = {}
-        for e in reads:
+        for i, e in reads:
+            tokens = ctx.content[i]
+            if tokens <= cfg.large_read_tokens and "limit" not in e.data:
+                continue
             path = norm_path(get_str(e.data, "file_path") or "")
             offset, limit = get_int(e.data, "offset"), get_int(e.data, "limit")
             if path and limit:
                 start = max(offset or 1, 1)
                 windows.setdefault(path, []).append((start, start + limit - 1))
-            tokens = ctx.content_tokens(e)
             if tokens <= cfg.large_read_tokens or e.data.get("compressed") is True:
                 continue
             original, compressed = get_int(e.data, "original_tokens"), get_int(e.data, "compressed_tokens")

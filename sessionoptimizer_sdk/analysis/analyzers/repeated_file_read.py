@@ -128,7 +128,7 @@ class RepeatedFileReadAnalyzer:
             path = norm_path(raw)
             state = states.setdefault(path, _PathState())
             start, end = _line_range(get_int(e.data, "offset"), get_int(e.data, "limit"))
-            tokens = ctx.content_tokens(e)
+            tokens = ctx.content[i]
             digest = get_str(e.data, "content_sha256")
             if digest is not None:
                 known = state.hashes.get((start, end))

@@ -19,11 +19,7 @@ __all__ = ["ThinkingOverheadAnalyzer", "thinking_share"]
 
 def thinking_share(ctx: AnalysisContext) -> tuple[int, int]:
     """(thinking tokens, output tokens) of the session."""
-    thinking = output = 0
-    for e in ctx.events:
-        output += e.tokens_output
-        thinking += ctx.reasoning_of(e)
-    return thinking, output
+    return ctx.thinking_tokens, ctx.totals.output_tokens
 
 
 class ThinkingOverheadAnalyzer:

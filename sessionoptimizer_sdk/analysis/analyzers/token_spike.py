@@ -45,7 +45,7 @@ def find_spikes(ctx: AnalysisContext) -> list[Spike]:
     big_tool = ""
     for i, e in enumerate(ctx.events):
         if e.event_type in TOOL_TYPES:
-            content = ctx.content_tokens(e)
+            content = ctx.content[i]
             if content > tool_tokens:
                 big_tool = (
                     get_str(e.data, "file_path") or get_str(e.data, "tool") or e.name or e.event_type.value

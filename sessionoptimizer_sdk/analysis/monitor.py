@@ -1,0 +1,50 @@
+"""The spec's "Automated Monitoring" loop, one pass: analyze ended sessions that have no final report yet."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sessionoptimizer_sdk._internal.log import get_logger
+from sessionoptimizer_sdk.alerts.engine import AlertEngine
+from sessionoptimizer_sdk.analysis.config import AnalysisConfig
+from sessionoptimizer_sdk.analysis.report import OptimizationReport
+from sessionoptimizer_sdk.analysis.stored import finalize_session
+from sessionoptimizer_sdk.models import SessionStatus
+from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+
+__all__ = ["monitor_once"]
+
+_log = get_logger(__name__)
+
+
+def monitor_once(
+    store: SQLiteStore,
+    reports_dir: Path,
+    *,
+    engine: AlertEngine | None = None,
+    config: AnalysisConfig | None = None,
+    since: datetime | None = None,
+    now: datetime | None = None,
+    limit: int = 500,
+) -> list[OptimizationReport]:
+    """Finalize every ended session (started since ``since``) without a final report; return the new reports.
+
+    Alerts are raised through ``engine`` (once per session and rule, so running this repeatedly is safe). A
+    session that fails to analyze is logged and skipped; the others still run.
+    """
+    now = now or datetime.now(UTC)
+    done: list[OptimizationReport] = []
+    for session in store.list_sessions(since=since, limit=limit):
+        if session.status is SessionStatus.ACTIVE:
+            continue
+        stored = store.get_report(session.id)
+        if stored is not None and not stored.get("provisional"):
+            continue
+        try:
+            done.append(
+                finalize_session(store, reports_dir, session.id, config=config, engine=engine, now=now)
+            )
+        except Exception as exc:  # one bad session must not stop the monitoring pass
+            _log.warning("monitoring: session not analyzed", session_id=session.id, error=repr(exc))
+    return done

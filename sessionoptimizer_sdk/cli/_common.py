@@ -1,0 +1,136 @@
+"""Shared CLI plumbing: the per-invocation optimizer, output helpers, time parsing and exit codes.
+
+Exit codes: 0 ok; 1 failure (store unreadable, analysis error, anything unexpected); 2 usage or bad input
+(unknown session, unknown event type, negative tokens, bad JSON, bad option). Errors print one line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+from rich.console import Console
+
+from ..errors import (
+    InvalidInputError,
+    SessionAlreadyExists,
+    SessionNotActive,
+    SessionNotFound,
+    SessionOptimizerError,
+)
+
+if TYPE_CHECKING:
+    from ..optimizer import SessionOptimizer
+
+__all__ = [
+    "EXIT_FAILURE",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "CliState",
+    "exit_code_for",
+    "format_option",
+    "get_state",
+    "parse_when",
+    "print_json",
+    "stdout_console",
+]
+
+FC = TypeVar("FC", bound=Callable[..., Any])
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+_BAD_INPUT = (InvalidInputError, SessionNotFound, SessionNotActive, SessionAlreadyExists)
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The documented exit code for an exception escaping a command."""
+    if isinstance(exc, (*_BAD_INPUT, click.UsageError)):
+        return EXIT_USAGE
+    if isinstance(exc, click.ClickException):
+        return exc.exit_code
+    return EXIT_FAILURE
+
+
+@dataclass(slots=True)
+class CliState:
+    """Per-invocation state: the store folder and a lazily opened optimizer, shut down when the command ends."""
+
+    home: Path | None = None
+    _optimizer: SessionOptimizer | None = field(default=None, repr=False)
+
+    def optimizer(self) -> SessionOptimizer:
+        """The optimizer over ``home`` (opened on first use; its writes are flushed when the command exits)."""
+        if self._optimizer is None:
+            from ..optimizer import SessionOptimizer
+
+            self._optimizer = SessionOptimizer(self.home)
+        return self._optimizer
+
+    def close(self) -> None:
+        """Flush and stop the optimizer if one was opened."""
+        if self._optimizer is not None:
+            self._optimizer.shutdown(timeout=30)
+            self._optimizer = None
+
+
+def get_state() -> CliState:
+    """The current invocation's :class:`CliState`."""
+    state = click.get_current_context().find_object(CliState)
+    if state is None:  # a command invoked outside the group (tests)
+        state = CliState()
+    return state
+
+
+def stdout_console() -> Console:
+    """A rich console on the current stdout (colour only on a terminal, wide when piped)."""
+    return Console(
+        file=sys.stdout, highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 140
+    )
+
+
+def print_json(data: Any) -> None:
+    """Print ``data`` as JSON only (valid JSON: non-finite floats refused)."""
+    from ..server.serialize import clean
+
+    click.echo(json.dumps(clean(data), indent=2, ensure_ascii=False, allow_nan=False, default=str))
+
+
+def format_option(*choices: str, default: str = "text") -> Callable[[FC], FC]:
+    """A ``--format`` option restricted to ``choices``."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices, case_sensitive=False),
+        default=default,
+        show_default=True,
+        help="Output format (json prints machine-readable JSON only).",
+    )
+
+
+_RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_when(value: str, *, now: datetime | None = None) -> datetime:
+    """``30m``, ``24h``, ``7d``, ``2w`` (ago), or an ISO date/datetime (naive = local time), as aware UTC."""
+    match = _RELATIVE.match(value)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2).lower()
+        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[unit]: amount})
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInputError(f"cannot read time {value!r}: use 30m, 24h, 7d, 2w or an ISO date") from None
+    return (parsed if parsed.tzinfo else parsed.astimezone()).astimezone(UTC)
+
+
+def fail(message: str) -> SessionOptimizerError:
+    """An InvalidInputError with ``message`` (exit code 2) for a command to raise."""
+    return InvalidInputError(message)

@@ -1,0 +1,216 @@
+"""Operations commands: ``serve`` (API + dashboard), ``monitor`` (the spec's monitoring loop) and ``doctor``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import time
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from ..errors import ConfigurationError
+from ._common import format_option, get_state, parse_when, print_json, stdout_console
+from ._style import score_text, severity_text
+
+
+@click.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Bind address (non-loopback needs --token)."
+)
+@click.option(
+    "--port", "-p", type=click.IntRange(0, 65535), default=8765, show_default=True, help="0 = any free."
+)
+@click.option(
+    "--token", envvar="SESSIONOPTIMIZER_TOKEN", default=None, help="Require this token on every request."
+)
+@click.option("--poll-interval", type=click.FloatRange(0.05, 60), default=1.0, show_default=True, hidden=True)
+@click.option("--open", "open_browser", is_flag=True, help="Open the dashboard in a web browser.")
+def serve(host: str, port: int, token: str | None, poll_interval: float, open_browser: bool) -> None:
+    """Serve the REST API and the live dashboard (prints the URL)."""
+    try:
+        from ..server import build_server, check_bind, url_for
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise click.ClickException(
+            f"the server extra is missing ({exc}); pip install 'sessionoptimizer-sdk[server]'"
+        ) from None
+    check_bind(host, token)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    bound_port = sock.getsockname()[1]
+    server: Any = build_server(
+        get_state().home, host=host, port=bound_port, token=token, poll_interval=poll_interval
+    )
+    url = url_for(host, bound_port, token)
+    click.echo(f"SessionOptimizer dashboard: {url}", err=False)
+    click.echo("Press Ctrl+C to stop.", err=True)
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+    server.run(sockets=[sock])
+
+
+@click.command()
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=1),
+    default=60.0,
+    show_default=True,
+    help="Seconds between passes.",
+)
+@click.option("--once", is_flag=True, help="Run one pass and exit.")
+@click.option(
+    "--since", default="24h", show_default=True, help="Look at sessions started after this (30m, 7d, ISO)."
+)
+@format_option("text", "json")
+def monitor(interval: float, once: bool, since: str, fmt: str) -> None:
+    """Analyze ended sessions that have no report yet and raise alerts (the spec's automated monitoring)."""
+    from ..alerts.engine import AlertEngine
+    from ..analysis.config import AnalysisConfig
+    from ..analysis.monitor import monitor_once
+    from ..analysis.runner import rules_for
+    from ..server import _queries as q
+
+    opt = get_state().optimizer()
+    config = AnalysisConfig(monthly_budget_usd=opt.settings.monthly_budget_usd)
+    engine = AlertEngine(opt.store, rules_for(config))
+    console = stdout_console()
+    while True:
+        last_alert = q.max_alert_id(opt.store)
+        busy: contextlib.AbstractContextManager[Any] = (
+            console.status("analyzing finished sessions...") if fmt == "text" else contextlib.nullcontext()
+        )
+        with busy:
+            reports = monitor_once(
+                opt.store, opt.settings.reports_dir, engine=engine, config=config, since=parse_when(since)
+            )
+        alerts = q.alerts_after(opt.store, last_alert)
+        if fmt == "json":
+            print_json(
+                {
+                    "analyzed": [
+                        {"session_id": r.session_id, "efficiency_score": r.efficiency_score} for r in reports
+                    ],
+                    "alerts": [{k: v for k, v in a.items() if k != "payload"} for a in alerts],
+                }
+            )
+        else:
+            stamp = time.strftime("%H:%M:%S")
+            console.print(f"{stamp} analyzed {len(reports)} session(s), raised {len(alerts)} alert(s)")
+            for r in reports:
+                line = score_text(r.efficiency_score)
+                line.append(f"  {r.session_id} ({r.agent}) waste {r.total_waste_tokens:,}")
+                console.print(line)
+            for a in alerts:
+                text = severity_text(str(a["priority"]))
+                text.append(f" {a['rule']} {a['session_id']}: {a['message']}")
+                console.print(text)
+        if once:
+            return
+        time.sleep(interval)
+
+
+def _pricing_info() -> dict[str, Any]:
+    """The genai-prices version and the newest price change date in its bundled data."""
+    import importlib.metadata
+    import importlib.util
+    import re
+    from datetime import date
+
+    info: dict[str, Any] = {}
+    try:
+        info["genai_prices"] = importlib.metadata.version("genai-prices")
+        spec = importlib.util.find_spec("genai_prices.data")
+        if spec is not None and spec.origin:
+            with open(spec.origin, encoding="utf-8") as fh:
+                found = re.findall(r"datetime\.date\((\d{4}), (\d{1,2}), (\d{1,2})\)", fh.read())
+            today = date.today()
+            past = [d for d in (date(int(y), int(m), int(d)) for y, m, d in found) if d <= today]
+            if past:
+                newest = max(past)
+                info["newest_price_date"] = newest.isoformat()
+                info["data_age_days"] = (today - newest).days
+    except (importlib.metadata.PackageNotFoundError, OSError) as exc:
+        info["error"] = str(exc)
+    return info
+
+
+@click.command()
+@format_option("text", "json")
+def doctor(fmt: str) -> None:
+    """Check the installation: store, schema, file modes, queue/drop counters, OTLP settings, pricing data."""
+    from .._internal.safety import internal_error_count
+    from .._version import __version__
+
+    opt = get_state().optimizer()
+    info = opt.store.info()
+    otel = {k: v for k, v in sorted(os.environ.items()) if k.startswith("OTEL_")}
+    for key in list(otel):
+        if "HEADERS" in key:
+            otel[key] = "<set, hidden>"  # may hold API keys
+    report: dict[str, Any] = {
+        "version": __version__,
+        "home": str(opt.settings.home),
+        "store": info,
+        "settings": {
+            "auto_analyze": opt.settings.auto_analyze,
+            "capture_content": opt.settings.capture_content,
+            "queue_size": opt.settings.queue_size,
+            "flush_interval": opt.settings.flush_interval,
+            "monthly_budget_usd": opt.settings.monthly_budget_usd,
+        },
+        "internal_errors": internal_error_count(),
+        "otlp": otel or {"exporter": "none (set OTEL_EXPORTER_OTLP_ENDPOINT to export spans)"},
+        "pricing": _pricing_info(),
+    }
+    problems = []
+    if info.get("folder_mode") not in ("0o700",):
+        problems.append(f"store folder mode is {info.get('folder_mode')}, expected 0o700")
+    for name, f in info.get("files", {}).items():
+        if f["mode"] not in ("0o600",):
+            problems.append(f"{name} mode is {f['mode']}, expected 0o600")
+    dropped = sum(v for k, v in info.get("counters", {}).items() if "drop" in k)
+    if dropped:
+        problems.append(f"{dropped} event(s) were dropped (queue full); raise SESSIONOPTIMIZER_QUEUE_SIZE")
+    age = report["pricing"].get("data_age_days")
+    if isinstance(age, int) and age > 180:
+        problems.append(f"pricing data is {age} days old; upgrade genai-prices")
+    report["problems"] = problems
+    if fmt == "json":
+        print_json(report)
+        return
+    table = Table(show_header=False, title=f"sessionoptimizer {__version__}", title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    table.add_row("store", escape(info["path"]))
+    table.add_row("schema version", str(info["schema_version"]))
+    table.add_row("folder mode", str(info["folder_mode"]))
+    for name, f in info.get("files", {}).items():
+        table.add_row(f"  {escape(name)}", f"{f['mode']}  {f['bytes']:,} bytes")
+    table.add_row("sessions / events", f"{info['sessions']:,} / {info['events']:,}")
+    for name, value in sorted(info.get("counters", {}).items()):
+        table.add_row(f"counter {escape(name)}", f"{value:,}")
+    table.add_row("internal errors (this process)", str(report["internal_errors"]))
+    for key, value in report["settings"].items():
+        table.add_row(key, str(value))
+    for key, value in report["otlp"].items():
+        table.add_row(escape(key), escape(str(value)))
+    for key, value in report["pricing"].items():
+        table.add_row(f"pricing {key}", escape(str(value)))
+    console = stdout_console()
+    console.print(table)
+    if problems:
+        for p in problems:
+            console.print(f"[yellow]! {escape(p)}[/]")
+    else:
+        console.print("[green]No problems found.[/]")

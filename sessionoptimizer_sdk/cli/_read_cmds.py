@@ -1,0 +1,201 @@
+"""Read commands: ``list``, ``show`` (events timeline), ``stats`` (agent) and ``compare``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from ..models import Session, SessionStatus
+from ..server.serialize import event_to_dict, session_to_dict
+from ._common import format_option, get_state, parse_when, print_json, stdout_console
+from ._style import score_text, status_text
+
+
+def _when(dt: datetime | None) -> str:
+    return dt.astimezone().strftime("%Y-%m-%d %H:%M:%S") if dt else "-"
+
+
+def _duration(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+@click.command("list")
+@click.option("--agent", "-a", default=None, help="Only this agent.")
+@click.option(
+    "--status",
+    "-s",
+    type=click.Choice([s.value for s in SessionStatus], case_sensitive=False),
+    default=None,
+    help="Only this status.",
+)
+@click.option("--since", default=None, help="Started after: 30m, 24h, 7d, 2w or an ISO date.")
+@click.option(
+    "--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True, help="At most N sessions."
+)
+@format_option("text", "json")
+def list_sessions(agent: str | None, status: str | None, since: str | None, limit: int, fmt: str) -> None:
+    """List sessions, newest first."""
+    from ..server._queries import scores_for
+
+    opt = get_state().optimizer()
+    sessions = opt.list_sessions(agent, status, parse_when(since) if since else None, limit)
+    scores = scores_for(opt.store, [s.id for s in sessions])
+    if fmt == "json":
+        items = []
+        for s in sessions:
+            row = scores.get(s.id)
+            items.append(session_to_dict(s, efficiency_score=row.efficiency_score if row else None))
+        print_json({"sessions": items})
+        return
+    table = Table(title=f"{len(sessions)} session(s)", title_justify="left")
+    for col, kw in (
+        ("Session", {"no_wrap": True}),
+        ("Agent", {}),
+        ("Task", {"overflow": "ellipsis", "max_width": 40}),
+        ("Status", {}),
+        ("Started", {"no_wrap": True}),
+        ("Duration", {"justify": "right"}),
+        ("Events", {"justify": "right"}),
+        ("Tokens", {"justify": "right"}),
+        ("Efficiency", {"justify": "right"}),
+    ):
+        table.add_column(col, **kw)
+    for s in sessions:
+        row = scores.get(s.id)
+        table.add_row(
+            escape(s.id),
+            escape(s.agent),
+            escape(s.task),
+            status_text(s.status.value),
+            _when(s.started_at),
+            _duration(s.duration_seconds),
+            f"{s.event_count:,}",
+            f"{s.tokens.total_tokens:,}",
+            score_text(row.efficiency_score if row else None, provisional=bool(row and row.provisional)),
+        )
+    stdout_console().print(table)
+
+
+def _session_header(s: Session) -> str:
+    return (
+        f"[bold]{escape(s.id)}[/]  {escape(s.agent)}: {escape(s.task)}\n"
+        f"model {escape(s.model)} | {s.status.value} | started {_when(s.started_at)} | "
+        f"{_duration(s.duration_seconds)} | {s.event_count:,} events | {s.tokens.total_tokens:,} tokens "
+        f"(input {s.tokens.input_tokens:,}, cache read {s.tokens.cache_read_tokens:,}, "
+        f"cache write {s.tokens.cache_write_tokens:,}, output {s.tokens.output_tokens:,})"
+    )
+
+
+@click.command()
+@click.argument("session_id")
+@click.option(
+    "--limit", "-n", type=click.IntRange(min=1), default=200, show_default=True, help="At most N events."
+)
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip the first N events.")
+@format_option("text", "json")
+def show(session_id: str, limit: int, offset: int, fmt: str) -> None:
+    """Show a session and its events timeline."""
+    opt = get_state().optimizer()
+    session = opt.get_session(session_id)
+    events = opt.store.get_events(session.id, limit=limit, offset=offset)
+    if fmt == "json":
+        print_json({"session": session_to_dict(session), "events": [event_to_dict(e) for e in events]})
+        return
+    console = stdout_console()
+    console.print(_session_header(session))
+    table = Table(show_edge=False)
+    for col, kw in (
+        ("Time", {"no_wrap": True}),
+        ("Type", {}),
+        ("What", {"overflow": "fold", "max_width": 60}),
+        ("In", {"justify": "right"}),
+        ("Cache R", {"justify": "right"}),
+        ("Cache W", {"justify": "right"}),
+        ("Out", {"justify": "right"}),
+    ):
+        table.add_column(col, **kw)
+    for e in events:
+        what = e.data.get("file_path") or e.data.get("tool") or e.data.get("message") or e.name or ""
+        kind = (
+            f"[red]{e.event_type.value}[/]"
+            if e.is_error or e.event_type.value == "ERROR"
+            else e.event_type.value
+        )
+        table.add_row(
+            e.timestamp.astimezone().strftime("%H:%M:%S.%f")[:-3],
+            kind,
+            escape(str(what)),
+            f"{e.tokens_input:,}",
+            f"{e.cache_read_tokens:,}",
+            f"{e.cache_write_tokens:,}",
+            f"{e.tokens_output:,}",
+        )
+    console.print(table)
+    if session.event_count > offset + len(events):
+        console.print(f"... {session.event_count - offset - len(events):,} more (use --offset/--limit)")
+
+
+@click.command()
+@click.argument("agent")
+@click.option(
+    "--days", "-d", type=click.IntRange(min=1), default=30, show_default=True, help="Window in days."
+)
+@format_option("text", "json")
+def stats(agent: str, days: int, fmt: str) -> None:
+    """An agent's efficiency, waste, cost and trend over the last N days."""
+    data = get_state().optimizer().agent_statistics(agent, days)
+    if fmt == "json":
+        print_json(data)
+        return
+    trend: dict[str, Any] = data.get("trends") or {}
+    cost = data.get("cost_usd")
+    lines = [
+        f"[bold]{escape(agent)}[/] - last {days} day(s)",
+        f"Sessions analyzed: {data.get('sessions_analyzed', 0)}",
+        f"Average efficiency: {data.get('average_efficiency', 0)}%",
+        f"Waste tokens: {int(data.get('total_waste_tokens') or 0):,}",
+        f"Cost: {'-' if cost is None else f'${cost:,.2f}'}",
+        f"Trend: {trend.get('direction', '-')} ({float(trend.get('change') or 0):+.1f} points)",
+    ]
+    stdout_console().print("\n".join(lines))
+
+
+@click.command()
+@click.argument("session_ids", nargs=-1, required=True)
+@format_option("text", "json")
+def compare(session_ids: tuple[str, ...], fmt: str) -> None:
+    """Compare sessions side by side (best first)."""
+    if len(session_ids) < 2:
+        raise click.UsageError("compare needs at least two session ids")
+    data = get_state().optimizer().compare_sessions(list(session_ids))
+    if fmt == "json":
+        print_json(data)
+        return
+    table = Table(title="Comparison (best first)", title_justify="left")
+    for col in ("Session", "Agent", "Efficiency", "Waste", "Fresh tokens", "Cost", "Issues"):
+        table.add_column(
+            col, justify="right" if col in ("Efficiency", "Waste", "Fresh tokens", "Cost") else "left"
+        )
+    rows = sorted(data.get("sessions", []), key=lambda r: -float(r.get("efficiency_score") or 0))
+    for row in rows:
+        cost = row.get("cost_usd")
+        table.add_row(
+            escape(str(row.get("session_id", ""))),
+            escape(str(row.get("agent", ""))),
+            score_text(row.get("efficiency_score"), provisional=bool(row.get("provisional"))),
+            f"{int(row.get('total_waste_tokens') or 0):,}",
+            f"{int(row.get('fresh_tokens') or 0):,}",
+            "-" if cost is None else f"${cost:,.4f}",
+            escape(", ".join(row.get("issue_types") or [])) or "-",
+        )
+    console = stdout_console()
+    console.print(table)
+    console.print(
+        f"best: {escape(str(data.get('best')))} | worst: {escape(str(data.get('worst')))} | "
+        f"spread: {data.get('efficiency_spread', 0)} points"
+    )

@@ -1,0 +1,84 @@
+"""Report commands: ``analyze`` (human view with coloured severities, or json/markdown/html) and ``export``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from ._common import format_option, get_state, stdout_console
+from ._style import score_text, severity_text
+
+if TYPE_CHECKING:
+    from ..analysis import OptimizationReport
+
+
+def _print_report(report: OptimizationReport) -> None:
+    console = stdout_console()
+    cost = "unpriced" if report.cost_usd is None else f"${report.cost_usd:,.4f}"
+    console.print(f"[bold]{escape(report.session_id)}[/]  {escape(report.agent)}: {escape(report.task)}")
+    head = score_text(report.efficiency_score, provisional=report.provisional)
+    head.append(f"  efficient{' (provisional: session still active)' if report.provisional else ''}")
+    console.print(head)
+    t = report.totals
+    console.print(
+        f"Waste: {report.total_waste_tokens:,} tokens | cost {cost} | {report.event_count:,} events | "
+        f"active {report.active_minutes:.1f} min of {report.wall_minutes:.1f}\n"
+        f"Tokens: input {t.input_tokens:,}, cache read {t.cache_read_tokens:,}, "
+        f"cache write {t.cache_write_tokens:,}, output {t.output_tokens:,} (reasoning {t.reasoning_tokens:,})"
+    )
+    if report.issues:
+        table = Table(title="Issues", title_justify="left")
+        table.add_column("Severity")
+        table.add_column("Type")
+        table.add_column("Waste", justify="right")
+        table.add_column("Description", overflow="fold")
+        for f in report.issues:
+            table.add_row(
+                severity_text(f.severity.value), f.type, f"{f.waste_tokens:,}", escape(f.description)
+            )
+        console.print(table)
+    else:
+        console.print("No waste found.")
+    for i, r in enumerate(report.recommendations, 1):
+        console.print(
+            f"{i}. [bold]{escape(r.title)}[/] (saves ~{r.estimated_savings_tokens:,} tokens)\n   {escape(r.detail)}"
+        )
+    for err in report.analyzer_errors:
+        console.print(f"[yellow]analyzer {escape(err.analyzer)} failed: {escape(err.error)}[/]")
+
+
+@click.command()
+@click.argument("session_id")
+@format_option("text", "json", "markdown", "html")
+def analyze(session_id: str, fmt: str) -> None:
+    """Analyze a session: efficiency score, issues with their waste, recommendations."""
+    report = get_state().optimizer().analyze(session_id)
+    if fmt == "text":
+        _print_report(report)
+        return
+    from ..reporting import render
+
+    click.echo(render(report, fmt))
+
+
+@click.command()
+@click.argument("session_id")
+@format_option("json", "markdown", "html", "text", default="json")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to FILE."
+)
+def export(session_id: str, fmt: str, output: Path | None) -> None:
+    """Export a session's report (json, markdown, html or text) to stdout or a file."""
+    text = get_state().optimizer().export_report(session_id, fmt)
+    if output is None:
+        click.echo(text)
+        return
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text if text.endswith("\n") else text + "\n")
+    click.echo(f"Wrote {output}", err=True)

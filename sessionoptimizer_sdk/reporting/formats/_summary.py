@@ -1,0 +1,40 @@
+"""Numbers every human-readable format shows, formatted once."""
+
+from __future__ import annotations
+
+from sessionoptimizer_sdk.analysis.report import OptimizationReport
+
+__all__ = ["cost_text", "headline_rows", "usd"]
+
+
+def usd(value: float | None) -> str:
+    """``$1.2345`` or ``unpriced``."""
+    return "unpriced" if value is None else f"${value:,.4f}"
+
+
+def cost_text(report: OptimizationReport) -> str:
+    """The session cost, or why it has none."""
+    if report.cost_usd is None:
+        return f"unpriced ({report.unpriced_reason or 'unknown model'})"
+    return usd(report.cost_usd)
+
+
+def headline_rows(report: OptimizationReport) -> list[tuple[str, str]]:
+    """(label, value) rows of the report's headline."""
+    t = report.totals
+    return [
+        ("Session", report.session_id),
+        ("Agent", report.agent),
+        ("Task", report.task),
+        ("Model", report.model),
+        ("Status", report.status + (" (provisional)" if report.provisional else "")),
+        ("Efficiency", f"{report.efficiency_score:.1f}%"),
+        ("Waste", f"{report.total_waste_tokens:,} tokens ({usd(report.waste_usd)})"),
+        ("Cost", cost_text(report)),
+        (
+            "Tokens",
+            f"input {t.input_tokens:,} · cache read {t.cache_read_tokens:,} · cache write "
+            f"{t.cache_write_tokens:,} · output {t.output_tokens:,} (thinking {t.reasoning_tokens:,})",
+        ),
+        ("Time", f"{report.active_minutes:.1f} active min / {report.wall_minutes:.1f} wall min"),
+    ]

@@ -1,0 +1,335 @@
+"""The OpenAPI 3.0 description served at ``/openapi.json`` (hand-written: the handlers are plain Starlette)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from .._version import __version__
+
+__all__ = ["openapi_document"]
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _num(nullable: bool = True) -> dict[str, Any]:
+    return {"type": "number", "nullable": nullable}
+
+
+_INT = {"type": "integer"}
+_STR = {"type": "string"}
+_NSTR = {"type": "string", "nullable": True}
+_STATUS = {"type": "string", "enum": ["ACTIVE", "COMPLETED", "FAILED", "ABANDONED"]}
+
+_USAGE = {
+    "type": "object",
+    "required": [
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "reasoning_tokens",
+    ],
+    "properties": {
+        k: _INT
+        for k in (
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
+            "fresh_tokens",
+            "total_tokens",
+        )
+    },
+}
+_SESSION = {
+    "type": "object",
+    "required": ["id", "agent", "task", "model", "status", "started_at", "duration", "tokens", "usage"],
+    "properties": {
+        "id": _STR,
+        "agent": _STR,
+        "task": _STR,
+        "model": _STR,
+        "status": _STATUS,
+        "started_at": _STR,
+        "ended_at": _NSTR,
+        "last_event_at": _NSTR,
+        "duration": {"type": "integer", "description": "seconds, to now while ACTIVE"},
+        "tokens": {"type": "integer", "description": "total tokens of every kind"},
+        "usage": _ref("TokenUsage"),
+        "event_count": _INT,
+        "efficiency_score": _num(),
+        "provisional": {"type": "boolean", "nullable": True},
+        "total_waste_tokens": {"type": "integer", "nullable": True},
+        "metadata": {"type": "object"},
+    },
+}
+_EVENT = {
+    "type": "object",
+    "required": ["id", "session_id", "event_type", "timestamp", "data"],
+    "properties": {
+        "id": _STR,
+        "session_id": _STR,
+        "seq": _INT,
+        "event_type": _STR,
+        "timestamp": _STR,
+        "name": _NSTR,
+        "duration_ms": _num(),
+        "is_error": {"type": "boolean"},
+        "error_type": _NSTR,
+        "tokens_input": _INT,
+        "tokens_output": _INT,
+        "cache_read_tokens": _INT,
+        "cache_write_tokens": _INT,
+        "reasoning_tokens": _INT,
+        "data": {"type": "object"},
+    },
+}
+_ALERT = {
+    "type": "object",
+    "required": ["id", "session_id", "agent", "rule", "priority", "message", "created_at"],
+    "properties": {
+        "id": _INT,
+        "session_id": _STR,
+        "agent": _STR,
+        "rule": _STR,
+        "priority": _STR,
+        "message": _STR,
+        "created_at": _STR,
+        "payload": {"type": "object"},
+    },
+}
+_AGENT_WINDOW = {
+    "type": "object",
+    "required": ["sessions", "sessions_analyzed", "average_efficiency", "total_waste_tokens"],
+    "properties": {
+        "sessions": _INT,
+        "sessions_analyzed": _INT,
+        "active_sessions": _INT,
+        "average_efficiency": _num(),
+        "total_waste_tokens": _INT,
+        "total_tokens": _INT,
+        "cost_usd": _num(),
+    },
+}
+_SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "detail"],
+        "properties": {"error": _STR, "detail": _STR},
+    },
+    "TokenUsage": _USAGE,
+    "Session": _SESSION,
+    "Event": _EVENT,
+    "Alert": _ALERT,
+    "CurrentStats": {
+        "type": "object",
+        "required": ["agents", "total_sessions", "average_efficiency", "total_waste_tokens"],
+        "properties": {
+            "window_hours": _INT,
+            "since": _STR,
+            "agents": {"type": "object", "additionalProperties": _AGENT_WINDOW},
+            "total_sessions": _INT,
+            "sessions_analyzed": _INT,
+            "average_efficiency": _num(),
+            "total_waste_tokens": _INT,
+        },
+    },
+    "AgentStats": {
+        "type": "object",
+        "required": ["agent", "sessions_analyzed", "average_efficiency", "trends"],
+        "properties": {
+            "agent": _STR,
+            "days": _INT,
+            "sessions_analyzed": _INT,
+            "average_efficiency": _num(),
+            "total_waste_tokens": _INT,
+            "cost_usd": _num(),
+            "trends": {
+                "type": "object",
+                "required": ["direction", "change"],
+                "properties": {
+                    "direction": {
+                        "type": "string",
+                        "enum": ["improving", "declining", "stable", "insufficient_data"],
+                    },
+                    "change": {"type": "number"},
+                },
+            },
+        },
+    },
+    "ActiveSessions": {
+        "type": "object",
+        "required": ["sessions"],
+        "properties": {"sessions": {"type": "array", "items": _ref("Session")}},
+    },
+    "SessionPage": {
+        "type": "object",
+        "required": ["sessions", "total", "limit", "offset"],
+        "properties": {
+            "sessions": {"type": "array", "items": _ref("Session")},
+            "total": _INT,
+            "limit": _INT,
+            "offset": _INT,
+        },
+    },
+    "EventPage": {
+        "type": "object",
+        "required": ["session_id", "events", "total"],
+        "properties": {
+            "session_id": _STR,
+            "events": {"type": "array", "items": _ref("Event")},
+            "total": _INT,
+            "limit": _INT,
+            "offset": _INT,
+        },
+    },
+    "Report": {
+        "type": "object",
+        "description": "The analysis report (docs/report-schema.md).",
+        "required": ["session_id", "efficiency_score", "total_waste_tokens", "issues", "recommendations"],
+        "properties": {
+            "session_id": _STR,
+            "agent": _STR,
+            "task": _STR,
+            "status": _STR,
+            "provisional": {"type": "boolean"},
+            "efficiency_score": {"type": "number"},
+            "total_waste_tokens": _INT,
+            "cost_usd": _num(),
+            "issues": {"type": "array", "items": {"type": "object"}},
+            "recommendations": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "AlertList": {
+        "type": "object",
+        "required": ["alerts"],
+        "properties": {"alerts": {"type": "array", "items": _ref("Alert")}},
+    },
+    "Trend": {
+        "type": "object",
+        "required": ["days", "dates", "agents", "team"],
+        "properties": {
+            "days": _INT,
+            "dates": {"type": "array", "items": _STR},
+            "agents": {"type": "object", "additionalProperties": {"type": "array", "items": _num()}},
+            "team": {"type": "array", "items": _num()},
+            "sessions": {"type": "array", "items": _INT},
+        },
+    },
+    "Budget": {
+        "type": "object",
+        "required": ["monthly_budget_usd", "month_to_date_usd", "forecast_usd", "on_track"],
+        "properties": {
+            "month": _STR,
+            "monthly_budget_usd": _num(),
+            "month_to_date_usd": _num(),
+            "forecast_usd": _num(),
+            "percent_used": _num(),
+            "on_track": {"type": "boolean"},
+            "days_elapsed": _num(),
+            "days_in_month": _INT,
+            "sessions": _INT,
+            "sessions_unpriced": _INT,
+            "sessions_unanalyzed": _INT,
+        },
+    },
+    "Health": {"type": "object", "required": ["status"], "properties": {"status": _STR, "version": _STR}},
+}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+
+
+def _int(lo: int, hi: int, default: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": lo, "maximum": hi, "default": default}
+
+
+def _op(summary: str, schema: str, params: list[dict[str, Any]] | None = None, *, found: bool = False) -> Any:
+    responses: dict[str, Any] = {
+        "200": {"description": "OK", "content": {"application/json": {"schema": _ref(schema)}}},
+    }
+    err = {"content": {"application/json": {"schema": _ref("Error")}}}
+    if params and any(p["in"] == "query" for p in params):
+        responses["422"] = {"description": "a query parameter is invalid", **err}
+    if found:
+        responses["404"] = {"description": "no such session", **err}
+    return {"get": {"summary": summary, "parameters": params or [], "responses": responses}}
+
+
+_DATE = {"type": "string", "format": "date-time"}
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI 3.0.3 document of the REST API."""
+    paths = {
+        "/api/health": _op("Liveness and version", "Health"),
+        "/api/stats/current": _op(
+            "Per-agent efficiency and waste in a window (BCH)",
+            "CurrentStats",
+            [_query("hours", _int(1, 24 * 366, 24), "window in hours")],
+        ),
+        "/api/stats/agent/{agent_name}": _op(
+            "One agent's efficiency and trend (BCH)",
+            "AgentStats",
+            [_path("agent_name"), _query("days", _int(1, 366, 7), "window in days")],
+        ),
+        "/api/stats/trend": _op(
+            "Daily efficiency per agent and team",
+            "Trend",
+            [_query("days", _int(1, 366, 7), "number of local days")],
+        ),
+        "/api/sessions/active": _op("Running sessions (BCH)", "ActiveSessions"),
+        "/api/sessions": _op(
+            "Sessions, newest first",
+            "SessionPage",
+            [
+                _query("agent", {"type": "string", "minLength": 1, "maxLength": 200}, "agent name"),
+                _query("status", _STATUS, "session status"),
+                _query("since", _DATE, "started at or after"),
+                _query("until", _DATE, "started before"),
+                _query("limit", _int(1, 1000, 50), "page size"),
+                _query("offset", _int(0, 10**9, 0), "rows to skip"),
+            ],
+        ),
+        "/api/sessions/{session_id}": _op("One session", "Session", [_path("session_id")], found=True),
+        "/api/sessions/{session_id}/events": _op(
+            "A session's events in time order",
+            "EventPage",
+            [
+                _path("session_id"),
+                _query("limit", _int(1, 10000, 200), "page size"),
+                _query("offset", _int(0, 10**9, 0), "rows to skip"),
+            ],
+            found=True,
+        ),
+        "/api/reports/{session_id}": _op(
+            "A session's report (BCH)", "Report", [_path("session_id")], found=True
+        ),
+        "/api/alerts": _op(
+            "Stored alerts, newest first",
+            "AlertList",
+            [
+                _query("session_id", {"type": "string", "minLength": 1, "maxLength": 200}, "one session"),
+                _query("since", _DATE, "created at or after"),
+                _query("limit", _int(1, 1000, 100), "page size"),
+            ],
+        ),
+        "/api/budget": _op("Month-to-date spend against the monthly budget", "Budget"),
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "SessionOptimizer API", "version": __version__},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": _SCHEMAS},
+    }

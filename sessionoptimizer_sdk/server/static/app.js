@@ -1,0 +1,96 @@
+/* SessionOptimizer dashboard glue: live updates from the SSE stream, ticking durations, the trend chart.
+   No eval, no inline handlers; every server string is inserted with textContent (never innerHTML). */
+(function () {
+  "use strict";
+
+  function fmtDuration(seconds) {
+    var s = Math.max(0, Math.floor(seconds));
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    var mm = (h > 0 && m < 10 ? "0" : "") + m, rr = (r < 10 ? "0" : "") + r;
+    return (h > 0 ? h + ":" : "") + mm + ":" + rr;
+  }
+
+  function tick() {
+    var els = document.querySelectorAll("[data-started]");
+    for (var i = 0; i < els.length; i++) {
+      var t = Date.parse(els[i].getAttribute("data-started"));
+      if (!isNaN(t)) { els[i].textContent = fmtDuration((Date.now() - t) / 1000); }
+    }
+  }
+
+  function trigger(name) {
+    if (window.htmx) { window.htmx.trigger(document.body, name); }
+  }
+
+  function addAlert(alert) {
+    var feed = document.getElementById("alert-feed");
+    if (!feed) { return; }
+    var placeholder = feed.querySelector(".muted");
+    if (placeholder) { feed.removeChild(placeholder); }
+    var li = document.createElement("li");
+    var sev = document.createElement("span");
+    sev.className = "sev " + String(alert.priority || "").toLowerCase();
+    sev.textContent = alert.priority || "";
+    li.appendChild(sev);
+    li.appendChild(document.createTextNode(" [" + (alert.agent || "") + "] " + (alert.message || "")));
+    feed.insertBefore(li, feed.firstChild);
+  }
+
+  function connect() {
+    if (document.body.getAttribute("data-live") !== "1" || !window.EventSource) { return; }
+    var status = document.getElementById("live-status");
+    var es = new EventSource("/api/stream");
+    es.onopen = function () { if (status) { status.classList.add("on"); } document.body.setAttribute("data-stream", "open"); };
+    es.onerror = function () { if (status) { status.classList.remove("on"); } };
+    ["session_start", "session_end", "tokens"].forEach(function (name) {
+      es.addEventListener(name, function () { trigger("so-live"); });
+    });
+    ["session_end", "alert"].forEach(function (name) {
+      es.addEventListener(name, function () { trigger("so-refresh"); });
+    });
+    es.addEventListener("alert", function (ev) {
+      try { addAlert(JSON.parse(ev.data)); } catch (e) { /* ignore a malformed frame */ }
+    });
+  }
+
+  var PALETTE = ["#2f5bd3", "#c62828", "#2e7d32", "#b26a00", "#6a1b9a", "#00838f", "#ad1457", "#5d4037"];
+
+  function drawTrend(el, data) {
+    var xs = data.dates.map(function (d) { return Date.parse(d + "T12:00:00") / 1000; });
+    var series = [{}], values = [xs];
+    Object.keys(data.agents).sort().forEach(function (agent, i) {
+      series.push({ label: agent, stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: true,
+                    points: { show: true }, value: function (u, v) { return v == null ? "-" : v.toFixed(1) + "%"; } });
+      values.push(data.agents[agent]);
+    });
+    series.push({ label: "TEAM", stroke: "#1d2330", width: 3, dash: [6, 4], spanGaps: true, points: { show: true },
+                  value: function (u, v) { return v == null ? "-" : v.toFixed(1) + "%"; } });
+    values.push(data.team);
+    el.textContent = "";
+    var opts = {
+      width: Math.max(320, el.clientWidth - 10), height: 300,
+      scales: { x: { time: true }, y: { range: [0, 100] } },
+      axes: [{}, { values: function (u, ticks) { return ticks.map(function (t) { return t + "%"; }); } }],
+      series: series
+    };
+    new window.uPlot(opts, values, el);
+    el.setAttribute("data-series", String(series.length - 1));
+  }
+
+  function loadTrend() {
+    var el = document.getElementById("trend-chart");
+    if (!el || !window.uPlot) { return; }
+    fetch(el.getAttribute("data-src"), { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (data) { drawTrend(el, data); })
+      .catch(function () { el.textContent = "Trend unavailable."; });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    tick();
+    setInterval(tick, 1000);
+    connect();
+    loadTrend();
+    document.body.addEventListener("so-refresh", function () { setTimeout(loadTrend, 300); });
+  });
+})();
