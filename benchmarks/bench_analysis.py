@@ -10,6 +10,7 @@ import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sessionoptimizer_sdk.analysis import analyze_events
 from sessionoptimizer_sdk.models import EventType, Session, SessionEvent, SessionStatus
@@ -19,14 +20,16 @@ def make_session(n: int, seed: int = 7) -> tuple[Session, list[SessionEvent]]:
     """A realistic mix: cached model calls, windowed and repeated reads, edits, tests, errors, thinking."""
     rng = random.Random(seed)
     t0 = datetime(2026, 1, 21, 14, 30, tzinfo=UTC)
-    session = Session("bench", "ATLAS", "bench", "sonnet", SessionStatus.COMPLETED, t0, t0 + timedelta(hours=3))
+    session = Session(
+        "bench", "ATLAS", "bench", "sonnet", SessionStatus.COMPLETED, t0, t0 + timedelta(hours=3)
+    )
     events: list[SessionEvent] = []
     context = 10_000
     t = t0
     for i in range(n):
         t += timedelta(seconds=rng.choice((1, 2, 5, 30)) if rng.random() > 0.001 else 600)
         r = rng.random()
-        common = {"id": f"e{i}", "session_id": "bench", "timestamp": t, "seq": i}
+        common: dict[str, Any] = {"id": f"e{i}", "session_id": "bench", "timestamp": t, "seq": i}
         if r < 0.35:
             miss = rng.random() < 0.02
             new = rng.randint(50, 3_000)
@@ -57,14 +60,20 @@ def make_session(n: int, seed: int = 7) -> tuple[Session, list[SessionEvent]]:
             events.append(
                 SessionEvent(
                     event_type=EventType.TOOL_CALL,
-                    data={"tool": rng.choice(("Bash", "Grep", "pytest")), "args_sha256": str(rng.randint(0, 30)),
-                          "result_sha256": str(rng.randint(0, 5)), "result_tokens": rng.randint(10, 2_000)},
+                    data={
+                        "tool": rng.choice(("Bash", "Grep", "pytest")),
+                        "args_sha256": str(rng.randint(0, 30)),
+                        "result_sha256": str(rng.randint(0, 5)),
+                        "result_tokens": rng.randint(10, 2_000),
+                    },
                     is_error=failed,
                     **common,
                 )
             )
         elif r < 0.999:
-            events.append(SessionEvent(event_type=EventType.THINKING, tokens_output=rng.randint(50, 500), **common))
+            events.append(
+                SessionEvent(event_type=EventType.THINKING, tokens_output=rng.randint(50, 500), **common)
+            )
         else:
             events.append(SessionEvent(event_type=EventType.COMPACTION, **common))
             context = 8_000
@@ -84,7 +93,9 @@ def main() -> None:
             report = analyze_events(session, events)
             best = min(best, time.perf_counter() - start)
         assert report is not None
-        print(f"{n:>8} {best:>8.3f} {best / n * 1e6:>9.2f} {len(report.issues):>6} {report.efficiency_score:>6.1f}")
+        print(
+            f"{n:>8} {best:>8.3f} {best / n * 1e6:>9.2f} {len(report.issues):>6} {report.efficiency_score:>6.1f}"
+        )
 
 
 if __name__ == "__main__":

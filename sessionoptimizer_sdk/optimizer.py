@@ -101,13 +101,20 @@ class SessionOptimizer:
     def _after_end(self) -> None:
         self._recorder.writer.flush(timeout=30)
 
+    def _config(self) -> AnalysisConfig:
+        if self._analysis_config is None:
+            from .analysis import AnalysisConfig
+
+            self._analysis_config = AnalysisConfig(monthly_budget_usd=self.settings.monthly_budget_usd)
+        return self._analysis_config
+
     def _analysis_runner(self) -> AnalysisRunner:
         with self._runner_lock:
             if self._runner is None:
                 from .analysis.runner import AnalysisRunner
 
                 self._runner = AnalysisRunner(
-                    self.store, self.settings, config=self._analysis_config, notifiers=self._notifiers
+                    self.store, self.settings, config=self._config(), notifiers=self._notifiers
                 )
             return self._runner
 
@@ -278,7 +285,7 @@ class SessionOptimizer:
 
         session = self.get_session(session_id)
         events = self.store.get_events(session.id)
-        return analyze_events(session, events, config=self._analysis_config)
+        return analyze_events(session, events, config=self._config())
 
     def compare_sessions(self, session_ids: Sequence[str]) -> dict[str, Any]:
         """Side-by-side efficiency, waste and cost of several sessions, best first."""
@@ -330,7 +337,26 @@ class SessionOptimizer:
         """Deliver future alerts to ``notifier`` too."""
         self._notifiers.append(notifier)
         if self._runner is not None:
-            self._runner.add_notifier(notifier)
+            self._runner.engine.notifiers.append(notifier)
+
+    def monitor(self, since: datetime | None = None) -> list[OptimizationReport]:
+        """The spec's automated monitoring, once: analyze ended sessions that have no final report, raise alerts.
+
+        Safe to run repeatedly (from cron or a loop): each alert fires once per session and rule.
+        """
+        from .analysis.monitor import monitor_once
+
+        self._recorder.writer.flush(timeout=10)
+        runner = self._analysis_runner()
+        reports = monitor_once(
+            self.store,
+            self.settings.reports_dir,
+            engine=runner.engine,
+            config=runner.config,
+            since=_as_utc(since),
+        )
+        runner.engine.flush()
+        return reports
 
     def _owned_active(self) -> list[str]:
         """Ids of sessions this process started and has not ended."""

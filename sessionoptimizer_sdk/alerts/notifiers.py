@@ -47,7 +47,7 @@ class WebhookNotifier:
 
     def __init__(
         self, url: str, *, timeout: float = 5.0, retries: int = 2, headers: dict[str, str] | None = None
-    ):
+    ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ConfigurationError(f"webhook URL must be http(s)://host/...; got {url!r}")

@@ -125,7 +125,9 @@ class AnalysisContext:
             tool = e.name or _DEFAULT_TOOL[e.event_type]
         args = d.get("args_sha256")
         if not isinstance(args, str):
-            args = f"{d.get('file_path')}|{d.get('offset')}|{d.get('limit')}" if e.event_type is _READ else None
+            args = (
+                f"{d.get('file_path')}|{d.get('offset')}|{d.get('limit')}" if e.event_type is _READ else None
+            )
         result = d.get("result_sha256") or d.get("content_sha256")
         action = Action(i, e, tool, args, result if isinstance(result, str) else None, e.event_type is _WRITE)
         if e.is_error:
@@ -149,9 +151,9 @@ class AnalysisContext:
         call_id = get_str(d, "tool_call_id")
         tool = get_str(d, "tool") or e.name
         target = by_call_id.get(call_id) if call_id else None
-        if target is None and call_id is None and last is not None and not last.failed:
-            if tool is None or tool == last.tool:
-                target = last
+        attach_to_last = last is not None and not last.failed and (tool is None or tool == last.tool)
+        if target is None and call_id is None and attach_to_last:
+            target = last
         if target is None:
             target = Action(i, e, tool or "error", None, None, False)
             self.actions.append(target)

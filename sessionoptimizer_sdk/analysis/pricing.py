@@ -52,7 +52,11 @@ class ModelRates:
     first_tier: float = float("inf")
 
     def __post_init__(self) -> None:
-        starts = [start for k in (self.input, self.cache_read, self.cache_write, self.output) for start, _ in k.tiers]
+        starts = [
+            start
+            for k in (self.input, self.cache_read, self.cache_write, self.output)
+            for start, _ in k.tiers
+        ]
         object.__setattr__(self, "first_tier", float(min(starts)) if starts else float("inf"))
 
     def rate(self, pool: Pool, prompt_tokens: int = 0) -> float:
@@ -63,7 +67,9 @@ class ModelRates:
 
     def cost(self, usage: TokenUsage) -> float:
         """USD of one request's usage."""
-        return self.cost_of(usage.input_tokens, usage.cache_read_tokens, usage.cache_write_tokens, usage.output_tokens)
+        return self.cost_of(
+            usage.input_tokens, usage.cache_read_tokens, usage.cache_write_tokens, usage.output_tokens
+        )
 
     def cost_of(self, input_tokens: int, cache_read: int, cache_write: int, output: int) -> float:
         """USD of one request's token counts (the hot path: base rates unless the prompt reaches a tier)."""

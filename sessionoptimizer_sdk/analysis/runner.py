@@ -115,32 +115,26 @@ class AnalysisRunner:
     def _process(self, session_id: str, final: bool) -> None:
         try:
             with handle_internal_errors("analysis.runner"):
-                if final:
-                    finalize_session(
-                        self.store,
-                        self.settings.reports_dir,
-                        session_id,
-                        config=self.config,
-                        engine=self.engine,
-                    )
-                else:
-                    self._last_provisional[session_id] = time.monotonic()
-                    report = analyze_stored(self.store, session_id, self.config, datetime.now(UTC))
-                    if report.provisional:
-                        self.engine.evaluate(report)
-                    else:  # it ended in the meantime: do the final work now
-                        finalize_session(
-                            self.store,
-                            self.settings.reports_dir,
-                            session_id,
-                            config=self.config,
-                            engine=self.engine,
-                        )
-        except Exception as exc:  # strict mode re-raises from the guard: keep it visible but keep the worker
-            self.errors.append(exc)
-            _log.error("analysis failed", session_id=session_id, error=repr(exc))
+                try:
+                    self._analyze(session_id, final)
+                except Exception as exc:
+                    self.errors.append(exc)
+                    raise
+        except Exception:  # only in strict mode (the guard re-raises); already recorded above
+            _log.error("analysis failed", session_id=session_id)
         if final:
             self._last_provisional.pop(session_id, None)
+
+    def _analyze(self, session_id: str, final: bool) -> None:
+        reports_dir = self.settings.reports_dir
+        if not final:
+            self._last_provisional[session_id] = time.monotonic()
+            report = analyze_stored(self.store, session_id, self.config, datetime.now(UTC))
+            if report.provisional:
+                self.engine.evaluate(report)
+                return
+        # final, or it ended since it was submitted: store the report, write its file, raise alerts
+        finalize_session(self.store, reports_dir, session_id, config=self.config, engine=self.engine)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every submitted session was analyzed; False if ``timeout`` ran out first."""

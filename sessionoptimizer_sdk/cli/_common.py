@@ -1,7 +1,7 @@
 """Shared CLI plumbing: the per-invocation optimizer, output helpers, time parsing and exit codes.
 
 Exit codes: 0 ok; 1 failure (store unreadable, analysis error, anything unexpected); 2 usage or bad input
-(unknown session, unknown event type, negative tokens, bad JSON, bad option). Errors print one line on stderr.
+(unknown session, unknown event type, negative tokens, bad JSON, bad option or setting). Errors print one line on stderr.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import click
 from rich.console import Console
 
 from ..errors import (
+    ConfigurationError,
     InvalidInputError,
     SessionAlreadyExists,
     SessionNotActive,
@@ -46,7 +47,7 @@ FC = TypeVar("FC", bound=Callable[..., Any])
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
-_BAD_INPUT = (InvalidInputError, SessionNotFound, SessionNotActive, SessionAlreadyExists)
+_BAD_INPUT = (ConfigurationError, InvalidInputError, SessionNotFound, SessionNotActive, SessionAlreadyExists)
 
 
 def exit_code_for(exc: BaseException) -> int:

@@ -9,16 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .app import create_app
-    from .runner import build_server, check_bind, url_for
+    from .runner import build_server, check_bind, serve_in_thread, url_for
     from .service import DashboardService
 
-__all__ = ["DashboardService", "build_server", "check_bind", "create_app", "url_for"]
+__all__ = ["DashboardService", "build_server", "check_bind", "create_app", "serve_in_thread", "url_for"]
 
 _WHERE = {
     "create_app": "app",
     "build_server": "runner",
     "check_bind": "runner",
     "url_for": "runner",
+    "serve_in_thread": "runner",
     "DashboardService": "service",
 }
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta, timezone
 
 from starlette.requests import Request
 
@@ -45,17 +46,39 @@ def str_param(request: Request, name: str, *, max_length: int = 200) -> str | No
     return raw
 
 
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})?$"
+)
+
+
+def _parse_rfc3339(raw: str) -> datetime:
+    """RFC 3339 including what ``fromisoformat`` refuses: year 0000 (clamped to 1) and leap second 60."""
+    m = _RFC3339.match(raw)
+    if not m:
+        raise ValueError(raw)
+    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
+    micro = int((m.group(7) or "0")[:6].ljust(6, "0"))
+    tz = UTC
+    offset = m.group(8)
+    if offset and offset not in "Zz":
+        sign = -1 if offset[0] == "-" else 1
+        tz = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
+    return datetime(max(year, 1), month, day, hour, minute, min(second, 59), micro, tzinfo=tz)
+
+
 def datetime_param(request: Request, name: str) -> datetime | None:
-    """An optional ISO-8601 date or datetime (naive values are UTC)."""
+    """An optional ISO-8601 / RFC 3339 date or datetime (naive values are UTC)."""
     raw = request.query_params.get(name)
     if raw is None:
         return None
+    text = re.sub(r" (\d{2}:\d{2})$", r"+\1", raw.strip())  # an unencoded '+' arrives as a space
     try:
-        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace(" ", "+"))
+        value = datetime.fromisoformat(text)
     except ValueError:
-        raise ParamError(name, f"must be an ISO-8601 date or datetime, got {raw[:40]!r}") from None
-    if value.year < 1971 or value.year > 9998:
-        raise ParamError(name, "must be between 1971 and 9998")
+        try:
+            value = _parse_rfc3339(text)
+        except (ValueError, OverflowError):
+            raise ParamError(name, f"must be an ISO-8601 date or datetime, got {raw[:40]!r}") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 

@@ -32,7 +32,7 @@ async def _param_error(request: Request, exc: Exception) -> Response:
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    return json_response({"error": "not_found", "detail": str(exc).strip("'\"")}, 404)
+    return json_response({"error": "not_found", "detail": str(exc)}, 404)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

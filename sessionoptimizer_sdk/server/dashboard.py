@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -128,6 +128,11 @@ async def not_found_page(request: Request, message: str) -> HTMLResponse:
     return response
 
 
+async def favicon(request: Request) -> Response:
+    """Browsers ask for /favicon.ico; answer with the SVG icon."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 def dashboard_routes() -> list[BaseRoute]:
     """Dashboard pages, htmx fragments and the vendored static assets."""
     return [
@@ -138,5 +143,6 @@ def dashboard_routes() -> list[BaseRoute]:
         Route("/sessions/{session_id}", session_page, methods=["GET"]),
         Route("/alerts", alerts_page, methods=["GET"]),
         Route("/budget", budget_page, methods=["GET"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=str(_HERE / "static")), name="static"),
     ]

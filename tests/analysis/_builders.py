@@ -11,7 +11,10 @@ T0 = datetime(2026, 1, 21, 14, 30, tzinfo=UTC)
 
 
 def session(
-    model: str = "sonnet", status: SessionStatus = SessionStatus.COMPLETED, minutes: float = 30, sid: str = "s1"
+    model: str = "sonnet",
+    status: SessionStatus = SessionStatus.COMPLETED,
+    minutes: float = 30,
+    sid: str = "s1",
 ) -> Session:
     """A session started at T0, ended ``minutes`` later unless ACTIVE."""
     end = None if status is SessionStatus.ACTIVE else T0 + timedelta(minutes=minutes)
@@ -31,7 +34,12 @@ class Events:
         """Append one event and return it."""
         self.t += timedelta(seconds=self.step if gap is None else gap)
         e = SessionEvent(
-            id=f"e{len(self.items)}", session_id=self.sid, event_type=kind, timestamp=self.t, seq=len(self.items), **kw
+            id=f"e{len(self.items)}",
+            session_id=self.sid,
+            event_type=kind,
+            timestamp=self.t,
+            seq=len(self.items),
+            **kw,
         )
         self.items.append(e)
         return e
@@ -39,10 +47,17 @@ class Events:
     def call(self, *, inp: int = 10, cr: int = 0, cw: int = 0, out: int = 100, **kw: Any) -> SessionEvent:
         """A model call."""
         return self.add(
-            EventType.AI_RESPONSE, tokens_input=inp, cache_read_tokens=cr, cache_write_tokens=cw, tokens_output=out, **kw
+            EventType.AI_RESPONSE,
+            tokens_input=inp,
+            cache_read_tokens=cr,
+            cache_write_tokens=cw,
+            tokens_output=out,
+            **kw,
         )
 
-    def read(self, path: str, tokens: int, offset: int | None = None, limit: int | None = None, **extra: Any) -> SessionEvent:
+    def read(
+        self, path: str, tokens: int, offset: int | None = None, limit: int | None = None, **extra: Any
+    ) -> SessionEvent:
         """A file read that returned ``tokens`` tokens."""
         data: dict[str, Any] = {"file_path": path, "result_tokens": tokens, **extra}
         if offset is not None:
@@ -55,9 +70,23 @@ class Events:
         """A file write/edit."""
         return self.add(EventType.FILE_WRITE, data={"file_path": path, "tool": "Edit"})
 
-    def tool(self, tool: str, args: str = "a", *, error: str | None = None, result: str = "r", tokens: int = 50, **kw: Any) -> SessionEvent:
+    def tool(
+        self,
+        tool: str,
+        args: str = "a",
+        *,
+        error: str | None = None,
+        result: str = "r",
+        tokens: int = 50,
+        **kw: Any,
+    ) -> SessionEvent:
         """A tool call, failed with message ``error`` when given."""
-        data: dict[str, Any] = {"tool": tool, "args_sha256": args, "result_sha256": result, "result_tokens": tokens}
+        data: dict[str, Any] = {
+            "tool": tool,
+            "args_sha256": args,
+            "result_sha256": result,
+            "result_tokens": tokens,
+        }
         if error is not None:
             data["message"] = error
         return self.add(EventType.TOOL_CALL, data=data, is_error=error is not None, **kw)

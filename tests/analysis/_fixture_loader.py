@@ -95,7 +95,11 @@ def _tool_event(sid: str, use: dict[str, Any], block: dict[str, Any], ts: dateti
     name, args = use["name"], use["input"]
     result = _text(block.get("content"))
     is_error = bool(block.get("is_error"))
-    data: dict[str, Any] = {"tool": name, "tool_call_id": block["tool_use_id"], "result_tokens": len(result) // 4}
+    data: dict[str, Any] = {
+        "tool": name,
+        "tool_call_id": block["tool_use_id"],
+        "result_tokens": len(result) // 4,
+    }
     if is_error:
         data["message"] = result[:500]
     if name == "Read":
@@ -111,8 +115,14 @@ def _tool_event(sid: str, use: dict[str, Any], block: dict[str, Any], ts: dateti
         if isinstance(args.get("command"), str):
             data["command"] = args["command"][:200]
     return SessionEvent(
-        id=f"{sid}:{block['tool_use_id']}", session_id=sid, event_type=kind, timestamp=ts, data=data,
-        is_error=is_error, name=name, seq=seq,
+        id=f"{sid}:{block['tool_use_id']}",
+        session_id=sid,
+        event_type=kind,
+        timestamp=ts,
+        data=data,
+        is_error=is_error,
+        name=name,
+        seq=seq,
     )
 
 
@@ -142,9 +152,14 @@ def load_swe_agent(path: Path) -> tuple[Session, list[SessionEvent]]:
         ts = t0 + timedelta(seconds=30 * i)
         events.append(
             SessionEvent(
-                id=f"step{i}:call", session_id=sid, event_type=EventType.AI_RESPONSE, timestamp=ts,
-                data={"model": "gpt-4"}, tokens_input=round(prompt_chars[i] * scale),
-                tokens_output=round(len(step["response"]) * out_scale), seq=2 * i,
+                id=f"step{i}:call",
+                session_id=sid,
+                event_type=EventType.AI_RESPONSE,
+                timestamp=ts,
+                data={"model": "gpt-4"},
+                tokens_input=round(prompt_chars[i] * scale),
+                tokens_output=round(len(step["response"]) * out_scale),
+                seq=2 * i,
             )
         )
         action, obs = step["action"].strip(), step["observation"] or ""
@@ -152,7 +167,10 @@ def load_swe_agent(path: Path) -> tuple[Session, list[SessionEvent]]:
         match = _FILE.search(obs)
         failed = "Your proposed edit has introduced new syntax error" in obs
         data: dict[str, Any] = {
-            "tool": tool, "args_sha256": _sha(action), "result_sha256": _sha(obs), "result_tokens": len(obs) // 4,
+            "tool": tool,
+            "args_sha256": _sha(action),
+            "result_sha256": _sha(obs),
+            "result_tokens": len(obs) // 4,
         }
         if failed:
             data["message"] = obs[:300]
@@ -165,12 +183,23 @@ def load_swe_agent(path: Path) -> tuple[Session, list[SessionEvent]]:
             current_file = match.group(1)
         events.append(
             SessionEvent(
-                id=f"step{i}:action", session_id=sid, event_type=kind, timestamp=ts + timedelta(seconds=5),
-                data=data, is_error=failed, seq=2 * i + 1,
+                id=f"step{i}:action",
+                session_id=sid,
+                event_type=kind,
+                timestamp=ts + timedelta(seconds=5),
+                data=data,
+                is_error=failed,
+                seq=2 * i + 1,
             )
         )
     session = Session(
-        sid, "swe-agent", "fixture", "gpt-4", SessionStatus.COMPLETED, t0, t0 + timedelta(seconds=30 * len(steps))
+        sid,
+        "swe-agent",
+        "fixture",
+        "gpt-4",
+        SessionStatus.COMPLETED,
+        t0,
+        t0 + timedelta(seconds=30 * len(steps)),
     )
     return session, events
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from _builders import Events, of_type, session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sessionoptimizer_sdk.analysis import analyze_events
 from sessionoptimizer_sdk.analysis.errorkinds import classify_error
 from sessionoptimizer_sdk.models import ErrorKind
+from tests.analysis._builders import Events, of_type, session
 
 
 def test_rate_over_threshold_is_flagged() -> None:
@@ -35,7 +35,9 @@ def test_user_rejections_do_not_count() -> None:
     """Rejected calls are the user's decision, not agent errors."""
     ev = Events()
     for i in range(4):
-        ev.tool("Bash", str(i), error="The user doesn't want to proceed with this tool use." if i < 3 else None)
+        ev.tool(
+            "Bash", str(i), error="The user doesn't want to proceed with this tool use." if i < 3 else None
+        )
     report = analyze_events(session(), ev.items)
     assert report.metrics["error_rate"] == 0.0
     assert report.metrics["user_rejections"] == 3

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from _builders import Events, of_type, session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sessionoptimizer_sdk.analysis import AnalysisConfig, analyze_events
+from tests.analysis._builders import Events, of_type, session
 
 
 def test_logged_compression_sizes_give_a_measured_saving() -> None:
@@ -22,7 +22,10 @@ def test_without_sizes_the_saving_is_an_estimate() -> None:
     """Without sizes the configured ratio is used and the finding says it is an estimate."""
     ev = Events()
     ev.read("data.json", 4_000)
-    [f] = of_type(analyze_events(session(), ev.items, config=AnalysisConfig(assumed_compression_ratio=0.25)), "large_uncompressed_read")
+    [f] = of_type(
+        analyze_events(session(), ev.items, config=AnalysisConfig(assumed_compression_ratio=0.25)),
+        "large_uncompressed_read",
+    )
     assert f.waste_tokens == 3_000
     assert f.details["estimated"] is True
     assert "estimate" in f.description

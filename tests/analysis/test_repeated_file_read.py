@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from _builders import Events, of_type, session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sessionoptimizer_sdk.analysis import analyze_events
 from sessionoptimizer_sdk.models import EventType
+from tests.analysis._builders import Events, of_type, session
 
 
 def test_identical_reread_counts_all_its_tokens() -> None:
@@ -85,7 +85,9 @@ def test_carry_over_is_bounded_by_later_cache_reads() -> None:
         max_size=30,
     )
 )
-def test_waste_never_exceeds_what_reads_returned(ops: list[tuple[str, str, int | None, int | None, int]]) -> None:
+def test_waste_never_exceeds_what_reads_returned(
+    ops: list[tuple[str, str, int | None, int | None, int]],
+) -> None:
     """Whatever the sequence, redundant tokens never exceed the tokens the re-reads returned."""
     ev = Events()
     for kind, path, offset, limit, tokens in ops:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from _builders import Events, of_type, session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sessionoptimizer_sdk.analysis import analyze_events
 from sessionoptimizer_sdk.models import EventType
+from tests.analysis._builders import Events, of_type, session
 
 
 def test_three_identical_failures_waste_the_repeats() -> None:

@@ -58,9 +58,9 @@ class HighErrorRateAnalyzer:
                 Recommendation(
                     title="Allow-list the denied commands",
                     detail=(
-                        f"{len(denied)} tool call(s) were denied by permissions ({', '.join(tools[:5])}); these are not "
-                        "agent mistakes. If the agent needs them, allow-list them in the agent's permission "
-                        "settings; if not, tell the agent up front so it does not try."
+                        f"{len(denied)} tool call(s) were denied by permissions ({', '.join(tools[:5])}); "
+                        "these are not agent mistakes. If the agent needs them, allow-list them in the agent's "
+                        "permission settings; if not, tell the agent up front so it does not try."
                     ),
                     issue_types=(self.name,),
                 )
@@ -82,7 +82,8 @@ class HighErrorRateAnalyzer:
                 type=self.name,
                 severity=Severity.HIGH,
                 description=(
-                    f"{int(stats['agent_errors'])} of {int(stats['tool_calls'])} tool calls failed by the agent's doing "
+                    f"{int(stats['agent_errors'])} of {int(stats['tool_calls'])} tool calls failed by the "
+                    "agent's doing "
                     f"({rate:.0%}, threshold {cfg.error_rate_threshold:.0%}); rejections and denials not counted"
                 ),
                 evidence=tuple(a.event.id for a in failed[:MAX_EVIDENCE]),

@@ -72,7 +72,10 @@ class RetryLoopAnalyzer:
         tool = run[0].tool
         retried = sum(c.tokens for c in claims)
         if rule == "failing":
-            what = f"{tool} failed {len(run)} times in a row ({identical} byte-identical repeat(s)) with no edit between"
+            what = (
+                f"{tool} failed {len(run)} times in a row ({identical} byte-identical repeat(s)) "
+                "with no edit between"
+            )
             advice = (
                 f"After a failure of {tool}, change the approach (read the error, inspect the target) instead of "
                 "retrying the same call; cap identical retries at one."

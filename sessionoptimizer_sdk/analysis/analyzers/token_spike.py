@@ -97,7 +97,8 @@ class TokenSpikeAnalyzer:
                 severity=Severity.LOW,
                 description=(
                     f"{len(spikes)} event(s) used over {ctx.config.spike_factor:g}x the running average of fresh "
-                    f"tokens; the largest was {top.ratio:.1f}x ({fmt_tokens(top.fresh_tokens)} tokens, cause: {top.cause})"
+                    f"tokens; the largest was {top.ratio:.1f}x ({fmt_tokens(top.fresh_tokens)} tokens, "
+                    f"cause: {top.cause})"
                 ),
                 evidence=tuple(ctx.events[s.index].id for s in spikes[:MAX_EVIDENCE]),
                 details={

@@ -24,7 +24,8 @@ def render_markdown(report: OptimizationReport) -> str:
         ]
         for f in report.issues:
             lines.append(
-                f"| {f.severity.value} | `{f.type}` | {f.waste_tokens:,} | {usd(f.waste_usd)} | {_cell(f.description)} |"
+                f"| {f.severity.value} | `{f.type}` | {f.waste_tokens:,} | {usd(f.waste_usd)} "
+                f"| {_cell(f.description)} |"
             )
     else:
         lines.append("No issues found.")

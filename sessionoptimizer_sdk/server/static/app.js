@@ -69,8 +69,14 @@
     el.textContent = "";
     var opts = {
       width: Math.max(320, el.clientWidth - 10), height: 300,
-      scales: { x: { time: true }, y: { range: [0, 100] } },
-      axes: [{}, { values: function (u, ticks) { return ticks.map(function (t) { return t + "%"; }); } }],
+      scales: { x: { time: true, range: [xs[0] - 43200, xs[xs.length - 1] + 43200] }, y: { range: [0, 100] } },
+      axes: [{ splits: function () { return xs; },
+                 values: function (u, ticks) {
+                   return ticks.map(function (t) {
+                     return new Date(t * 1000).toLocaleDateString(undefined, { weekday: "short", month: "short", day: "numeric" });
+                   });
+                 } },
+             { values: function (u, ticks) { return ticks.map(function (t) { return t + "%"; }); } }],
       series: series
     };
     new window.uPlot(opts, values, el);

@@ -1,0 +1,10 @@
+"""BOLT's start-up script: run BOLT's command inside a recorded SessionOptimizer session (see startup.py)."""
+
+from __future__ import annotations
+
+import sys
+
+from startup import main
+
+if __name__ == "__main__":
+    sys.exit(main("BOLT"))

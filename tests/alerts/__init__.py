@@ -1,0 +1,1 @@
+"""Tests of sessionoptimizer_sdk.alerts."""

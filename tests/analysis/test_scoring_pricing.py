@@ -1,0 +1,62 @@
+"""The efficiency score formula and the pricing layer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from genai_prices import Usage, calc_price
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sessionoptimizer_sdk.analysis import AnalysisConfig
+from sessionoptimizer_sdk.analysis.pricing import Pricer
+from sessionoptimizer_sdk.analysis.scoring import efficiency_score
+from sessionoptimizer_sdk.models import TokenUsage
+
+_pos = st.floats(0, 1e9, allow_nan=False)
+
+
+@given(_pos, _pos, _pos)
+def test_score_is_monotone_in_waste(total: float, waste: float, more: float) -> None:
+    """More waste never raises the score, and the score stays within 0..100."""
+    a, b = efficiency_score(total, waste), efficiency_score(total, waste + more)
+    assert 0.0 <= b <= a <= 100.0
+
+
+@given(_pos)
+def test_no_waste_is_100(total: float) -> None:
+    """A session with no waste scores 100."""
+    assert efficiency_score(total, 0.0) == 100.0
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.sampled_from(["claude-sonnet-4-5", "claude-opus-4-5", "gpt-4o", "claude-haiku-4-5"]),
+    st.integers(0, 300_000),
+    st.integers(0, 300_000),
+    st.integers(0, 50_000),
+    st.integers(0, 20_000),
+)
+def test_fast_pricing_matches_genai_prices(model: str, inp: int, cr: int, cw: int, out: int) -> None:
+    """Our per-event arithmetic equals genai-prices' own calculation, tiers included."""
+    when = datetime(2026, 1, 21, tzinfo=UTC)
+    ours = Pricer(AnalysisConfig(), when).cost(model, TokenUsage(inp, out, cr, cw))
+    theirs = calc_price(
+        Usage(input_tokens=inp + cr + cw, cache_read_tokens=cr, cache_write_tokens=cw, output_tokens=out),
+        model,
+        genai_request_timestamp=when,
+    ).total_price
+    assert ours == pytest.approx(float(theirs), rel=1e-9, abs=1e-12)
+
+
+def test_aliases_free_and_unknown() -> None:
+    """Short names resolve, free models cost $0 on purpose, unknown ones are None with a reason."""
+    pricer = Pricer(AnalysisConfig(), datetime(2026, 1, 21, tzinfo=UTC))
+    usage = TokenUsage(1_000_000, 0)
+    assert pricer.cost("opus", usage) == pytest.approx(5.0)
+    assert pricer.cost("grok", usage) == 0.0
+    assert pricer.cost("grok-4", usage) == 0.0
+    assert pricer.cost("unknown", usage) is None
+    assert pricer.cost("acme-llm-9", usage) is None
+    assert "acme-llm-9" in pricer.unpriced["acme-llm-9"]

@@ -1,0 +1,54 @@
+"""Token protection and bind safety of the server."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from sessionoptimizer_sdk.cli import _app
+from sessionoptimizer_sdk.errors import ConfigurationError
+from sessionoptimizer_sdk.server.runner import check_bind, serve_in_thread
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory):
+    """A server that requires the token ``s3cret``."""
+    with serve_in_thread(tmp_path_factory.mktemp("tok"), token="s3cret") as url:
+        yield url
+
+
+def test_requests_without_the_token_are_401(guarded):
+    """With a token configured, a request without it (or with a wrong one) is refused with 401 JSON."""
+    assert httpx.get(guarded + "/api/health").status_code == 401
+    r = httpx.get(guarded + "/api/health", headers={"Authorization": "Bearer wrong"})
+    assert r.status_code == 401
+    assert r.json()["error"] == "unauthorized"
+
+
+def test_bearer_query_and_cookie_tokens_are_accepted(guarded):
+    """The token works as a bearer header, as ?token= (which sets an HttpOnly cookie) and as that cookie."""
+    assert httpx.get(guarded + "/api/health", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    first = httpx.get(guarded + "/", params={"token": "s3cret"})
+    assert first.status_code == 200
+    cookie = first.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+    assert httpx.get(guarded + "/api/budget", cookies={"so_token": "s3cret"}).status_code == 200
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "::"])
+def test_public_bind_without_token_is_refused(host):
+    """Binding to a non-loopback address without a token raises ConfigurationError."""
+    with pytest.raises(ConfigurationError):
+        check_bind(host, None)
+    check_bind(host, "t0ken")
+    check_bind("127.0.0.1", None)
+
+
+def test_cli_serve_public_without_token_exits_2():
+    """``sessionoptimizer serve --host 0.0.0.0`` without --token prints one line and exits 2."""
+    result = CliRunner().invoke(_app.cli, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "--token" in result.output
+    assert "Traceback" not in result.output
