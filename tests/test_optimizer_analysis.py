@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import stat
 import threading
@@ -77,10 +78,8 @@ def test_live_alert_reaches_notifier_within_seconds(home: Path) -> None:
         session = opt.start_session("BOLT", "Build", "grok")
         started = time.monotonic()
         for _ in range(4):
-            try:
+            with contextlib.suppress(RuntimeError):
                 build()
-            except RuntimeError:
-                pass
         assert delivered.wait(timeout=15), "no alert delivered"
         assert time.monotonic() - started < 15
         assert opt.get_session(session.id).status is SessionStatus.ACTIVE

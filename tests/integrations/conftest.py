@@ -35,7 +35,9 @@ def kit_env(home: Path, tmp_path: Path) -> dict[str, str]:
 def run_kit(kit_env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run ``integrations/<script>`` with this interpreter; returns the finished process (output captured)."""
 
-    def run(script: str, *args: str, env: dict[str, str] | None = None, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    def run(
+        script: str, *args: str, env: dict[str, str] | None = None, timeout: float = 90
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, str(KITS / script), *args],
             env=env or kit_env,
@@ -59,4 +61,3 @@ def teambrain_calls(kit_env: dict[str, str]) -> Callable[[], list[dict[str, Any]
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
     return read
-

@@ -12,7 +12,6 @@ import pytest
 
 from sessionoptimizer_sdk import EventType, SessionOptimizer, SessionStatus
 
-
 KITS = Path(__file__).resolve().parents[2] / "integrations"
 EXPECTED = {  # agent -> (model recorded by default, event types the spec's pattern logs)
     "FORGE": ("opus", [EventType.THINKING, EventType.AI_RESPONSE]),
@@ -50,7 +49,9 @@ def test_failing_command_ends_the_session_failed_and_keeps_the_exit_code(
     """A command exiting non-zero ends the session FAILED and the wrapper exits with the same code."""
     env = {**kit_env, "PATTERNS_EXIT_CODE": "4"}
     patterns = str(KITS / "agents" / "patterns.py")
-    done = run_kit("agents/bolt.py", "Execute task", "--model", "grok-2", "--", sys.executable, patterns, env=env)
+    done = run_kit(
+        "agents/bolt.py", "Execute task", "--model", "grok-2", "--", sys.executable, patterns, env=env
+    )
     assert done.returncode == 4
     optimizer = SessionOptimizer()
     (session,) = optimizer.list_sessions(agent="BOLT")

@@ -13,7 +13,9 @@ from sessionoptimizer_sdk import EventType, SessionOptimizer
 def _wasteful(optimizer: SessionOptimizer) -> str:
     s = optimizer.start_session("BOLT", "Execute task", "grok")
     for _ in range(4):
-        optimizer.log_event(s.id, EventType.FILE_READ, data={"file_path": "big.py", "content_sha256": "a"}, tokens_input=8_000)
+        optimizer.log_event(
+            s.id, EventType.FILE_READ, data={"file_path": "big.py", "content_sha256": "a"}, tokens_input=8_000
+        )
     for _ in range(3):
         optimizer.log_event(s.id, EventType.TOOL_CALL, data={"tool": "make", "args_sha256": "b"})
         optimizer.log_event(s.id, EventType.ERROR, data={"tool": "make", "message": "Build failed"})
@@ -27,7 +29,8 @@ def _efficient(optimizer: SessionOptimizer) -> str:
 
 
 def test_monitor_alerts_inefficient_sessions_once(
-    run_kit: Callable[..., subprocess.CompletedProcess[str]], teambrain_calls: Callable[[], list[dict[str, Any]]]
+    run_kit: Callable[..., subprocess.CompletedProcess[str]],
+    teambrain_calls: Callable[[], list[dict[str, Any]]],
 ) -> None:
     """One run alerts the wasteful session with the spec's message; a second overlapping run alerts nothing."""
     optimizer = SessionOptimizer()
@@ -41,7 +44,9 @@ def test_monitor_alerts_inefficient_sessions_once(
     assert set(rows) == {bad, good}  # the ACTIVE session is not judged yet
     assert rows[bad]["alert"] and not rows[good]["alert"]
     sends = [c for c in teambrain_calls() if c["function"] == "quick_send"]
-    assert [(c["to"], c["subject"], c["priority"]) for c in sends] == [("LOGAN", "Efficiency Alert: BOLT", "HIGH")]
+    assert [(c["to"], c["subject"], c["priority"]) for c in sends] == [
+        ("LOGAN", "Efficiency Alert: BOLT", "HIGH")
+    ]
     assert sends[0]["body"].startswith(f"Session: {bad}\nEfficiency: ")
 
     second = run_kit("monitoring/monitor.py", "--json")

@@ -32,4 +32,6 @@ def test_every_pipeline_component_is_defined() -> None:
         assert name.split("/")[0] == "traces"
         for kind in ("receivers", "processors", "exporters"):
             assert set(pipeline[kind]) <= set(config[kind]), (name, kind)
-    assert "memory_limiter" == service["pipelines"]["traces/sessions"]["processors"][0]  # first, as documented
+    assert (
+        service["pipelines"]["traces/sessions"]["processors"][0] == "memory_limiter"
+    )  # first, as documented
