@@ -328,10 +328,21 @@ class SessionOptimizer:
             paths = [Path(p) for p in path]
         summary = import_paths(self.store, source, paths, **options)
         if self.settings.auto_analyze:
-            runner = self._analysis_runner()
-            for sid in getattr(summary, "session_ids", ()):
-                runner.submit(sid, final=True)
+            self._finalize_ended(summary.session_ids)
         return summary
+
+    def _finalize_ended(self, session_ids: Iterable[str]) -> None:
+        """Write the report (and raise alerts) of each ended session; imports are analyzed as they land."""
+        from .analysis.stored import finalize_session
+
+        engine = self._analysis_runner().engine
+        for sid in session_ids:
+            session = self.store.find_session(sid)
+            if session is not None and not session.is_active:
+                with handle_internal_errors("optimizer.finalize_import"):
+                    finalize_session(
+                        self.store, self.settings.reports_dir, sid, config=self._config(), engine=engine
+                    )
 
     def add_notifier(self, notifier: Notifier) -> None:
         """Deliver future alerts to ``notifier`` too."""

@@ -17,7 +17,8 @@ from rich.table import Table
 from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.errors import SessionOptimizerError
 from sessionoptimizer_sdk.importers.follow import DEFAULT_IDLE_TIMEOUT, follow
-from sessionoptimizer_sdk.importers.runner import ImportSummary, import_paths
+from sessionoptimizer_sdk.importers.runner import ImportSummary
+from sessionoptimizer_sdk.optimizer import SessionOptimizer
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
 __all__ = ["import_command"]
@@ -198,9 +199,11 @@ def _source_command(source: str, default_hint: str) -> click.Command:
             else:
                 progress = _LazyProgress(console)
                 try:
-                    summary = import_paths(
-                        store, source, chosen, agent=agent, capture_content=capture, progress=progress
+                    optimizer = SessionOptimizer(settings=settings)
+                    summary = optimizer.import_sessions(
+                        source, chosen, agent=agent, capture_content=capture, progress=progress
                     )
+                    optimizer.shutdown()
                 finally:
                     progress.close()
         except SessionOptimizerError as exc:

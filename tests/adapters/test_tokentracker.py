@@ -114,7 +114,7 @@ def test_deltas_of_growing_counters_sum_to_the_last_reading(steps: list[tuple[in
     total = [0, 0, 0, 0]
     for step in steps:
         running = [r + s for r, s in zip(running, step, strict=True)]
-        reading = UsageReading(*running)
+        reading = UsageReading(running[0], running[1], running[2], running[3])
         delta = reading.minus(last)
         total = [
             t + d

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
+import pytest
+
+yaml = pytest.importorskip("yaml")
 
 CONFIG = Path(__file__).resolve().parents[2] / "integrations" / "otel-collector" / "collector.yaml"
 
