@@ -26,6 +26,12 @@ from .store.recovery import recover_abandoned
 from .store.sqlite import SQLiteStore
 
 if TYPE_CHECKING:
+    from .adapters import (
+        AgentHealthReporter,
+        ContextCompressorAdapter,
+        SynapseLinkNotifier,
+        TokenTrackerAdapter,
+    )
     from .alerts import Notifier
     from .analysis import AnalysisConfig, OptimizationReport
     from .analysis.runner import AnalysisRunner
@@ -368,6 +374,45 @@ class SessionOptimizer:
         )
         runner.engine.flush()
         return reports
+
+    # --- Team Brain adapters (see docs/integrations.md) ---------------------------------------------------
+    def use_tokentracker(self, source: Any = None, *, session_id: str | None = None) -> TokenTrackerAdapter:
+        """TokenTracker sync: call the returned adapter after each major operation (logs only new usage)."""
+        from .adapters import TokenTrackerAdapter
+
+        return TokenTrackerAdapter(self, source, session_id=session_id)
+
+    def wrap_compressor(
+        self, source: Any = None, *, session_id: str | None = None
+    ) -> ContextCompressorAdapter:
+        """ContextCompressor's ``compress_file`` (call the result like it) that also logs the compressed FILE_READ."""
+        from .adapters import ContextCompressorAdapter
+
+        return ContextCompressorAdapter(self, source, session_id=session_id)
+
+    def with_recovery(self, *args: Any, source: Any = None, **kwargs: Any) -> Callable[[F], F]:
+        """ErrorRecovery's ``with_recovery(strategy=..., max_attempts=...)``; every failed attempt becomes an ERROR."""
+        from .adapters import ErrorRecoveryAdapter
+
+        return ErrorRecoveryAdapter(self, source).with_recovery(*args, **kwargs)
+
+    def notify_synapselink(
+        self, source: Any = None, *, recipients: Mapping[str, str] | None = None
+    ) -> SynapseLinkNotifier:
+        """Send alerts through SynapseLink's ``quick_send`` (HIGH alerts to LOGAN,TEAM unless ``recipients`` say)."""
+        from .adapters import SynapseLinkNotifier
+
+        notifier = SynapseLinkNotifier(self, source, recipients=recipients)
+        self.add_notifier(notifier)
+        return notifier
+
+    def use_agenthealth(
+        self, source: Any = None, *, include_provisional: bool = False
+    ) -> AgentHealthReporter:
+        """Report each finished session's efficiency to AgentHealth's ``report_session_health``."""
+        from .adapters import AgentHealthReporter
+
+        return AgentHealthReporter(self, source, include_provisional=include_provisional)
 
     def _owned_active(self) -> list[str]:
         """Ids of sessions this process started and has not ended."""

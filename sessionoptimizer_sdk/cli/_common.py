@@ -1,7 +1,8 @@
 """Shared CLI plumbing: the per-invocation optimizer, output helpers, time parsing and exit codes.
 
 Exit codes: 0 ok; 1 failure (store unreadable, analysis error, anything unexpected); 2 usage or bad input
-(unknown session, unknown event type, negative tokens, bad JSON, bad option or setting). Errors print one line on stderr.
+(unknown session, unknown event type, negative tokens, bad JSON, bad option or setting).
+Errors print one line on stderr.
 """
 
 from __future__ import annotations

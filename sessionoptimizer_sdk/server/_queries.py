@@ -8,6 +8,7 @@ and waste come from the stored reports (written when a session ends, or by ``mon
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
@@ -150,8 +151,6 @@ def alerts_after(store: SQLiteStore, last_id: int, limit: int = 100) -> list[dic
         "WHERE id > ? ORDER BY id LIMIT ?"
     )
     keys = ("id", "session_id", "agent", "rule", "priority", "message", "created_at", "payload")
-    import json
-
     out = []
     for row in store._conn().execute(sql, (last_id, limit)):
         item = dict(zip(keys, row, strict=True))

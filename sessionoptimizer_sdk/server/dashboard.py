@@ -81,7 +81,7 @@ def _session_page_data(svc: DashboardService, session_id: str) -> dict[str, Any]
     session = svc.session(session_id)
     report = svc.report(session_id)
     events = svc.store.get_events(session_id)
-    timeline = [e for e in events[:TIMELINE_LIMIT]]
+    timeline = events[:TIMELINE_LIMIT]
     return {
         "session": session,
         "report": report,

@@ -228,6 +228,7 @@ _SCHEMAS: dict[str, Any] = {
             "monthly_budget_usd": _num(),
             "month_to_date_usd": _num(),
             "forecast_usd": _num(),
+            "remaining_usd": _num(),
             "percent_used": _num(),
             "on_track": {"type": "boolean"},
             "days_elapsed": _num(),

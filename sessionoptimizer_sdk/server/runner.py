@@ -72,7 +72,9 @@ def serve_in_thread(
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     app = create_app(home, token=token, poll_interval=poll_interval)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=1, lifespan="off")
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, timeout_graceful_shutdown=1, lifespan="off"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="so-server")
     thread.start()

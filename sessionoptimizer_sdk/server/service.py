@@ -103,7 +103,7 @@ class DashboardService:
         """ACTIVE sessions, longest-running first, each with a provisional efficiency from its events so far."""
         sessions = self.store.list_sessions(status=SessionStatus.ACTIVE, limit=500)
         sessions.sort(key=lambda s: s.started_at)
-        return {"sessions": [self._live_entry(s) for s in sessions]}
+        return {"sessions": [self.live_entry(s) for s in sessions]}
 
     def report(self, session_id: str) -> dict[str, Any]:
         """The session's report JSON: the stored one if current, else analyzed now (provisional if ACTIVE)."""
@@ -227,7 +227,7 @@ class DashboardService:
         report: dict[str, Any] = analyze_events(session, events).to_dict()
         return report
 
-    def _live_entry(self, s: Session) -> dict[str, Any]:
+    def live_entry(self, s: Session) -> dict[str, Any]:  # used by the stream too
         """A monitor row; the provisional score is cached per (session, event count) so polling stays cheap."""
         key = (s.id, s.event_count)
         with self._live_lock:

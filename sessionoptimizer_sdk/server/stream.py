@@ -54,9 +54,9 @@ def poll_changes(service: DashboardService, state: StreamState) -> list[tuple[st
     for s in active:
         before = state.active.get(s.id)
         if before is None:
-            out.append(("session_start", service._live_entry(s)))
+            out.append(("session_start", service.live_entry(s)))
         elif before != s.event_count:
-            out.append(("tokens", service._live_entry(s)))
+            out.append(("tokens", service.live_entry(s)))
     for sid in state.active.keys() - now_active.keys():
         ended = service.store.find_session(sid)
         if ended is not None:

@@ -12,7 +12,9 @@ import httpx
 from sessionoptimizer_sdk import SessionOptimizer
 
 
-def _collect(url: str, until_id: str, out: list[tuple[str, Any]], ready: threading.Event, deadline: float) -> None:
+def _collect(
+    url: str, until_id: str, out: list[tuple[str, Any]], ready: threading.Event, deadline: float
+) -> None:
     with httpx.stream("GET", url + "/api/stream", timeout=httpx.Timeout(30.0)) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
         event = None
