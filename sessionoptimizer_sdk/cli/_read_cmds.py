@@ -54,15 +54,15 @@ def list_sessions(agent: str | None, status: str | None, since: str | None, limi
         return
     table = Table(title=f"{len(sessions)} session(s)", title_justify="left")
     for col, kw in (
-        ("Session", {"no_wrap": True}),
-        ("Agent", {}),
-        ("Task", {"overflow": "ellipsis", "max_width": 40}),
-        ("Status", {}),
-        ("Started", {"no_wrap": True}),
-        ("Duration", {"justify": "right"}),
-        ("Events", {"justify": "right"}),
-        ("Tokens", {"justify": "right"}),
-        ("Efficiency", {"justify": "right"}),
+        ("Session", {"overflow": "fold", "min_width": 36}),
+        ("Agent", {"overflow": "fold", "max_width": 14}),
+        ("Task", {"overflow": "ellipsis", "max_width": 24}),
+        ("Status", {"no_wrap": True, "min_width": 9}),
+        ("Started", {"no_wrap": True, "min_width": 19}),
+        ("Duration", {"justify": "right", "no_wrap": True, "min_width": 8}),
+        ("Events", {"justify": "right", "no_wrap": True, "min_width": 6}),
+        ("Tokens", {"justify": "right", "no_wrap": True, "min_width": 9}),
+        ("Efficiency", {"justify": "right", "no_wrap": True, "min_width": 10}),
     ):
         table.add_column(col, **kw)
     for s in sessions:
