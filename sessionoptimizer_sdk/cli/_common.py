@@ -93,7 +93,7 @@ def get_state() -> CliState:
 def stdout_console() -> Console:
     """A rich console on the current stdout (colour only on a terminal, wide when piped)."""
     return Console(
-        file=sys.stdout, highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 140
+        file=sys.stdout, highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200
     )
 
 
