@@ -116,3 +116,18 @@ def test_statistics_and_compare(optimizer: SessionOptimizer) -> None:
     assert stats["trends"]["direction"] in {"improving", "declining", "stable"}
     compared = optimizer.compare_sessions([a, b])
     assert isinstance(compared, dict) and a in json.dumps(compared)
+
+
+def test_imported_transcript_is_analyzed_and_flags_incomplete_output(
+    optimizer: SessionOptimizer, home: Path
+) -> None:
+    """Importing a real Claude Code transcript writes its report, which says when output tokens are lower bounds."""
+    from tests.conftest import FIXTURES
+
+    transcript = next((FIXTURES / "claude-code-sniffly").rglob("d3ad4cdc-*.jsonl"))
+    summary = optimizer.import_sessions("claude-code", transcript)
+    assert list(summary.session_ids) == ["d3ad4cdc-5657-435d-98fa-0035d53e383d"]
+    report = json.loads((home / "reports" / f"{summary.session_ids[0]}_report.json").read_text())
+    assert report["status"] == "COMPLETED" and report["provisional"] is False
+    assert any("lower bounds" in note for note in report["notes"])
+    assert "cache_miss" in {i["type"] for i in report["issues"]}

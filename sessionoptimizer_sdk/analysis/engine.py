@@ -169,7 +169,23 @@ def _analyze(
         recommendations=tuple(sorted(recommendations, key=lambda r: -r.estimated_savings_tokens)),
         analyzer_errors=tuple(errors),
         metrics=_metrics(ctx, totals),
+        notes=_notes(events),
     )
+
+
+def _notes(events: Sequence[SessionEvent]) -> tuple[str, ...]:
+    """Caveats about the data itself (e.g. token counts a transcript only gives as lower bounds or estimates)."""
+    incomplete = sum(1 for e in events if e.data.get("output_incomplete"))
+    estimated = sum(1 for e in events if e.data.get("tokens_estimated"))
+    notes = []
+    if incomplete:
+        notes.append(
+            f"output tokens of {incomplete} model call(s) are placeholders in the transcript: "
+            "output tokens and cost are lower bounds"
+        )
+    if estimated:
+        notes.append(f"token counts of {estimated} event(s) are estimates (the source only gives run totals)")
+    return tuple(notes)
 
 
 def _metrics(ctx: AnalysisContext, totals: TokenUsage) -> dict[str, float]:

@@ -178,6 +178,7 @@ class OptimizationReport:
     recommendations: tuple[Recommendation, ...] = ()
     analyzer_errors: tuple[AnalyzerError, ...] = ()
     metrics: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+    notes: tuple[str, ...] = ()
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -211,6 +212,7 @@ class OptimizationReport:
             "recommendations": [r.to_dict() for r in self.recommendations],
             "analyzer_errors": [e.to_dict() for e in self.analyzer_errors],
             "metrics": {k: _num(v) for k, v in self.metrics.items()},
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -251,5 +253,6 @@ class OptimizationReport:
                 for e in d.get("analyzer_errors", ())
             ),
             metrics={k: float(v) for k, v in d.get("metrics", {}).items() if v is not None},
+            notes=tuple(str(n) for n in d.get("notes", ())),
             schema_version=int(d.get("schema_version", SCHEMA_VERSION)),
         )

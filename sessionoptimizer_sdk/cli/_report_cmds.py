@@ -31,6 +31,8 @@ def _print_report(report: OptimizationReport) -> None:
         f"Tokens: input {t.input_tokens:,}, cache read {t.cache_read_tokens:,}, "
         f"cache write {t.cache_write_tokens:,}, output {t.output_tokens:,} (reasoning {t.reasoning_tokens:,})"
     )
+    for note in report.notes:
+        console.print(f"[yellow]Note:[/] {escape(note)}")
     if report.issues:
         table = Table(title="Issues", title_justify="left")
         table.add_column("Severity")

@@ -37,4 +37,4 @@ def headline_rows(report: OptimizationReport) -> list[tuple[str, str]]:
             f"{t.cache_write_tokens:,} · output {t.output_tokens:,} (thinking {t.reasoning_tokens:,})",
         ),
         ("Time", f"{report.active_minutes:.1f} active min / {report.wall_minutes:.1f} wall min"),
-    ]
+    ] + ([("Notes", "; ".join(report.notes))] if report.notes else [])
