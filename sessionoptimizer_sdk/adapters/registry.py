@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .._internal.log import get_logger
+from .._internal.plugins import load_entry_points
 from ..errors import AdapterUnavailable
 from .agenthealth import AgentHealthReporter
 from .contextcompressor import ContextCompressorAdapter
@@ -69,29 +69,13 @@ def validate_adapter(obj: Any) -> AdapterFactory:
     return obj  # type: ignore[no-any-return]
 
 
-def _load(ep: EntryPoint) -> AdapterFactory | None:
-    try:
-        return validate_adapter(ep.load())
-    except Exception as exc:  # a broken plugin must never stop the others
-        _log.warning("adapter plugin skipped", entry_point=ep.name, value=ep.value, reason=repr(exc))
-        return None
-
-
 def load_adapters(*, reload: bool = False) -> dict[str, AdapterFactory]:
     """Every registered adapter factory by name (loaded once per process unless ``reload``)."""
     global _loaded
     with _lock:
         if _loaded is not None and not reload:
             return dict(_loaded)
-        found: dict[str, AdapterFactory] = {}
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            factory = _load(ep)
-            if factory is None:
-                continue
-            if factory.name in found:
-                _log.warning("duplicate adapter name skipped", adapter=factory.name, entry_point=ep.name)
-                continue
-            found[factory.name] = factory
+        found = load_entry_points(ENTRY_POINT_GROUP, validate_adapter, lambda f: f.name)
         for name, cls in BUILTIN_ADAPTERS.items():
             found.setdefault(name, validate_adapter(cls))
         _loaded = found

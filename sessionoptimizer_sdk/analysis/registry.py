@@ -7,10 +7,10 @@ missing (a source tree that was never installed) the built-ins are added directl
 from __future__ import annotations
 
 import threading
-from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from sessionoptimizer_sdk._internal.log import get_logger
+from sessionoptimizer_sdk._internal.plugins import load_entry_points
 
 from .analyzers import BUILTIN_ANALYZERS
 from .base import Analyzer
@@ -38,29 +38,13 @@ def validate_analyzer(obj: Any) -> Analyzer:
     return candidate
 
 
-def _load(ep: EntryPoint) -> Analyzer | None:
-    try:
-        return validate_analyzer(ep.load())
-    except Exception as exc:  # a broken plugin must never stop analysis
-        _log.warning("analyzer plugin skipped", entry_point=ep.name, value=ep.value, reason=repr(exc))
-        return None
-
-
 def load_analyzers(*, reload: bool = False) -> tuple[Analyzer, ...]:
     """Every registered analyzer, sorted by ``order`` then name (loaded once per process unless ``reload``)."""
     global _loaded
     with _lock:
         if _loaded is not None and not reload:
             return _loaded
-        found: dict[str, Analyzer] = {}
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            analyzer = _load(ep)
-            if analyzer is None:
-                continue
-            if analyzer.name in found:
-                _log.warning("duplicate analyzer name skipped", analyzer=analyzer.name, entry_point=ep.name)
-                continue
-            found[analyzer.name] = analyzer
+        found = load_entry_points(ENTRY_POINT_GROUP, validate_analyzer, lambda a: a.name)
         for name, cls in BUILTIN_ANALYZERS.items():
             if name not in found:
                 found[name] = cls()

@@ -10,11 +10,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from sessionoptimizer_sdk._internal.log import get_logger
+from sessionoptimizer_sdk._internal.plugins import load_entry_points
 from sessionoptimizer_sdk.errors import InvalidInputError
 from sessionoptimizer_sdk.models import Session, SessionEvent, SessionStatus
 
@@ -99,21 +99,18 @@ _lock = threading.Lock()
 _cache: dict[str, Importer] | None = None
 
 
+def _validate_importer(obj: object) -> Importer:
+    importer = obj() if isinstance(obj, type) else obj
+    if not isinstance(importer, Importer):
+        raise TypeError(f"{obj!r} does not implement the Importer protocol")
+    return importer
+
+
 def _load_plugins() -> dict[str, Importer]:
+    """Built-in importers, plus plugins for sources no built-in handles."""
     found = _builtins()
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            obj = ep.load()
-            importer = obj() if isinstance(obj, type) else obj
-        except Exception as exc:  # a broken plugin must never break the built-in importers
-            _log.warning("importer plugin skipped", plugin=ep.name, reason=repr(exc))
-            continue
-        if not isinstance(importer, Importer):
-            _log.warning("importer plugin skipped", plugin=ep.name, reason="does not implement Importer")
-            continue
-        if importer.name in found and type(found[importer.name]) is type(importer):
-            continue
-        found[ep.name] = importer
+    for name, importer in load_entry_points(ENTRY_POINT_GROUP, _validate_importer, lambda i: i.name).items():
+        found.setdefault(name, importer)
     return found
 
 

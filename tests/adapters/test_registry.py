@@ -11,6 +11,7 @@ from typing import cast
 import pytest
 
 from sessionoptimizer_sdk import AdapterUnavailable, SessionOptimizer
+from sessionoptimizer_sdk._internal import plugins
 from sessionoptimizer_sdk.adapters import TokenTrackerAdapter, create_adapter, load_adapters, registry
 
 
@@ -60,7 +61,7 @@ def test_broken_plugin_is_skipped_with_a_logged_reason(
         ),
     ]
     monkeypatch.setattr(
-        registry, "entry_points", lambda group: eps if group == registry.ENTRY_POINT_GROUP else []
+        plugins, "entry_points", lambda group: eps if group == registry.ENTRY_POINT_GROUP else []
     )
     with caplog.at_level(logging.WARNING, logger="sessionoptimizer"):
         found = load_adapters(reload=True)

@@ -1,0 +1,36 @@
+"""Entry-point plugin loading shared by every registry (analyzers, importers, adapters).
+
+A plugin that fails to import or to validate is skipped with a logged reason; it never stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import TypeVar
+
+from .log import get_logger
+
+__all__ = ["load_entry_points"]
+
+T = TypeVar("T")
+_log = get_logger("sessionoptimizer.plugins")
+
+
+def load_entry_points(
+    group: str, validate: Callable[[object], T], name_of: Callable[[T], str]
+) -> dict[str, T]:
+    """Load every entry point of ``group`` through ``validate``; keyed by ``name_of``, first one wins."""
+    found: dict[str, T] = {}
+    for ep in entry_points(group=group):
+        try:
+            plugin = validate(ep.load())
+        except Exception as exc:  # a broken plugin must never stop the others
+            _log.warning("plugin skipped", group=group, entry_point=ep.name, value=ep.value, reason=repr(exc))
+            continue
+        name = name_of(plugin)
+        if name in found:
+            _log.warning("duplicate plugin name skipped", group=group, name=name, entry_point=ep.name)
+            continue
+        found[name] = plugin
+    return found
