@@ -60,13 +60,17 @@ def quiet_env(home: str | None = None) -> str:
 
 @dataclass
 class Case:
-    """One measured thing: ``run(n)`` performs n operations; ``finish()`` (untimed unless ``timed_finish``)."""
+    """One measured thing: ``run(n)`` performs n operations, then ``finish()`` (e.g. a flush) is timed too.
+
+    ``setup``/``teardown`` run around each timed block, untimed (e.g. entering and leaving a session).
+    """
 
     name: str
     run: Callable[[int], Any]
     baseline: str | None = None
     finish: Callable[[], Any] | None = None
-    timed_finish: bool = False
+    setup: Callable[[], Any] | None = None
+    teardown: Callable[[], Any] | None = None
     note: str = ""
     samples: list[float] = field(default_factory=list)
 
@@ -75,14 +79,16 @@ def measure(cases: Sequence[Case], n: int, rounds: int, *, warmup: int = 1) -> N
     """Run each case ``rounds`` times round-robin, recording seconds per operation."""
     for r in range(warmup + rounds):
         for case in cases:
+            if case.setup is not None:
+                case.setup()
             gc.collect()
             t0 = time.perf_counter()
             case.run(n)
-            if case.finish is not None and case.timed_finish:
+            if case.finish is not None:
                 case.finish()
             elapsed = time.perf_counter() - t0
-            if case.finish is not None and not case.timed_finish:
-                case.finish()
+            if case.teardown is not None:
+                case.teardown()
             if r >= warmup:
                 case.samples.append(elapsed / n)
 
@@ -92,7 +98,11 @@ def summarize(cases: Sequence[Case]) -> list[dict[str, Any]]:
     by_name = {c.name: c for c in cases}
     rows = []
     for case in cases:
-        row: dict[str, Any] = {"case": case.name, "us": statistics.median(case.samples) * 1e6, "note": case.note}
+        row: dict[str, Any] = {
+            "case": case.name,
+            "us": statistics.median(case.samples) * 1e6,
+            "note": case.note,
+        }
         if case.baseline:
             base = by_name[case.baseline].samples
             ratios = [a / b for a, b in zip(case.samples, base, strict=True)]

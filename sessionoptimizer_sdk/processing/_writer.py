@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from .. import conventions as c
 from .._internal.log import get_logger
 from .._internal.safety import handle_internal_errors
+from .lite import LiteSpan
 from .mapping import event_row_from_span, session_end_from_span
 
 __all__ = ["BatchWriter", "CommitListener"]
@@ -218,7 +219,7 @@ class BatchWriter:
 
     @staticmethod
     def _map(item: Any, rows: list[tuple[Any, ...]], ends: list[tuple[str, str, float]]) -> None:
-        if isinstance(item, ReadableSpan):
+        if isinstance(item, LiteSpan | ReadableSpan):
             kind = (item.attributes or {}).get(c.SO_KIND)
             if kind == c.KIND_SESSION:
                 end = session_end_from_span(item)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
 from .. import conventions as c
 from ..models import EventType
+
+if TYPE_CHECKING:
+    from .lite import LiteSpan
 
 __all__ = ["Op", "event_row_from_span", "session_end_from_span", "usage_from_attributes"]
 
@@ -30,6 +33,18 @@ _CACHE_WRITE_KEYS = (
     c.OI_CACHE_WRITE_TOKENS,
 )
 _REASONING_KEYS = (c.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, c.OI_REASONING_TOKENS)
+_ANY_USAGE_KEY = frozenset(
+    (
+        *_INPUT_KEYS,
+        *_OUTPUT_KEYS,
+        *_CACHE_READ_KEYS,
+        *_CACHE_WRITE_KEYS,
+        *_REASONING_KEYS,
+        c.SO_TOKENS_INPUT_UNCACHED,
+    )
+)
+_NO_USAGE = (0, 0, 0, 0, 0)
+_compact = json.JSONEncoder(separators=(",", ":")).encode  # == json.dumps(..., separators=(",", ":"))
 
 
 def _first_int(attrs: Mapping[str, Any], keys: tuple[str, ...]) -> int:
@@ -45,6 +60,8 @@ def usage_from_attributes(attrs: Mapping[str, Any]) -> tuple[int, int, int, int,
 
     The conventions' ``input_tokens`` includes cached tokens; our own spans also carry the uncached figure.
     """
+    if _ANY_USAGE_KEY.isdisjoint(attrs):  # most tool spans: skip a dozen lookups
+        return _NO_USAGE
     total_in = _first_int(attrs, _INPUT_KEYS)
     cache_read = _first_int(attrs, _CACHE_READ_KEYS)
     cache_write = _first_int(attrs, _CACHE_WRITE_KEYS)
@@ -78,9 +95,13 @@ def _tool_data(attrs: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def event_row_from_span(span: ReadableSpan, session_id: str | None = None) -> tuple[Any, ...] | None:
+def event_row_from_span(
+    span: ReadableSpan | LiteSpan, session_id: str | None = None
+) -> tuple[Any, ...] | None:
     """Event row (store column order) for one of our event/tool spans, or a foreign model-call span."""
-    attrs = span.attributes or {}
+    raw_attrs = span.attributes
+    # one copy into a plain dict: lookups through the SDK's MappingProxy(BoundedAttributes) cost ~10x more
+    attrs: Mapping[str, Any] = raw_attrs if type(raw_attrs) is dict else dict(raw_attrs or {})
     ctx = span.context
     if ctx is None or span.start_time is None:
         return None
@@ -107,9 +128,9 @@ def event_row_from_span(span: ReadableSpan, session_id: str | None = None) -> tu
         provider = attrs.get(c.GEN_AI_PROVIDER_NAME) or attrs.get(c.GEN_AI_SYSTEM_DEPRECATED)
         if isinstance(provider, str):
             data["provider"] = provider
-        data_raw = json.dumps(data, separators=(",", ":"))
+        data_raw = _compact(data)
     elif kind == c.KIND_TOOL:
-        data_raw = json.dumps(_tool_data(attrs), separators=(",", ":"))
+        data_raw = _compact(_tool_data(attrs))
     end = span.end_time or span.start_time
     duration_ms = (end - span.start_time) / 1e6 if kind != c.KIND_EVENT else None
     is_error = span.status.status_code is StatusCode.ERROR
@@ -133,7 +154,7 @@ def event_row_from_span(span: ReadableSpan, session_id: str | None = None) -> tu
     )
 
 
-def session_end_from_span(span: ReadableSpan) -> tuple[str, str, float] | None:
+def session_end_from_span(span: ReadableSpan | LiteSpan) -> tuple[str, str, float] | None:
     """(session id, final status, ended_at) for a finished session root span."""
     attrs = span.attributes or {}
     sid = attrs.get(c.GEN_AI_CONVERSATION_ID)

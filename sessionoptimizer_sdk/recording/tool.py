@@ -22,6 +22,7 @@ from opentelemetry.trace import Status, StatusCode
 from .. import conventions as c
 from .._internal.safety import record_internal_error
 from ..models import ErrorKind, EventType
+from ..processing.lite import lite_tracer
 from .context import _current, current_scope
 from .state import SessionState
 
@@ -88,7 +89,7 @@ def _begin(
             if isinstance(path, str):
                 attrs[c.SO_FILE_PATH] = path
         parent = None if _current.get() is state else state.parent_context
-        span = state.recorder.tracer.start_span(spec.span_name, context=parent, attributes=attrs)
+        span = lite_tracer(state.recorder).start_span(spec.span_name, context=parent, attributes=attrs)
         token = otel_context.attach(trace.set_span_in_context(span)) if current else None
         return span, token, attrs, state
     except Exception as exc:

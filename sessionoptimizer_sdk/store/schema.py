@@ -24,6 +24,22 @@ def _totals_update(sign: str, row: str) -> str:
         error_count = error_count {sign} ({row}.is_error OR {row}.type = 'ERROR')"""
 
 
+#: Inserts add to session totals once per batch (see ``ADD_INSERTED_TOTALS``), not per row in a trigger: a per-row
+#: trigger halved write throughput. Deletes and updates keep their triggers.
+ADD_INSERTED_TOTALS: Final = """
+UPDATE sessions SET
+    input_tokens = input_tokens + t.i, output_tokens = output_tokens + t.o,
+    cache_read_tokens = cache_read_tokens + t.cr, cache_write_tokens = cache_write_tokens + t.cw,
+    reasoning_tokens = reasoning_tokens + t.r, event_count = event_count + t.n, error_count = error_count + t.e,
+    last_event_at = max(coalesce(last_event_at, t.last), t.last)
+FROM (
+    SELECT session_id AS sid, sum(input_tokens) AS i, sum(output_tokens) AS o, sum(cache_read_tokens) AS cr,
+        sum(cache_write_tokens) AS cw, sum(reasoning_tokens) AS r, count(*) AS n,
+        sum(is_error OR type = 'ERROR') AS e, max(ts) AS last
+    FROM events WHERE seq > ? GROUP BY session_id
+) AS t
+WHERE sessions.id = t.sid"""
+
 _V1: Final = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
@@ -65,11 +81,6 @@ CREATE TABLE events (
 );
 CREATE INDEX idx_events_session ON events (session_id, ts, seq);
 
-CREATE TRIGGER events_after_insert AFTER INSERT ON events BEGIN
-    UPDATE sessions SET {_totals_update("+", "NEW")},
-        last_event_at = max(coalesce(last_event_at, NEW.ts), NEW.ts)
-    WHERE id = NEW.session_id;
-END;
 CREATE TRIGGER events_after_delete AFTER DELETE ON events BEGIN
     UPDATE sessions SET {_totals_update("-", "OLD")} WHERE id = OLD.session_id;
 END;

@@ -30,7 +30,7 @@ from ._rows import (
     session_from_row,
     to_ts,
 )
-from .schema import SCHEMA_VERSION
+from .schema import ADD_INSERTED_TOTALS, SCHEMA_VERSION
 
 __all__ = ["Owner", "SQLiteStore", "SessionEnd"]
 
@@ -225,7 +225,9 @@ class SQLiteStore:
         """Insert event rows (ignoring known ids) and then apply session ends, in one transaction."""
         with self.transaction() as conn:
             if rows:
+                before = _max_seq(conn)
                 conn.executemany(_INSERT_EVENT, rows)
+                conn.execute(ADD_INSERTED_TOTALS, (before,))
             if ends:
                 conn.executemany(_END_SESSION, [(status, ended, sid) for sid, status, ended in ends])
 
@@ -234,10 +236,13 @@ class SQLiteStore:
         if not events:
             return 0
         with self.transaction() as conn:
+            before = _max_seq(conn)
             cur = conn.executemany(
                 _UPSERT_EVENT if replace else _INSERT_EVENT, [event_to_row(e) for e in events]
             )
-            return max(cur.rowcount, 0)  # direct changes only; trigger updates are not counted
+            changed = max(cur.rowcount, 0)  # direct changes only; totals updates are not counted
+            conn.execute(ADD_INSERTED_TOTALS, (before,))  # rows new to the store (replaced rows: trigger)
+            return changed
 
     def get_events(self, session_id: str, *, limit: int | None = None, offset: int = 0) -> list[SessionEvent]:
         """A session's events in time order."""
@@ -363,6 +368,11 @@ class SQLiteStore:
             "events": self.count_events(),
             "counters": self.counters(),
         }
+
+
+def _max_seq(conn: sqlite3.Connection) -> int:
+    """Highest event ``seq`` so far: rows inserted after this call in the same transaction get a larger one."""
+    return int(conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
 
 
 def _session_filter(

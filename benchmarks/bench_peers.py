@@ -1,0 +1,208 @@
+"""Peers on the same decorated function: Langfuse, OpenLLMetry/Traceloop, Logfire, AgentOps, OpenLIT.
+
+Run: ``python benchmarks/bench_peers.py [--n 3000] [--rounds 7]`` (peers come from ``pip install -e ".[bench]"``).
+Each peer runs in its own subprocess (they install global providers and patch things) next to a plain OTel span
+and SessionOptimizer's ``@tool`` measured in the same process and rounds. Every peer is kept offline: exporters
+disabled or pointed at a closed local port. A peer that cannot be imported or kept offline is reported skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import Case, measure, otel_provider, print_table, quiet_env, save, summarize
+
+CLOSED = "http://127.0.0.1:9"  # discard port: nothing listens, connections are refused at once
+OTEL = "otel span"
+SO = "SessionOptimizer @tool (active session)"
+PEERS = ("langfuse", "traceloop", "logfire", "agentops", "openlit")
+
+
+def work(x: int) -> int:
+    return x + 1
+
+
+class Skip(Exception):
+    """A peer that cannot be measured here, with the reason."""
+
+
+def _langfuse() -> Callable[[int], Any]:
+    os.environ.update(
+        LANGFUSE_PUBLIC_KEY="pk-lf-bench",
+        LANGFUSE_SECRET_KEY="sk-lf-bench",
+        LANGFUSE_HOST=CLOSED,
+        LANGFUSE_BASE_URL=CLOSED,
+    )
+    try:
+        from langfuse import Langfuse, observe
+    except ImportError as exc:
+        raise Skip(f"not installed ({exc})") from None
+    Langfuse(public_key="pk-lf-bench", secret_key="sk-lf-bench", host=CLOSED)
+    return observe(name="work")(work)
+
+
+def _traceloop() -> Callable[[int], Any]:
+    try:
+        from traceloop.sdk import Traceloop  # type: ignore[import-not-found]
+        from traceloop.sdk.decorators import tool  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise Skip(f"not installed ({exc})") from None
+    Traceloop.init(app_name="bench", api_endpoint=CLOSED, disable_batch=False, telemetry_enabled=False)
+    return tool(name="work")(work)  # type: ignore[no-any-return]
+
+
+def _logfire() -> Callable[[int], Any]:
+    try:
+        import logfire
+    except ImportError as exc:
+        raise Skip(f"not installed ({exc})") from None
+    logfire.configure(send_to_logfire=False, console=False, inspect_arguments=False)
+    return logfire.instrument("work")(work)
+
+
+def _agentops() -> Callable[[int], Any]:
+    try:
+        import agentops  # type: ignore[import-not-found]
+        from agentops.sdk.decorators import tool  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise Skip(f"not installed, or a version without the OTel-based @tool ({exc})") from None
+    agentops.init(api_key="00000000-0000-0000-0000-000000000000", endpoint=CLOSED, auto_start_session=False)
+    return tool(work)  # type: ignore[no-any-return]
+
+
+def _openlit() -> Callable[[int], Any]:
+    try:
+        import openlit  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise Skip(f"not installed ({exc})") from None
+    openlit.init(otlp_endpoint=CLOSED, disable_metrics=True, collect_gpu_stats=False)
+    return openlit.trace(work)  # type: ignore[no-any-return]
+
+
+SETUP = {
+    "langfuse": _langfuse,
+    "traceloop": _traceloop,
+    "logfire": _logfire,
+    "agentops": _agentops,
+    "openlit": _openlit,
+}
+LABEL = {
+    "langfuse": "Langfuse @observe",
+    "traceloop": "OpenLLMetry/Traceloop @tool",
+    "logfire": "Logfire @instrument",
+    "agentops": "AgentOps @tool",
+    "openlit": "OpenLIT @trace",
+}
+
+
+def _loop(fn: Callable[[int], Any]) -> Callable[[int], None]:
+    def run(n: int) -> None:
+        for i in range(n):
+            fn(i)
+
+    return run
+
+
+def child(peer: str, n: int, rounds: int) -> dict[str, Any]:
+    """Measure one peer next to the OTel span and SessionOptimizer in this process."""
+    quiet_env()
+    from sessionoptimizer_sdk import SessionOptimizer
+
+    provider, _ = otel_provider()
+    tracer = provider.get_tracer("bench")
+    opt = SessionOptimizer()  # before the peer: our private provider, not a peer's global one
+    tool = opt.tool(work)
+
+    def otel(x: int) -> int:
+        with tracer.start_as_current_span("execute_tool work") as span:
+            span.set_attribute("gen_ai.operation.name", "execute_tool")
+            span.set_attribute("gen_ai.tool.name", "work")
+            span.set_attribute("bench.arg", x)
+            return work(x)
+
+    try:
+        peer_fn = SETUP[peer]()
+    except Skip as exc:
+        return {"peer": peer, "skipped": str(exc)}
+    except Exception as exc:
+        return {"peer": peer, "skipped": f"could not be configured offline: {exc!r}"}
+    holder: list[Any] = []
+
+    def enter() -> None:
+        holder.append(opt.session("bench", "peers benchmark", model="m"))
+        holder[-1].__enter__()
+
+    def leave() -> None:
+        holder.pop().__exit__(None, None, None)
+
+    cases = [
+        Case(OTEL, _loop(otel), finish=provider.force_flush),
+        Case(SO, _loop(tool), baseline=OTEL, finish=lambda: opt.flush(60), setup=enter, teardown=leave),
+        Case(LABEL[peer], _loop(peer_fn), baseline=OTEL),
+    ]
+    measure(cases, n, rounds)
+    rows = summarize(cases)
+    opt.shutdown(30)
+    return {"peer": peer, "rows": rows}
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--peers", default=",".join(PEERS))
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--save", action="store_true")
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, args.n, args.rounds)))
+        return []
+    results = []
+    env = {**os.environ, "OTEL_SDK_DISABLED": "false", "NO_PROXY": "*", "DO_NOT_TRACK": "1"}
+    for peer in args.peers.split(","):
+        cmd = [sys.executable, __file__, "--child", peer, "--n", str(args.n), "--rounds", str(args.rounds)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            results.append({"peer": peer, "skipped": f"benchmark process failed: {tail[:200]}"})
+            continue
+        results.append(json.loads(lines[-1]))
+    table = []
+    for res in results:
+        if "skipped" in res:
+            table.append((LABEL[res["peer"]], "-", "-", "-", f"skipped: {res['skipped']}"))
+            continue
+        rows = {r["case"]: r for r in res["rows"]}
+        so, peer_row = rows[SO], rows[LABEL[res["peer"]]]
+        table.append(
+            (
+                peer_row["case"],
+                peer_row["us"],
+                f"{peer_row['ratio']:.2f}x",
+                f"{so['ratio']:.2f}x",
+                f"peer/SessionOptimizer = {peer_row['ratio'] / so['ratio']:.1f}x",
+            )
+        )
+    print_table(
+        f"Peers: per decorated call, median of {args.rounds} rounds x {args.n} calls, ratios to a plain OTel span "
+        "measured in the same process",
+        ["peer", "us/call", "peer / otel span", "SessionOptimizer / otel span", "notes"],
+        table,
+    )
+    if args.save:
+        save("peers", results)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Import time: ``import sessionoptimizer_sdk`` next to ``import opentelemetry.sdk.trace`` and the peers' imports.
+
+Run: ``python benchmarks/bench_startup.py [--rounds 9]``. Every import runs in a fresh interpreter (timed inside
+it, so interpreter start-up is excluded); rounds are interleaved; figures are medians of per-round ratios to
+``opentelemetry.sdk.trace`` measured in the same round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import print_table, save
+
+BASELINE = "opentelemetry.sdk.trace"
+MODULES = (BASELINE, "sessionoptimizer_sdk", "langfuse", "logfire", "traceloop.sdk", "agentops", "openlit")
+SNIPPET = "import time; t = time.perf_counter(); import {m}; print(time.perf_counter() - t)"
+
+
+def import_seconds(module: str) -> float | None:
+    proc = subprocess.run(
+        [sys.executable, "-c", SNIPPET.format(m=module)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    return float(proc.stdout.strip().splitlines()[-1]) if proc.returncode == 0 else None
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--save", action="store_true")
+    args = parser.parse_args(argv)
+    samples: dict[str, list[float | None]] = {m: [] for m in MODULES}
+    for _ in range(args.rounds):
+        for module in MODULES:
+            samples[module].append(import_seconds(module))
+    rows: list[dict[str, Any]] = []
+    base = [b or 0.0 for b in samples[BASELINE]]
+    for module in MODULES:
+        got = [s for s in samples[module] if s is not None]
+        if len(got) != args.rounds:
+            rows.append({"module": module, "ms": None, "ratio": None})
+            continue
+        ratios = [s / b for s, b in zip(got, base, strict=True)]
+        rows.append(
+            {"module": module, "ms": statistics.median(got) * 1000, "ratio": statistics.median(ratios)}
+        )
+    print_table(
+        f"Import time, fresh interpreter, median of {args.rounds} rounds",
+        ["import", "ms", f"ratio to {BASELINE}"],
+        [
+            (
+                f"`{r['module']}`",
+                r["ms"] if r["ms"] is not None else "-",
+                f"{r['ratio']:.2f}x" if r["ratio"] is not None else "skipped: not installed",
+            )
+            for r in rows
+        ],
+    )
+    if args.save:
+        save("startup", rows)
+    return rows
+
+
+if __name__ == "__main__":
+    main()

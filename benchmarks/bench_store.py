@@ -1,0 +1,275 @@
+"""Store throughput: events/s from one process and from 3 processes into one store, and a 100,000-event burst.
+
+Run: ``python benchmarks/bench_store.py [--events 100000] [--rounds 3]``. Baselines measured in the same run:
+raw ``sqlite3`` ``executemany`` into a bare WAL table in batches of 100, and the stock OTel BatchSpanProcessor
+(default settings) taking the same burst.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import print_table, quiet_env, save
+
+ROW_DATA = (
+    '{"tool":"work","args_sha256":"0123456789abcdef","result_sha256":"0123456789abcdef","result_chars":4}'
+)
+
+
+def work(x: int) -> int:
+    return x + 1
+
+
+def raw_sqlite(n: int, batch: int = 100) -> float:
+    """Rows/s of plain executemany into a bare WAL table (the pilot's ~500k rows/s reference)."""
+    path = Path(tempfile.mkdtemp(prefix="so-bench-raw-")) / "raw.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE t (id TEXT, session_id TEXT, type TEXT, ts REAL, data TEXT)")
+    rows = [(f"{i:016x}", "s", "TOOL_CALL", time.time(), ROW_DATA) for i in range(n)]
+    t0 = time.perf_counter()
+    for i in range(0, n, batch):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany("INSERT INTO t VALUES (?,?,?,?,?)", rows[i : i + batch])
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - t0
+    conn.close()
+    return n / elapsed
+
+
+def store_rows(n: int, batch: int) -> float:
+    """Rows/s of SQLiteStore.write_batch (our schema: unique ids, session index, totals trigger)."""
+    from sessionoptimizer_sdk.models import Session, SessionStatus
+    from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(Path(tempfile.mkdtemp(prefix="so-bench-store-")) / "so.db")
+    from datetime import UTC, datetime
+
+    store.create_session(
+        Session(
+            id="s", agent="a", task="t", model="m", status=SessionStatus.ACTIVE, started_at=datetime.now(UTC)
+        )
+    )
+    now = time.time()
+    rows = [
+        (
+            os.urandom(8).hex(),
+            "s",
+            "TOOL_CALL",
+            now + i * 1e-6,
+            0.01,
+            "work",
+            0,
+            None,
+            0,
+            0,
+            0,
+            0,
+            0,
+            ROW_DATA,
+        )
+        for i in range(n)
+    ]
+    t0 = time.perf_counter()
+    for i in range(0, n, batch):
+        store.write_batch(rows[i : i + batch])
+    elapsed = time.perf_counter() - t0
+    assert store.count_events("s") == n
+    return n / elapsed
+
+
+def sdk_events(n: int) -> tuple[float, int]:
+    """(events/s, events stored) of n decorated tool calls in one session, until all are committed."""
+    from sessionoptimizer_sdk import SessionOptimizer
+
+    opt = SessionOptimizer(tempfile.mkdtemp(prefix="so-bench-sdk-"))
+    tool = opt.tool(work)
+    with opt.session("bench", "store throughput", model="m") as scope:
+        t0 = time.perf_counter()
+        for i in range(n):
+            tool(i)
+        opt.flush(120)
+        elapsed = time.perf_counter() - t0
+    stored = opt.store.count_events(scope.id)
+    opt.shutdown(30)
+    return n / elapsed, stored
+
+
+class EncodingExporter(SpanExporter):
+    """An OTLP exporter minus the network: encodes each batch to protobuf (the real CPU cost) and counts it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+        encode_spans(spans).SerializeToString()
+        self.count += len(spans)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        return None
+
+
+def otel_burst(n: int) -> float:
+    """Fraction of a burst of n spans the stock BatchSpanProcessor (default settings) delivers to OTLP encoding."""
+    exporter = EncodingExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    tracer = provider.get_tracer("bench")
+    for i in range(n):
+        span = tracer.start_span("execute_tool work")
+        span.set_attribute("bench.arg", i)
+        span.end()
+    provider.force_flush()
+    provider.shutdown()
+    return exporter.count / n
+
+
+def worker(home: str, n: int, go_at: float) -> None:
+    """One of the writer processes: wait for the common start time, record n tool calls, flush."""
+    os.environ["SESSIONOPTIMIZER_HOME"] = home
+    from sessionoptimizer_sdk import SessionOptimizer
+
+    opt = SessionOptimizer(home)
+    tool = opt.tool(work)
+    time.sleep(max(0.0, go_at - time.time()))
+    with opt.session("bench", f"writer {os.getpid()}", model="m"):
+        for i in range(n):
+            tool(i)
+    opt.shutdown(120)
+    print(json.dumps({"done": time.time()}))
+
+
+def multi_process(procs: int, n_each: int) -> tuple[float, int]:
+    """(aggregate events/s, events stored) of ``procs`` processes recording into one store."""
+    home = tempfile.mkdtemp(prefix="so-bench-mp-")
+    from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+
+    SQLiteStore(Path(home) / "sessionoptimizer.db")  # create + migrate once, outside the timing
+    go_at = time.time() + 3.0
+    children = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--worker", home, "--events", str(n_each), "--go-at", str(go_at)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(procs)
+    ]
+    ends = []
+    for child in children:
+        out, _ = child.communicate(timeout=900)
+        ends.append(json.loads(out.strip().splitlines()[-1])["done"])
+    elapsed = max(ends) - go_at
+    from sessionoptimizer_sdk import SessionOptimizer
+
+    opt = SessionOptimizer(home)
+    stored = opt.store.count_events()
+    opt.shutdown(10)
+    return procs * n_each / elapsed, stored
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--go-at", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--save", action="store_true")
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(args.worker, args.events, args.go_at)
+        return {}
+    quiet_env()
+    n = args.events
+    raw, rows100, rows5000, sdk, multi, kept_otel, kept_so = [], [], [], [], [], [], []
+    for _ in range(args.rounds):
+        raw.append(raw_sqlite(n))
+        rows100.append(store_rows(n, 100))
+        rows5000.append(store_rows(n, 5000))
+        rate, stored = sdk_events(n)
+        sdk.append(rate)
+        kept_so.append(stored / n)
+        kept_otel.append(otel_burst(n))
+        mrate, mstored = multi_process(3, n // 3)
+        multi.append(mrate)
+        assert mstored == 3 * (n // 3), f"3-process run stored {mstored} of {3 * (n // 3)}"
+    med = statistics.median
+    base = med(raw)
+    table = [
+        ("raw sqlite3 executemany, bare WAL table, batches of 100 (baseline)", med(raw), "1.00x", "-"),
+        (
+            "SQLiteStore.write_batch, batches of 100",
+            med(rows100),
+            f"{med(r / b for r, b in zip(rows100, raw, strict=True)):.2f}x",
+            "-",
+        ),
+        (
+            "SQLiteStore.write_batch, batches of 5,000 (the writer's size)",
+            med(rows5000),
+            f"{med(r / b for r, b in zip(rows5000, raw, strict=True)):.2f}x",
+            "-",
+        ),
+        (
+            f"one process, @tool calls -> committed ({n:,} events)",
+            med(sdk),
+            f"{med(sdk) / base:.2f}x",
+            f"{med(kept_so):.1%} stored",
+        ),
+        (
+            f"3 processes into one store ({3 * (n // 3):,} events)",
+            med(multi),
+            f"{med(multi) / base:.2f}x",
+            "100.0% stored",
+        ),
+    ]
+    print_table(
+        f"Store throughput, median of {args.rounds} rounds",
+        ["path", "events/s", "vs raw sqlite", "delivered"],
+        table,
+    )
+    print_table(
+        f"Burst of {n:,} events",
+        ["pipeline", "delivered"],
+        [
+            (
+                "stock OTel BatchSpanProcessor (defaults: queue 2,048) -> OTLP protobuf encoding, no network",
+                f"{med(kept_otel):.1%}",
+            ),
+            ("SessionOptimizer (@tool, then flush)", f"{med(kept_so):.1%}"),
+        ],
+    )
+    result = {
+        "raw_sqlite_rows_s": med(raw),
+        "store_rows_s_100": med(rows100),
+        "store_rows_s_5000": med(rows5000),
+        "sdk_events_s": med(sdk),
+        "three_process_events_s": med(multi),
+        "burst_otel_kept": med(kept_otel),
+        "burst_so_kept": med(kept_so),
+    }
+    if args.save:
+        save("store", result)
+    return result
+
+
+if __name__ == "__main__":
+    main()
