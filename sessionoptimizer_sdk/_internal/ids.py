@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
 from datetime import UTC, datetime
 
 from ..errors import InvalidSessionId
@@ -34,7 +34,7 @@ def validate_session_id(value: object) -> str:
 
 
 def new_session_id(agent: str, now: datetime | None = None) -> str:
-    """Return a fresh id like ``forge_20260121_143000_a1b2c3`` (agent slug, UTC time, random suffix)."""
+    """Return a fresh id like ``forge_20260121_143000_1f2e3d4c5b6a7980`` (agent slug, UTC time, random suffix)."""
     slug = _AGENT_SLUG.sub("-", agent.lower()).strip("-")[:40] or "session"
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d_%H%M%S")
-    return f"{slug}_{stamp}_{secrets.token_hex(3)}"
+    return f"{slug}_{stamp}_{os.urandom(8).hex()}"  # 64 random bits: no collisions in bursts

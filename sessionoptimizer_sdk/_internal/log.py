@@ -2,6 +2,7 @@
 
 A library must not take over structlog's global configuration or print to the host's stdout, so each logger
 wraps a stdlib ``logging`` logger under the ``sessionoptimizer`` namespace; the host decides where it goes.
+structlog is imported on the first log call, not at import: most processes never log anything from us.
 """
 
 from __future__ import annotations
@@ -9,21 +10,40 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import structlog
+__all__ = ["get_logger"]
 
-_PROCESSORS: list[Any] = [
-    structlog.processors.add_log_level,
-    structlog.processors.format_exc_info,
-    structlog.processors.KeyValueRenderer(key_order=["event"], drop_missing=True),
-]
+
+def _build(name: str) -> Any:
+    import structlog
+
+    return structlog.wrap_logger(
+        logging.getLogger(name),
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.format_exc_info,
+            structlog.processors.KeyValueRenderer(key_order=["event"], drop_missing=True),
+        ],
+        wrapper_class=structlog.stdlib.BoundLogger,
+    )
+
+
+class _LazyLogger:
+    """Stands in for a structlog BoundLogger and builds it on first use."""
+
+    __slots__ = ("_logger", "_name")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._logger: Any = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._logger is None:
+            self._logger = _build(self._name)
+        return getattr(self._logger, attr)
 
 
 def get_logger(name: str) -> Any:
     """Return a structlog logger bound to stdlib logger ``name`` (use a ``sessionoptimizer`` dotted name)."""
     if not name.startswith("sessionoptimizer"):
         name = f"sessionoptimizer.{name}"
-    return structlog.wrap_logger(
-        logging.getLogger(name),
-        processors=_PROCESSORS,
-        wrapper_class=structlog.stdlib.BoundLogger,
-    )
+    return _LazyLogger(name)

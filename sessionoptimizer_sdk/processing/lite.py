@@ -11,7 +11,6 @@ other observers see never changes.
 from __future__ import annotations
 
 import time
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,7 +22,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.util.types import Attributes, AttributeValue
 
-__all__ = ["LiteSpan", "LiteTracer", "lite_tracer"]
+__all__ = ["LiteSpan", "LiteTracer"]
 
 _UNSET = Status(StatusCode.UNSET)
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
@@ -217,17 +216,3 @@ class LiteTracer(trace.Tracer):
     def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:
         """Delegated to the SDK tracer (the recorder never uses it)."""
         return self._fallback.start_as_current_span(*args, **kwargs)
-
-
-_TRACERS: weakref.WeakKeyDictionary[Any, LiteTracer] = weakref.WeakKeyDictionary()
-
-
-def lite_tracer(recorder: Any) -> trace.Tracer:
-    """The fast-path tracer of a recorder (its own ``tracer`` when that is already a LiteTracer)."""
-    tracer = recorder.tracer
-    if isinstance(tracer, LiteTracer):
-        return tracer
-    lite = _TRACERS.get(recorder)
-    if lite is None:
-        lite = _TRACERS[recorder] = LiteTracer(recorder.provider, recorder.processor, tracer)
-    return lite

@@ -32,6 +32,7 @@ from ..config import Settings
 from ..errors import InvalidInputError, InvalidTokenCount, SessionAlreadyExists, SessionNotActive
 from ..models import EventType, Session, SessionEvent, SessionStatus
 from ..processing._writer import BatchWriter
+from ..processing.lite import LiteTracer
 from ..processing.processor import SessionSpanProcessor
 from ..processing.provider import resolve_provider
 from ..store.sqlite import SQLiteStore
@@ -94,7 +95,10 @@ class Recorder:
         )
         self.processor = SessionSpanProcessor(self.writer, self.sessions)
         self.provider, self.owns_provider = resolve_provider(tracer_provider, self.processor)
-        self.tracer = self.provider.get_tracer(c.TRACER_NAME, __version__)
+        # SDK spans when anyone else can see them; the equivalent fast LiteSpan when only our processor can.
+        self.tracer = LiteTracer(
+            self.provider, self.processor, self.provider.get_tracer(c.TRACER_NAME, __version__)
+        )
         self._scope = InstrumentationScope(c.TRACER_NAME, __version__)
 
     # --- sessions -------------------------------------------------------------------------------------

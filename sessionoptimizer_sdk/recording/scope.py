@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 from collections.abc import Mapping
 from datetime import datetime
@@ -148,6 +147,8 @@ class SessionScope:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._leave(exc_type is not None):
+            import asyncio  # imported here: most agents never use the async form, and asyncio is slow to import
+
             await asyncio.to_thread(self._optimizer._after_end)
 
     def __repr__(self) -> str:

@@ -14,7 +14,6 @@ import time
 from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any
 
-import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
@@ -22,7 +21,6 @@ from opentelemetry.trace import Status, StatusCode
 from .. import conventions as c
 from .._internal.safety import record_internal_error
 from ..models import ErrorKind, EventType
-from ..processing.lite import lite_tracer
 from .context import _current, current_scope
 from .state import SessionState
 
@@ -89,7 +87,7 @@ def _begin(
             if isinstance(path, str):
                 attrs[c.SO_FILE_PATH] = path
         parent = None if _current.get() is state else state.parent_context
-        span = lite_tracer(state.recorder).start_span(spec.span_name, context=parent, attributes=attrs)
+        span = state.recorder.tracer.start_span(spec.span_name, context=parent, attributes=attrs)
         token = otel_context.attach(trace.set_span_in_context(span)) if current else None
         return span, token, attrs, state
     except Exception as exc:
@@ -261,6 +259,8 @@ def instrument_tool(
     else:
         spec = _ToolSpec(tool_name, event_type, "function")
         wrapper = _sync(spec)
+    import wrapt  # at first decoration, not at SDK import (wrapt pulls in importlib.metadata)
+
     wrapped = wrapt.FunctionWrapper(target, wrapper)
     if isinstance(fn, staticmethod):
         return staticmethod(wrapped)
