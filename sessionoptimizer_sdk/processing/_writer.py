@@ -105,7 +105,7 @@ class BatchWriter:
         queue.append(item)
         if self._thread is None:
             self._start()
-        elif len(queue) >= BATCH_SIZE:
+        elif len(queue) >= BATCH_SIZE and not self._wake.is_set():  # is_set takes no lock; set does
             self._wake.set()
 
     def _wait_for_space(self) -> bool:
