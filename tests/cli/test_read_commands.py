@@ -21,7 +21,7 @@ def _session(run, agent: str, task: str, rereads: int = 0, end: bool = True) -> 
     run("log", sid, "AI_RESPONSE", "--tokens-input", "500", "--tokens-output", "400")
     if end:
         run("end", sid)
-    return sid
+    return str(sid)
 
 
 def test_list_filters_by_agent_status_and_limit(run, run_json):

@@ -36,7 +36,7 @@ def reference_usage(path: Path) -> tuple[int, int, int, int]:
             usage.get("cache_read_input_tokens", 0),
             usage.get("cache_creation_input_tokens", 0),
         ]
-        key = (msg.get("id"), rec.get("requestId"))
+        key = (str(msg.get("id")), str(rec.get("requestId")))
         old = per_response.get(key, [0, 0, 0, 0])
         per_response[key] = [max(a, b) for a, b in zip(old, values, strict=True)]
     totals = [sum(v[i] for v in per_response.values()) for i in range(4)]

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _import_fixtures import CLAUDE_FILES, FIXTURES, SWE_FILES
 
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from tests.importers._import_fixtures import CLAUDE_FILES, FIXTURES, SWE_FILES
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -6,21 +6,22 @@ import json
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from _import_fixtures import CLAUDE_FILES, has_session, records, reference_usage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sessionoptimizer_sdk.errors import ImportSourceError
 from sessionoptimizer_sdk.importers.claude_code import load_transcript
 from sessionoptimizer_sdk.models import ErrorKind, EventType
+from tests.importers._import_fixtures import CLAUDE_FILES, has_session, records, reference_usage
 
 SESSION_FILES = [p for p in CLAUDE_FILES if has_session(p)]
 TOOL_TYPES = {EventType.TOOL_CALL, EventType.FILE_READ, EventType.FILE_WRITE}
 
 
-def _blocks(path: Path, kind: str) -> list[dict]:
+def _blocks(path: Path, kind: str) -> list[dict[str, Any]]:
     out = []
     for rec in records(path):
         content = (
@@ -149,7 +150,7 @@ def test_a_transcript_without_session_lines_is_reported() -> None:
         load_transcript(path)
 
 
-def _assistant_line(output: int, stop: str | None, block: dict) -> str:
+def _assistant_line(output: int, stop: str | None, block: dict[str, Any]) -> str:
     usage = {"input_tokens": 3, "output_tokens": output, "cache_read_input_tokens": 100}
     message = {"id": "msg_1", "model": "claude-x", "content": [block], "stop_reason": stop, "usage": usage}
     record = {"type": "assistant", "sessionId": "s", "requestId": "req_1", "uuid": f"u{output}-{id(block)}"}

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from _import_fixtures import CLAUDE_DIRS, CLAUDE_FILES, has_session
 from click.testing import CliRunner
 
 from sessionoptimizer_sdk.cli._import import import_command
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from tests.importers._import_fixtures import CLAUDE_DIRS, CLAUDE_FILES, has_session
 
 
 @pytest.fixture

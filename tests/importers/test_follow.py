@@ -8,13 +8,12 @@ import threading
 import time
 from pathlib import Path
 
-from _import_fixtures import CLAUDE_FILES
-
 from sessionoptimizer_sdk.importers.claude_code import load_transcript
 from sessionoptimizer_sdk.importers.follow import follow
 from sessionoptimizer_sdk.importers.runner import ImportSummary
 from sessionoptimizer_sdk.models import SessionStatus
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from tests.importers._import_fixtures import CLAUDE_FILES
 
 SOURCE = next(p for p in CLAUDE_FILES if p.name.startswith("ba79134d"))
 WRITER = """

@@ -7,12 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from _import_fixtures import CLAUDE_DIRS, CLAUDE_FILES, has_session
 
 from sessionoptimizer_sdk.errors import ImportSourceError, InvalidInputError
 from sessionoptimizer_sdk.importers.claude_code import load_transcript
 from sessionoptimizer_sdk.importers.runner import import_paths
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from tests.importers._import_fixtures import CLAUDE_DIRS, CLAUDE_FILES, has_session
 
 BIG = next(p for p in CLAUDE_FILES if p.name.startswith("d3ad4cdc"))
 

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from _import_fixtures import SWE_FILES
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sessionoptimizer_sdk.importers.swe_agent import _split, load_trajectory
 from sessionoptimizer_sdk.models import ErrorKind, EventType
+from tests.importers._import_fixtures import SWE_FILES
 
 
 @pytest.mark.parametrize("path", SWE_FILES, ids=lambda p: p.name)

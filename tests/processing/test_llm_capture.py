@@ -93,7 +93,7 @@ def test_openai_v2_instrumentation_records_model_calls_with_zero_manual_logging(
     """The official openai-v2 instrumentation's chat spans become AI_RESPONSE events with the call's tokens."""
     from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
 
-    instrumentor = OpenAIInstrumentor()  # type: ignore[no-untyped-call]
+    instrumentor = OpenAIInstrumentor()
     instrumentor.instrument(tracer_provider=optimizer.tracer_provider)
     try:
         sid = _chat_twice(optimizer, model_server, "ATLAS")
@@ -144,7 +144,7 @@ def test_model_calls_outside_any_session_are_not_recorded(
     import openai
     from opentelemetry.instrumentation.openai_v2 import OpenAIInstrumentor
 
-    instrumentor = OpenAIInstrumentor()  # type: ignore[no-untyped-call]
+    instrumentor = OpenAIInstrumentor()
     instrumentor.instrument(tracer_provider=optimizer.tracer_provider)
     try:
         client = openai.OpenAI(api_key="test-key", base_url=model_server, max_retries=0)
