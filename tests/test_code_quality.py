@@ -23,6 +23,6 @@ def test_ruff_lint_and_format_are_clean() -> None:
 
 
 def test_mypy_strict_is_clean() -> None:
-    """mypy in strict mode (configured in pyproject.toml) finds no error in the package, tests and tools."""
+    """Mypy in strict mode (configured in pyproject.toml) finds no error in the package, tests and tools."""
     result = _run("mypy")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
