@@ -356,6 +356,10 @@ class SessionOptimizer:
         if self._runner is not None:
             self._runner.engine.notifiers.append(notifier)
 
+    def add_report_listener(self, listener: Callable[[OptimizationReport], object]) -> None:
+        """Call ``listener`` with every background analysis (sessions ending, live checks, imports, monitor)."""
+        self._analysis_runner().engine.report_listeners.append(listener)
+
     def monitor(self, since: datetime | None = None) -> list[OptimizationReport]:
         """The spec's automated monitoring, once: analyze ended sessions that have no final report, raise alerts.
 

@@ -4,13 +4,12 @@ The metrics are the spec's (``efficiency_score``, ``waste_tokens``, ``issue_coun
 can chart without re-reading the report (cost, tokens, active minutes). Provisional reports of running sessions
 are not sent unless asked, so AgentHealth sees one figure per finished session.
 
-"After each analysis" is hooked where every background analysis already passes: the alert engine evaluates
-each report against its rules, so the reporter adds an observer rule that reports the analysis and never fires.
+"After each analysis" is the optimizer's report-listener hook (``add_report_listener``), which every background
+analysis passes through: sessions ending, live checks, imports and ``monitor``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._base import require, tool_failed
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
     from ..analysis.report import OptimizationReport
     from ..optimizer import SessionOptimizer
 
-__all__ = ["AgentHealthReporter", "ReportObserverRule", "health_metrics"]
+__all__ = ["AgentHealthReporter", "health_metrics"]
 
 
 def health_metrics(report: OptimizationReport) -> dict[str, Any]:
@@ -33,20 +32,6 @@ def health_metrics(report: OptimizationReport) -> dict[str, Any]:
         "active_minutes": report.active_minutes,
         "provisional": report.provisional,
     }
-
-
-class ReportObserverRule:
-    """An alert rule that never fires: it hands each analysed report to a callback (the engine's report hook)."""
-
-    priority = "LOW"
-
-    def __init__(self, name: str, callback: Callable[[OptimizationReport], object]) -> None:
-        self.name = name
-        self._callback = callback
-
-    def check(self, report: OptimizationReport) -> None:
-        """Pass ``report`` on; fire nothing."""
-        self._callback(report)
 
 
 class AgentHealthReporter:
@@ -78,8 +63,7 @@ class AgentHealthReporter:
         self.reported = 0
         self.failures = 0
         if attach:
-            runner = optimizer._analysis_runner()
-            runner.engine.rules.append(ReportObserverRule(f"{self.name}_report", self))
+            optimizer.add_report_listener(self)
 
     def __call__(self, report: OptimizationReport) -> bool:
         """Report one analysis; True if AgentHealth accepted it (a failing AgentHealth is logged, not raised)."""

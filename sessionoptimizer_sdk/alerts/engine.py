@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from sessionoptimizer_sdk._internal.log import get_logger
@@ -39,6 +39,8 @@ class AlertEngine:
         self.store = store
         self.rules: list[AlertRule] = list(default_rules() if rules is None else rules)
         self.notifiers: list[Notifier] = list(notifiers)
+        #: Called with every evaluated report (final and provisional), e.g. to forward health metrics.
+        self.report_listeners: list[Callable[[OptimizationReport], object]] = []
         self.retry_backoff = retry_backoff
         self.dropped = 0
         self.failed_deliveries = 0
@@ -49,6 +51,11 @@ class AlertEngine:
 
     def evaluate(self, report: OptimizationReport) -> list[Alert]:
         """Alerts newly fired by ``report`` (stored, and queued for delivery); each fires once per session and rule."""
+        for listener in list(self.report_listeners):
+            try:
+                listener(report)
+            except Exception as exc:  # a listener must not stop alerting
+                _log.warning("report listener failed", listener=repr(listener), error=repr(exc))
         fired: list[Alert] = []
         for rule in self.rules:
             try:
