@@ -11,9 +11,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from sessionoptimizer_sdk import SessionOptimizer
+from tests._paths import FIXTURES, REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = (REPO_ROOT / ".." / "shared" / "fixtures" / "sessions").resolve()
+__all__ = ["FIXTURES", "REPO_ROOT"]
 
 
 @pytest.fixture(autouse=True)

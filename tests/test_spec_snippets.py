@@ -25,9 +25,10 @@ import sessionoptimizer
 import sessionoptimizer_sdk
 from sessionoptimizer_sdk import EventType, Session, SessionOptimizer, SessionStatus
 from sessionoptimizer_sdk import optimizer as optimizer_module
+from tests._paths import SPEC
 
 REPO = Path(__file__).resolve().parents[1]
-SPEC = (REPO / ".." / "shared" / "spec" / "sessionoptimizer-integration-plan.md").resolve()
+
 TEAMBRAIN = REPO / "tests" / "adapters" / "teambrain"
 TOOLS = ("tokentracker", "contextcompressor", "errorrecovery", "synapselink", "agenthealth")
 LISTINGS = {"API Endpoints for BCH", "Python API"}

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from sessionoptimizer_sdk.models import EventType, Session, SessionEvent, SessionStatus
+from tests._paths import FIXTURES as FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "sessions"
 _WRITE_TOOLS = {"Edit", "MultiEdit", "Write", "NotebookEdit"}
 
 

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-FIXTURES = (Path(__file__).parents[2] / ".." / "shared" / "fixtures" / "sessions").resolve()
+from tests._paths import FIXTURES as FIXTURES
+
 CLAUDE_DIRS = (FIXTURES / "claude-code-sniffly", FIXTURES / "claude-code-session-share")
 CLAUDE_FILES = sorted(p for d in CLAUDE_DIRS for p in d.rglob("*.jsonl"))
 SWE_FILES = sorted((FIXTURES / "swe-agent").rglob("*.traj"))
