@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -14,6 +15,10 @@ from sessionoptimizer_sdk import SessionOptimizer
 from tests._paths import FIXTURES, REPO_ROOT
 
 __all__ = ["FIXTURES", "REPO_ROOT"]
+
+# Shared 2-core CI machines are slow and noisy: judge properties by their examples, not by wall-clock time.
+settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)
