@@ -29,16 +29,22 @@ __all__ = ["instrument_tool"]
 _FILE_TYPES = frozenset({EventType.FILE_READ, EventType.FILE_WRITE})
 
 
+_DIGEST_HEAD = 1 << 20  # hash at most the first MiB (and the last 64 KiB) of huge values: bounded cost per call
+_DIGEST_TAIL = 1 << 16
+
+
 def _digest(value: object) -> tuple[str, int]:
-    """(short sha256, size in chars) of a value's text, for retry detection without storing content."""
-    text = (
-        value
-        if isinstance(value, str)
-        else value.decode("utf-8", "replace")
-        if isinstance(value, bytes)
-        else repr(value)
-    )
-    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16], len(text)
+    """(short sha256, size) of a value's text, for retry detection without storing content; bounded cost."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        raw = bytes(value[:_DIGEST_HEAD]) if len(value) > _DIGEST_HEAD else bytes(value)
+        size = len(value)
+    else:
+        text = value if isinstance(value, str) else repr(value)
+        size = len(text)
+        if size > _DIGEST_HEAD:
+            text = f"{text[:_DIGEST_HEAD]}{text[-_DIGEST_TAIL:]}{size}"
+        raw = text.encode("utf-8", "replace")
+    return hashlib.sha256(raw).hexdigest()[:16], size
 
 
 def spec_name(attrs: dict[str, Any]) -> str:

@@ -68,7 +68,7 @@ CREATE INDEX idx_sessions_status ON sessions (status, started_at);
 
 CREATE TABLE events (
     seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
     session_id TEXT NOT NULL,
     type TEXT NOT NULL,
     ts REAL NOT NULL,
@@ -80,6 +80,9 @@ CREATE TABLE events (
     data TEXT NOT NULL DEFAULT '{{}}'
 );
 CREATE INDEX idx_events_session ON events (session_id, ts, seq);
+-- Event ids are unique within their session. Span ids come from the host's RNG, which a host may seed
+-- (random.seed(0) in every run): a global key would silently merge events of different sessions.
+CREATE UNIQUE INDEX idx_events_id ON events (session_id, id);
 
 CREATE TRIGGER events_after_delete AFTER DELETE ON events BEGIN
     UPDATE sessions SET {_totals_update("-", "OLD")} WHERE id = OLD.session_id;

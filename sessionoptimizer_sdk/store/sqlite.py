@@ -40,7 +40,7 @@ SessionEnd = tuple[str, str, float]  # (session_id, status, ended_at epoch secon
 _INSERT_EVENT = f"INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _UPSERT_EVENT = (
     f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-    "ON CONFLICT(id) DO UPDATE SET session_id=excluded.session_id, type=excluded.type, ts=excluded.ts, "
+    "ON CONFLICT(session_id, id) DO UPDATE SET type=excluded.type, ts=excluded.ts, "
     "duration_ms=excluded.duration_ms, name=excluded.name, is_error=excluded.is_error, "
     "error_type=excluded.error_type, input_tokens=excluded.input_tokens, output_tokens=excluded.output_tokens, "
     "cache_read_tokens=excluded.cache_read_tokens, cache_write_tokens=excluded.cache_write_tokens, "
