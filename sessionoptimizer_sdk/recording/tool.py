@@ -29,7 +29,9 @@ __all__ = ["instrument_tool"]
 _FILE_TYPES = frozenset({EventType.FILE_READ, EventType.FILE_WRITE})
 
 
-_DIGEST_HEAD = 1 << 20  # hash at most the first MiB (and the last 64 KiB) of huge values: bounded cost per call
+_DIGEST_HEAD = (
+    1 << 20
+)  # hash at most the first MiB (and the last 64 KiB) of huge values: bounded cost per call
 _DIGEST_TAIL = 1 << 16
 
 

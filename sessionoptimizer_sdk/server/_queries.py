@@ -9,7 +9,6 @@ and waste come from the stored reports (written when a session ends, or by ``mon
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,27 +21,10 @@ __all__ = [
     "alerts_after",
     "current_by_agent",
     "daily_efficiency",
-    "ensure_indexes",
     "max_alert_id",
     "month_spend",
     "scores_for",
 ]
-
-#: Extra indexes the aggregates need (idempotent; candidates for a store migration).
-_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS idx_sessions_ended ON sessions (ended_at)",
-    "CREATE INDEX IF NOT EXISTS idx_alerts_session ON alerts (session_id)",
-)
-
-
-def ensure_indexes(store: SQLiteStore) -> None:
-    """Create the indexes the aggregate queries rely on, if the store lacks them (ignored if read-only)."""
-    try:
-        with store.transaction() as conn:
-            for sql in _INDEXES:
-                conn.execute(sql)
-    except sqlite3.OperationalError:
-        pass  # a read-only store still answers, only slower
 
 
 @dataclass(frozen=True, slots=True)

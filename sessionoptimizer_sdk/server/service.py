@@ -36,7 +36,6 @@ class DashboardService:
         self.settings = settings
         self._live: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
         self._live_lock = threading.Lock()
-        q.ensure_indexes(store)
 
     # --- the spec's four endpoints -------------------------------------------------------------------
     def current_stats(self, hours: int = 24) -> dict[str, Any]:

@@ -65,6 +65,7 @@ CREATE TABLE sessions (
 CREATE INDEX idx_sessions_started ON sessions (started_at);
 CREATE INDEX idx_sessions_agent ON sessions (agent, started_at);
 CREATE INDEX idx_sessions_status ON sessions (status, started_at);
+CREATE INDEX idx_sessions_ended ON sessions (ended_at);
 
 CREATE TABLE events (
     seq INTEGER PRIMARY KEY,
@@ -118,6 +119,7 @@ CREATE TABLE alerts (
     UNIQUE (session_id, rule)
 );
 CREATE INDEX idx_alerts_created ON alerts (created_at);
+CREATE INDEX idx_alerts_session ON alerts (session_id);
 
 CREATE TABLE cursors (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at REAL NOT NULL);
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
