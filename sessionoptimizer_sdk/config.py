@@ -23,7 +23,7 @@ ENV_VARS: Mapping[str, str] = {
     "SESSIONOPTIMIZER_DEFAULT_MODEL": "model recorded when a session names none (default 'unknown')",
     "SESSIONOPTIMIZER_CAPTURE_CONTENT": "1 to record prompt/file/tool content (default off: sizes and hashes)",
     "SESSIONOPTIMIZER_FLUSH_INTERVAL": "seconds between background store writes (default 0.2)",
-    "SESSIONOPTIMIZER_QUEUE_SIZE": "max events waiting for the writer before back-pressure (default 20000)",
+    "SESSIONOPTIMIZER_QUEUE_SIZE": "max events waiting for the writer before back-pressure (default 10000)",
     "SESSIONOPTIMIZER_BLOCK_TIMEOUT": "seconds a full queue makes the caller wait before counting a drop (5)",
     "SESSIONOPTIMIZER_MONTHLY_BUDGET": "team monthly budget in USD (default 60)",
     "SESSIONOPTIMIZER_AUTO_ANALYZE": "0 to skip analysis and reports when a session ends (default 1)",
@@ -64,7 +64,7 @@ class Settings:
     default_model: str = "unknown"
     capture_content: bool = False
     flush_interval: float = 0.2
-    queue_size: int = 20_000
+    queue_size: int = 10_000
     block_timeout: float = 5.0
     monthly_budget_usd: float = 60.0
     auto_analyze: bool = True
@@ -91,7 +91,7 @@ class Settings:
             default_model=os.environ.get("SESSIONOPTIMIZER_DEFAULT_MODEL") or "unknown",
             capture_content=_env_bool("SESSIONOPTIMIZER_CAPTURE_CONTENT", False),
             flush_interval=_env_number("SESSIONOPTIMIZER_FLUSH_INTERVAL", 0.2, minimum=0.001),
-            queue_size=int(_env_number("SESSIONOPTIMIZER_QUEUE_SIZE", 20_000, minimum=1)),
+            queue_size=int(_env_number("SESSIONOPTIMIZER_QUEUE_SIZE", 10_000, minimum=1)),
             block_timeout=_env_number("SESSIONOPTIMIZER_BLOCK_TIMEOUT", 5.0, minimum=0),
             monthly_budget_usd=_env_number("SESSIONOPTIMIZER_MONTHLY_BUDGET", 60.0, minimum=0),
             auto_analyze=_env_bool("SESSIONOPTIMIZER_AUTO_ANALYZE", True),
