@@ -201,34 +201,15 @@ class LiteTracer(trace.Tracer):
     ) -> trace.Span:
         """A LiteSpan with SDK-identical ids and flags, or the fallback tracer's span."""
         parent = trace.get_current_span(context).get_span_context()
+        if (parent.is_valid and not parent.trace_flags.sampled) or not self.active():
+            return self._fallback.start_span(
+                name, context, kind, attributes, links, start_time, record_exception, set_status_on_exception
+            )
         if parent.is_valid:
-            flags = parent.trace_flags
-            if not flags.sampled or not self.active():
-                return self._fallback.start_span(
-                    name,
-                    context,
-                    kind,
-                    attributes,
-                    links,
-                    start_time,
-                    record_exception,
-                    set_status_on_exception,
-                )
             trace_id = parent.trace_id
-            flags = _SAMPLED_RANDOM if flags.random_trace_id else _SAMPLED
+            flags = _SAMPLED_RANDOM if parent.trace_flags.random_trace_id else _SAMPLED
             parent_ctx: SpanContext | None = parent
         else:
-            if not self.active():
-                return self._fallback.start_span(
-                    name,
-                    context,
-                    kind,
-                    attributes,
-                    links,
-                    start_time,
-                    record_exception,
-                    set_status_on_exception,
-                )
             trace_id = self._new_trace_id()
             flags = _SAMPLED_RANDOM
             parent_ctx = None
