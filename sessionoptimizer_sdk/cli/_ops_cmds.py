@@ -198,7 +198,8 @@ def doctor(fmt: str) -> None:
     for name, f in info.get("files", {}).items():
         table.add_row(f"  {escape(name)}", f"{f['mode']}  {f['bytes']:,} bytes")
     table.add_row("sessions / events", f"{info['sessions']:,} / {info['events']:,}")
-    for name, value in sorted(info.get("counters", {}).items()):
+    counters = {"dropped_events": 0, **info.get("counters", {})}
+    for name, value in sorted(counters.items()):
         table.add_row(f"counter {escape(name)}", f"{value:,}")
     table.add_row("internal errors (this process)", str(report["internal_errors"]))
     for key, value in report["settings"].items():
