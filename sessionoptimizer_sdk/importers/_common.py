@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -17,7 +18,9 @@ from sessionoptimizer_sdk.models import EventType, SessionEvent
 
 __all__ = [
     "EPOCH",
+    "EventBuffer",
     "content_size",
+    "discover_jsonl",
     "estimate_tokens",
     "event_from_state",
     "event_to_state",
@@ -144,3 +147,26 @@ def event_from_state(state: Mapping[str, Any]) -> SessionEvent:
         data=MappingProxyType(dict(state.get("data") or {})),
         **extra,
     )
+
+
+class EventBuffer:
+    """Events a parser created or changed since the last :meth:`take_events`, keyed by id (newest wins)."""
+
+    def __init__(self) -> None:
+        self._out: dict[str, SessionEvent] = {}
+
+    def _emit(self, event: SessionEvent) -> None:
+        self._out[event.id] = event
+
+    def take_events(self) -> list[SessionEvent]:
+        """Events created or changed since the last call."""
+        out, self._out = list(self._out.values()), {}
+        return out
+
+
+def discover_jsonl(path: Path) -> Iterator[Path]:
+    """``path`` itself when it is a file, else every ``.jsonl`` file below it, sorted."""
+    if path.is_file():
+        yield path
+    else:
+        yield from sorted(p for p in path.rglob("*.jsonl") if p.is_file())

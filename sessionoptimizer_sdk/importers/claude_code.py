@@ -21,7 +21,9 @@ from sessionoptimizer_sdk.models import EventType, Session, SessionEvent, Sessio
 from ._classify import classify_error, user_feedback
 from ._common import (
     EPOCH,
+    EventBuffer,
     content_size,
+    discover_jsonl,
     estimate_tokens,
     event_from_state,
     event_to_state,
@@ -51,7 +53,7 @@ def _int(value: object) -> int:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else 0
 
 
-class ClaudeCodeParser:
+class ClaudeCodeParser(EventBuffer):
     """Stateful, resumable parser of one Claude Code transcript (see :class:`~.base.TranscriptParser`)."""
 
     def __init__(
@@ -73,7 +75,7 @@ class ClaudeCodeParser:
         self._counts: dict[str, int] = dict(st.get("counts") or {})
         self._responses: dict[str, dict[str, Any]] = dict(st.get("responses") or {})
         self._pending: dict[str, dict[str, Any]] = dict(st.get("pending") or {})
-        self._out: dict[str, SessionEvent] = {}
+        super().__init__()
 
     # --- TranscriptParser -----------------------------------------------------------------------
     def feed(self, record: Mapping[str, Any], line: int) -> None:
@@ -95,11 +97,6 @@ class ClaudeCodeParser:
             self._user(record, when, uuid)
         else:
             self._system(record, when, uuid)
-
-    def take_events(self) -> list[SessionEvent]:
-        """Events created or changed since the last call."""
-        out, self._out = list(self._out.values()), {}
-        return out
 
     def session(self, status: SessionStatus) -> Session | None:
         """The session so far, or None before the first user/assistant line."""
@@ -154,9 +151,6 @@ class ClaudeCodeParser:
             self._sid = safe_session_id(
                 f"{self._parent}.{self._path.stem}" if self._parent else self._path.stem
             )
-
-    def _emit(self, event: SessionEvent) -> None:
-        self._out[event.id] = event
 
     def _count(self, key: str, delta: int = 1) -> None:
         self._counts[key] = self._counts.get(key, 0) + delta
@@ -345,10 +339,7 @@ class ClaudeCodeImporter:
 
     def discover(self, path: Path) -> Iterator[Path]:
         """The ``.jsonl`` transcripts at ``path`` (subagent transcripts included), sorted."""
-        if path.is_file():
-            yield path
-        else:
-            yield from sorted(p for p in path.rglob("*.jsonl") if p.is_file())
+        return discover_jsonl(path)
 
     def parser(
         self, path: Path, *, agent: str | None, capture_content: bool, state: Mapping[str, Any] | None

@@ -23,6 +23,8 @@ from ._classify import classify_error
 from ._codex_tools import file_read_of, patch_files, shell_command
 from ._common import (
     EPOCH,
+    EventBuffer,
+    discover_jsonl,
     estimate_tokens,
     event_from_state,
     event_to_state,
@@ -69,7 +71,7 @@ def _failure(output: object) -> tuple[str, bool]:
     return text, success is False or (code is not None and code != 0)
 
 
-class CodexParser:
+class CodexParser(EventBuffer):
     """Stateful, resumable parser of one Codex rollout file (see :class:`~.base.TranscriptParser`)."""
 
     def __init__(
@@ -90,7 +92,7 @@ class CodexParser:
         self._total: dict[str, int] = dict(st.get("total") or {})
         self._counts: dict[str, int] = dict(st.get("counts") or {})
         self._pending: dict[str, dict[str, Any]] = dict(st.get("pending") or {})
-        self._out: dict[str, SessionEvent] = {}
+        super().__init__()
 
     # --- TranscriptParser -----------------------------------------------------------------------
     def feed(self, record: Mapping[str, Any], line: int) -> None:
@@ -116,11 +118,6 @@ class CodexParser:
             self._event_msg(payload, when, line)
         elif kind == "compacted":
             self._emit(SessionEvent(f"{self._sid}:compact:{line}", self._sid, EventType.COMPACTION, when, {}))
-
-    def take_events(self) -> list[SessionEvent]:
-        """Events created or changed since the last call."""
-        out, self._out = list(self._out.values()), {}
-        return out
 
     def session(self, status: SessionStatus) -> Session | None:
         """The session so far, or None before any timestamped line."""
@@ -152,9 +149,6 @@ class CodexParser:
         }
 
     # --- records ----------------------------------------------------------------------------------
-    def _emit(self, event: SessionEvent) -> None:
-        self._out[event.id] = event
-
     def _session_meta(self, payload: Mapping[str, Any]) -> None:
         if isinstance(payload.get("id"), str) and payload["id"]:
             self._sid = safe_session_id(payload["id"])
@@ -349,10 +343,7 @@ class CodexImporter:
 
     def discover(self, path: Path) -> Iterator[Path]:
         """The rollout ``.jsonl`` files at ``path``, sorted."""
-        if path.is_file():
-            yield path
-        else:
-            yield from sorted(p for p in path.rglob("*.jsonl") if p.is_file())
+        return discover_jsonl(path)
 
     def parser(
         self, path: Path, *, agent: str | None, capture_content: bool, state: Mapping[str, Any] | None
