@@ -244,7 +244,9 @@ class SessionOptimizer:
         duration_ms: float | None = None,
     ) -> SessionEvent:
         """Record one event in an ACTIVE session; ``tokens_input`` is uncached input, cache tokens separate."""
-        state = self._recorder.attach(validate_session_id(session_id))
+        state = self._recorder.sessions.get(session_id) if type(session_id) is str else None
+        if state is None or state.root_span is None or state.ended:  # not a live session of this process
+            state = self._recorder.attach(validate_session_id(session_id))
         return self._recorder.log(
             state,
             event_type,

@@ -43,6 +43,7 @@ __all__ = ["Recorder"]
 
 _log = get_logger("sessionoptimizer.recorder")
 _MAX_TEXT = 10_000
+_MAX_TOKENS = 2**53
 
 
 def _check_text(name: str, value: object, *, max_len: int = _MAX_TEXT) -> str:
@@ -54,11 +55,13 @@ def _check_text(name: str, value: object, *, max_len: int = _MAX_TEXT) -> str:
 
 
 def _check_tokens(name: str, value: object) -> int:
+    if type(value) is int and 0 <= value <= _MAX_TOKENS:  # the common case, decided in one line
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidTokenCount(f"{name} must be an integer, got {value!r}")
     if value < 0:
         raise InvalidTokenCount(f"{name} must not be negative, got {value}")
-    if value > 2**53:
+    if value > _MAX_TOKENS:
         raise InvalidTokenCount(f"{name} is implausibly large: {value}")
     return value
 
@@ -255,9 +258,10 @@ class Recorder:
         if duration_ms is not None and (not isinstance(duration_ms, int | float) or duration_ms < 0):
             raise InvalidInputError(f"duration_ms must be a non-negative number, got {duration_ms!r}")
         payload = validate_data(data)
-        if not self.settings.capture_content:
-            payload = redact_content(payload)
-        payload = sanitize(payload)
+        if payload:
+            if not self.settings.capture_content:
+                payload = redact_content(payload)
+            payload = sanitize(payload)
         failed = bool(is_error) if is_error is not None else etype is EventType.ERROR
         tool = payload.get("tool")
 
