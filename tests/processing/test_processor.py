@@ -109,3 +109,43 @@ def test_processor_swallows_internal_errors(
         s.log(EventType.AI_RESPONSE, tokens_output=1)
         with tracer.start_as_current_span("app work"):
             pass
+
+
+_GLOBAL_PROVIDER = """
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sessionoptimizer_sdk import SessionOptimizer, EventType
+
+exporter = InMemorySpanExporter()
+app_provider = TracerProvider()
+app_provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(app_provider)
+
+opt = SessionOptimizer()
+assert opt.tracer_provider is app_provider, "did not attach to the global provider"
+with opt.session("ATLAS", "global provider", model="sonnet") as s:
+    s.log(EventType.AI_RESPONSE, tokens_output=7)
+assert trace.get_tracer_provider() is app_provider, "replaced the global provider"
+names = sorted(span.name for span in exporter.get_finished_spans())
+assert opt.get_session(s.id).tokens.output_tokens == 7
+print(",".join(names))
+"""
+
+
+def test_attaches_to_the_globally_configured_provider(home: Path) -> None:
+    """With an SDK provider installed globally, our spans go through it (and its exporter) and it stays global."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", _GLOBAL_PROVIDER],
+        env={**os.environ, "SESSIONOPTIMIZER_HOME": str(home), "SESSIONOPTIMIZER_AUTO_ANALYZE": "0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "invoke_agent ATLAS,sessionoptimizer.event AI_RESPONSE"
