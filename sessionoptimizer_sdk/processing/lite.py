@@ -10,8 +10,6 @@ other observers see never changes.
 
 from __future__ import annotations
 
-import os
-import random
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -23,6 +21,8 @@ from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.util.types import Attributes, AttributeValue
+
+from .._internal.randomids import new_span_id, new_trace_id
 
 __all__ = ["LiteSpan", "LiteTracer"]
 
@@ -113,39 +113,6 @@ class LiteSpan(trace.Span):
         return f"LiteSpan({self.name!r}, span_id={self._context.span_id:016x})"
 
 
-class _PrivateIds:
-    """Span and trace ids from a private RNG seeded by the OS, reseeded after fork.
-
-    The SDK's RandomIdGenerator draws from the global ``random`` module, which hosts seed (``random.seed(0)`` for
-    reproducible agents, Hypothesis for every example): ids would then repeat across runs or even within one.
-    """
-
-    def __init__(self) -> None:
-        self._rng = random.Random(os.urandom(32))
-        os.register_at_fork(after_in_child=self.reseed)
-
-    def reseed(self) -> None:
-        """Fresh OS entropy (a forked child must not repeat its parent's ids)."""
-        self._rng.seed(os.urandom(32))
-
-    def span_id(self) -> int:
-        """A non-zero 64-bit span id."""
-        value = self._rng.getrandbits(64)
-        while not value:
-            value = self._rng.getrandbits(64)
-        return value
-
-    def trace_id(self) -> int:
-        """A non-zero 128-bit trace id."""
-        value = self._rng.getrandbits(128)
-        while not value:
-            value = self._rng.getrandbits(128)
-        return value
-
-
-_IDS = _PrivateIds()
-
-
 def _is_default_sampler(sampler: object) -> bool:
     """True for the SDK's default ``ParentBased(ALWAYS_ON)``: sampled unless the parent is not."""
     return (
@@ -175,8 +142,8 @@ class LiteTracer(trace.Tracer):
             and limits.max_span_attribute_length is None
             and (limits.max_span_attributes or 0) >= 64
         )
-        self._new_span_id = _IDS.span_id
-        self._new_trace_id = _IDS.trace_id
+        self._new_span_id = new_span_id
+        self._new_trace_id = new_trace_id
 
     @property
     def fallback(self) -> trace.Tracer:

@@ -7,7 +7,6 @@ nothing is lost.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from .._internal.ids import new_session_id, validate_session_id
 from .._internal.jsonsafe import dumps, redact_content, sanitize, validate_data
 from .._internal.log import get_logger
 from .._internal.process import current_identity
+from .._internal.randomids import new_span_id, new_trace_id
 from .._internal.safety import handle_internal_errors
 from .._version import __version__
 from ..config import Settings
@@ -70,7 +70,7 @@ def _span_ids(span: trace.Span) -> tuple[int, int]:
     ctx = span.get_span_context()
     if ctx.is_valid:
         return ctx.trace_id, ctx.span_id
-    return random.getrandbits(128) or 1, random.getrandbits(64) or 1  # OTel disabled: ids of our own
+    return new_trace_id(), new_span_id()  # OTel disabled or a non-recording span: ids of our own
 
 
 def _to_ns(value: datetime | None) -> int:
@@ -174,8 +174,8 @@ class Recorder:
         if session.status is not SessionStatus.ACTIVE:
             raise SessionNotActive(f"session {session_id!r} is not active (status {session.status.value})")
         if state is None:
-            trace_id = int(session.trace_id or "0", 16) or random.getrandbits(128)
-            span_id = int(session.span_id or "0", 16) or random.getrandbits(64)
+            trace_id = int(session.trace_id or "0", 16) or new_trace_id()
+            span_id = int(session.span_id or "0", 16) or new_span_id()
             state = SessionState(
                 session.id,
                 session.agent,
@@ -301,7 +301,8 @@ class Recorder:
         if failed:
             span.set_status(Status(StatusCode.ERROR))
         span.end(end_time=end_ns)
-        _, span_id = _span_ids(span)
+        # a span nobody records may carry its parent's id (the no-op tracer): the stored event needs its own
+        span_id = _span_ids(span)[1] if recording else new_span_id()
         if not recording:
             self.queue_unsampled(
                 state, span_id, c.event_span_name(etype.value), attrs, start_ns, end_ns, failed

@@ -19,6 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
 from .. import conventions as c
+from .._internal.randomids import new_span_id
 from .._internal.safety import record_internal_error
 from ..models import ErrorKind, EventType
 from .context import _current, current_scope
@@ -126,7 +127,13 @@ def _finish(call: Any, result: Any, exc: BaseException | None) -> None:
         if not recording:  # dropped by the application's sampler: store it anyway
             now = time.time_ns()
             state.recorder.queue_unsampled(
-                state, span.get_span_context().span_id, spec_name(attrs), attrs, now, now, exc is not None
+                state,
+                new_span_id(),  # a no-op span may carry its parent's id: the stored event needs its own
+                spec_name(attrs),
+                attrs,
+                now,
+                now,
+                exc is not None,
             )
     except Exception as err:
         record_internal_error("tool.finish", err)

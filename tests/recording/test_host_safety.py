@@ -122,3 +122,24 @@ def test_seeded_host_on_an_sdk_provider_keeps_each_sessions_events(optimizer: Se
             s.log(EventType.AI_RESPONSE, tokens_output=1)
         ids.append(s.id)
     assert [optimizer.get_session(sid).event_count for sid in ids] == [1, 1]
+
+
+def test_events_are_stored_with_opentelemetry_disabled(home: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OTEL_SDK_DISABLED turns spans off, not recording: every tool call and event is still stored."""
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    opt = SessionOptimizer(home)  # type: ignore[arg-type]
+
+    @opt.tool("step")
+    def step(i: int) -> int:
+        return i
+
+    try:
+        with opt.session("ATLAS", "OTel disabled", model="sonnet") as s:
+            for i in range(3):
+                step(i)
+            for _ in range(3):
+                s.log(EventType.AI_RESPONSE, tokens_output=1)
+        session = opt.get_session(s.id)
+        assert session.event_count == 6 and session.tokens.output_tokens == 3
+    finally:
+        opt.shutdown()
