@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -422,7 +423,12 @@ class SessionOptimizer:
 
     def _owned_active(self) -> list[str]:
         """Ids of sessions this process started and has not ended."""
-        return [s.id for s in self._recorder.sessions.values() if s.root_span is not None and not s.ended]
+        pid = os.getpid()
+        return [
+            s.id
+            for s in self._recorder.sessions.values()
+            if s.root_span is not None and not s.ended and s.pid == pid
+        ]
 
     def _end_abandoned(self, session_id: str) -> None:
         with handle_internal_errors("optimizer.end_abandoned"):

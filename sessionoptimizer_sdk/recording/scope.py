@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import os
 from collections.abc import Mapping
 from datetime import datetime
 from types import TracebackType
@@ -23,8 +24,20 @@ if TYPE_CHECKING:
 __all__ = ["SessionScope"]
 
 
+def _final_status(exc: BaseException | None) -> SessionStatus:
+    """How a ``with`` block's ending maps to a status: clean or ``sys.exit(0)`` COMPLETED, interrupted ABANDONED."""
+    if exc is None or (isinstance(exc, SystemExit) and exc.code in (0, None)):
+        return SessionStatus.COMPLETED
+    if isinstance(exc, KeyboardInterrupt) or type(exc).__name__ == "CancelledError":
+        return SessionStatus.ABANDONED
+    return SessionStatus.FAILED
+
+
 class SessionScope:
-    """A session bound to a ``with`` block: started on entry, ended COMPLETED (or FAILED on an exception) on exit.
+    """A session bound to a ``with`` block: started on entry, ended when the block is left.
+
+    A clean exit (or ``sys.exit(0)``) ends it COMPLETED, KeyboardInterrupt or task cancellation ABANDONED, any
+    other exception FAILED; the exception itself always propagates unchanged.
 
     Inside the block the session is current: decorated tools, ``log`` calls and instrumented LLM clients
     (also in asyncio tasks and in threads started with :func:`propagate`) are recorded into it.
@@ -117,7 +130,7 @@ class SessionScope:
         self._tokens = (token, set_current(self._state))
         return self
 
-    def _leave(self, failed: bool) -> bool:
+    def _leave(self, exc: BaseException | None) -> bool:
         """Restore the context; end the session if still active; True when a flush is owed."""
         if self._tokens is not None:
             otel_token, scope_token = self._tokens
@@ -126,9 +139,9 @@ class SessionScope:
             with handle_internal_errors("scope.detach"):
                 otel_context.detach(otel_token)  # type: ignore[arg-type]
         state = self._state
-        if state is None or state.ended:
+        if state is None or state.ended or state.pid != os.getpid():  # a forked child leaves it to the parent
             return False
-        status = SessionStatus.FAILED if failed else SessionStatus.COMPLETED
+        status = _final_status(exc)
         with handle_internal_errors("scope.end"):
             state.recorder.end(state.id, status)
             return True
@@ -137,7 +150,7 @@ class SessionScope:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._leave(exc_type is not None):
+        if self._leave(exc):
             self._optimizer._after_end()
 
     async def __aenter__(self) -> SessionScope:
@@ -146,7 +159,7 @@ class SessionScope:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._leave(exc_type is not None):
+        if self._leave(exc):
             import asyncio  # imported here: most agents never use the async form, and asyncio is slow to import
 
             await asyncio.to_thread(self._optimizer._after_end)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from opentelemetry.context import Context
@@ -18,6 +19,7 @@ class SessionState:
         "id",
         "model",
         "parent_context",
+        "pid",
         "recorder",
         "root_span",
         "started_ns",
@@ -45,3 +47,4 @@ class SessionState:
         self.started_ns = started_ns
         self.root_span = root_span
         self.ended = False
+        self.pid = os.getpid()  # a forked child must not end its parent's sessions at its own exit

@@ -168,3 +168,21 @@ def test_content_not_recorded_unless_opted_in(home: Path) -> None:
         assert opt.get_events(sid)[0].data["content"] == "SECRET=1"
     finally:
         opt.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("raised", "status"),
+    [
+        (SystemExit(0), SessionStatus.COMPLETED),
+        (SystemExit(3), SessionStatus.FAILED),
+        (KeyboardInterrupt(), SessionStatus.ABANDONED),
+        (ValueError("bad"), SessionStatus.FAILED),
+    ],
+)
+def test_how_the_block_ends_sets_the_status(
+    optimizer: SessionOptimizer, raised: BaseException, status: SessionStatus
+) -> None:
+    """sys.exit(0) completes, an interrupt abandons, any other exception fails; the exception always propagates."""
+    with pytest.raises(type(raised)), optimizer.session("CLIO", "Exit paths", model="sonnet") as s:
+        raise raised
+    assert optimizer.get_session(s.id).status is status

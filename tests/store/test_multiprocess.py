@@ -122,3 +122,39 @@ def test_normal_exit_with_open_session_ends_it_abandoned(home: Path) -> None:
         assert session.status is SessionStatus.ABANDONED and session.event_count == 10
     finally:
         opt.shutdown()
+
+
+_FORKER = """
+import os, sys
+from sessionoptimizer_sdk import SessionOptimizer
+opt = SessionOptimizer()
+@opt.tool("child_work")
+def child_work():
+    return 1
+with opt.session("NEXUS", "Fork a worker", model="sonnet") as s:
+    opt.flush()
+    pid = os.fork()
+    if pid == 0:
+        child_work()
+        sys.exit(0)  # a normal exit: atexit handlers run in the child
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    print(opt.get_session(s.id).status.value)
+    child_work()
+session = opt.get_session(s.id)
+print(session.status.value, session.event_count)
+"""
+
+
+def test_forked_child_exiting_does_not_end_the_parents_session(home: Path) -> None:
+    """A child forked inside a session records its tool call there, and its exit leaves the session running."""
+    result = subprocess.run(
+        [sys.executable, "-c", _FORKER],
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["ACTIVE", "COMPLETED", "2"]
