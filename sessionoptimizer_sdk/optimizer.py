@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -15,9 +16,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from . import _lifecycle
 from ._internal.ids import validate_session_id
 from ._internal.log import get_logger
-from ._internal.safety import handle_internal_errors
+from ._internal.safety import handle_internal_errors, record_internal_error
 from .config import Settings
-from .errors import InvalidInputError, SessionNotActive
+from .errors import InvalidInputError, SessionNotActive, SessionNotFound, StoreError
 from .models import EventType, Session, SessionEvent, SessionStatus
 from .recording.recorder import Recorder
 from .recording.scope import SessionScope
@@ -183,7 +184,24 @@ class SessionOptimizer:
             raise InvalidInputError("a session cannot be ended with status ACTIVE")
         self._recorder.end(validate_session_id(session_id), final)
         self._after_end()
-        return self.store.get_session(session_id)
+        try:
+            return self.store.get_session(session_id)
+        except (SessionNotFound, StoreError, sqlite3.Error) as exc:
+            state = self._recorder.sessions.get(session_id)
+            if state is None:
+                raise
+            record_internal_error(
+                "optimizer.end_session", exc
+            )  # the store failed under us: answer from memory
+            return Session(
+                id=state.id,
+                agent=state.agent,
+                task=state.task,
+                model=state.model,
+                status=final,
+                started_at=datetime.fromtimestamp(state.started_ns / 1e9, UTC),
+                ended_at=datetime.now(UTC),
+            )
 
     def get_session(self, session_id: str) -> Session:
         """The session as stored, including every event recorded so far in this process."""

@@ -7,6 +7,7 @@ nothing is lost.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -26,10 +27,10 @@ from .._internal.jsonsafe import dumps, redact_content, sanitize, validate_data
 from .._internal.log import get_logger
 from .._internal.process import current_identity
 from .._internal.randomids import new_span_id, new_trace_id
-from .._internal.safety import handle_internal_errors
+from .._internal.safety import handle_internal_errors, record_internal_error
 from .._version import __version__
 from ..config import Settings
-from ..errors import InvalidInputError, InvalidTokenCount, SessionAlreadyExists, SessionNotActive
+from ..errors import InvalidInputError, InvalidTokenCount, SessionAlreadyExists, SessionNotActive, StoreError
 from ..models import EventType, Session, SessionEvent, SessionStatus
 from ..processing._writer import BatchWriter
 from ..processing.lite import LiteTracer
@@ -121,7 +122,12 @@ class Recorder:
         model = _check_text("model", model, max_len=200) if model is not None else self.settings.default_model
         sid = validate_session_id(session_id) if session_id is not None else new_session_id(agent)
         meta = sanitize(validate_data(metadata))
-        if self.store.find_session(sid) is not None:
+        try:
+            exists = self.store.find_session(sid) is not None
+        except (StoreError, sqlite3.Error, OSError) as exc:
+            record_internal_error("recorder.start", exc)
+            exists = False
+        if exists:
             raise SessionAlreadyExists(f"a session with id {sid!r} already exists")
         attributes = {
             c.GEN_AI_OPERATION_NAME: c.OP_INVOKE_AGENT,
@@ -145,7 +151,12 @@ class Recorder:
             trace_id=f"{trace_id:032x}",
             span_id=f"{span_id:016x}",
         )
-        self.store.create_session(session, owner=None if detached else current_identity())
+        try:
+            self.store.create_session(session, owner=None if detached else current_identity())
+        except SessionAlreadyExists:
+            raise
+        except (StoreError, sqlite3.Error, OSError) as exc:  # disk full or read-only: record on, never break
+            record_internal_error("recorder.start", exc)
         state = SessionState(
             sid,
             agent,

@@ -149,3 +149,34 @@ def test_attaches_to_the_globally_configured_provider(home: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "invoke_agent ATLAS,sessionoptimizer.event AI_RESPONSE"
+
+
+def test_store_failing_at_session_start_never_reaches_agent_code(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store that cannot be written when a session starts or ends: the agent's block, tools and logs all run."""
+    import sqlite3
+
+    monkeypatch.setenv("SESSIONOPTIMIZER_STRICT", "0")
+    opt = SessionOptimizer(home)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    @opt.tool("compute")
+    def compute(x: int) -> int:
+        return x + 1
+
+    try:
+        monkeypatch.setattr(opt.store, "create_session", broken)
+        monkeypatch.setattr(opt.store, "find_session", broken)
+        monkeypatch.setattr(opt.store, "write_batch", broken)
+        with opt.session("ATLAS", "Disk died", model="sonnet") as s:
+            assert compute(1) == 2
+            s.log(EventType.AI_RESPONSE, tokens_output=3)
+        explicit = opt.start_session("ATLAS", "Disk still dead")
+        assert opt.end_session(explicit.id).status is SessionStatus.COMPLETED
+        assert s.id
+    finally:
+        monkeypatch.undo()
+        opt.shutdown()
