@@ -78,3 +78,28 @@ def test_bare_thread_uses_the_only_live_session(optimizer: SessionOptimizer) -> 
     t.join()
     optimizer.log_event(session.id, EventType.AI_RESPONSE, tokens_output=1)
     assert optimizer.end_session(session.id).event_count == 2
+
+
+def test_many_threads_logging_into_one_session_lose_nothing(optimizer: SessionOptimizer) -> None:
+    """Eight threads logging and calling tools into one session concurrently store every event exactly once."""
+
+    @optimizer.tool("work")
+    def work(i: int) -> int:
+        return i
+
+    with optimizer.session("FORGE", "Threads", model="opus") as s:
+
+        def worker() -> None:
+            for i in range(250):
+                s.log(EventType.AI_RESPONSE, tokens_input=1, tokens_output=2)
+                work(i)
+
+        threads = [threading.Thread(target=propagate(worker)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    session = optimizer.get_session(s.id)
+    assert session.event_count == 8 * 500
+    assert session.tokens.input_tokens == 2000 and session.tokens.output_tokens == 4000
+    assert len({e.id for e in optimizer.get_events(s.id)}) == 8 * 500
