@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -38,6 +37,8 @@ def validate_data(data: object) -> dict[str, Any]:
 def _size_and_hash(value: Any) -> dict[str, Any]:
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=repr)
     clean = sanitize(text)
+    import hashlib  # on first use: hashlib loads OpenSSL, a noticeable share of the SDK's import time
+
     return {"redacted": True, "chars": len(clean), "sha256": hashlib.sha256(clean.encode()).hexdigest()}
 
 

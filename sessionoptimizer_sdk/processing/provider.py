@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import TYPE_CHECKING
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
 from .._internal.log import get_logger
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 __all__ = ["exporter_from_env", "resolve_provider", "shutdown_bounded"]
 
@@ -33,6 +36,8 @@ def exporter_from_env() -> SpanExporter | None:
     if "none" in names or not names:
         return None
     if "console" in names:
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
         return ConsoleSpanExporter()
     if "otlp" in names:
         protocol = os.environ.get(
@@ -60,6 +65,8 @@ def resolve_provider(
     provider.add_span_processor(processor)
     exporter = exporter_from_env()
     if exporter is not None:
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
         provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider, True
 

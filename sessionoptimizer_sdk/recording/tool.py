@@ -8,7 +8,6 @@ own faults are logged and swallowed.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
@@ -47,6 +46,8 @@ def _digest(value: object) -> tuple[str, int]:
         if size > _DIGEST_HEAD:
             text = f"{text[:_DIGEST_HEAD]}{text[-_DIGEST_TAIL:]}{size}"
         raw = text.encode("utf-8", "replace")
+    import hashlib  # cached after the first call; kept out of the SDK's import time
+
     return hashlib.sha256(raw).hexdigest()[:16], size
 
 
