@@ -98,7 +98,8 @@ class RepeatedFileReadAnalyzer:
                     recommendation=RecommendationDraft(
                         title=f"Reuse the content of {short_name(path)} already in context",
                         detail=(
-                            f"Lines {', '.join(dict.fromkeys(ranges[:5]))} of {path} were already in the context from an earlier "
+                            f"Lines {', '.join(dict.fromkeys(ranges[:5]))} of {path} were already in the context "
+                            "from an earlier "
                             "read and the file had not changed; refer to that output instead of reading it again "
                             "(re-read only after an edit, or read just the new line range)."
                         ),
