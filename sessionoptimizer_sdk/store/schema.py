@@ -126,5 +126,25 @@ CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 #: Ordered migrations; never edit a released one, append a new one.
-MIGRATIONS: Final[tuple[str, ...]] = (_V1,)
+#: Stores created by pre-release builds of version 1 had a per-row insert trigger (on top of today's batch
+#: totals: double counting) and a global unique event id. Version 2 brings them to the current layout and
+#: recomputes every session's totals from its events; on a store created as version 1 today it changes nothing.
+_V2: Final = """
+DROP TRIGGER IF EXISTS events_after_insert;
+CREATE UNIQUE INDEX IF NOT EXISTS idx_events_id ON events (session_id, id);
+CREATE INDEX IF NOT EXISTS idx_sessions_ended ON sessions (ended_at);
+CREATE INDEX IF NOT EXISTS idx_alerts_session ON alerts (session_id);
+UPDATE sessions SET
+    input_tokens = coalesce((SELECT sum(input_tokens) FROM events WHERE session_id = sessions.id), 0),
+    output_tokens = coalesce((SELECT sum(output_tokens) FROM events WHERE session_id = sessions.id), 0),
+    cache_read_tokens = coalesce((SELECT sum(cache_read_tokens) FROM events WHERE session_id = sessions.id), 0),
+    cache_write_tokens = coalesce((SELECT sum(cache_write_tokens) FROM events WHERE session_id = sessions.id), 0),
+    reasoning_tokens = coalesce((SELECT sum(reasoning_tokens) FROM events WHERE session_id = sessions.id), 0),
+    event_count = (SELECT count(*) FROM events WHERE session_id = sessions.id),
+    error_count = coalesce(
+        (SELECT sum(is_error OR type = 'ERROR') FROM events WHERE session_id = sessions.id), 0),
+    last_event_at = (SELECT max(ts) FROM events WHERE session_id = sessions.id);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2)
 SCHEMA_VERSION: Final = len(MIGRATIONS)

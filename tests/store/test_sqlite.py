@@ -109,3 +109,30 @@ def test_totals_equal_sum_of_distinct_events(tmp_path_factory: object, batch: li
     session = store.get_session("s1")
     assert session.event_count == len(first)
     assert session.tokens.input_tokens == sum(first.values())
+
+
+def test_migration_repairs_a_prerelease_store(tmp_path: Path) -> None:
+    """A store from a pre-release build (per-row insert trigger, so doubled totals) is repaired on open."""
+    path = tmp_path / "so.db"
+    store = SQLiteStore(path)
+    store.create_session(_session())
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """
+        UPDATE meta SET value = '1' WHERE key = 'schema_version';
+        DROP INDEX idx_events_id;
+        CREATE TRIGGER events_after_insert AFTER INSERT ON events BEGIN
+            UPDATE sessions SET input_tokens = input_tokens + NEW.input_tokens WHERE id = NEW.session_id;
+        END;
+        """
+    )
+    conn.close()
+    store.insert_events([_event(i) for i in range(3)])
+    assert store.get_session("s1").tokens.input_tokens == 60  # the pre-release double count
+    store.close()
+    old = SQLiteStore(path)  # version 1 in meta: migrated to the current version on open
+    assert old.info()["schema_version"] == SCHEMA_VERSION
+    assert old.get_session("s1").tokens.input_tokens == 30  # totals recomputed from the events
+    old.insert_events([_event(i) for i in range(3, 5)])
+    assert old.get_session("s1").tokens.input_tokens == 50  # counted once: the old trigger is gone
+    assert old.insert_events([_event(0)]) == 0  # the per-session unique key is back
