@@ -56,14 +56,19 @@ def spec_name(attrs: dict[str, Any]) -> str:
     return c.tool_span_name(str(attrs[c.GEN_AI_TOOL_NAME]))
 
 
-def _error_kind(exc: BaseException) -> str:
+def _error_kind(exc: BaseException) -> str | None:
+    """The failure's kind when the exception type settles it, else None.
+
+    The analysis then classifies it from the error type and the tool's name (a failing ``pytest`` tool is a test
+    failure, not an agent error).
+    """
     if isinstance(exc, TimeoutError):
         return ErrorKind.TIMEOUT.value
     if isinstance(exc, PermissionError):
         return ErrorKind.PERMISSION_DENIED.value
     if isinstance(exc, AssertionError):
         return ErrorKind.TEST_FAILURE.value
-    return ErrorKind.AGENT_ERROR.value
+    return None
 
 
 class _ToolSpec:
@@ -119,7 +124,9 @@ def _finish(call: Any, result: Any, exc: BaseException | None) -> None:
         else:
             error_type = type(exc).__qualname__
             extra[c.ERROR_TYPE] = error_type
-            extra[c.SO_ERROR_KIND] = _error_kind(exc)
+            kind = _error_kind(exc)
+            if kind is not None:
+                extra[c.SO_ERROR_KIND] = kind
             span.set_status(Status(StatusCode.ERROR, error_type))
         if extra:
             span.set_attributes(extra)

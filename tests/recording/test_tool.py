@@ -84,7 +84,8 @@ def test_exception_passes_through_unchanged_and_marks_span(
     assert span.status.status_code is StatusCode.ERROR  # type: ignore[attr-defined]
     assert span.attributes["error.type"] == "ValueError"  # type: ignore[attr-defined]
     (event,) = optimizer.get_events(s.id)
-    assert event.is_error and event.error_type == "ValueError" and event.data["error_kind"] == "agent_error"
+    assert event.is_error and event.error_type == "ValueError" and "error_kind" not in event.data
+    assert optimizer.analyze(s.id).metrics["agent_errors"] == 1  # classified by the analysis: an agent error
 
 
 def test_async_tool(optimizer: SessionOptimizer, span_exporter: InMemorySpanExporter) -> None:
@@ -234,3 +235,29 @@ def test_file_read_tool_records_path(optimizer: SessionOptimizer) -> None:
     assert event.event_type is EventType.FILE_READ
     assert event.data["file_path"] == "src/app.py" and event.data["result_tokens"] == 100
     assert "xxxx" not in str(dict(event.data))
+
+
+def test_failing_test_tool_is_classified_as_test_failure(optimizer: SessionOptimizer) -> None:
+    """A decorated pytest tool that raises is a test failure for the analysis, a TimeoutError a timeout."""
+
+    @optimizer.tool("pytest")
+    def run_tests() -> None:
+        raise RuntimeError("2 failed, 10 passed")
+
+    @optimizer.tool("fetch")
+    def fetch() -> None:
+        raise TimeoutError("no answer")
+
+    with optimizer.session("ATLAS", "Kinds", model="sonnet") as s:
+        for tool in (run_tests, fetch):
+            with pytest.raises((RuntimeError, TimeoutError)):
+                tool()
+    events = optimizer.get_events(s.id)
+    assert events[1].data["error_kind"] == "timeout"
+    from sessionoptimizer_sdk.analysis.errorkinds import classify_error
+
+    first = events[0]
+    kind = classify_error(
+        error_type=first.error_type, error_kind=first.data.get("error_kind"), tool=first.name
+    )
+    assert kind.value == "test_failure"
