@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import wraps
-from typing import ParamSpec, TypeVar
 
 from .log import get_logger
 
-__all__ = ["handle_internal_errors", "internal_error_count", "is_strict", "record_internal_error", "safe"]
+__all__ = ["handle_internal_errors", "internal_error_count", "is_strict", "record_internal_error"]
 
 _log = get_logger("sessionoptimizer.internal")
 _seen: set[tuple[str, type[BaseException]]] = set()
 _lock = threading.Lock()
 _count = 0
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def is_strict() -> bool:
@@ -64,22 +59,3 @@ def handle_internal_errors(site: str) -> Iterator[None]:
         _record(site, exc)
         if is_strict():
             raise
-
-
-def safe(site: str, default: R) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Decorator form of the guard: on an internal error return ``default`` instead of raising."""
-
-    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
-        @wraps(fn)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            try:
-                return fn(*args, **kwargs)
-            except Exception as exc:
-                _record(site, exc)
-                if is_strict():
-                    raise
-                return default
-
-        return wrapper
-
-    return decorate

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from sessionoptimizer_sdk._internal.log import get_logger
 from sessionoptimizer_sdk._internal.plugins import load_entry_points
 from sessionoptimizer_sdk.errors import InvalidInputError
 from sessionoptimizer_sdk.models import Session, SessionEvent, SessionStatus
@@ -29,7 +28,6 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "sessionoptimizer.importers"
-_log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,11 +145,6 @@ class LiteTracer(trace.Tracer):
         self._new_span_id = new_span_id
         self._new_trace_id = new_trace_id
 
-    @property
-    def fallback(self) -> trace.Tracer:
-        """The SDK tracer used whenever the fast path does not apply."""
-        return self._fallback
-
     def active(self) -> bool:
         """True while the fast path applies (our processor alone on an SDK-default provider)."""
         multi = getattr(self._provider, "_active_span_processor", None)

@@ -15,9 +15,8 @@ from ..models import EventType
 if TYPE_CHECKING:
     from .lite import LiteSpan
 
-__all__ = ["Op", "event_row_from_span", "session_end_from_span", "usage_from_attributes"]
+__all__ = ["event_row_from_span", "session_end_from_span", "usage_from_attributes"]
 
-Op = tuple[str, tuple[Any, ...]]  # ("row", event row) | ("end", (session_id, status, ended_at))
 
 _INPUT_KEYS = (c.GEN_AI_USAGE_INPUT_TOKENS, c.GEN_AI_USAGE_PROMPT_TOKENS_LEGACY, c.OI_PROMPT_TOKENS)
 _OUTPUT_KEYS = (c.GEN_AI_USAGE_OUTPUT_TOKENS, c.GEN_AI_USAGE_COMPLETION_TOKENS_LEGACY, c.OI_COMPLETION_TOKENS)

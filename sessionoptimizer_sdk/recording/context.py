@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -62,12 +62,6 @@ def unregister_live(session_id: str) -> None:
     with _live_lock:
         _live.pop(session_id, None)
         _refresh_sole()
-
-
-def live_sessions() -> Iterable[SessionState]:
-    """Snapshot of the sessions this process is recording."""
-    with _live_lock:
-        return list(_live.values())
 
 
 def _refresh_sole() -> None:

@@ -122,7 +122,7 @@ class Recorder:
         model = _check_text("model", model, max_len=200) if model is not None else self.settings.default_model
         sid = validate_session_id(session_id) if session_id is not None else new_session_id(agent)
         meta = sanitize(validate_data(metadata))
-        try:
+        try:  # checked before the root span starts: a span we would never end must not reach other processors
             exists = self.store.find_session(sid) is not None
         except (StoreError, sqlite3.Error, OSError) as exc:
             record_internal_error("recorder.start", exc)
@@ -175,13 +175,13 @@ class Recorder:
         return session, state
 
     def attach(self, session_id: str) -> SessionState:
-        """The state of a session, attaching one started elsewhere (another process) if needed."""
+        """The state of a (validated) session id, attaching one started elsewhere (another process) if needed."""
         state = self.sessions.get(session_id)
         if state is not None and state.root_span is not None:
             if state.ended:
                 raise SessionNotActive(f"session {session_id!r} has ended")
             return state
-        session = self.store.get_session(validate_session_id(session_id))
+        session = self.store.get_session(session_id)
         if session.status is not SessionStatus.ACTIVE:
             raise SessionNotActive(f"session {session_id!r} is not active (status {session.status.value})")
         if state is None:
@@ -199,10 +199,10 @@ class Recorder:
             self.sessions[session.id] = state
         return state
 
-    def end(self, session_id: str, status: SessionStatus, *, at: datetime | None = None) -> None:
+    def end(self, session_id: str, status: SessionStatus) -> None:
         """End a session by ending its root span (re-created from stored ids if it began in another process)."""
         state = self.attach(session_id)
-        end_ns = _to_ns(at)
+        end_ns = time.time_ns()
         state.ended = True
         unregister_live(state.id)
         root = state.root_span
