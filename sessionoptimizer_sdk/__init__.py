@@ -19,6 +19,7 @@ from .config import Settings
 from .errors import (
     AdapterUnavailable,
     ConfigurationError,
+    EventTooLarge,
     ImportSourceError,
     InvalidEventData,
     InvalidEventType,
@@ -47,6 +48,7 @@ __all__ = [
     "ConfigurationError",
     "ContextThreadPoolExecutor",
     "ErrorKind",
+    "EventTooLarge",
     "EventType",
     "Finding",
     "ImportSourceError",

@@ -10,6 +10,7 @@ matching builtin, so ``except LookupError`` keeps working for callers that do no
     │   ├── InvalidEventType
     │   ├── InvalidTokenCount
     │   ├── InvalidEventData (also TypeError)
+    │   │   └── EventTooLarge
     │   ├── InvalidStatus
     │   └── InvalidFormat
     ├── SessionNotFound (LookupError)
@@ -25,6 +26,7 @@ from __future__ import annotations
 __all__ = [
     "AdapterUnavailable",
     "ConfigurationError",
+    "EventTooLarge",
     "ImportSourceError",
     "InvalidEventData",
     "InvalidEventType",
@@ -67,6 +69,10 @@ class InvalidTokenCount(InvalidInputError):
 
 class InvalidEventData(InvalidInputError, TypeError):
     """Event ``data`` is not a JSON-serialisable mapping with string keys."""
+
+
+class EventTooLarge(InvalidEventData):
+    """An event's data (or a session's metadata) is larger than the per-event limit once serialised."""
 
 
 class InvalidStatus(InvalidInputError):

@@ -22,15 +22,16 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
 
 from .. import conventions as c
-from .._internal.ids import new_session_id, validate_session_id
-from .._internal.jsonsafe import dumps, redact_content, sanitize, validate_data
+from .._internal import validate
+from .._internal.ids import new_session_id
+from .._internal.jsonsafe import dumps, redact_content, sanitize
 from .._internal.log import get_logger
 from .._internal.process import current_identity
 from .._internal.randomids import new_span_id, new_trace_id
 from .._internal.safety import handle_internal_errors, record_internal_error
 from .._version import __version__
 from ..config import Settings
-from ..errors import InvalidInputError, InvalidTokenCount, SessionAlreadyExists, SessionNotActive, StoreError
+from ..errors import InvalidTokenCount, SessionAlreadyExists, SessionNotActive, StoreError
 from ..models import EventType, Session, SessionEvent, SessionStatus
 from ..processing._writer import BatchWriter
 from ..processing.lite import LiteTracer
@@ -43,28 +44,6 @@ from .state import SessionState
 __all__ = ["Recorder"]
 
 _log = get_logger("sessionoptimizer.recorder")
-_MAX_TEXT = 10_000
-_MAX_TOKENS = 2**53
-
-
-def _check_text(name: str, value: object, *, max_len: int = _MAX_TEXT) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInputError(f"{name} must be a non-empty string, got {value!r}")
-    if len(value) > max_len:
-        raise InvalidInputError(f"{name} is {len(value)} characters; the maximum is {max_len}")
-    return value
-
-
-def _check_tokens(name: str, value: object) -> int:
-    if type(value) is int and 0 <= value <= _MAX_TOKENS:  # the common case, decided in one line
-        return value
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidTokenCount(f"{name} must be an integer, got {value!r}")
-    if value < 0:
-        raise InvalidTokenCount(f"{name} must not be negative, got {value}")
-    if value > _MAX_TOKENS:
-        raise InvalidTokenCount(f"{name} is implausibly large: {value}")
-    return value
 
 
 def _span_ids(span: trace.Span) -> tuple[int, int]:
@@ -72,14 +51,6 @@ def _span_ids(span: trace.Span) -> tuple[int, int]:
     if ctx.is_valid:
         return ctx.trace_id, ctx.span_id
     return new_trace_id(), new_span_id()  # OTel disabled or a non-recording span: ids of our own
-
-
-def _to_ns(value: datetime | None) -> int:
-    if value is None:
-        return time.time_ns()
-    if value.tzinfo is None:
-        value = value.astimezone()  # naive: local time, like datetime.now()
-    return int(value.timestamp() * 1e9)
 
 
 class Recorder:
@@ -117,11 +88,12 @@ class Recorder:
         detached: bool = False,
     ) -> tuple[Session, SessionState]:
         """Start a session: a root span plus its store row (visible as ACTIVE at once)."""
-        agent = _check_text("agent", agent, max_len=200)
-        task = _check_text("task", task)
-        model = _check_text("model", model, max_len=200) if model is not None else self.settings.default_model
-        sid = validate_session_id(session_id) if session_id is not None else new_session_id(agent)
-        meta = sanitize(validate_data(metadata))
+        agent = validate.name("agent", agent)
+        task = validate.name("task", task, max_len=validate.MAX_TEXT_LENGTH)
+        model = validate.name("model", model) if model is not None else self.settings.default_model
+        sid = validate.session_id(session_id) if session_id is not None else new_session_id(agent)
+        meta = sanitize(validate.data(metadata, "metadata"))
+        validate.event_size(dumps(meta), "metadata")
         try:  # checked before the root span starts: a span we would never end must not reach other processors
             exists = self.store.find_session(sid) is not None
         except (StoreError, sqlite3.Error, OSError) as exc:
@@ -257,22 +229,26 @@ class Recorder:
     ) -> SessionEvent:
         """Record one event as a child span of the session; validates everything before recording anything."""
         etype = EventType.parse(event_type)
-        tin = _check_tokens("tokens_input", tokens_input)
-        tout = _check_tokens("tokens_output", tokens_output)
-        cread = _check_tokens("cache_read_tokens", cache_read_tokens)
-        cwrite = _check_tokens("cache_write_tokens", cache_write_tokens)
-        reasoning = _check_tokens("reasoning_tokens", reasoning_tokens)
+        tin = validate.token_count("tokens_input", tokens_input)
+        tout = validate.token_count("tokens_output", tokens_output)
+        cread = validate.token_count("cache_read_tokens", cache_read_tokens)
+        cwrite = validate.token_count("cache_write_tokens", cache_write_tokens)
+        reasoning = validate.token_count("reasoning_tokens", reasoning_tokens)
         if etype is EventType.THINKING and not reasoning:
             reasoning = tout
         if reasoning > tout:
             raise InvalidTokenCount(f"reasoning_tokens ({reasoning}) cannot exceed tokens_output ({tout})")
-        if duration_ms is not None and (not isinstance(duration_ms, int | float) or duration_ms < 0):
-            raise InvalidInputError(f"duration_ms must be a non-negative number, got {duration_ms!r}")
-        payload = validate_data(data)
+        duration_ms = validate.duration_ms(duration_ms)
+        given_ns = validate.timestamp_ns(timestamp)
+        start_ns = time.time_ns() if given_ns is None else given_ns
+        end_ns = validate.end_ns(start_ns, duration_ms)
+        payload = validate.data(data)
+        serialised = None
         if payload:
             if not self.settings.capture_content:
                 payload = redact_content(payload)
             payload = sanitize(payload)
+            serialised = validate.event_size(dumps(payload))
         failed = bool(is_error) if is_error is not None else etype is EventType.ERROR
         tool = payload.get("tool")
 
@@ -281,8 +257,8 @@ class Recorder:
             c.SO_EVENT_TYPE: etype.value,
             c.GEN_AI_CONVERSATION_ID: state.id,
         }
-        if payload:
-            attrs[c.SO_EVENT_DATA] = dumps(payload)
+        if serialised is not None:
+            attrs[c.SO_EVENT_DATA] = serialised
         if tin or cread or cwrite:
             attrs[c.GEN_AI_USAGE_INPUT_TOKENS] = tin + cread + cwrite
             attrs[c.SO_TOKENS_INPUT_UNCACHED] = tin
@@ -302,8 +278,6 @@ class Recorder:
             error_type = str(raw)
             attrs[c.ERROR_TYPE] = error_type
 
-        start_ns = _to_ns(timestamp)
-        end_ns = start_ns + int((duration_ms or 0) * 1e6)
         context = None if _current.get() is state else state.parent_context
         span = self.tracer.start_span(
             c.event_span_name(etype.value), context=context, attributes=attrs, start_time=start_ns

@@ -8,18 +8,23 @@ own faults are logged and swallowed.
 
 from __future__ import annotations
 
+import contextvars
 import inspect
+import os
 import time
 from collections.abc import AsyncGenerator, Callable, Generator
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Status, StatusCode
 
 from .. import conventions as c
 from .._internal.randomids import new_span_id
 from .._internal.safety import record_internal_error
+from ..errors import InvalidInputError
 from ..models import ErrorKind, EventType
 from .context import _current, current_scope
 from .state import SessionState
@@ -51,11 +56,6 @@ def _digest(value: object) -> tuple[str, int]:
     return hashlib.sha256(raw).hexdigest()[:16], size
 
 
-def spec_name(attrs: dict[str, Any]) -> str:
-    """Span name of a tool call from its attributes."""
-    return c.tool_span_name(str(attrs[c.GEN_AI_TOOL_NAME]))
-
-
 def _error_kind(exc: BaseException) -> str | None:
     """The failure's kind when the exception type settles it, else None.
 
@@ -71,21 +71,71 @@ def _error_kind(exc: BaseException) -> str | None:
     return None
 
 
+_PATH_PARAMS = ("file_path", "path")
+
+
+def _path_param(target: Callable[..., Any]) -> tuple[str, int, bool] | None:
+    """Where a file tool's path argument is: (name, position without self/cls, has self/cls), by signature."""
+    try:
+        params = list(inspect.signature(target).parameters.values())
+    except (TypeError, ValueError):  # builtins without a signature
+        return None
+    bound_first = bool(params) and params[0].name in ("self", "cls")
+    positional = [
+        p.name
+        for p in params[int(bound_first) :]
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    named = [p.name for p in params if p.name in _PATH_PARAMS]
+    chosen = named[0] if named else (positional[0] if positional else None)
+    if chosen is None:
+        return None
+    position = positional.index(chosen) if chosen in positional else -1
+    return chosen, position, bound_first
+
+
 class _ToolSpec:
     """What a decorated tool records; built once per decorated callable."""
 
-    __slots__ = ("event_type", "kind", "name", "span_name")
+    __slots__ = ("event_type", "name", "path_param", "span_name")
 
-    def __init__(self, name: str, event_type: EventType, kind: str) -> None:
+    def __init__(self, name: str, event_type: EventType, target: Callable[..., Any]) -> None:
         self.name = name
         self.event_type = event_type
-        self.kind = kind
         self.span_name = c.tool_span_name(name)
+        self.path_param = _path_param(target) if event_type in _FILE_TYPES else None
+
+    def file_path(self, instance: object, args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
+        """The value passed for the path parameter found at decoration, or None."""
+        if self.path_param is None:
+            return None
+        name, position, bound_first = self.path_param
+        if name in kwargs:
+            return kwargs[name]
+        if position < 0:
+            return None
+        index = position + (1 if bound_first and instance is None else 0)  # unbound call: self/cls in args
+        return args[index] if index < len(args) else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """A tool call in flight: its span, the context token to detach, its attributes and its session."""
+
+    span: Any
+    token: contextvars.Token[Context] | None
+    attrs: dict[str, Any]
+    state: SessionState
 
 
 def _begin(
-    spec: _ToolSpec, state: SessionState, args: tuple[Any, ...], kwargs: dict[str, Any], current: bool
-) -> Any:
+    spec: _ToolSpec,
+    state: SessionState,
+    instance: object,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    current: bool,
+) -> _Call | None:
     """Start the tool span (and make it current for sync/async calls); None if recording failed."""
     try:
         args_hash, _ = _digest((args, kwargs) if kwargs else args)
@@ -97,22 +147,21 @@ def _begin(
             c.SO_EVENT_TYPE: spec.event_type.value,
             c.SO_TOOL_ARGS_HASH: args_hash,
         }
-        if spec.event_type in _FILE_TYPES:
-            path = kwargs.get("file_path", kwargs.get("path", args[0] if args else None))
-            if isinstance(path, str):
-                attrs[c.SO_FILE_PATH] = path
+        path = spec.file_path(instance, args, kwargs)
+        if isinstance(path, str | os.PathLike):
+            attrs[c.SO_FILE_PATH] = os.fspath(path)
         parent = None if _current.get() is state else state.parent_context
         span = state.recorder.tracer.start_span(spec.span_name, context=parent, attributes=attrs)
         token = otel_context.attach(trace.set_span_in_context(span)) if current else None
-        return span, token, attrs, state
+        return _Call(span, token, attrs, state)
     except Exception as exc:
         record_internal_error("tool.begin", exc)
         return None
 
 
-def _finish(call: Any, result: Any, exc: BaseException | None) -> None:
+def _finish(call: _Call, result: Any, exc: BaseException | None) -> None:
     """End the tool span with the result's digest or the error's type."""
-    span, token, attrs, state = call
+    span, token, attrs, state = call.span, call.token, call.attrs, call.state
     try:
         if token is not None:
             otel_context.detach(token)
@@ -137,7 +186,7 @@ def _finish(call: Any, result: Any, exc: BaseException | None) -> None:
             state.recorder.queue_unsampled(
                 state,
                 new_span_id(),  # a no-op span may carry its parent's id: the stored event needs its own
-                spec_name(attrs),
+                c.tool_span_name(str(attrs[c.GEN_AI_TOOL_NAME])),
                 attrs,
                 now,
                 now,
@@ -154,7 +203,7 @@ def _sync(spec: _ToolSpec) -> Callable[..., Any]:
         state = current_scope()
         if state is None:
             return wrapped(*args, **kwargs)
-        call = _begin(spec, state, args, kwargs, True)
+        call = _begin(spec, state, instance, args, kwargs, True)
         if call is None:
             return wrapped(*args, **kwargs)
         try:
@@ -175,7 +224,7 @@ def _async(spec: _ToolSpec) -> Callable[..., Any]:
         state = current_scope()
         if state is None:
             return await wrapped(*args, **kwargs)
-        call = _begin(spec, state, args, kwargs, True)
+        call = _begin(spec, state, instance, args, kwargs, True)
         if call is None:
             return await wrapped(*args, **kwargs)
         try:
@@ -190,9 +239,14 @@ def _async(spec: _ToolSpec) -> Callable[..., Any]:
 
 
 def _traced_generator(
-    spec: _ToolSpec, state: SessionState, gen: Generator[Any, Any, Any], args: Any, kwargs: Any
+    spec: _ToolSpec,
+    state: SessionState,
+    gen: Generator[Any, Any, Any],
+    instance: object,
+    args: Any,
+    kwargs: Any,
 ) -> Any:
-    call = _begin(spec, state, args, kwargs, False)
+    call = _begin(spec, state, instance, args, kwargs, False)
     if call is None:
         return (yield from gen)
     try:
@@ -215,15 +269,20 @@ def _generator(spec: _ToolSpec) -> Callable[..., Any]:
         state = current_scope()
         if state is None:
             return gen
-        return _traced_generator(spec, state, gen, args, kwargs)
+        return _traced_generator(spec, state, gen, instance, args, kwargs)
 
     return wrapper
 
 
 async def _traced_async_generator(
-    spec: _ToolSpec, state: SessionState, agen: AsyncGenerator[Any, Any], args: Any, kwargs: Any
+    spec: _ToolSpec,
+    state: SessionState,
+    agen: AsyncGenerator[Any, Any],
+    instance: object,
+    args: Any,
+    kwargs: Any,
 ) -> AsyncGenerator[Any, Any]:
-    call = _begin(spec, state, args, kwargs, False)
+    call = _begin(spec, state, instance, args, kwargs, False)
     try:
         item = await agen.__anext__()
         while True:
@@ -257,7 +316,7 @@ def _async_generator(spec: _ToolSpec) -> Callable[..., Any]:
         state = current_scope()
         if state is None:
             return agen
-        return _traced_async_generator(spec, state, agen, args, kwargs)
+        return _traced_async_generator(spec, state, agen, instance, args, kwargs)
 
     return wrapper
 
@@ -268,19 +327,16 @@ def instrument_tool(
     """Wrap ``fn`` (any callable kind) so calls inside a session are recorded as tool spans."""
     target = fn.__func__ if isinstance(fn, staticmethod | classmethod) else fn
     if not callable(target):
-        raise TypeError(f"@tool needs a callable, got {type(fn).__name__}")
+        raise InvalidInputError(f"@tool needs a callable, got {type(fn).__name__}")
     tool_name = str(name or getattr(target, "__qualname__", None) or getattr(target, "__name__", "tool"))
+    spec = _ToolSpec(tool_name, event_type, target)
     if inspect.isasyncgenfunction(target):
-        spec = _ToolSpec(tool_name, event_type, "async_generator")
         wrapper = _async_generator(spec)
     elif inspect.iscoroutinefunction(target):
-        spec = _ToolSpec(tool_name, event_type, "coroutine")
         wrapper = _async(spec)
     elif inspect.isgeneratorfunction(target):
-        spec = _ToolSpec(tool_name, event_type, "generator")
         wrapper = _generator(spec)
     else:
-        spec = _ToolSpec(tool_name, event_type, "function")
         wrapper = _sync(spec)
     import wrapt  # at first decoration, not at SDK import (wrapt pulls in importlib.metadata)
 

@@ -41,9 +41,22 @@ def to_ts(value: datetime | None) -> float | None:
     return value.timestamp()
 
 
+_EPOCH = datetime.fromtimestamp(0, UTC)
+_LAST = datetime.max.replace(tzinfo=UTC)
+
+
 def from_ts(value: float | None) -> datetime | None:
-    """Epoch seconds to an aware UTC datetime."""
-    return None if value is None else datetime.fromtimestamp(value, UTC)
+    """Epoch seconds to an aware UTC datetime; a bad stored value (NaN, out of range) is clamped, never raised.
+
+    One unreadable row must not hide the others: values too large read as ``datetime.max``, too small or
+    NaN as the epoch.
+    """
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, ValueError, OSError, TypeError):
+        return _LAST if isinstance(value, int | float) and value > 0 else _EPOCH
 
 
 def _loads(raw: str | None) -> MappingProxyType[str, Any]:
@@ -81,7 +94,7 @@ def session_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Session:
         task=task,
         model=model,
         status=SessionStatus(status),
-        started_at=from_ts(started) or datetime.fromtimestamp(0, UTC),
+        started_at=from_ts(started) or _EPOCH,
         ended_at=from_ts(ended),
         metadata=_loads(metadata),
         tokens=TokenUsage(i, o, cr, cw, r),
@@ -99,7 +112,7 @@ def event_from_row(row: sqlite3.Row | tuple[Any, ...], seq: int = 0) -> SessionE
         id=eid,
         session_id=sid,
         event_type=EventType(etype),
-        timestamp=from_ts(ts) or datetime.fromtimestamp(0, UTC),
+        timestamp=from_ts(ts) or _EPOCH,
         data=_loads(data),
         tokens_input=i,
         tokens_output=o,

@@ -261,3 +261,23 @@ def test_failing_test_tool_is_classified_as_test_failure(optimizer: SessionOptim
         error_type=first.error_type, error_kind=first.data.get("error_kind"), tool=first.name
     )
     assert kind.value == "test_failure"
+
+
+def test_file_tool_path_is_found_by_signature(optimizer: SessionOptimizer) -> None:
+    """A FILE_READ tool's path is the ``path``/``file_path`` parameter wherever it sits, also on methods."""
+
+    @optimizer.tool("read", event_type=EventType.FILE_READ)
+    def read(encoding: str, file_path: str) -> str:
+        return "x" * 8
+
+    class Repo:
+        @optimizer.tool("open", event_type=EventType.FILE_READ)
+        def open(self, path: str) -> str:
+            return "y" * 8
+
+    with optimizer.session("ATLAS", "Read", model="sonnet") as s:
+        read("utf-8", "src/a.py")
+        read("utf-8", file_path="src/b.py")
+        Repo().open("src/c.py")
+    paths = [e.data["file_path"] for e in optimizer.get_events(s.id)]
+    assert paths == ["src/a.py", "src/b.py", "src/c.py"]

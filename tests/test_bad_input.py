@@ -1,0 +1,159 @@
+"""Bad input (issue 15, items 7-8): a rejected call raises an InvalidInputError and stores nothing.
+
+A bad row already on disk never hides the others.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from sessionoptimizer_sdk import (
+    EventTooLarge,
+    EventType,
+    InvalidEventData,
+    InvalidInputError,
+    SessionOptimizer,
+    SessionStatus,
+)
+from sessionoptimizer_sdk._internal import validate
+from sessionoptimizer_sdk.cli._app import cli
+from sessionoptimizer_sdk.server.runner import serve_in_thread
+
+
+def _snapshot(home: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Every session and event row, read straight from the SQLite file."""
+    con = sqlite3.connect(home / "sessionoptimizer.db")
+    try:
+        sessions = con.execute("SELECT id, status, event_count FROM sessions ORDER BY id").fetchall()
+        events = con.execute("SELECT session_id, id, ts FROM events ORDER BY seq").fetchall()
+    finally:
+        con.close()
+    return sessions, events
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    node = root
+    for _ in range(depth):
+        node["a"] = {}
+        node = node["a"]
+    return root
+
+
+_BAD_EVENT_CALLS: dict[str, dict[str, Any]] = {
+    "timestamp datetime.max": {"timestamp": datetime.max},
+    "timestamp datetime.min": {"timestamp": datetime.min.replace(tzinfo=UTC)},
+    "timestamp before 1970": {"timestamp": datetime(1969, 12, 31, tzinfo=UTC)},
+    "timestamp as string": {"timestamp": "2026-01-01T00:00:00"},
+    "timestamp as int": {"timestamp": 1_700_000_000},
+    "duration NaN": {"duration_ms": math.nan},
+    "duration infinite": {"duration_ms": math.inf},
+    "duration 1e308": {"duration_ms": 1e308},
+    "duration bool": {"duration_ms": True},
+    "duration negative": {"duration_ms": -1.0},
+    "data nested 10,000 deep": {"data": _nested(10_000)},
+    "data 50 MB string": {"data": {"blob": "x" * 50_000_000}},
+}
+
+
+@pytest.mark.parametrize("kwargs", list(_BAD_EVENT_CALLS.values()), ids=list(_BAD_EVENT_CALLS))
+def test_bad_event_argument_is_refused_and_changes_nothing(
+    optimizer: SessionOptimizer, home: Path, kwargs: dict[str, Any]
+) -> None:
+    """A poison timestamp, duration or data raises an InvalidInputError and the store is left as it was."""
+    sid = optimizer.start_session("ATLAS", "Bad input", model="sonnet").id
+    optimizer.log_event(sid, EventType.AI_RESPONSE, tokens_input=10)
+    optimizer.flush()
+    before = _snapshot(home)
+    with pytest.raises(InvalidInputError):
+        optimizer.log_event(sid, EventType.AI_RESPONSE, **kwargs)
+    optimizer.flush()
+    assert _snapshot(home) == before
+    assert [s.id for s in optimizer.list_sessions()] == [sid]  # the store still reads
+
+
+def test_oversized_event_names_the_limit(optimizer: SessionOptimizer) -> None:
+    """A single 50 MB string raises EventTooLarge (an InvalidEventData) naming the 4 MiB per-event limit."""
+    sid = optimizer.start_session("ATLAS", "Big", model="sonnet").id
+    with pytest.raises(EventTooLarge, match="4,194,304") as info:
+        optimizer.log_event(sid, EventType.TOOL_CALL, data={"blob": "x" * 50_000_000})
+    assert isinstance(info.value, InvalidEventData)
+    optimizer.log_event(sid, EventType.TOOL_CALL, data={"blob": "x" * 1_000_000})  # 1 MB: within the limit
+
+
+def test_metadata_nested_too_deep_is_refused(optimizer: SessionOptimizer, home: Path) -> None:
+    """Session metadata nested 10,000 levels raises InvalidEventData and creates no session."""
+    with pytest.raises(InvalidEventData, match="nested more than 64"):
+        optimizer.start_session("ATLAS", "Deep", metadata=_nested(10_000))
+    assert _snapshot(home) == ([], [])
+
+
+@pytest.mark.parametrize(("agent", "task"), [("at\ud800las", "t"), ("atlas", "task \udc00")])
+def test_lone_surrogate_in_name_is_refused_before_anything_starts(
+    optimizer: SessionOptimizer, home: Path, span_exporter: Any, agent: str, task: str
+) -> None:
+    """An agent or task with a lone surrogate raises InvalidInputError; no root span, no store row."""
+    with pytest.raises(InvalidInputError, match="lone surrogate"):
+        optimizer.start_session(agent, task)
+    optimizer.flush()
+    assert _snapshot(home) == ([], [])
+    assert span_exporter.get_finished_spans() == ()
+    assert optimizer._recorder.sessions == {}
+
+
+def test_tool_decorator_on_non_callable_is_refused(optimizer: SessionOptimizer) -> None:
+    """``@optimizer.tool("x")`` applied to a non-callable raises InvalidInputError, not TypeError."""
+    with pytest.raises(InvalidInputError, match="needs a callable, got int"):
+        optimizer.tool("x")(5)  # type: ignore[type-var]
+
+
+def test_timestamp_range_bounds_are_inclusive_exclusive() -> None:
+    """The accepted timestamp range is [1970-01-01, 2262-04-11) UTC: the last second before passes."""
+    assert validate.timestamp_ns(datetime(1970, 1, 1, tzinfo=UTC)) == 0
+    last = datetime(2262, 4, 10, 23, 59, 59, tzinfo=UTC)
+    assert validate.timestamp_ns(last) == pytest.approx(9_223_286_399 * 10**9, rel=1e-15)
+    with pytest.raises(InvalidInputError):
+        validate.timestamp_ns(datetime(2262, 4, 11, tzinfo=UTC))
+
+
+def _poison(home: Path, sid: str) -> None:
+    """Write what older builds stored for ``timestamp=datetime.max``: a year-10000 event time."""
+    con = sqlite3.connect(home / "sessionoptimizer.db")
+    with con:
+        con.execute("UPDATE events SET ts = 253402300800.0 WHERE session_id = ?", (sid,))
+        con.execute("UPDATE sessions SET last_event_at = 1e300 WHERE id = ?", (sid,))
+    con.close()
+
+
+def test_bad_row_on_disk_never_hides_the_others(home: Path) -> None:
+    """A year-10000 row already stored: list, get, end, the CLI list and GET /api/sessions all still work."""
+    opt = SessionOptimizer(home)
+    try:
+        good = opt.start_session("ATLAS", "Good", model="sonnet").id
+        bad = opt.start_session("FORGE", "Poisoned", model="sonnet").id
+        opt.log_event(bad, EventType.AI_RESPONSE, tokens_input=5)
+        opt.end_session(good)
+        opt.flush()
+        _poison(home, bad)
+        assert {s.id for s in opt.list_sessions()} == {good, bad}
+        poisoned = opt.get_session(bad)
+        assert poisoned.last_event_at == datetime.max.replace(tzinfo=UTC)  # clamped, not raised
+        (event,) = opt.get_events(bad)
+        assert event.timestamp == datetime.max.replace(tzinfo=UTC)
+        assert opt.end_session(bad).status is SessionStatus.COMPLETED
+    finally:
+        opt.shutdown()
+    result = CliRunner().invoke(cli, ["list"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert good in result.stdout and bad in result.stdout
+    with serve_in_thread(home) as url:
+        body = httpx.get(url + "/api/sessions", timeout=10).json()
+    assert {s["id"] for s in body["sessions"]} == {good, bad}
