@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sessionoptimizer_sdk import (
     EventTooLarge,
@@ -21,6 +23,7 @@ from sessionoptimizer_sdk import (
     InvalidEventData,
     InvalidInputError,
     SessionOptimizer,
+    SessionOptimizerError,
     SessionStatus,
 )
 from sessionoptimizer_sdk._internal import validate
@@ -157,3 +160,70 @@ def test_bad_row_on_disk_never_hides_the_others(home: Path) -> None:
     with serve_in_thread(home) as url:
         body = httpx.get(url + "/api/sessions", timeout=10).json()
     assert {s["id"] for s in body["sessions"]} == {good, bad}
+
+
+_ANY_TEXT = st.text(max_size=12) | st.sampled_from(["\ud800", "\x1b[2J", " ", "ok", "a" * 300])
+_ANY_NUMBER = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=3),
+)
+_ANY_TIME = st.one_of(
+    st.none(),
+    st.datetimes(timezones=st.sampled_from([None, UTC])),
+    st.integers(),
+    st.text(max_size=5),
+)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=4), kids, max_size=3),
+    max_leaves=8,
+)
+_ANY_DATA = st.one_of(
+    st.none(),
+    st.dictionaries(st.text(max_size=6), _JSON, max_size=3),
+    st.sampled_from([_nested(200), {1: "int key"}, {"f": object()}, ["not", "a", "mapping"]]),
+)
+_LOG_CALLS = st.fixed_dictionaries(
+    {
+        "event_type": st.sampled_from([*EventType, "AI_RESPONSE", "NOPE", 3]),
+        "data": _ANY_DATA,
+        "tokens_input": _ANY_NUMBER,
+        "tokens_output": _ANY_NUMBER,
+        "timestamp": _ANY_TIME,
+        "duration_ms": _ANY_NUMBER,
+    }
+)
+_START_CALLS = st.fixed_dictionaries(
+    {"agent": _ANY_TEXT, "task": _ANY_TEXT, "model": st.none() | _ANY_TEXT, "metadata": _ANY_DATA}
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(start=_START_CALLS, log=_LOG_CALLS)
+def test_public_api_succeeds_or_raises_its_own_error_and_changes_nothing(
+    optimizer: SessionOptimizer, home: Path, start: dict[str, Any], log: dict[str, Any]
+) -> None:
+    """start_session and log_event either succeed or raise a SessionOptimizerError leaving the store as it was."""
+    optimizer.flush()
+    before = _snapshot(home)
+    try:
+        sid = optimizer.start_session(**start).id
+    except SessionOptimizerError:
+        optimizer.flush()
+        assert _snapshot(home) == before
+        sid = optimizer.start_session("ATLAS", "property").id
+    optimizer.flush()
+    before = _snapshot(home)
+    try:
+        optimizer.log_event(sid, **log)
+    except SessionOptimizerError:
+        optimizer.flush()
+        assert _snapshot(home) == before
+    assert sid in {s.id for s in optimizer.list_sessions(limit=None)}  # the store still reads
