@@ -13,7 +13,7 @@ import click
 
 from .._version import __version__
 from ..errors import SessionOptimizerError
-from ._common import EXIT_FAILURE, EXIT_OK, CliState, exit_code_for
+from ._common import EXIT_FAILURE, EXIT_OK, CliState, exit_code_for, plain
 
 
 class _Group(click.Group):
@@ -47,12 +47,12 @@ class _Group(click.Group):
             click.echo(f"error: {exc.format_message()}", err=True)
             code = exit_code_for(exc)
         except SessionOptimizerError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {plain(exc)}", err=True)
             code = exit_code_for(exc)
         except Exception as exc:  # the documented contract: one line, exit 1, traceback only on request
             if os.environ.get("SESSIONOPTIMIZER_DEBUG") == "1":
                 traceback.print_exc()
-            click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+            click.echo(f"error: {type(exc).__name__}: {plain(exc)}", err=True)
             code = EXIT_FAILURE
         if standalone_mode:
             sys.exit(code)

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape as _markup_escape
 
+from .._internal.terminal import escape_control
 from ..errors import (
     ConfigurationError,
     InvalidInputError,
@@ -37,9 +39,11 @@ __all__ = [
     "EXIT_USAGE",
     "CliState",
     "exit_code_for",
+    "escape",
     "format_option",
     "get_state",
     "parse_when",
+    "plain",
     "print_json",
     "stdout_console",
 ]
@@ -97,11 +101,25 @@ def stdout_console() -> Console:
     )
 
 
+def plain(value: object) -> str:
+    r"""``value`` as text safe for a terminal: control characters shown as escapes (``\x1b``)."""
+    return escape_control(str(value))
+
+
+def escape(value: object) -> str:
+    """``value`` safe for rich markup and for a terminal (the one helper for untrusted text in CLI output)."""
+    return _markup_escape(escape_control(str(value)))
+
+
+_C1 = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def print_json(data: Any) -> None:
-    """Print ``data`` as JSON only (valid JSON: non-finite floats refused)."""
+    """Print ``data`` as JSON only (valid JSON: non-finite floats refused, every control character escaped)."""
     from ..server.serialize import clean
 
-    click.echo(json.dumps(clean(data), indent=2, ensure_ascii=False, allow_nan=False, default=str))
+    text = json.dumps(clean(data), indent=2, ensure_ascii=False, allow_nan=False, default=str)
+    click.echo(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text))  # JSON escapes C0 itself
 
 
 def format_option(*choices: str, default: str = "text") -> Callable[[FC], FC]:

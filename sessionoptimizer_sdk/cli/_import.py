@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from sessionoptimizer_sdk.cli._common import plain
 from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.errors import SessionOptimizerError
 from sessionoptimizer_sdk.importers.follow import DEFAULT_IDLE_TIMEOUT, follow
@@ -86,7 +87,7 @@ def _render(console: Console, summary: ImportSummary, incomplete: Sequence[str],
     console.print(table)
     for skip in summary.skipped[:_MAX_SKIPPED_SHOWN]:
         where = f"{skip.path}:{skip.line}" if skip.line else skip.path
-        console.print(f"  skipped {where}: {skip.reason}", markup=False, highlight=False)
+        console.print(f"  skipped {plain(where)}: {plain(skip.reason)}", markup=False, highlight=False)
     if len(summary.skipped) > _MAX_SKIPPED_SHOWN:
         console.print(f"  ... and {len(summary.skipped) - _MAX_SKIPPED_SHOWN} more (use --format json)")
     if incomplete:

@@ -9,11 +9,10 @@ import time
 from typing import Any
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ConfigurationError
-from ._common import format_option, get_state, parse_when, print_json, stdout_console
+from ._common import escape, format_option, get_state, parse_when, plain, print_json, stdout_console
 from ._style import score_text, severity_text
 
 
@@ -109,11 +108,11 @@ def monitor(interval: float, once: bool, since: str, fmt: str) -> None:
             console.print(f"{stamp} analyzed {len(reports)} session(s), raised {len(alerts)} alert(s)")
             for r in reports:
                 line = score_text(r.efficiency_score)
-                line.append(f"  {r.session_id} ({r.agent}) waste {r.total_waste_tokens:,}")
+                line.append(f"  {r.session_id} ({plain(r.agent)}) waste {r.total_waste_tokens:,}")
                 console.print(line)
             for a in alerts:
                 text = severity_text(str(a["priority"]))
-                text.append(f" {a['rule']} {a['session_id']}: {a['message']}")
+                text.append(f" {a['rule']} {a['session_id']}: {plain(a['message'])}")
                 console.print(text)
         if once:
             return

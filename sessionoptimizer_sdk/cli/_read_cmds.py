@@ -6,12 +6,11 @@ from datetime import datetime
 from typing import Any
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from ..models import Session, SessionStatus
 from ..server.serialize import event_to_dict, session_to_dict
-from ._common import format_option, get_state, parse_when, print_json, stdout_console
+from ._common import escape, format_option, get_state, parse_when, print_json, stdout_console
 from ._style import score_text, status_text
 
 

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
-from ._common import format_option, get_state, stdout_console
+from ._common import escape, format_option, get_state, stdout_console
 from ._style import score_text, severity_text
 
 if TYPE_CHECKING:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sessionoptimizer_sdk._internal.terminal import escape_control
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
 from sessionoptimizer_sdk.reporting.formats._summary import headline_rows, usd
 
@@ -9,7 +10,9 @@ __all__ = ["render_markdown"]
 
 
 def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+    """Text safe in a table cell and on a terminal (control characters shown as escapes)."""
+    text = escape_control(text.replace("\n", " "))
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
 
 
 def render_markdown(report: OptimizationReport) -> str:

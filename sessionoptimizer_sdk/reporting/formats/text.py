@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sessionoptimizer_sdk._internal.terminal import escape_control
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
 from sessionoptimizer_sdk.reporting.formats._summary import headline_rows, usd
 
@@ -9,8 +10,8 @@ __all__ = ["render_text"]
 
 
 def _clean(text: str) -> str:
-    """Drop control characters (terminal escape injection from untrusted task names or paths)."""
-    return "".join(ch if ch.isprintable() else " " for ch in text)
+    """Control characters shown as escapes (terminal escape injection from untrusted task names or paths)."""
+    return escape_control(text)
 
 
 def render_text(report: OptimizationReport) -> str:
@@ -20,7 +21,7 @@ def render_text(report: OptimizationReport) -> str:
     lines = [f"{label.ljust(width)}  {_clean(value)}" for label, value in rows]
     lines += ["", f"Issues ({len(report.issues)})"]
     for f in report.issues:
-        lines.append(f"  [{f.severity.value:<6}] {f.type}: {_clean(f.description)}")
+        lines.append(f"  [{f.severity.value:<6}] {_clean(f.type)}: {_clean(f.description)}")
         lines.append(f"           waste {f.waste_tokens:,} tokens ({usd(f.waste_usd)})")
     if not report.issues:
         lines.append("  none")
