@@ -11,16 +11,14 @@ import atexit
 import os
 import signal
 import threading
-import time
 from typing import TYPE_CHECKING
 
 from ._internal.safety import handle_internal_errors
-from .processing.provider import shutdown_bounded
 
 if TYPE_CHECKING:
     from .optimizer import SessionOptimizer
 
-__all__ = ["register", "shutdown"]
+__all__ = ["register", "unregister"]
 
 # Strong references: an optimizer created in an expression must still flush its spans at exit.
 _optimizers: set[SessionOptimizer] = set()
@@ -42,30 +40,15 @@ def register(optimizer: SessionOptimizer) -> None:
             _install_sigterm()
 
 
-def shutdown(optimizer: SessionOptimizer, timeout: float) -> None:
-    """End the optimizer's open sessions as ABANDONED, then flush the writer and analysis, bounded by ``timeout``."""
-    deadline = time.monotonic() + timeout
-    recorder = optimizer._recorder
-    for sid in optimizer._owned_active():
-        optimizer._end_abandoned(sid)
-    with handle_internal_errors("lifecycle.flush"):
-        recorder.writer.flush(max(0.1, deadline - time.monotonic()))
-    runner = optimizer._runner
-    if runner is not None:
-        with handle_internal_errors("lifecycle.analysis"):
-            runner.close(max(0.1, deadline - time.monotonic()))
-    with handle_internal_errors("lifecycle.writer"):
-        recorder.writer.close(max(0.1, deadline - time.monotonic()))
-    if recorder.owns_provider:
-        with handle_internal_errors("lifecycle.provider"):
-            shutdown_bounded(recorder.provider, max(0.1, deadline - time.monotonic()))
+def unregister(optimizer: SessionOptimizer) -> None:
+    """Stop tracking ``optimizer`` (it has shut down)."""
     _optimizers.discard(optimizer)
 
 
 def _at_exit() -> None:
     for optimizer in list(_optimizers):
         with handle_internal_errors("lifecycle.atexit"):
-            shutdown(optimizer, EXIT_DEADLINE)
+            optimizer.shutdown(EXIT_DEADLINE)
 
 
 def _install_sigterm() -> None:

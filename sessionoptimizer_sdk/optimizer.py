@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,15 +13,17 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from opentelemetry.sdk.trace import TracerProvider
 
 from . import _lifecycle
-from ._internal.ids import validate_session_id
+from ._internal import validate
 from ._internal.log import get_logger
-from ._internal.safety import handle_internal_errors, record_internal_error
+from ._internal.safety import handle_internal_errors
 from .config import Settings
-from .errors import InvalidInputError, SessionNotActive, SessionNotFound, StoreError
+from .errors import InvalidInputError, InvalidStatus, StoreError
 from .models import EventType, Session, SessionEvent, SessionStatus
+from .processing._writer import BatchWriter
+from .processing.provider import shutdown_bounded
+from .recording.context import current_scope
 from .recording.recorder import Recorder
 from .recording.scope import SessionScope
-from .recording.state import SessionState
 from .recording.tool import instrument_tool
 from .store.recovery import recover_abandoned
 from .store.sqlite import SQLiteStore
@@ -43,6 +44,8 @@ __all__ = ["SessionOptimizer", "analyze_session", "get_optimizer"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _log = get_logger("sessionoptimizer")
+#: Exceptions meaning "the store failed under us": recording goes on and reads answer from memory.
+_STORE_ERRORS: tuple[type[Exception], ...] = (StoreError, sqlite3.Error, OSError)
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
@@ -81,7 +84,14 @@ class SessionOptimizer:
         self.store = SQLiteStore(self.settings.db_path)
         with handle_internal_errors("optimizer.recover"):
             recover_abandoned(self.store)
-        self._recorder = Recorder(self.settings, self.store, tracer_provider)
+        store = self.store
+        writer = BatchWriter(
+            lambda: store,
+            flush_interval=self.settings.flush_interval,
+            queue_size=self.settings.queue_size,
+            block_timeout=self.settings.block_timeout,
+        )
+        self._recorder = Recorder(self.settings, store, writer, tracer_provider, store_errors=_STORE_ERRORS)
         self._analysis_config = analysis_config
         self._notifiers: list[Notifier] = list(notifiers)
         self._runner: AnalysisRunner | None = None
@@ -96,18 +106,10 @@ class SessionOptimizer:
         """The TracerProvider our spans go through (pass it to OTel instrumentors)."""
         return self._recorder.provider
 
-    def _start(
-        self,
-        agent: str,
-        task: str,
-        model: str | None,
-        session_id: str | None,
-        metadata: Mapping[str, Any] | None,
-    ) -> tuple[Session, SessionState]:
-        return self._recorder.start(agent, task, model, session_id, metadata)
-
-    def _after_end(self) -> None:
-        self._recorder.writer.flush(timeout=30)
+    @property
+    def analysis_config(self) -> AnalysisConfig:
+        """Thresholds, prices and budget this optimizer analyzes with."""
+        return self._config()
 
     def _config(self) -> AnalysisConfig:
         if self._analysis_config is None:
@@ -144,7 +146,25 @@ class SessionOptimizer:
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """End this process's open sessions as ABANDONED, flush everything, stop background threads."""
-        _lifecycle.shutdown(self, timeout)
+        deadline = time.monotonic() + timeout
+
+        def left() -> float:
+            return max(0.1, deadline - time.monotonic())
+
+        recorder = self._recorder
+        for sid in recorder.owned_active():
+            recorder.end_abandoned(sid)
+        with handle_internal_errors("lifecycle.flush"):
+            recorder.writer.flush(left())
+        if self._runner is not None:
+            with handle_internal_errors("lifecycle.analysis"):
+                self._runner.close(left())
+        with handle_internal_errors("lifecycle.writer"):
+            recorder.writer.close(left())
+        if recorder.owns_provider:
+            with handle_internal_errors("lifecycle.provider"):
+                shutdown_bounded(recorder.provider, left())
+        _lifecycle.unregister(self)
 
     # --- sessions (the spec's API) ----------------------------------------------------------------------
     def session(
@@ -157,7 +177,7 @@ class SessionOptimizer:
         metadata: Mapping[str, Any] | None = None,
     ) -> SessionScope:
         """A session for a ``with`` / ``async with`` block: COMPLETED on exit, FAILED if the block raises."""
-        return SessionScope(self, agent, task, model, session_id, metadata)
+        return SessionScope(self._recorder, agent, task, model, session_id, metadata)
 
     def start_session(
         self,
@@ -181,32 +201,13 @@ class SessionOptimizer:
         """End a session (started here or in another process) and return it as stored."""
         final = SessionStatus.parse(status)
         if final is SessionStatus.ACTIVE:
-            raise InvalidInputError("a session cannot be ended with status ACTIVE")
-        self._recorder.end(validate_session_id(session_id), final)
-        self._after_end()
-        try:
-            return self.store.get_session(session_id)
-        except (SessionNotFound, StoreError, sqlite3.Error) as exc:
-            state = self._recorder.sessions.get(session_id)
-            if state is None:
-                raise
-            record_internal_error(
-                "optimizer.end_session", exc
-            )  # the store failed under us: answer from memory
-            return Session(
-                id=state.id,
-                agent=state.agent,
-                task=state.task,
-                model=state.model,
-                status=final,
-                started_at=datetime.fromtimestamp(state.started_ns / 1e9, UTC),
-                ended_at=datetime.now(UTC),
-            )
+            raise InvalidStatus("a session cannot be ended with status ACTIVE")
+        return self._recorder.end_and_read(validate.session_id(session_id), final)
 
     def get_session(self, session_id: str) -> Session:
         """The session as stored, including every event recorded so far in this process."""
         self._recorder.writer.flush(timeout=10)
-        return self.store.get_session(validate_session_id(session_id))
+        return self.store.get_session(validate.session_id(session_id))
 
     def list_sessions(
         self,
@@ -219,10 +220,9 @@ class SessionOptimizer:
         offset: int = 0,
     ) -> list[Session]:
         """Sessions newest first; naive ``since``/``until`` are local time (``datetime.now()``)."""
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-            raise InvalidInputError(f"limit must be a non-negative integer or None, got {limit!r}")
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise InvalidInputError(f"offset must be a non-negative integer, got {offset!r}")
+        if limit is not None:
+            validate.count("limit", limit)
+        validate.count("offset", offset)
         self._recorder.writer.flush(timeout=10)
         return self.store.list_sessions(
             agent=agent,
@@ -235,7 +235,7 @@ class SessionOptimizer:
 
     def delete_session(self, session_id: str) -> bool:
         """Delete a session with its events, report and alerts; False if there was none."""
-        sid = validate_session_id(session_id)
+        sid = validate.session_id(session_id)
         state = self._recorder.sessions.get(sid)
         if state is not None and not state.ended:
             self._recorder.end(sid, SessionStatus.ABANDONED)
@@ -265,7 +265,7 @@ class SessionOptimizer:
         """Record one event in an ACTIVE session; ``tokens_input`` is uncached input, cache tokens separate."""
         state = self._recorder.sessions.get(session_id) if type(session_id) is str else None
         if state is None or state.root_span is None or state.ended:  # not a live session of this process
-            state = self._recorder.attach(validate_session_id(session_id))
+            state = self._recorder.attach(validate.session_id(session_id))
         return self._recorder.log(
             state,
             event_type,
@@ -297,8 +297,8 @@ class SessionOptimizer:
         etype = EventType.parse(event_type)
         if callable(name) or isinstance(name, staticmethod | classmethod):
             return instrument_tool(name, None, etype)
-        if name is not None and (not isinstance(name, str) or not name.strip()):
-            raise InvalidInputError(f"tool name must be a non-empty string, got {name!r}")
+        if name is not None:
+            validate.name("tool name", name)
 
         def decorate(fn: F) -> F:
             return instrument_tool(fn, name, etype)  # type: ignore[no-any-return]
@@ -326,8 +326,7 @@ class SessionOptimizer:
         """An agent's sessions over the last ``days`` days: efficiency, waste, cost and trend."""
         from .analysis import agent_statistics
 
-        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-            raise InvalidInputError(f"days must be a positive integer, got {days!r}")
+        validate.count("days", days, minimum=1)
         now = datetime.now(UTC)
         sessions = self.list_sessions(agent=agent, since=now - timedelta(days=days), limit=None)
         reports = [self.analyze(s.id) for s in sessions]
@@ -401,58 +400,48 @@ class SessionOptimizer:
         return reports
 
     # --- Team Brain adapters (see docs/integrations.md) ---------------------------------------------------
+    def current_session_id(self) -> str | None:
+        """The id of the session the calling code runs in, if this optimizer records it and it is active."""
+        state = current_scope()
+        if state is None or state.ended or state.recorder is not self._recorder:
+            return None
+        return state.id
+
     def use_tokentracker(self, source: Any = None, *, session_id: str | None = None) -> TokenTrackerAdapter:
         """TokenTracker sync: call the returned adapter after each major operation (logs only new usage)."""
-        from .adapters import TokenTrackerAdapter
+        from .adapters import factories
 
-        return TokenTrackerAdapter(self, source, session_id=session_id)
+        return factories.use_tokentracker(self, source, session_id=session_id)
 
     def wrap_compressor(
         self, source: Any = None, *, session_id: str | None = None
     ) -> ContextCompressorAdapter:
         """ContextCompressor's ``compress_file`` (call the result like it) that also logs the compressed FILE_READ."""
-        from .adapters import ContextCompressorAdapter
+        from .adapters import factories
 
-        return ContextCompressorAdapter(self, source, session_id=session_id)
+        return factories.wrap_compressor(self, source, session_id=session_id)
 
     def with_recovery(self, *args: Any, source: Any = None, **kwargs: Any) -> Callable[[F], F]:
         """ErrorRecovery's ``with_recovery(strategy=..., max_attempts=...)``; every failed attempt becomes an ERROR."""
-        from .adapters import ErrorRecoveryAdapter
+        from .adapters import factories
 
-        return ErrorRecoveryAdapter(self, source).with_recovery(*args, **kwargs)
+        return factories.with_recovery(self, *args, source=source, **kwargs)
 
     def notify_synapselink(
         self, source: Any = None, *, recipients: Mapping[str, str] | None = None
     ) -> SynapseLinkNotifier:
         """Send alerts through SynapseLink's ``quick_send`` (HIGH alerts to LOGAN,TEAM unless ``recipients`` say)."""
-        from .adapters import SynapseLinkNotifier
+        from .adapters import factories
 
-        notifier = SynapseLinkNotifier(self, source, recipients=recipients)
-        self.add_notifier(notifier)
-        return notifier
+        return factories.notify_synapselink(self, source, recipients=recipients)
 
     def use_agenthealth(
         self, source: Any = None, *, include_provisional: bool = False
     ) -> AgentHealthReporter:
         """Report each finished session's efficiency to AgentHealth's ``report_session_health``."""
-        from .adapters import AgentHealthReporter
+        from .adapters import factories
 
-        return AgentHealthReporter(self, source, include_provisional=include_provisional)
-
-    def _owned_active(self) -> list[str]:
-        """Ids of sessions this process started and has not ended."""
-        pid = os.getpid()
-        return [
-            s.id
-            for s in self._recorder.sessions.values()
-            if s.root_span is not None and not s.ended and s.pid == pid
-        ]
-
-    def _end_abandoned(self, session_id: str) -> None:
-        with handle_internal_errors("optimizer.end_abandoned"):
-            if session_id in self._recorder.sessions and not self._recorder.sessions[session_id].ended:
-                with contextlib.suppress(SessionNotActive):
-                    self._recorder.end(session_id, SessionStatus.ABANDONED)
+        return factories.use_agenthealth(self, source, include_provisional=include_provisional)
 
 
 _defaults: dict[Path, SessionOptimizer] = {}

@@ -32,6 +32,7 @@ __all__ = [
     "MAX_TIMESTAMP",
     "MAX_TOKENS",
     "MIN_TIMESTAMP",
+    "count",
     "data",
     "duration_ms",
     "end_ns",
@@ -78,6 +79,14 @@ def token_count(field: str, value: object) -> int:
     if value < 0:
         raise InvalidTokenCount(f"{field} must not be negative, got {value}")
     raise InvalidTokenCount(f"{field} is implausibly large: {value}")
+
+
+def count(field: str, value: object, *, minimum: int = 0) -> int:
+    """``value`` if it is an integer (not a bool) of at least ``minimum``: limits, offsets, days."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        what = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
+        raise InvalidInputError(f"{field} must be {what}, got {value!r}")
+    return value
 
 
 def timestamp_ns(value: object) -> int | None:

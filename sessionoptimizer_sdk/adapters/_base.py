@@ -9,19 +9,22 @@ the agent's: it is logged and counted, and never reaches agent code.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._internal.log import get_logger
 from .._internal.safety import handle_internal_errors
 from ..errors import AdapterUnavailable, SessionOptimizerError
 from ..models import EventType, SessionEvent
-from ..recording.context import current_scope
 
 if TYPE_CHECKING:
-    from ..optimizer import SessionOptimizer
+    from datetime import datetime
+
+    from ..alerts import Notifier
+    from ..analysis import AnalysisConfig, OptimizationReport
 
 __all__ = [
+    "Optimizer",
     "ToolFunctions",
     "current_session_id",
     "load_tool",
@@ -34,6 +37,53 @@ __all__ = [
 _log = get_logger("sessionoptimizer.adapters")
 
 ToolFunctions = dict[str, Callable[..., Any]]
+
+
+class Optimizer(Protocol):
+    """What adapters use of :class:`~sessionoptimizer_sdk.SessionOptimizer` (adapters sit below the facade)."""
+
+    @property
+    def store(self) -> Any:
+        """The store the optimizer records into."""
+        ...
+
+    @property
+    def analysis_config(self) -> AnalysisConfig:
+        """Thresholds, prices and budget the optimizer analyzes with."""
+        ...
+
+    def current_session_id(self) -> str | None:
+        """The id of the active session the calling code runs in, if this optimizer records it."""
+        ...
+
+    def log_event(
+        self,
+        session_id: str,
+        event_type: EventType | str,
+        data: Mapping[str, Any] | None = None,
+        tokens_input: int = 0,
+        tokens_output: int = 0,
+        *,
+        cache_read_tokens: int = 0,
+        cache_write_tokens: int = 0,
+        reasoning_tokens: int = 0,
+        timestamp: datetime | None = None,
+        duration_ms: float | None = None,
+    ) -> SessionEvent:
+        """Record one event in an ACTIVE session."""
+        ...
+
+    def analyze(self, session_id: str) -> OptimizationReport:
+        """Analyze a session now."""
+        ...
+
+    def add_notifier(self, notifier: Notifier) -> None:
+        """Deliver future alerts to ``notifier`` too."""
+        ...
+
+    def add_report_listener(self, listener: Callable[[OptimizationReport], object]) -> None:
+        """Call ``listener`` with every background analysis."""
+        ...
 
 
 def load_tool(module: str, adapter: str) -> Any:
@@ -70,17 +120,9 @@ def require(source: Any, names: Sequence[str], adapter: str, *, module: str | No
     return found
 
 
-def current_session_id(optimizer: SessionOptimizer, explicit: str | None = None) -> str | None:
+def current_session_id(optimizer: Optimizer, explicit: str | None = None) -> str | None:
     """``explicit`` if given, else the session the calling code runs in when ``optimizer`` records it."""
-    if explicit is not None:
-        return explicit
-    state = current_scope()
-    if state is None or state.ended:
-        return None
-    recorder = getattr(optimizer, "_recorder", None)
-    if recorder is not None and state.recorder is not recorder:
-        return None
-    return state.id
+    return explicit if explicit is not None else optimizer.current_session_id()
 
 
 def tool_failed(adapter: str, function: str, exc: BaseException) -> None:
@@ -94,7 +136,7 @@ def skipped(adapter: str, reason: str, **fields: Any) -> None:
 
 
 def log_to_session(
-    optimizer: SessionOptimizer,
+    optimizer: Optimizer,
     adapter: str,
     session_id: str | None,
     event_type: EventType,

@@ -16,7 +16,7 @@ from ._base import require, tool_failed
 
 if TYPE_CHECKING:
     from ..analysis.report import OptimizationReport
-    from ..optimizer import SessionOptimizer
+    from ._base import Optimizer
 
 __all__ = ["AgentHealthReporter", "health_metrics"]
 
@@ -49,7 +49,7 @@ class AgentHealthReporter:
 
     def __init__(
         self,
-        optimizer: SessionOptimizer,
+        optimizer: Optimizer,
         source: Any = None,
         *,
         include_provisional: bool = False,

@@ -15,7 +15,7 @@ from ..models import EventType, SessionEvent
 from ._base import current_session_id, log_to_session, require, tool_failed
 
 if TYPE_CHECKING:
-    from ..optimizer import SessionOptimizer
+    from ._base import Optimizer
 
 __all__ = ["ContextCompressorAdapter", "compression_figures"]
 
@@ -54,9 +54,7 @@ class ContextCompressorAdapter:
     name: ClassVar[str] = "contextcompressor"
     module: ClassVar[str] = "contextcompressor"
 
-    def __init__(
-        self, optimizer: SessionOptimizer, source: Any = None, *, session_id: str | None = None
-    ) -> None:
+    def __init__(self, optimizer: Optimizer, source: Any = None, *, session_id: str | None = None) -> None:
         self._compress = require(source, ("compress_file",), "ContextCompressor", module=self.module)[
             "compress_file"
         ]

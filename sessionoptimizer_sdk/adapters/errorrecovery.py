@@ -20,7 +20,7 @@ from ..models import EventType, SessionEvent
 from ._base import current_session_id, log_to_session, require, tool_failed
 
 if TYPE_CHECKING:
-    from ..optimizer import SessionOptimizer
+    from ._base import Optimizer
 
 __all__ = ["ErrorRecoveryAdapter"]
 
@@ -81,9 +81,7 @@ class ErrorRecoveryAdapter:
     name: ClassVar[str] = "errorrecovery"
     module: ClassVar[str] = "errorrecovery"
 
-    def __init__(
-        self, optimizer: SessionOptimizer, source: Any = None, *, session_id: str | None = None
-    ) -> None:
+    def __init__(self, optimizer: Optimizer, source: Any = None, *, session_id: str | None = None) -> None:
         self._with_recovery = require(source, ("with_recovery",), "ErrorRecovery", module=self.module)[
             "with_recovery"
         ]

@@ -20,7 +20,7 @@ from .synapselink import SynapseLinkNotifier
 from .tokentracker import TokenTrackerAdapter
 
 if TYPE_CHECKING:
-    from ..optimizer import SessionOptimizer
+    from ._base import Optimizer
 
 __all__ = [
     "BUILTIN_ADAPTERS",
@@ -44,7 +44,7 @@ class AdapterFactory(Protocol):
 
     name: str
 
-    def __call__(self, optimizer: SessionOptimizer, source: Any = None, /, **options: Any) -> Any:
+    def __call__(self, optimizer: Optimizer, source: Any = None, /, **options: Any) -> Any:
         """Create the adapter (raise AdapterUnavailable if ``source`` lacks what it needs)."""
         ...
 
@@ -89,7 +89,7 @@ def reset_adapters() -> None:
         _loaded = None
 
 
-def create_adapter(optimizer: SessionOptimizer, name: str, source: Any = None, /, **options: Any) -> Any:
+def create_adapter(optimizer: Optimizer, name: str, source: Any = None, /, **options: Any) -> Any:
     """Build the adapter registered as ``name`` for ``optimizer`` (AdapterUnavailable if there is none)."""
     factories = load_adapters()
     factory = factories.get(name.lower())

@@ -15,7 +15,7 @@ from ._base import require, skipped
 if TYPE_CHECKING:
     from ..alerts.model import Alert
     from ..analysis.report import OptimizationReport
-    from ..optimizer import SessionOptimizer
+    from ._base import Optimizer
 
 __all__ = ["DEFAULT_RECIPIENTS", "SynapseLinkNotifier", "format_alert"]
 
@@ -56,7 +56,7 @@ class SynapseLinkNotifier:
 
     def __init__(
         self,
-        optimizer: SessionOptimizer,
+        optimizer: Optimizer,
         source: Any = None,
         *,
         recipients: Mapping[str, str] | None = None,
@@ -74,8 +74,7 @@ class SynapseLinkNotifier:
         from ..analysis.stored import analyze_stored
 
         try:
-            config = getattr(self._optimizer, "_analysis_config", None)
-            return analyze_stored(self._optimizer.store, session_id, config)
+            return analyze_stored(self._optimizer.store, session_id, self._optimizer.analysis_config)
         except Exception as exc:  # describe the alert without the report rather than not at all
             skipped("SynapseLink", f"session could not be analyzed: {exc!r}", session_id=session_id)
             return None

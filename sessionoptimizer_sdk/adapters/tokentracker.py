@@ -16,7 +16,7 @@ from ..models import EventType, SessionEvent
 from ._base import current_session_id, log_to_session, require, tool_failed
 
 if TYPE_CHECKING:
-    from ..optimizer import SessionOptimizer
+    from ._base import Optimizer
 
 __all__ = ["TokenTrackerAdapter", "UsageReading"]
 
@@ -93,7 +93,7 @@ class TokenTrackerAdapter:
 
     def __init__(
         self,
-        optimizer: SessionOptimizer,
+        optimizer: Optimizer,
         source: Any = None,
         *,
         session_id: str | None = None,

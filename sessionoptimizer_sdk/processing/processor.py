@@ -6,6 +6,7 @@ It never raises into the host either (the OTel SDK does not guard processors): e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry.context import Context
@@ -13,7 +14,6 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from .. import conventions as c
 from .._internal.safety import record_internal_error
-from ..recording.context import current_scope
 from ._writer import BatchWriter
 
 __all__ = ["SessionSpanProcessor"]
@@ -32,12 +32,21 @@ class SessionSpanProcessor(SpanProcessor):
     """Routes our session/event/tool spans, and model-call spans made inside a session, to the writer.
 
     ``sessions`` is the set of session ids this optimizer records (shared with the recorder), so two optimizers
-    attached to one TracerProvider never store each other's spans.
+    attached to one TracerProvider never store each other's spans. ``current_scope`` returns the session the
+    calling code runs in (anything with an ``id``; the recorder passes its own): foreign spans started inside it
+    are attributed to it.
     """
 
-    def __init__(self, writer: BatchWriter, sessions: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        writer: BatchWriter,
+        sessions: dict[str, Any],
+        *,
+        current_scope: Callable[[], Any] = lambda: None,
+    ) -> None:
         self._writer = writer
         self._sessions = sessions
+        self._current_scope = current_scope
         self._foreign: dict[int, str] = {}
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
@@ -46,7 +55,7 @@ class SessionSpanProcessor(SpanProcessor):
             attrs = span.attributes
             if attrs is not None and c.SO_KIND in attrs:
                 return
-            scope = current_scope()
+            scope = self._current_scope()
             if scope is not None and scope.id in self._sessions:
                 self._foreign[span.context.span_id] = scope.id
         except Exception as exc:

@@ -7,7 +7,8 @@ nothing is lost.
 
 from __future__ import annotations
 
-import sqlite3
+import contextlib
+import os
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -31,14 +32,14 @@ from .._internal.randomids import new_span_id, new_trace_id
 from .._internal.safety import handle_internal_errors, record_internal_error
 from .._version import __version__
 from ..config import Settings
-from ..errors import InvalidTokenCount, SessionAlreadyExists, SessionNotActive, StoreError
+from ..errors import InvalidTokenCount, SessionAlreadyExists, SessionNotActive, SessionNotFound
 from ..models import EventType, Session, SessionEvent, SessionStatus
 from ..processing._writer import BatchWriter
 from ..processing.lite import LiteTracer
 from ..processing.processor import SessionSpanProcessor
 from ..processing.provider import resolve_provider
-from ..store.sqlite import SQLiteStore
-from .context import _current, register_live, unregister_live
+from .context import _current, current_scope, register_live, unregister_live
+from .ports import SessionRows
 from .state import SessionState
 
 __all__ = ["Recorder"]
@@ -54,21 +55,28 @@ def _span_ids(span: trace.Span) -> tuple[int, int]:
 
 
 class Recorder:
-    """Starts session, event and tool spans for one optimizer and feeds its writer."""
+    """Starts session, event and tool spans for one optimizer and feeds its writer.
+
+    The store and the writer are passed in (the facade wires them): recording depends only on the
+    :class:`~sessionoptimizer_sdk.recording.ports.SessionRows` protocol, never on a store implementation.
+    ``store_errors`` are the exceptions that mean "the store failed under us" (recording goes on).
+    """
 
     def __init__(
-        self, settings: Settings, store: SQLiteStore, tracer_provider: TracerProvider | None = None
+        self,
+        settings: Settings,
+        store: SessionRows,
+        writer: BatchWriter,
+        tracer_provider: TracerProvider | None = None,
+        *,
+        store_errors: tuple[type[Exception], ...] = (OSError,),
     ) -> None:
         self.settings = settings
         self.store = store
+        self.store_errors = store_errors
         self.sessions: dict[str, SessionState] = {}
-        self.writer = BatchWriter(
-            lambda: store,
-            flush_interval=settings.flush_interval,
-            queue_size=settings.queue_size,
-            block_timeout=settings.block_timeout,
-        )
-        self.processor = SessionSpanProcessor(self.writer, self.sessions)
+        self.writer = writer
+        self.processor = SessionSpanProcessor(self.writer, self.sessions, current_scope=current_scope)
         self.provider, self.owns_provider = resolve_provider(tracer_provider, self.processor)
         # SDK spans when anyone else can see them; the equivalent fast LiteSpan when only our processor can.
         self.tracer = LiteTracer(
@@ -96,20 +104,16 @@ class Recorder:
         validate.event_size(dumps(meta), "metadata")
         try:  # checked before the root span starts: a span we would never end must not reach other processors
             exists = self.store.find_session(sid) is not None
-        except (StoreError, sqlite3.Error, OSError) as exc:
+        except self.store_errors as exc:
             record_internal_error("recorder.start", exc)
             exists = False
         if exists:
             raise SessionAlreadyExists(f"a session with id {sid!r} already exists")
-        attributes = {
-            c.GEN_AI_OPERATION_NAME: c.OP_INVOKE_AGENT,
-            c.GEN_AI_AGENT_NAME: agent,
-            c.GEN_AI_CONVERSATION_ID: sid,
-            c.GEN_AI_REQUEST_MODEL: model,
-            c.SO_KIND: c.KIND_SESSION,
-            c.SO_SESSION_TASK: task,
-        }
-        root = self.tracer.start_span(c.session_span_name(agent), context=Context(), attributes=attributes)
+        root = self.tracer.start_span(
+            c.session_span_name(agent),
+            context=Context(),
+            attributes=_session_attributes(sid, agent, task, model),
+        )
         trace_id, span_id = _span_ids(root)
         started_ns = getattr(root, "start_time", None) or time.time_ns()
         session = Session(
@@ -127,7 +131,7 @@ class Recorder:
             self.store.create_session(session, owner=None if detached else current_identity())
         except SessionAlreadyExists:
             raise
-        except (StoreError, sqlite3.Error, OSError) as exc:  # disk full or read-only: record on, never break
+        except self.store_errors as exc:  # disk full or read-only: record on, never break
             record_internal_error("recorder.start", exc)
         state = SessionState(
             sid,
@@ -188,6 +192,49 @@ class Recorder:
         else:
             self.writer.put(("end", (state.id, status.value, end_ns / 1e9)))
 
+    def end_and_read(self, session_id: str, status: SessionStatus) -> Session:
+        """End a session, wait for it to be stored and return it; answered from memory if the store fails."""
+        self.end(session_id, status)
+        self.flush_after_end()
+        unreadable: tuple[type[Exception], ...] = (SessionNotFound, *self.store_errors)
+        try:
+            return self.store.get_session(session_id)
+        except unreadable as exc:
+            state = self.sessions.get(session_id)
+            if state is None:
+                raise
+            record_internal_error(
+                "recorder.end_session", exc
+            )  # the store failed under us: answer from memory
+            return Session(
+                id=state.id,
+                agent=state.agent,
+                task=state.task,
+                model=state.model,
+                status=status,
+                started_at=datetime.fromtimestamp(state.started_ns / 1e9, UTC),
+                ended_at=datetime.now(UTC),
+            )
+
+    def flush_after_end(self) -> None:
+        """Wait (bounded) until an ended session's spans are stored, so reads right after see it ended."""
+        self.writer.flush(timeout=30)
+
+    def owned_active(self) -> list[str]:
+        """Ids of sessions this process started and has not ended."""
+        pid = os.getpid()
+        return [
+            s.id for s in self.sessions.values() if s.root_span is not None and not s.ended and s.pid == pid
+        ]
+
+    def end_abandoned(self, session_id: str) -> None:
+        """End a session this process left open as ABANDONED (shutdown, exit); never raises."""
+        with handle_internal_errors("recorder.end_abandoned"):
+            state = self.sessions.get(session_id)
+            if state is not None and not state.ended:
+                with contextlib.suppress(SessionNotActive):
+                    self.end(session_id, SessionStatus.ABANDONED)
+
     def _recreate_root(self, state: SessionState) -> SdkSpan | None:
         """Rebuild the root span of a session begun elsewhere so its end is exported like any other."""
         with handle_internal_errors("recorder.recreate_root"):
@@ -196,14 +243,7 @@ class Recorder:
                 c.session_span_name(state.agent),
                 SpanContext(parent.trace_id, parent.span_id, is_remote=False, trace_flags=TraceFlags(1)),
                 resource=self.provider.resource,
-                attributes={
-                    c.GEN_AI_OPERATION_NAME: c.OP_INVOKE_AGENT,
-                    c.GEN_AI_AGENT_NAME: state.agent,
-                    c.GEN_AI_CONVERSATION_ID: state.id,
-                    c.GEN_AI_REQUEST_MODEL: state.model,
-                    c.SO_KIND: c.KIND_SESSION,
-                    c.SO_SESSION_TASK: state.task,
-                },
+                attributes=_session_attributes(state.id, state.agent, state.task, state.model),
                 span_processor=self.provider._active_span_processor,
                 instrumentation_scope=self._scope,
             )
@@ -331,6 +371,18 @@ class Recorder:
                 status=Status(StatusCode.ERROR if failed else StatusCode.UNSET),
             )
         )
+
+
+def _session_attributes(sid: str, agent: str, task: str, model: str) -> dict[str, Any]:
+    """Attributes of a session's root span (at its start, and when re-created in another process)."""
+    return {
+        c.GEN_AI_OPERATION_NAME: c.OP_INVOKE_AGENT,
+        c.GEN_AI_AGENT_NAME: agent,
+        c.GEN_AI_CONVERSATION_ID: sid,
+        c.GEN_AI_REQUEST_MODEL: model,
+        c.SO_KIND: c.KIND_SESSION,
+        c.SO_SESSION_TASK: task,
+    }
 
 
 class _RecreatedSpan(SdkSpan):

@@ -13,13 +13,13 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from .._internal.safety import handle_internal_errors
-from ..errors import SessionNotActive
+from ..errors import InvalidStatus, SessionNotActive
 from ..models import EventType, Session, SessionEvent, SessionStatus
 from .context import reset_current, set_current
 from .state import SessionState
 
 if TYPE_CHECKING:
-    from ..optimizer import SessionOptimizer
+    from .recorder import Recorder
 
 __all__ = ["SessionScope"]
 
@@ -45,14 +45,14 @@ class SessionScope:
 
     def __init__(
         self,
-        optimizer: SessionOptimizer,
+        recorder: Recorder,
         agent: str,
         task: str,
         model: str | None = None,
         session_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
-        self._optimizer = optimizer
+        self._recorder = recorder
         self._args = (agent, task, model, session_id, metadata)
         self._state: SessionState | None = None
         self._session: Session | None = None
@@ -82,7 +82,9 @@ class SessionScope:
     @property
     def session(self) -> Session:
         """The session as stored right now (totals include every event logged so far)."""
-        return self._optimizer.get_session(self._started().id)
+        state = self._started()
+        self._recorder.writer.flush(timeout=10)
+        return self._recorder.store.get_session(state.id)
 
     def _started(self) -> SessionState:
         if self._state is None:
@@ -104,8 +106,11 @@ class SessionScope:
         duration_ms: float | None = None,
     ) -> SessionEvent:
         """Record one event in this session (same arguments as :meth:`SessionOptimizer.log_event`)."""
-        return self._optimizer.log_event(
-            self._started().id,
+        state = self._started()
+        if state.ended:
+            state = self._recorder.attach(state.id)  # raises SessionNotActive
+        return self._recorder.log(
+            state,
             event_type,
             data,
             tokens_input,
@@ -119,12 +124,15 @@ class SessionScope:
 
     def end(self, status: SessionStatus | str = SessionStatus.COMPLETED) -> Session:
         """End the session early with ``status``; leaving the block then changes nothing."""
-        return self._optimizer.end_session(self._started().id, status)
+        final = SessionStatus.parse(status)
+        if final is SessionStatus.ACTIVE:
+            raise InvalidStatus("a session cannot be ended with status ACTIVE")
+        return self._recorder.end_and_read(self._started().id, final)
 
     # --- context manager -----------------------------------------------------------------------------
     def __enter__(self) -> SessionScope:
         agent, task, model, session_id, metadata = self._args
-        self._session, self._state = self._optimizer._start(agent, task, model, session_id, metadata)
+        self._session, self._state = self._recorder.start(agent, task, model, session_id, metadata)
         root = self._state.parent_context
         token = otel_context.attach(trace.set_span_in_context(trace.get_current_span(root)))
         self._tokens = (token, set_current(self._state))
@@ -151,7 +159,7 @@ class SessionScope:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._leave(exc):
-            self._optimizer._after_end()
+            self._recorder.flush_after_end()
 
     async def __aenter__(self) -> SessionScope:
         return self.__enter__()
@@ -162,7 +170,7 @@ class SessionScope:
         if self._leave(exc):
             import asyncio  # imported here: most agents never use the async form, and asyncio is slow to import
 
-            await asyncio.to_thread(self._optimizer._after_end)
+            await asyncio.to_thread(self._recorder.flush_after_end)
 
     def __repr__(self) -> str:
         state = self._state
