@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from .claims import FRESH_POOLS, POOLS, Claim, Pool
 from .report import Recommendation, Severity
 
 if TYPE_CHECKING:
@@ -19,23 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FRESH_POOLS", "POOLS", "Analyzer", "Claim", "Draft", "Pool", "RecommendationDraft"]
 
-#: Token pools a claim can draw from: an event's billed kinds, ``content`` (tokens a tool returned into the
-#: context) or ``carry`` (cache reads of redundant content carried by later calls; bounded by its detector).
-Pool = Literal["input", "cache_read", "cache_write", "output", "content", "carry"]
-POOLS: tuple[Pool, ...] = ("input", "cache_read", "cache_write", "output", "content", "carry")
-#: Pools whose settled claims count in ``waste_tokens`` (fresh tokens; cache reads are reported apart).
-FRESH_POOLS: frozenset[Pool] = frozenset({"input", "cache_write", "output", "content"})
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """``tokens`` of ``pool`` on event ``event_id`` are waste; ``net_of`` prices them minus that pool's rate."""
-
-    event_id: str
-    pool: Pool
-    tokens: int
-    net_of: Pool | None = None
 
 
 @dataclass(frozen=True, slots=True)

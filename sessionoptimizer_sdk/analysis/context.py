@@ -9,7 +9,7 @@ from typing import Any
 
 from sessionoptimizer_sdk.models import ErrorKind, EventType, Session, SessionEvent, TokenUsage
 
-from .base import Claim, Pool
+from .claims import Claim, Pool
 from .config import AnalysisConfig
 from .errorkinds import classify_error
 from .report import Finding

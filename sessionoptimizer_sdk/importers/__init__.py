@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .base import ImportedSession, Importer, SkippedLine, TranscriptParser, available_importers, get_importer
+from .base import ImportedSession, Importer, SkippedLine, TranscriptParser
+from .registry import available_importers, get_importer
 from .runner import ImportSummary, import_paths
 
 __all__ = [

@@ -13,6 +13,7 @@ from typing import Any
 
 from sessionoptimizer_sdk._internal.ids import validate_session_id
 from sessionoptimizer_sdk._internal.jsonsafe import sanitize
+from sessionoptimizer_sdk._internal.tokens import estimate_tokens
 from sessionoptimizer_sdk.errors import InvalidSessionId
 from sessionoptimizer_sdk.models import EventType, SessionEvent
 
@@ -32,8 +33,6 @@ __all__ = [
 ]
 
 EPOCH = datetime.fromtimestamp(0, UTC)
-#: Characters per token of the size estimate used for tool results (no tokenizer is bundled).
-CHARS_PER_TOKEN = 4
 #: Token estimate of one image block returned by a tool (Anthropic bills about (w*h)/750; ~1.15 MP max).
 IMAGE_TOKENS = 1600
 
@@ -61,11 +60,6 @@ def safe_session_id(raw: str) -> str:
     except InvalidSessionId:
         slug = re.sub(r"[^A-Za-z0-9._:-]+", "-", raw).replace("..", ".").strip("-._:")[:100] or "session"
         return f"{slug}-{sha256_text(raw)[:12]}"
-
-
-def estimate_tokens(chars: int) -> int:
-    """Token estimate of ``chars`` characters of text (chars / 4, rounded up)."""
-    return (max(chars, 0) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
 
 
 def sha256_text(text: str) -> str:

@@ -1,4 +1,4 @@
-"""The importer extension point: value types, the ``Importer`` Protocol and its entry-point registry.
+"""The importer extension point: value types and the ``Importer`` Protocol (the registry is in ``registry``).
 
 An importer turns one source format (Claude Code JSONL, Codex rollouts, SWE-agent trajectories, ...) into
 sessions and events. Third-party importers register under the ``sessionoptimizer.importers`` entry-point
@@ -7,14 +7,11 @@ group; a plugin that fails to load or lacks the Protocol's members is skipped wi
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from sessionoptimizer_sdk._internal.plugins import load_entry_points
-from sessionoptimizer_sdk.errors import InvalidInputError
 from sessionoptimizer_sdk.models import Session, SessionEvent, SessionStatus
 
 __all__ = [
@@ -23,8 +20,6 @@ __all__ = [
     "Importer",
     "SkippedLine",
     "TranscriptParser",
-    "available_importers",
-    "get_importer",
 ]
 
 ENTRY_POINT_GROUP = "sessionoptimizer.importers"
@@ -82,50 +77,3 @@ class Importer(Protocol):
         self, path: Path, *, agent: str | None, capture_content: bool, state: Mapping[str, Any] | None
     ) -> TranscriptParser:
         """A parser for the transcript at ``path``, resumed from ``state`` when given."""
-
-
-def _builtins() -> dict[str, Importer]:
-    from .claude_code import ClaudeCodeImporter
-    from .codex import CodexImporter
-    from .swe_agent import SweAgentImporter
-
-    found: list[Importer] = [ClaudeCodeImporter(), CodexImporter(), SweAgentImporter()]
-    return {imp.name: imp for imp in found}
-
-
-_lock = threading.Lock()
-_cache: dict[str, Importer] | None = None
-
-
-def _validate_importer(obj: object) -> Importer:
-    importer = obj() if isinstance(obj, type) else obj
-    if not isinstance(importer, Importer):
-        raise TypeError(f"{obj!r} does not implement the Importer protocol")
-    return importer
-
-
-def _load_plugins() -> dict[str, Importer]:
-    """Built-in importers, plus plugins for sources no built-in handles."""
-    found = _builtins()
-    for name, importer in load_entry_points(ENTRY_POINT_GROUP, _validate_importer, lambda i: i.name).items():
-        found.setdefault(name, importer)
-    return found
-
-
-def available_importers(*, reload: bool = False) -> dict[str, Importer]:
-    """Every importer by source name: the built-ins plus the loadable entry-point plugins."""
-    global _cache
-    with _lock:
-        if _cache is None or reload:
-            _cache = _load_plugins()
-        return dict(_cache)
-
-
-def get_importer(source: str) -> Importer:
-    """The importer for ``source`` or InvalidInputError naming the valid sources."""
-    importers = available_importers()
-    importer = importers.get(source.strip().lower()) if isinstance(source, str) else None
-    if importer is None:
-        valid = ", ".join(sorted(importers))
-        raise InvalidInputError(f"unknown import source {source!r}; valid sources: {valid}")
-    return importer

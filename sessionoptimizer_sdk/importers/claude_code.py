@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sessionoptimizer_sdk._internal.tokens import count_or_zero as _int
 from sessionoptimizer_sdk.models import EventType, Session, SessionEvent, SessionStatus
 
 from ._classify import classify_error, user_feedback
@@ -47,10 +48,6 @@ _WRITE_TOOLS = {
 _SYNTHETIC_MODEL = "<synthetic>"
 _MAX_RESPONSES = 256  # responses kept for dedupe: their lines are adjacent in practice
 _MAX_PENDING = 1024  # tool calls awaiting their result
-
-
-def _int(value: object) -> int:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else 0
 
 
 class ClaudeCodeParser(EventBuffer):

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sessionoptimizer_sdk._internal.tokens import count_or_zero as _int
 from sessionoptimizer_sdk.models import EventType, Session, SessionEvent, SessionStatus
 
 from ._classify import classify_error
@@ -43,10 +44,6 @@ _EXIT_CODE = re.compile(r"(?:^Exit code:|Process exited with code)\s*(-?\d+)", r
 _CALLS = {"function_call", "custom_tool_call", "local_shell_call"}
 _OUTPUTS = {"function_call_output", "custom_tool_call_output"}
 _MAX_PENDING = 1024
-
-
-def _int(value: object) -> int:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _failure(output: object) -> tuple[str, bool]:

@@ -17,7 +17,7 @@ from sessionoptimizer_sdk.errors import ImportSourceError
 from sessionoptimizer_sdk.models import SessionStatus
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
-from .base import get_importer
+from .registry import get_importer
 from .runner import FileResult, ImportSummary, import_file, resolve_files, summarize
 
 __all__ = ["DEFAULT_IDLE_TIMEOUT", "follow"]

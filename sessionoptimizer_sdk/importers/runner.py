@@ -18,7 +18,8 @@ from sessionoptimizer_sdk.models import SessionEvent, SessionStatus
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
 from ._reader import iter_lines, read_document
-from .base import Importer, SkippedLine, get_importer
+from .base import Importer, SkippedLine
+from .registry import get_importer
 
 __all__ = ["FileResult", "ImportSummary", "import_file", "import_paths", "resolve_files"]
 

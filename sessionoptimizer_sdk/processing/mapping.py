@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
 from .. import conventions as c
+from .._internal.tokens import estimate_tokens
 from ..models import EventType
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ def _tool_data(attrs: Mapping[str, Any]) -> dict[str, Any]:
     chars = attrs.get(c.SO_TOOL_RESULT_CHARS)
     if isinstance(chars, int):
         data["result_chars"] = chars
-        data["result_tokens"] = (chars + 3) // 4  # ~4 characters per token
+        data["result_tokens"] = estimate_tokens(chars)
     return data
 
 
