@@ -11,14 +11,18 @@ import atexit
 import os
 import signal
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from ._internal.safety import handle_internal_errors
+from .processing.provider import shutdown_bounded
 
 if TYPE_CHECKING:
+    from .analysis.runner import AnalysisRunner
     from .optimizer import SessionOptimizer
+    from .recording.recorder import Recorder
 
-__all__ = ["register", "unregister"]
+__all__ = ["close", "register", "unregister"]
 
 # Strong references: an optimizer created in an expression must still flush its spans at exit.
 _optimizers: set[SessionOptimizer] = set()
@@ -38,6 +42,27 @@ def register(optimizer: SessionOptimizer) -> None:
         atexit.register(_at_exit)
         if optimizer.settings.handle_sigterm:
             _install_sigterm()
+
+
+def close(recorder: Recorder, runner: AnalysisRunner | None, timeout: float) -> None:
+    """End the recorder's open sessions as ABANDONED, then flush the writer and analysis, bounded by ``timeout``."""
+    deadline = time.monotonic() + timeout
+
+    def left() -> float:
+        return max(0.1, deadline - time.monotonic())
+
+    for sid in recorder.owned_active():
+        recorder.end_abandoned(sid)
+    with handle_internal_errors("lifecycle.flush"):
+        recorder.writer.flush(left())
+    if runner is not None:
+        with handle_internal_errors("lifecycle.analysis"):
+            runner.close(left())
+    with handle_internal_errors("lifecycle.writer"):
+        recorder.writer.close(left())
+    if recorder.owns_provider:
+        with handle_internal_errors("lifecycle.provider"):
+            shutdown_bounded(recorder.provider, left())
 
 
 def unregister(optimizer: SessionOptimizer) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +19,6 @@ from .config import Settings
 from .errors import InvalidInputError, InvalidStatus, StoreError
 from .models import EventType, Session, SessionEvent, SessionStatus
 from .processing._writer import BatchWriter
-from .processing.provider import shutdown_bounded
 from .recording.context import current_scope
 from .recording.recorder import Recorder
 from .recording.scope import SessionScope
@@ -46,12 +44,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 _log = get_logger("sessionoptimizer")
 #: Exceptions meaning "the store failed under us": recording goes on and reads answer from memory.
 _STORE_ERRORS: tuple[type[Exception], ...] = (StoreError, sqlite3.Error, OSError)
-
-
-def _as_utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.astimezone(UTC)  # naive datetimes are local time, as datetime.now() gives
 
 
 class SessionOptimizer:
@@ -146,24 +138,7 @@ class SessionOptimizer:
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """End this process's open sessions as ABANDONED, flush everything, stop background threads."""
-        deadline = time.monotonic() + timeout
-
-        def left() -> float:
-            return max(0.1, deadline - time.monotonic())
-
-        recorder = self._recorder
-        for sid in recorder.owned_active():
-            recorder.end_abandoned(sid)
-        with handle_internal_errors("lifecycle.flush"):
-            recorder.writer.flush(left())
-        if self._runner is not None:
-            with handle_internal_errors("lifecycle.analysis"):
-                self._runner.close(left())
-        with handle_internal_errors("lifecycle.writer"):
-            recorder.writer.close(left())
-        if recorder.owns_provider:
-            with handle_internal_errors("lifecycle.provider"):
-                shutdown_bounded(recorder.provider, left())
+        _lifecycle.close(self._recorder, self._runner, timeout)
         _lifecycle.unregister(self)
 
     # --- sessions (the spec's API) ----------------------------------------------------------------------
@@ -220,17 +195,14 @@ class SessionOptimizer:
         offset: int = 0,
     ) -> list[Session]:
         """Sessions newest first; naive ``since``/``until`` are local time (``datetime.now()``)."""
-        if limit is not None:
-            validate.count("limit", limit)
-        validate.count("offset", offset)
+        agent = validate.name("agent", agent) if agent is not None else None
+        parsed = SessionStatus.parse(status) if status is not None else None
+        start, end = validate.when("since", since), validate.when("until", until)
+        limit = validate.count("limit", limit) if limit is not None else None
+        offset = validate.count("offset", offset)
         self._recorder.writer.flush(timeout=10)
         return self.store.list_sessions(
-            agent=agent,
-            status=SessionStatus.parse(status) if status is not None else None,
-            since=_as_utc(since),
-            until=_as_utc(until),
-            limit=limit,
-            offset=offset,
+            agent=agent, status=parsed, since=start, until=end, limit=limit, offset=offset
         )
 
     def delete_session(self, session_id: str) -> bool:
@@ -394,7 +366,7 @@ class SessionOptimizer:
             self.settings.reports_dir,
             engine=runner.engine,
             config=runner.config,
-            since=_as_utc(since),
+            since=validate.when("since", since),
         )
         runner.engine.flush()
         return reports

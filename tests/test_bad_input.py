@@ -227,3 +227,14 @@ def test_public_api_succeeds_or_raises_its_own_error_and_changes_nothing(
         optimizer.flush()
         assert _snapshot(home) == before
     assert sid in {s.id for s in optimizer.list_sessions(limit=None)}  # the store still reads
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"since": "yesterday"}, {"until": 1_700_000_000}, {"agent": 7}, {"limit": True}, {"offset": -1}],
+    ids=["since as string", "until as int", "agent as int", "limit bool", "offset negative"],
+)
+def test_list_sessions_bad_query_is_refused(optimizer: SessionOptimizer, kwargs: dict[str, Any]) -> None:
+    """list_sessions with a non-datetime bound, a non-text agent or a bad page raises InvalidInputError."""
+    with pytest.raises(InvalidInputError):
+        optimizer.list_sessions(**kwargs)

@@ -41,6 +41,7 @@ __all__ = [
     "session_id",
     "timestamp_ns",
     "token_count",
+    "when",
 ]
 
 MAX_NAME_LENGTH = 200  #: agent, model and tool names
@@ -107,6 +108,18 @@ def timestamp_ns(value: object) -> int | None:
             f"timestamp {value!r} is out of range: use {MIN_TIMESTAMP.isoformat()} .. {MAX_TIMESTAMP.isoformat()}"
         )
     return int(seconds * 1e9)
+
+
+def when(field: str, value: object) -> datetime | None:
+    """A query bound (``since``/``until``) as an aware datetime: naive values are local time; None stays None."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise InvalidInputError(f"{field} must be a datetime, got {type(value).__name__}")
+    try:
+        return value if value.tzinfo is not None else value.astimezone(UTC)
+    except (OverflowError, ValueError, OSError):
+        raise InvalidInputError(f"{field} {value!r} is out of range") from None
 
 
 def duration_ms(value: object) -> float | None:
