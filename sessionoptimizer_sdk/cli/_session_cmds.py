@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from .._internal import validate
 from ..errors import InvalidEventData, InvalidInputError
 from ..models import EventType, SessionStatus
 from ..server.serialize import event_to_dict, session_to_dict
@@ -56,7 +57,7 @@ def _event_data(data: tuple[str, ...], data_json: str | None) -> dict[str, Any] 
     if data_json is not None:
         try:
             parsed = json.loads(data_json)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise InvalidEventData(f"--data-json is not valid JSON: {exc}") from None
         if not isinstance(parsed, dict):
             raise InvalidEventData(f"--data-json must be a JSON object, got {type(parsed).__name__}")
@@ -93,7 +94,7 @@ def log(
 ) -> None:
     """Log one event (EVENT_TYPE: THINKING, AI_RESPONSE, FILE_READ, TOOL_CALL, ERROR, ...) to an active session."""
     etype = EventType.parse(event_type)  # validate everything before touching the store
-    payload = _event_data(data, data_json)
+    payload = validate.data(_event_data(data, data_json), "--data")
     for name, value in (
         ("--tokens-input", tokens_input),
         ("--tokens-output", tokens_output),
@@ -101,8 +102,8 @@ def log(
         ("--cache-write", cache_write),
         ("--reasoning", reasoning),
     ):
-        if value < 0:
-            raise InvalidInputError(f"{name} must not be negative, got {value}")
+        validate.token_count(name, value)
+    duration_ms = validate.duration_ms(duration_ms)
     event = (
         get_state()
         .optimizer()
