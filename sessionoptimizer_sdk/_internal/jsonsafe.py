@@ -1,4 +1,4 @@
-"""Event ``data`` at the boundary: validated JSON-able, sanitised for SQLite, content redacted unless opted in."""
+"""Event ``data`` after ``validate.data``: sanitised for SQLite, content redacted unless opted in."""
 
 from __future__ import annotations
 
@@ -7,31 +7,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import InvalidEventData
-
-__all__ = ["CONTENT_KEYS", "dumps", "redact_content", "sanitize", "validate_data"]
+__all__ = ["CONTENT_KEYS", "dumps", "redact_content", "sanitize"]
 
 #: Keys whose values are prompt, file or tool content: stored only as size + hash unless content capture is on.
 CONTENT_KEYS = frozenset(
     {"content", "prompt", "completion", "text", "messages", "arguments", "args", "result", "output", "input"}
 )
 _MAX_INT = 2**63 - 1
-
-
-def validate_data(data: object) -> dict[str, Any]:
-    """Return ``data`` as a plain dict or raise InvalidEventData if it is not a JSON-serialisable mapping."""
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        raise InvalidEventData(f"event data must be a mapping, got {type(data).__name__}")
-    for key in data:
-        if not isinstance(key, str):
-            raise InvalidEventData(f"event data keys must be strings, got {key!r}")
-    try:
-        json.dumps(data, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise InvalidEventData(f"event data is not JSON-serialisable: {exc}") from None
-    return dict(data)
 
 
 def _size_and_hash(value: Any) -> dict[str, Any]:
