@@ -56,6 +56,7 @@ MAX_DATA_DEPTH = 64  #: nesting levels of event data / session metadata
 MAX_EVENT_BYTES = 4 * 1024 * 1024  #: an event's stored data (after redaction), UTF-8 encoded
 
 session_id = validate_session_id
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def name(field: str, value: object, *, max_len: int = MAX_NAME_LENGTH) -> str:
@@ -165,10 +166,13 @@ def data(value: object, what: str = "event data") -> dict[str, Any]:
         return {}
     if not isinstance(value, Mapping):
         raise InvalidEventData(f"{what} must be a mapping, got {type(value).__name__}")
-    for key in value:
+    nested = False
+    for key, item in value.items():
         if not isinstance(key, str):
             raise InvalidEventData(f"{what} keys must be strings, got {key!r}")
-    _check_depth(value, what)
+        nested = nested or type(item) not in _SCALARS
+    if nested:  # flat data (the common case) has nothing to walk
+        _check_depth(value, what)
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError, RecursionError) as exc:
