@@ -238,3 +238,49 @@ def test_list_sessions_bad_query_is_refused(optimizer: SessionOptimizer, kwargs:
     """list_sessions with a non-datetime bound, a non-text agent or a bad page raises InvalidInputError."""
     with pytest.raises(InvalidInputError):
         optimizer.list_sessions(**kwargs)
+
+
+_ANY_ID = st.one_of(
+    st.none(), st.integers(), st.text(max_size=10), st.sampled_from(["../etc", "a" * 200, "ok-id", "x\x00y"])
+)
+_ANY_STATUS = st.one_of(st.sampled_from([*SessionStatus, "completed", "ACTIVE", "nope", ""]), st.integers())
+_CALLS = st.one_of(
+    st.tuples(st.just("end_session"), st.fixed_dictionaries({"session_id": _ANY_ID, "status": _ANY_STATUS})),
+    st.tuples(st.just("get_session"), st.fixed_dictionaries({"session_id": _ANY_ID})),
+    st.tuples(st.just("delete_session"), st.fixed_dictionaries({"session_id": _ANY_ID})),
+    st.tuples(
+        st.just("list_sessions"),
+        st.fixed_dictionaries(
+            {
+                "agent": st.none() | _ANY_TEXT,
+                "status": st.none() | _ANY_STATUS,
+                "since": _ANY_TIME,
+                "limit": _ANY_NUMBER,
+            }
+        ),
+    ),
+    st.tuples(st.just("agent_statistics"), st.fixed_dictionaries({"agent": _ANY_TEXT, "days": _ANY_NUMBER})),
+    st.tuples(st.just("export_report"), st.fixed_dictionaries({"session_id": _ANY_ID, "format": _ANY_TEXT})),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(call=_CALLS)
+def test_session_calls_succeed_or_raise_their_own_error_and_change_nothing(
+    optimizer: SessionOptimizer, home: Path, call: tuple[str, dict[str, Any]]
+) -> None:
+    """end/get/delete/list/statistics/export with any arguments succeed or raise a SessionOptimizerError."""
+    if not optimizer.list_sessions(agent="ATLAS", status="ACTIVE"):
+        optimizer.start_session("ATLAS", "property", session_id=None)
+    optimizer.flush()
+    before = _snapshot(home)
+    method, kwargs = call
+    try:
+        getattr(optimizer, method)(**kwargs)
+    except SessionOptimizerError:
+        optimizer.flush()
+        assert _snapshot(home) == before
