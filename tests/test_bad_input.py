@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -284,3 +284,26 @@ def test_session_calls_succeed_or_raise_their_own_error_and_change_nothing(
     except SessionOptimizerError:
         optimizer.flush()
         assert _snapshot(home) == before
+
+
+class _BrokenZone(tzinfo):
+    """A tzinfo whose offset lookup fails (third-party zones can)."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        raise RuntimeError("no offset")
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        raise RuntimeError("no dst")
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "broken"
+
+
+def test_timestamp_with_a_failing_tzinfo_is_refused(optimizer: SessionOptimizer, home: Path) -> None:
+    """A datetime whose tzinfo raises is an InvalidInputError for log_event and list_sessions, not a crash."""
+    sid = optimizer.start_session("ATLAS", "zones").id
+    broken = datetime(2026, 1, 1, tzinfo=_BrokenZone())
+    with pytest.raises(InvalidInputError):
+        optimizer.log_event(sid, EventType.AI_RESPONSE, timestamp=broken)
+    with pytest.raises(InvalidInputError):
+        optimizer.list_sessions(since=broken)

@@ -101,7 +101,7 @@ def timestamp_ns(value: object) -> int | None:
         aware = value if value.tzinfo is not None else value.astimezone()
         in_range = MIN_TIMESTAMP <= aware < MAX_TIMESTAMP
         seconds = aware.timestamp()
-    except (OverflowError, ValueError, OSError):
+    except Exception:  # overflow, or a tzinfo whose utcoffset() fails
         in_range = False
         seconds = 0.0
     if not in_range:
@@ -118,9 +118,11 @@ def when(field: str, value: object) -> datetime | None:
     if not isinstance(value, datetime):
         raise InvalidInputError(f"{field} must be a datetime, got {type(value).__name__}")
     try:
-        return value if value.tzinfo is not None else value.astimezone(UTC)
-    except (OverflowError, ValueError, OSError):
+        aware = value if value.tzinfo is not None else value.astimezone(UTC)
+        aware.timestamp()  # the store compares epoch seconds
+    except Exception:  # overflow, or a tzinfo whose utcoffset() fails
         raise InvalidInputError(f"{field} {value!r} is out of range") from None
+    return aware
 
 
 def duration_ms(value: object) -> float | None:
