@@ -20,7 +20,7 @@ import click
 from rich.console import Console
 from rich.markup import escape as _markup_escape
 
-from .._internal.terminal import escape_control
+from .._internal.terminal import escape_control, escape_control_in_document, escape_control_in_json
 from ..errors import (
     ConfigurationError,
     InvalidInputError,
@@ -44,6 +44,7 @@ __all__ = [
     "get_state",
     "parse_when",
     "plain",
+    "print_document",
     "print_json",
     "stdout_console",
 ]
@@ -111,15 +112,20 @@ def escape(value: object) -> str:
     return _markup_escape(escape_control(str(value)))
 
 
-_C1 = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def print_json(data: Any) -> None:
     """Print ``data`` as JSON only (valid JSON: non-finite floats refused, every control character escaped)."""
     from ..server.serialize import clean
 
-    text = json.dumps(clean(data), indent=2, ensure_ascii=False, allow_nan=False, default=str)
-    click.echo(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text))  # JSON escapes C0 itself
+    click.echo(
+        escape_control_in_json(
+            json.dumps(clean(data), indent=2, ensure_ascii=False, allow_nan=False, default=str)
+        )
+    )
+
+
+def print_document(text: str, fmt: str) -> None:
+    """Print a rendered report (json, markdown, html, text) with control characters made visible."""
+    click.echo(escape_control_in_json(text) if fmt == "json" else escape_control_in_document(text))
 
 
 def format_option(*choices: str, default: str = "text") -> Callable[[FC], FC]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
-from ._common import escape, format_option, get_state, stdout_console
+from ._common import escape, format_option, get_state, print_document, stdout_console
 from ._style import score_text, severity_text
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def analyze(session_id: str, fmt: str) -> None:
         return
     from ..reporting import render
 
-    click.echo(render(report, fmt))
+    print_document(render(report, fmt), fmt)
 
 
 @click.command()
@@ -77,7 +77,7 @@ def export(session_id: str, fmt: str, output: Path | None) -> None:
     """Export a session's report (json, markdown, html or text) to stdout or a file."""
     text = get_state().optimizer().export_report(session_id, fmt)
     if output is None:
-        click.echo(text)
+        print_document(text, fmt)
         return
     fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,6 +53,9 @@ def test_list_show_and_analyze_never_print_raw_escapes(run: Callable[..., Result
         "analyze": run("analyze", sid),
         "analyze text": run("analyze", sid, "--format", "text"),
         "analyze markdown": run("analyze", sid, "--format", "markdown"),
+        "analyze html": run("analyze", sid, "--format", "html"),
+        "analyze json": run("analyze", sid, "--format", "json"),
+        "export text": run("export", sid, "--format", "text"),
         "list json": run("list", "--format", "json"),
         "show json": run("show", sid, "--format", "json"),
     }
@@ -60,3 +64,4 @@ def test_list_show_and_analyze_never_print_raw_escapes(run: Callable[..., Result
         _assert_safe(result.stdout)
     assert "\\x1b[2J" in outputs["show"].stdout  # the tool name, shown rather than executed
     assert "\\u009b31m" in outputs["list json"].stdout  # C1 escaped in JSON too (it stays valid JSON)
+    assert json.loads(outputs["analyze json"].stdout)["task"] == f"wipe{_CLEAR} it{_CSI}"
