@@ -235,11 +235,8 @@ class SessionOptimizer:
         duration_ms: float | None = None,
     ) -> SessionEvent:
         """Record one event in an ACTIVE session; ``tokens_input`` is uncached input, cache tokens separate."""
-        state = self._recorder.sessions.get(session_id) if type(session_id) is str else None
-        if state is None or state.root_span is None or state.ended:  # not a live session of this process
-            state = self._recorder.attach(validate.session_id(session_id))
         return self._recorder.log(
-            state,
+            self._recorder.live(session_id),
             event_type,
             data,
             tokens_input,
@@ -298,7 +295,7 @@ class SessionOptimizer:
         """An agent's sessions over the last ``days`` days: efficiency, waste, cost and trend."""
         from .analysis import agent_statistics
 
-        validate.count("days", days, minimum=1)
+        validate.count("days", days, minimum=1, maximum=validate.MAX_DAYS)
         now = datetime.now(UTC)
         sessions = self.list_sessions(agent=agent, since=now - timedelta(days=days), limit=None)
         reports = [self.analyze(s.id) for s in sessions]

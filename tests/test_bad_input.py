@@ -307,3 +307,10 @@ def test_timestamp_with_a_failing_tzinfo_is_refused(optimizer: SessionOptimizer,
         optimizer.log_event(sid, EventType.AI_RESPONSE, timestamp=broken)
     with pytest.raises(InvalidInputError):
         optimizer.list_sessions(since=broken)
+
+
+def test_statistics_window_beyond_a_century_is_refused(optimizer: SessionOptimizer) -> None:
+    """agent_statistics(days=739,950) (found by hypothesis: an OverflowError before) is an InvalidInputError."""
+    with pytest.raises(InvalidInputError, match="at most 36600"):
+        optimizer.agent_statistics("ATLAS", days=739_950)
+    assert optimizer.agent_statistics("ATLAS", days=36_600)["sessions_analyzed"] == 0

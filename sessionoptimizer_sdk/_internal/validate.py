@@ -25,6 +25,7 @@ from .ids import validate_session_id
 
 __all__ = [
     "MAX_DATA_DEPTH",
+    "MAX_DAYS",
     "MAX_DURATION_MS",
     "MAX_EVENT_BYTES",
     "MAX_NAME_LENGTH",
@@ -52,6 +53,7 @@ MIN_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_TIMESTAMP = datetime(2262, 4, 11, tzinfo=UTC)
 _MAX_NS = int(MAX_TIMESTAMP.timestamp()) * 1_000_000_000
 MAX_DURATION_MS = 10 * 366 * 86_400_000.0  #: ten years
+MAX_DAYS = 36_600  #: statistics windows: a century
 MAX_DATA_DEPTH = 64  #: nesting levels of event data / session metadata
 MAX_EVENT_BYTES = 4 * 1024 * 1024  #: an event's stored data (after redaction), UTF-8 encoded
 
@@ -83,11 +85,13 @@ def token_count(field: str, value: object) -> int:
     raise InvalidTokenCount(f"{field} is implausibly large: {value}")
 
 
-def count(field: str, value: object, *, minimum: int = 0) -> int:
-    """``value`` if it is an integer (not a bool) of at least ``minimum``: limits, offsets, days."""
+def count(field: str, value: object, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """``value`` if it is an integer (not a bool) in ``[minimum, maximum]``: limits, offsets, days."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         what = {0: "a non-negative integer", 1: "a positive integer"}.get(minimum, f"an integer >= {minimum}")
         raise InvalidInputError(f"{field} must be {what}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise InvalidInputError(f"{field} must be at most {maximum}, got {value}")
     return value
 
 

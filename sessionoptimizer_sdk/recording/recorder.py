@@ -150,6 +150,13 @@ class Recorder:
             register_live(state)
         return session, state
 
+    def live(self, session_id: object) -> SessionState:
+        """The state to log to for any session id: this process's live session, else attached (validated)."""
+        state = self.sessions.get(session_id) if type(session_id) is str else None
+        if state is None or state.root_span is None or state.ended:  # not a live session of this process
+            state = self.attach(validate.session_id(session_id))
+        return state
+
     def attach(self, session_id: str) -> SessionState:
         """The state of a (validated) session id, attaching one started elsewhere (another process) if needed."""
         state = self.sessions.get(session_id)

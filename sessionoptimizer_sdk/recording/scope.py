@@ -106,11 +106,8 @@ class SessionScope:
         duration_ms: float | None = None,
     ) -> SessionEvent:
         """Record one event in this session (same arguments as :meth:`SessionOptimizer.log_event`)."""
-        state = self._started()
-        if state.ended:
-            state = self._recorder.attach(state.id)  # raises SessionNotActive
         return self._recorder.log(
-            state,
+            self._recorder.live(self._started().id),
             event_type,
             data,
             tokens_input,
