@@ -1,0 +1,232 @@
+"""The Claude Code hook process: one JSON payload on stdin, at most one JSON answer on stdout, always exit 0.
+
+Stdlib only, so a hook costs an interpreter start and a few file operations (see benchmarks/bench_hooks.py).
+PostToolUse/PostToolUseFailure append the call to the session's state file (one JSON line, a single
+``O_APPEND`` write); PreToolUse reads it back and asks :func:`~.guard.decide`; SessionStart after ``clear`` or
+``compact`` (and PreCompact) marks a reset; Stop starts a detached ``sessionoptimizer import claude-code`` of
+the transcript so the whole session lands in the store. Any fault is logged once to ``hooks/errors.log`` and
+the agent carries on: this process never blocks a tool call by failing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from .guard import EDIT_TOOLS, READ_TOOLS, Call, decide, edit_path, read_range
+
+__all__ = ["MARKER", "STATE_LIMIT_BYTES", "main", "state_dir"]
+
+#: Every hook command we install carries this flag: it is how ``hooks uninstall`` finds exactly our entries.
+MARKER: Final = "--sessionoptimizer-hook"
+#: Only the newest part of a state file is read (bounds the work per call on very long sessions).
+STATE_LIMIT_BYTES: Final = 2 * 1024 * 1024
+_STDIN_LIMIT: Final = 8 * 1024 * 1024
+_SESSION_ID: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_RESET_SOURCES: Final = frozenset({"clear", "compact"})
+
+
+def _home(argv_home: str | None) -> Path:
+    raw = argv_home or os.environ.get("SESSIONOPTIMIZER_HOME")
+    return Path(raw).expanduser() if raw else Path.home() / ".sessionoptimizer"
+
+
+def state_dir(home: Path) -> Path:
+    """Folder of the per-session state files (created 0700)."""
+    path = home / "hooks" / "claude-code"
+    if not path.is_dir():
+        path.mkdir(parents=True, mode=0o700, exist_ok=True)
+        for p in (path, path.parent):
+            os.chmod(p, 0o700)
+    return path
+
+
+def _version(path: str) -> str | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text[:4000].encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def _load(state: Path) -> list[Call]:
+    try:
+        with state.open("rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(size - STATE_LIMIT_BYTES, 0))
+            raw = fh.read()
+    except FileNotFoundError:
+        return []
+    lines = raw.split(b"\n")
+    if len(raw) >= STATE_LIMIT_BYTES:
+        lines = lines[1:]  # the first line may be cut
+    calls = []
+    for line in lines:
+        if line.strip():
+            try:
+                calls.append(Call.from_dict(json.loads(line)))
+            except (ValueError, TypeError):
+                continue
+    return calls
+
+
+def _append(state: Path, call: Call) -> None:
+    line = (json.dumps(call.to_dict(), separators=(",", ":")) + "\n").encode()
+    fd = os.open(state, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def _turn(calls: Sequence[Call]) -> int:
+    return calls[-1].turn + 1 if calls else 1
+
+
+def _failure(response: Any) -> tuple[bool, str | None]:
+    """(failed, error key) of a PostToolUse ``tool_response`` (a Bash result reports its exit status)."""
+    if not isinstance(response, Mapping):
+        return False, None
+    code = next((response[k] for k in ("exit_code", "exitCode", "returncode") if k in response), 0)
+    failed = bool(response.get("is_error")) or bool(response.get("interrupted")) or code not in (0, None)
+    if not failed:
+        return False, None
+    return True, _key(f"{code}\n{response.get('stderr') or response.get('error') or ''}")
+
+
+def _record(state: Path, payload: Mapping[str, Any], event: str) -> None:
+    tool = str(payload.get("tool_name") or "")
+    tool_input = payload.get("tool_input")
+    if not isinstance(tool_input, Mapping):
+        tool_input = {}
+    calls = _load(state)
+    turn, use_id = _turn(calls), str(payload.get("tool_use_id") or "")
+    error: str | None
+    if event == "PostToolUseFailure":
+        failed, error = True, _key(str(payload.get("error") or ""))
+    else:
+        failed, error = _failure(payload.get("tool_response"))
+    if tool in READ_TOOLS and isinstance(tool_input.get("file_path"), str):
+        path = str(tool_input["file_path"])
+        start, end = read_range(tool_input)
+        call = Call(
+            turn, tool, use_id, path=path, start=start, end=end, version=_version(path), failed=failed
+        )
+    elif tool in EDIT_TOOLS:
+        call = Call(turn, tool, use_id, path=edit_path(tool_input), failed=failed)
+    elif isinstance(tool_input.get("command"), str):
+        call = Call(turn, tool, use_id, command=str(tool_input["command"]), failed=failed, error_key=error)
+    else:
+        call = Call(turn, tool, use_id, failed=failed, error_key=error)
+    _append(state, call)
+
+
+def _pre(state: Path, payload: Mapping[str, Any], *, strict: bool) -> dict[str, Any] | None:
+    tool = str(payload.get("tool_name") or "")
+    tool_input = payload.get("tool_input")
+    if not isinstance(tool_input, Mapping):
+        return None
+    path = tool_input.get("file_path")
+    version = _version(path) if tool in READ_TOOLS and isinstance(path, str) else None
+    verdict = decide(_load(state), tool, tool_input, current_version=version)
+    if verdict is None:
+        return None
+    out: dict[str, Any] = {"hookEventName": "PreToolUse"}
+    if strict:
+        out.update(permissionDecision="deny", permissionDecisionReason=verdict.reason)
+    else:
+        out["additionalContext"] = verdict.reason
+    return {"hookSpecificOutput": out}
+
+
+def _import_transcript(home: Path, payload: Mapping[str, Any], agent: str) -> None:
+    transcript = payload.get("transcript_path")
+    if not isinstance(transcript, str) or not transcript.endswith(".jsonl") or not os.path.isfile(transcript):
+        return
+    cmd = [sys.executable, "-m", "sessionoptimizer_sdk.cli", "--home", str(home), "import", "claude-code"]
+    subprocess.Popen(
+        [*cmd, transcript, "--agent", agent, "--format", "json"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def handle(payload: Mapping[str, Any], *, home: Path, agent: str, strict: bool, importer: bool) -> str:
+    """The stdout answer (possibly empty) for one hook payload; records what the event says."""
+    event = str(payload.get("hook_event_name") or "")
+    session = str(payload.get("session_id") or "")
+    if not _SESSION_ID.match(session):
+        return ""
+    state = state_dir(home) / f"{session}.jsonl"
+    if event in ("PostToolUse", "PostToolUseFailure"):
+        _record(state, payload, event)
+    elif event == "PreToolUse":
+        answer = _pre(state, payload, strict=strict)
+        return json.dumps(answer) if answer else ""
+    elif event == "PreCompact" or (event == "SessionStart" and payload.get("source") in _RESET_SOURCES):
+        _append(state, Call(turn=_turn(_load(state)), tool=event, reset=True))
+    elif event in ("Stop", "SessionEnd") and importer:
+        _import_transcript(home, payload, agent)
+    return ""
+
+
+def _log_once(home: Path, site: str, exc: BaseException) -> None:
+    """Append one line per (site, exception type) to ``hooks/errors.log``; never raises."""
+    try:
+        log = home / "hooks" / "errors.log"
+        key = f"{site}:{type(exc).__name__}"
+        try:
+            seen = log.read_text(encoding="utf-8", errors="replace")[-65536:]
+        except OSError:
+            seen = ""
+        if f" {key} " not in seen:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with log.open("a", encoding="utf-8") as fh:
+                fh.write(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {key} {str(exc)[:300]}\n")
+    except Exception:  # the last line of defence must not fail the agent
+        pass
+
+
+def _option(argv: Sequence[str], name: str) -> str | None:
+    return argv[argv.index(name) + 1] if name in argv and argv.index(name) + 1 < len(argv) else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one hook invocation; always returns 0 (a failing hook must never block the agent)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    home = _home(_option(args, "--home"))
+    site = "hook"
+    try:
+        payload = json.loads(sys.stdin.buffer.read(_STDIN_LIMIT) or b"{}")
+        if not isinstance(payload, Mapping):
+            raise ValueError("hook payload is not a JSON object")
+        site = str(payload.get("hook_event_name") or "hook")[:40]
+        answer = handle(
+            payload,
+            home=home,
+            agent=_option(args, "--agent") or "claude-code",
+            strict="--strict" in args,
+            importer="--no-import" not in args,
+        )
+        if answer:
+            sys.stdout.write(answer + "\n")
+            sys.stdout.flush()
+    except BaseException as exc:  # documented: never block the agent, log once
+        if os.environ.get("SESSIONOPTIMIZER_STRICT") == "1" and os.environ.get("SESSIONOPTIMIZER_HOOK_RAISE"):
+            raise
+        _log_once(home, site, exc)
+    return 0
