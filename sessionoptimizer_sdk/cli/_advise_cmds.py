@@ -47,7 +47,7 @@ def unified_diff(path: Path, old: str, new: str) -> str:
 
 @click.command()
 @click.argument("agent")
-@click.option("--days", "-d", type=click.IntRange(min=1, max=366), default=14, show_default=True)
+@click.option("--days", "-d", type=click.IntRange(min=1), default=14, show_default=True)
 @click.option(
     "--format",
     "fmt",

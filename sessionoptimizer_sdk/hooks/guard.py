@@ -19,6 +19,8 @@ __all__ = ["EDIT_TOOLS", "READ_TOOLS", "Call", "Verdict", "decide", "edit_path",
 READ_TOOLS: Final = frozenset({"Read"})
 EDIT_TOOLS: Final = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit"})
 COMMAND_TOOLS: Final = frozenset({"Bash"})
+#: Lines Claude Code's Read returns when no ``limit`` is given (its documented default).
+DEFAULT_READ_LINES: Final = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +83,12 @@ class Verdict:
 
 
 def read_range(tool_input: Mapping[str, Any]) -> tuple[float, float]:
-    """The 1-based inclusive line range a Read asks for (``offset``/``limit``; no limit = to the end)."""
+    """The 1-based inclusive line range a Read returns (``offset``/``limit``; no limit = 2000 lines)."""
     offset, limit = tool_input.get("offset"), tool_input.get("limit")
     start = float(max(offset, 1)) if isinstance(offset, int) and not isinstance(offset, bool) else 1.0
     if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
         return start, start + limit - 1
-    return start, math.inf
+    return start, start + DEFAULT_READ_LINES - 1
 
 
 def edit_path(tool_input: Mapping[str, Any]) -> str | None:
@@ -102,6 +104,8 @@ def _covered(ranges: Sequence[tuple[float, float]], start: float, end: float) ->
         if lo > pos:
             break
         if hi >= pos:
+            if math.isinf(hi):
+                return True
             pos = hi + 1
         if pos > end:
             return True

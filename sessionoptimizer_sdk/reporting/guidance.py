@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Final
 
-from sessionoptimizer_sdk.analysis.guidance import AGENT_KINDS, Guidance, GuidanceItem
+from sessionoptimizer_sdk.analysis.guidance import AGENT_KINDS, Guidance
 from sessionoptimizer_sdk.errors import InvalidFormat, InvalidInputError
 
 __all__ = ["BEGIN_MARKER", "END_MARKER", "GUIDANCE_FORMATS", "apply_block", "remove_block", "render_guidance"]
@@ -17,10 +17,6 @@ __all__ = ["BEGIN_MARKER", "END_MARKER", "GUIDANCE_FORMATS", "apply_block", "rem
 BEGIN_MARKER: Final = "<!-- sessionoptimizer:guidance:begin -->"
 END_MARKER: Final = "<!-- sessionoptimizer:guidance:end -->"
 GUIDANCE_FORMATS: Final = ("text", "claude-md", "agents-md", "json")
-
-
-def _money(item: GuidanceItem) -> str:
-    return "unpriced" if item.waste_usd is None else f"${item.waste_usd:,.2f}"
 
 
 def _text(g: Guidance) -> str:
@@ -31,7 +27,7 @@ def _text(g: Guidance) -> str:
     for n, item in enumerate(g.items, 1):
         who = "agent" if item.kind in AGENT_KINDS else "settings"
         lines.append(f"{n}. [{who}] {item.instruction}")
-        lines.append(f"   {_money(item)} - {item.detail}")
+        lines.append(f"   {item.detail}")
     return "\n".join(lines)
 
 
