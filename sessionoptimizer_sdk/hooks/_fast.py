@@ -5,16 +5,16 @@ Running ``python .../sessionoptimizer_sdk/hooks/_fast.py`` would otherwise impor
 only the stdlib-only ``hooks`` modules load (see benchmarks/bench_hooks.py for the difference).
 """
 
+import os
 import sys
 import types
-from pathlib import Path
 
 if __name__ == "__main__":
-    _pkg = Path(__file__).resolve().parent.parent
+    _pkg = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
     sys.path[0:1] = []  # the script's folder is not a package root
     if "sessionoptimizer_sdk" not in sys.modules:
         _stub = types.ModuleType("sessionoptimizer_sdk")
-        _stub.__path__ = [str(_pkg)]
+        _stub.__path__ = [_pkg]
         sys.modules["sessionoptimizer_sdk"] = _stub
     from sessionoptimizer_sdk.hooks.runtime import main
 

@@ -5,14 +5,19 @@ asks for was already returned by earlier reads of the same file version in this 
 file in between and the file unchanged on disk since (size + mtime). A new range, a re-read after an edit, or
 after a compaction/clear is never flagged. A command is flagged when the identical command already failed
 ``retry_threshold`` times in a row with the same error and nothing was edited since.
+
+Values here are plain slotted classes, not dataclasses, and ``typing`` is imported for the type checker only:
+importing ``dataclasses`` and ``typing`` cost more than the hook's own work (see benchmarks/bench_hooks.py).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final, Literal
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any, Final, Literal
 
 __all__ = ["EDIT_TOOLS", "READ_TOOLS", "Call", "Verdict", "decide", "edit_path", "read_range"]
 
@@ -23,21 +28,44 @@ COMMAND_TOOLS: Final = frozenset({"Bash"})
 DEFAULT_READ_LINES: Final = 2000
 
 
-@dataclass(frozen=True, slots=True)
 class Call:
     """One recorded tool call of the session (or a ``reset`` marker after a compaction or /clear)."""
 
-    turn: int
-    tool: str
-    tool_use_id: str = ""
-    path: str | None = None
-    start: float = 1.0
-    end: float = math.inf
-    version: str | None = None
-    command: str | None = None
-    failed: bool = False
-    error_key: str | None = None
-    reset: bool = False
+    __slots__ = (
+        "command",
+        "end",
+        "error_key",
+        "failed",
+        "path",
+        "reset",
+        "start",
+        "tool",
+        "tool_use_id",
+        "turn",
+        "version",
+    )
+
+    def __init__(
+        self,
+        turn: int,
+        tool: str,
+        tool_use_id: str = "",
+        *,
+        path: str | None = None,
+        start: float = 1.0,
+        end: float = math.inf,
+        version: str | None = None,
+        command: str | None = None,
+        failed: bool = False,
+        error_key: str | None = None,
+        reset: bool = False,
+    ) -> None:
+        self.turn, self.tool, self.tool_use_id = turn, tool, tool_use_id
+        self.path, self.start, self.end, self.version = path, start, end, version
+        self.command, self.failed, self.error_key, self.reset = command, failed, error_key, reset
+
+    def __repr__(self) -> str:
+        return f"Call({self.to_dict()!r})"
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Call:
@@ -72,14 +100,18 @@ class Call:
         return out
 
 
-@dataclass(frozen=True, slots=True)
 class Verdict:
     """Why the call is redundant, and which earlier call (turn number and tool_use_id) already did it."""
 
-    kind: Literal["reread", "retry"]
-    reason: str
-    earlier_turn: int
-    earlier_id: str
+    __slots__ = ("earlier_id", "earlier_turn", "kind", "reason")
+
+    def __init__(
+        self, kind: Literal["reread", "retry"], reason: str, earlier_turn: int, earlier_id: str
+    ) -> None:
+        self.kind, self.reason, self.earlier_turn, self.earlier_id = kind, reason, earlier_turn, earlier_id
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.kind!r}, turn={self.earlier_turn}, id={self.earlier_id!r})"
 
 
 def read_range(tool_input: Mapping[str, Any]) -> tuple[float, float]:

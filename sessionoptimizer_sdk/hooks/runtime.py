@@ -10,18 +10,17 @@ the agent carries on: this process never blocks a tool call by failing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
-import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any, Final
 
 from .guard import EDIT_TOOLS, READ_TOOLS, Call, decide, edit_path, read_range
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than the hook's work: for the type checker only
+    from collections.abc import Mapping, Sequence
+    from typing import Any, Final
 
 __all__ = ["MARKER", "STATE_LIMIT_BYTES", "main", "state_dir"]
 
@@ -30,21 +29,26 @@ MARKER: Final = "--sessionoptimizer-hook"
 #: Only the newest part of a state file is read (bounds the work per call on very long sessions).
 STATE_LIMIT_BYTES: Final = 2 * 1024 * 1024
 _STDIN_LIMIT: Final = 8 * 1024 * 1024
-_SESSION_ID: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_ID_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 _RESET_SOURCES: Final = frozenset({"clear", "compact"})
 
 
-def _home(argv_home: str | None) -> Path:
-    raw = argv_home or os.environ.get("SESSIONOPTIMIZER_HOME")
-    return Path(raw).expanduser() if raw else Path.home() / ".sessionoptimizer"
+def _home(argv_home: str | None) -> str:
+    raw = argv_home or os.environ.get("SESSIONOPTIMIZER_HOME") or "~/.sessionoptimizer"
+    return os.path.expanduser(raw)
 
 
-def state_dir(home: Path) -> Path:
+def _valid_session_id(value: str) -> bool:
+    """A Claude Code session id usable as a file name (no separators, no leading dot, bounded)."""
+    return 0 < len(value) <= 128 and value[0] not in "._-" and set(value) <= _ID_CHARS
+
+
+def state_dir(home: str) -> str:
     """Folder of the per-session state files (created 0700)."""
-    path = home / "hooks" / "claude-code"
-    if not path.is_dir():
-        path.mkdir(parents=True, mode=0o700, exist_ok=True)
-        for p in (path, path.parent):
+    path = os.path.join(home, "hooks", "claude-code")
+    if not os.path.isdir(path):
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        for p in (path, os.path.dirname(path)):
             os.chmod(p, 0o700)
     return path
 
@@ -58,12 +62,14 @@ def _version(path: str) -> str | None:
 
 
 def _key(text: str) -> str:
+    import hashlib  # only failures need it
+
     return hashlib.sha256(text[:4000].encode("utf-8", "replace")).hexdigest()[:16]
 
 
-def _load(state: Path) -> list[Call]:
+def _load(state: str) -> list[Call]:
     try:
-        with state.open("rb") as fh:
+        with open(state, "rb") as fh:
             size = fh.seek(0, os.SEEK_END)
             fh.seek(max(size - STATE_LIMIT_BYTES, 0))
             raw = fh.read()
@@ -82,7 +88,7 @@ def _load(state: Path) -> list[Call]:
     return calls
 
 
-def _append(state: Path, call: Call) -> None:
+def _append(state: str, call: Call) -> None:
     line = (json.dumps(call.to_dict(), separators=(",", ":")) + "\n").encode()
     fd = os.open(state, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
@@ -97,7 +103,7 @@ def _turn(calls: Sequence[Call]) -> int:
 
 def _failure(response: Any) -> tuple[bool, str | None]:
     """(failed, error key) of a PostToolUse ``tool_response`` (a Bash result reports its exit status)."""
-    if not isinstance(response, Mapping):
+    if not isinstance(response, dict):
         return False, None
     code = next((response[k] for k in ("exit_code", "exitCode", "returncode") if k in response), 0)
     failed = bool(response.get("is_error")) or bool(response.get("interrupted")) or code not in (0, None)
@@ -106,10 +112,10 @@ def _failure(response: Any) -> tuple[bool, str | None]:
     return True, _key(f"{code}\n{response.get('stderr') or response.get('error') or ''}")
 
 
-def _record(state: Path, payload: Mapping[str, Any], event: str) -> None:
+def _record(state: str, payload: Mapping[str, Any], event: str) -> None:
     tool = str(payload.get("tool_name") or "")
     tool_input = payload.get("tool_input")
-    if not isinstance(tool_input, Mapping):
+    if not isinstance(tool_input, dict):
         tool_input = {}
     calls = _load(state)
     turn, use_id = _turn(calls), str(payload.get("tool_use_id") or "")
@@ -133,10 +139,10 @@ def _record(state: Path, payload: Mapping[str, Any], event: str) -> None:
     _append(state, call)
 
 
-def _pre(state: Path, payload: Mapping[str, Any], *, strict: bool) -> dict[str, Any] | None:
+def _pre(state: str, payload: Mapping[str, Any], *, strict: bool) -> dict[str, Any] | None:
     tool = str(payload.get("tool_name") or "")
     tool_input = payload.get("tool_input")
-    if not isinstance(tool_input, Mapping):
+    if not isinstance(tool_input, dict):
         return None
     path = tool_input.get("file_path")
     version = _version(path) if tool in READ_TOOLS and isinstance(path, str) else None
@@ -151,11 +157,13 @@ def _pre(state: Path, payload: Mapping[str, Any], *, strict: bool) -> dict[str, 
     return {"hookSpecificOutput": out}
 
 
-def _import_transcript(home: Path, payload: Mapping[str, Any], agent: str) -> None:
+def _import_transcript(home: str, payload: Mapping[str, Any], agent: str) -> None:
+    import subprocess  # only Stop/SessionEnd need it
+
     transcript = payload.get("transcript_path")
     if not isinstance(transcript, str) or not transcript.endswith(".jsonl") or not os.path.isfile(transcript):
         return
-    cmd = [sys.executable, "-m", "sessionoptimizer_sdk.cli", "--home", str(home), "import", "claude-code"]
+    cmd = [sys.executable, "-m", "sessionoptimizer_sdk.cli", "--home", home, "import", "claude-code"]
     subprocess.Popen(
         [*cmd, transcript, "--agent", agent, "--format", "json"],
         stdin=subprocess.DEVNULL,
@@ -165,13 +173,13 @@ def _import_transcript(home: Path, payload: Mapping[str, Any], agent: str) -> No
     )
 
 
-def handle(payload: Mapping[str, Any], *, home: Path, agent: str, strict: bool, importer: bool) -> str:
+def handle(payload: Mapping[str, Any], *, home: str, agent: str, strict: bool, importer: bool) -> str:
     """The stdout answer (possibly empty) for one hook payload; records what the event says."""
     event = str(payload.get("hook_event_name") or "")
     session = str(payload.get("session_id") or "")
-    if not _SESSION_ID.match(session):
+    if not _valid_session_id(session):
         return ""
-    state = state_dir(home) / f"{session}.jsonl"
+    state = os.path.join(state_dir(home), f"{session}.jsonl")
     if event in ("PostToolUse", "PostToolUseFailure"):
         _record(state, payload, event)
     elif event == "PreToolUse":
@@ -184,18 +192,19 @@ def handle(payload: Mapping[str, Any], *, home: Path, agent: str, strict: bool, 
     return ""
 
 
-def _log_once(home: Path, site: str, exc: BaseException) -> None:
+def _log_once(home: str, site: str, exc: BaseException) -> None:
     """Append one line per (site, exception type) to ``hooks/errors.log``; never raises."""
     try:
-        log = home / "hooks" / "errors.log"
+        log = os.path.join(home, "hooks", "errors.log")
         key = f"{site}:{type(exc).__name__}"
         try:
-            seen = log.read_text(encoding="utf-8", errors="replace")[-65536:]
+            with open(log, encoding="utf-8", errors="replace") as fh:
+                seen = fh.read()[-65536:]
         except OSError:
             seen = ""
         if f" {key} " not in seen:
-            log.parent.mkdir(parents=True, exist_ok=True)
-            with log.open("a", encoding="utf-8") as fh:
+            os.makedirs(os.path.dirname(log), mode=0o700, exist_ok=True)
+            with open(log, "a", encoding="utf-8") as fh:
                 fh.write(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {key} {str(exc)[:300]}\n")
     except Exception:  # the last line of defence must not fail the agent
         pass
@@ -212,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     site = "hook"
     try:
         payload = json.loads(sys.stdin.buffer.read(_STDIN_LIMIT) or b"{}")
-        if not isinstance(payload, Mapping):
+        if not isinstance(payload, dict):
             raise ValueError("hook payload is not a JSON object")
         site = str(payload.get("hook_event_name") or "hook")[:40]
         answer = handle(

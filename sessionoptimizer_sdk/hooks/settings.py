@@ -36,9 +36,12 @@ HOOK_TIMEOUT: Final = 5
 def hook_command(
     *, agent: str, home: str | None = None, strict: bool = False, python: str | None = None
 ) -> str:
-    """The shell command a hook entry runs: this interpreter on the fast entry script, with our marker."""
+    """The shell command a hook entry runs: this interpreter on the fast entry script, with our marker.
+
+    ``-S`` skips ``site`` (about 10 ms per call): the hook modules need only the standard library.
+    """
     script = Path(__file__).with_name("_fast.py")
-    parts = [python or sys.executable, str(script), MARKER, "--agent", agent]
+    parts = [python or sys.executable, "-S", str(script), MARKER, "--agent", agent]
     if home:
         parts += ["--home", home]
     if strict:
