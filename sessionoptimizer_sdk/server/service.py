@@ -19,6 +19,7 @@ from ..errors import SessionNotFound
 from ..models import Session, SessionStatus
 from ..store.sqlite import SQLiteStore
 from . import _queries as q
+from ._effect import agent_effect
 from .serialize import alert_to_dict, event_to_dict, finite, iso, session_to_dict
 
 __all__ = ["TREND_THRESHOLD", "DashboardService"]
@@ -96,6 +97,7 @@ class DashboardService:
             "cost_usd": finite(sum(costs), 4) if costs else None,
             "unpriced_sessions": len(rows) - len(costs),
             "trends": {"direction": direction, "change": change},
+            "effect": agent_effect(self.store, agent, since),
         }
 
     def active_sessions(self) -> dict[str, Any]:
