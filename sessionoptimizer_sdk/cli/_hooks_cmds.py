@@ -15,10 +15,11 @@ from ._advise_cmds import unified_diff, write_atomically
 from ._common import get_state
 
 
-def _settings_path(user: bool, settings: Path | None) -> Path:
+def _settings_path(user: bool, settings: Path | None, target: str = "claude-code") -> Path:
     if settings is not None:
         return settings
-    return (Path.home() if user else Path.cwd()) / ".claude" / "settings.json"
+    base = Path.home() if user else Path.cwd()
+    return base / ".codex" / "hooks.json" if target == "codex" else base / ".claude" / "settings.json"
 
 
 def _dump(data: dict[str, Any]) -> str:
@@ -65,6 +66,13 @@ _where = [
     click.option("--project", "scope", flag_value="project", default=True, help="./.claude/settings.json"),
     click.option("--user", "scope", flag_value="user", help="~/.claude/settings.json"),
     click.option(
+        "--target",
+        type=click.Choice(["claude-code", "codex"]),
+        default="claude-code",
+        show_default=True,
+        help="codex: write .codex/hooks.json (retry guard only: Codex reads files through the shell).",
+    ),
+    click.option(
         "--settings",
         "settings_file",
         type=click.Path(dir_okay=False, path_type=Path),
@@ -92,31 +100,33 @@ def hooks() -> None:
 )
 @click.option("--strict", is_flag=True, help="Deny redundant calls (default: only tell the model).")
 @_with_where
-def install(agent: str, strict: bool, scope: str, settings_file: Path | None, write: bool) -> None:
+def install(
+    agent: str, strict: bool, scope: str, target: str, settings_file: Path | None, write: bool
+) -> None:
     """Add the SessionOptimizer hook entries to Claude Code's settings.json."""
     from ..hooks.settings import hook_command, install_entries, load_settings
 
-    path = _settings_path(scope == "user", settings_file)
+    path = _settings_path(scope == "user", settings_file, target)
     old = load_settings(path)
     home = get_state().home
+    codex = target == "codex"
     command = hook_command(
-        agent=agent, home=str(home.expanduser().resolve()) if home else None, strict=strict
+        agent=agent, home=str(home.expanduser().resolve()) if home else None, strict=strict, codex=codex
     )
-    changed = _apply(
-        path, path.read_text(encoding="utf-8") if path.exists() else "", install_entries(old, command), write
-    )
+    new = install_entries(old, command, codex=codex)
+    changed = _apply(path, path.read_text(encoding="utf-8") if path.exists() else "", new, write)
     if changed:
-        detail = {"settings": str(path.resolve()), "strict": strict}
+        detail = {"settings": str(path.resolve()), "strict": strict, "target": target}
         get_state().optimizer().store.record_enablement(agent, "guard", detail=detail)
 
 
 @hooks.command("uninstall")
 @_with_where
-def uninstall(scope: str, settings_file: Path | None, write: bool) -> None:
+def uninstall(scope: str, target: str, settings_file: Path | None, write: bool) -> None:
     """Remove exactly the SessionOptimizer hook entries from Claude Code's settings.json."""
     from ..hooks.settings import load_settings, uninstall_entries
 
-    path = _settings_path(scope == "user", settings_file)
+    path = _settings_path(scope == "user", settings_file, target)
     if not path.exists():
         click.echo(f"{path}: no such file, nothing to remove")
         return

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["EDIT_TOOLS", "READ_TOOLS", "Call", "Verdict", "decide", "edit_path", "read_range"]
 
 READ_TOOLS: Final = frozenset({"Read"})
-EDIT_TOOLS: Final = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit"})
+#: Claude Code's edit tools, and Codex's ``apply_patch`` (its patch text is in ``tool_input.command``).
+EDIT_TOOLS: Final = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit", "apply_patch"})
 COMMAND_TOOLS: Final = frozenset({"Bash"})
 #: Lines Claude Code's Read returns when no ``limit`` is given (its documented default).
 DEFAULT_READ_LINES: Final = 2000

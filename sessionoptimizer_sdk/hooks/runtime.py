@@ -43,9 +43,9 @@ def _valid_session_id(value: str) -> bool:
     return 0 < len(value) <= 128 and value[0] not in "._-" and set(value) <= _ID_CHARS
 
 
-def state_dir(home: str) -> str:
-    """Folder of the per-session state files (created 0700)."""
-    path = os.path.join(home, "hooks", "claude-code")
+def state_dir(home: str, source: str = "claude-code") -> str:
+    """Folder of the per-session state files of ``source`` ("claude-code" | "codex"), created 0700."""
+    path = os.path.join(home, "hooks", source)
     if not os.path.isdir(path):
         os.makedirs(path, mode=0o700, exist_ok=True)
         for p in (path, os.path.dirname(path)):
@@ -157,13 +157,13 @@ def _pre(state: str, payload: Mapping[str, Any], *, strict: bool) -> dict[str, A
     return {"hookSpecificOutput": out}
 
 
-def _import_transcript(home: str, payload: Mapping[str, Any], agent: str) -> None:
+def _import_transcript(home: str, payload: Mapping[str, Any], agent: str, source: str) -> None:
     import subprocess  # only Stop/SessionEnd need it
 
     transcript = payload.get("transcript_path")
     if not isinstance(transcript, str) or not transcript.endswith(".jsonl") or not os.path.isfile(transcript):
         return
-    cmd = [sys.executable, "-m", "sessionoptimizer_sdk.cli", "--home", home, "import", "claude-code"]
+    cmd = [sys.executable, "-m", "sessionoptimizer_sdk.cli", "--home", home, "import", source]
     subprocess.Popen(
         [*cmd, transcript, "--agent", agent, "--format", "json"],
         stdin=subprocess.DEVNULL,
@@ -173,13 +173,21 @@ def _import_transcript(home: str, payload: Mapping[str, Any], agent: str) -> Non
     )
 
 
-def handle(payload: Mapping[str, Any], *, home: str, agent: str, strict: bool, importer: bool) -> str:
+def handle(
+    payload: Mapping[str, Any],
+    *,
+    home: str,
+    agent: str,
+    strict: bool,
+    importer: bool,
+    source: str = "claude-code",
+) -> str:
     """The stdout answer (possibly empty) for one hook payload; records what the event says."""
     event = str(payload.get("hook_event_name") or "")
     session = str(payload.get("session_id") or "")
     if not _valid_session_id(session):
         return ""
-    state = os.path.join(state_dir(home), f"{session}.jsonl")
+    state = os.path.join(state_dir(home, source), f"{session}.jsonl")
     if event in ("PostToolUse", "PostToolUseFailure"):
         _record(state, payload, event)
     elif event == "PreToolUse":
@@ -188,7 +196,7 @@ def handle(payload: Mapping[str, Any], *, home: str, agent: str, strict: bool, i
     elif event == "PreCompact" or (event == "SessionStart" and payload.get("source") in _RESET_SOURCES):
         _append(state, Call(turn=_turn(_load(state)), tool=event, reset=True))
     elif event in ("Stop", "SessionEnd") and importer:
-        _import_transcript(home, payload, agent)
+        _import_transcript(home, payload, agent, source)
     return ""
 
 
@@ -230,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             agent=_option(args, "--agent") or "claude-code",
             strict="--strict" in args,
             importer="--no-import" not in args,
+            source="codex" if _option(args, "--source") == "codex" else "claude-code",
         )
         if answer:
             sys.stdout.write(answer + "\n")

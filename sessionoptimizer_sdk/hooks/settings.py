@@ -18,7 +18,7 @@ from typing import Any, Final
 from ..errors import InvalidInputError
 from .runtime import MARKER
 
-__all__ = ["EVENTS", "hook_command", "install_entries", "load_settings", "uninstall_entries"]
+__all__ = ["CODEX_EVENTS", "EVENTS", "hook_command", "install_entries", "load_settings", "uninstall_entries"]
 
 #: Event -> matcher ("" for events without tools). Read and edits feed the re-read guard; Bash the retry guard.
 EVENTS: Final[Mapping[str, str]] = {
@@ -29,12 +29,26 @@ EVENTS: Final[Mapping[str, str]] = {
     "PreCompact": "",
     "Stop": "",
 }
+#: Codex (hooks.json): shell commands run as ``Bash`` and edits as ``apply_patch``; files are read through the
+#: shell, so only the retry guard applies there.
+CODEX_EVENTS: Final[Mapping[str, str]] = {
+    "PreToolUse": "Bash",
+    "PostToolUse": "Bash|apply_patch",
+    "SessionStart": "",
+    "PreCompact": "",
+    "Stop": "",
+}
 #: Seconds Claude Code waits for the hook before it carries on without it.
 HOOK_TIMEOUT: Final = 5
 
 
 def hook_command(
-    *, agent: str, home: str | None = None, strict: bool = False, python: str | None = None
+    *,
+    agent: str,
+    home: str | None = None,
+    strict: bool = False,
+    python: str | None = None,
+    codex: bool = False,
 ) -> str:
     """The shell command a hook entry runs: this interpreter on the fast entry script, with our marker.
 
@@ -46,6 +60,8 @@ def hook_command(
         parts += ["--home", home]
     if strict:
         parts.append("--strict")
+    if codex:
+        parts += ["--source", "codex"]
     return shlex.join(parts)
 
 
@@ -100,11 +116,11 @@ def uninstall_entries(settings: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def install_entries(settings: Mapping[str, Any], command: str) -> dict[str, Any]:
-    """A copy of ``settings`` with our entries for every event in :data:`EVENTS` (replacing earlier ones)."""
+def install_entries(settings: Mapping[str, Any], command: str, *, codex: bool = False) -> dict[str, Any]:
+    """A copy of ``settings`` with our entries for every event (:data:`EVENTS` or :data:`CODEX_EVENTS`)."""
     out = uninstall_entries(settings)
     hooks = out.setdefault("hooks", {})
-    for event, matcher in EVENTS.items():
+    for event, matcher in (CODEX_EVENTS if codex else EVENTS).items():
         group: dict[str, Any] = {"hooks": [{"type": "command", "command": command, "timeout": HOOK_TIMEOUT}]}
         if matcher:
             group = {"matcher": matcher, **group}
