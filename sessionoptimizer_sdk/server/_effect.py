@@ -5,12 +5,13 @@ Kept apart from ``_queries.py`` (being made backend-neutral on another branch); 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from ..analysis.stats import enablement_effect
 from ..store.sqlite import SQLiteStore
 
-__all__ = ["agent_effect", "effect_rows"]
+__all__ = ["agent_effect", "effect_rows", "trend_enablements"]
 
 
 def effect_rows(store: SQLiteStore, agent: str, since: float) -> list[tuple[float, int, int, float | None]]:
@@ -29,3 +30,28 @@ def agent_effect(store: SQLiteStore, agent: str, since: float) -> dict[str, Any]
     if not enablements:
         return None
     return enablement_effect(effect_rows(store, agent, since), enablements)
+
+
+def trend_enablements(store: SQLiteStore, since: float) -> list[dict[str, Any]]:
+    """Enablement records since ``since`` for the trend chart, each with its agent's before/after change."""
+    rows = store._conn().execute(
+        "SELECT agent, kind, action, at FROM enablements WHERE at >= ? ORDER BY at, id", (since,)
+    )
+    out: list[dict[str, Any]] = []
+    effects: dict[str, dict[str, Any] | None] = {}
+    for agent, kind, action, at in rows.fetchall():
+        if agent not in effects:
+            effects[agent] = agent_effect(store, agent, since)
+        effect = effects[agent]
+        out.append(
+            {
+                "agent": agent,
+                "kind": kind,
+                "action": action,
+                "at": datetime.fromtimestamp(float(at), UTC).isoformat(),
+                "date": datetime.fromtimestamp(float(at)).date().isoformat(),
+                "direction": effect["direction"] if effect else None,
+                "waste_per_1k_tokens_pct": effect["change"]["waste_per_1k_tokens_pct"] if effect else None,
+            }
+        )
+    return out

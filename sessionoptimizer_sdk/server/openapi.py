@@ -238,6 +238,11 @@ _SCHEMAS: dict[str, Any] = {
             "agents": {"type": "object", "additionalProperties": {"type": "array", "items": _num()}},
             "team": {"type": "array", "items": _num()},
             "sessions": {"type": "array", "items": _INT},
+            "enablements": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "when guidance or the guard was enabled/disabled, with the agent's waste change",
+            },
         },
     },
     "Budget": {

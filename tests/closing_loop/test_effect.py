@@ -102,10 +102,12 @@ def test_api_and_cli_show_the_effect_and_guidance(seeded_effect, home: Path) -> 
     agent, _store, numbers = seeded_effect
     assert numbers["loop_0"][0] > 0  # the re-reads were found as waste
     before, after = _expected(numbers, ["loop_0", "loop_1"]), _expected(numbers, ["loop_2", "loop_3"])
+    pct = round((after - before) / before * 100, 1)
     with serve_in_thread(home) as url:
         stats = httpx.get(f"{url}/api/stats/agent/{agent}", params={"days": 7}).json()
         guidance = httpx.get(f"{url}/api/guidance/{agent}", params={"days": 7}).json()
         bad = httpx.get(f"{url}/api/guidance/{agent}", params={"max_items": 0})
+        trend = httpx.get(f"{url}/api/stats/trend", params={"days": 7}).json()
     effect = stats["effect"]
     assert (effect["before"]["sessions"], effect["after"]["sessions"]) == (2, 2)
     assert effect["before"]["waste_per_1k_tokens"] == before
@@ -122,9 +124,34 @@ def test_api_and_cli_show_the_effect_and_guidance(seeded_effect, home: Path) -> 
         "<!-- sessionoptimizer"
     )
     assert bad.status_code == 422 and bad.json()["error"] == "invalid_parameter"
+    [mark] = trend["enablements"]
+    assert (mark["agent"], mark["kind"], mark["action"]) == ("LOOP", "guard", "enabled")
+    assert mark["date"] in trend["dates"] and mark["waste_per_1k_tokens_pct"] == pct
     runner = CliRunner()
     out = runner.invoke(cli, ["--home", str(home), "stats", agent, "--days", "7", "--format", "json"])
     cli_effect = json.loads(out.stdout)["effect"]
     assert cli_effect["before"]["waste_per_1k_tokens"] == before and cli_effect["after"]["sessions"] == 2
     text = runner.invoke(cli, ["--home", str(home), "stats", agent, "--days", "7"]).stdout
     assert "Since guard enabled" in text and f"{before:.1f} -> {after:.1f}" in text
+
+
+@pytest.mark.browser
+def test_dashboard_trend_lists_the_enablement(seeded_effect, home: Path) -> None:
+    """The overview's trend panel shows the day the guard was enabled, with the agent's waste change."""
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("/usr/bin/chromium is missing: apt-get install chromium (CI installs it)")
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with serve_in_thread(home) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"]
+        )
+        page = browser.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        page.wait_for_selector("#trend-enablements li")
+        [text] = page.locator("#trend-enablements li").all_inner_texts()
+        browser.close()
+    assert errors == []
+    assert "LOOP: guard enabled, waste per 1k tokens since: -" in text
