@@ -3,9 +3,9 @@
 Stdlib only, so a hook costs an interpreter start and a few file operations (see benchmarks/bench_hooks.py).
 PostToolUse/PostToolUseFailure append the call to the session's state file (one JSON line, a single
 ``O_APPEND`` write); PreToolUse reads it back and asks :func:`~.guard.decide`; SessionStart after ``clear`` or
-``compact`` (and PreCompact) marks a reset; Stop starts a detached ``sessionoptimizer import claude-code`` of
-the transcript so the whole session lands in the store. Any fault is logged once to ``hooks/errors.log`` and
-the agent carries on: this process never blocks a tool call by failing.
+``compact`` (and PreCompact) marks a reset; Stop (at most once a minute) and SessionEnd start a detached
+``sessionoptimizer import claude-code`` of the transcript so the whole session lands in the store. Any fault
+is logged once to ``hooks/errors.log`` and the agent carries on: this process never blocks a tool call.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # typing costs more to import than the hook's work: for the t
     from collections.abc import Mapping, Sequence
     from typing import Any, Final
 
-__all__ = ["MARKER", "STATE_LIMIT_BYTES", "main", "state_dir"]
+__all__ = ["IMPORT_INTERVAL", "MARKER", "STATE_LIMIT_BYTES", "main", "state_dir"]
 
 #: Every hook command we install carries this flag: it is how ``hooks uninstall`` finds exactly our entries.
 MARKER: Final = "--sessionoptimizer-hook"
@@ -31,6 +31,9 @@ STATE_LIMIT_BYTES: Final = 2 * 1024 * 1024
 _STDIN_LIMIT: Final = 8 * 1024 * 1024
 _ID_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 _RESET_SOURCES: Final = frozenset({"clear", "compact"})
+#: Stop fires after every assistant turn: the store import it starts runs at most once a minute per session
+#: (SessionEnd always imports, so the session's end is never missed).
+IMPORT_INTERVAL: Final = 60.0
 
 
 def _home(argv_home: str | None) -> str:
@@ -157,12 +160,22 @@ def _pre(state: str, payload: Mapping[str, Any], *, strict: bool) -> dict[str, A
     return {"hookSpecificOutput": out}
 
 
-def _import_transcript(home: str, payload: Mapping[str, Any], agent: str, source: str) -> None:
+def _import_transcript(
+    home: str, payload: Mapping[str, Any], agent: str, source: str, state: str, *, force: bool
+) -> None:
+    """Start a detached import of the transcript (at most once per :data:`IMPORT_INTERVAL` unless ``force``)."""
     import subprocess  # only Stop/SessionEnd need it
 
     transcript = payload.get("transcript_path")
     if not isinstance(transcript, str) or not transcript.endswith(".jsonl") or not os.path.isfile(transcript):
         return
+    marker = state + ".imported"
+    try:
+        if not force and time.time() - os.stat(marker).st_mtime < IMPORT_INTERVAL:
+            return
+    except OSError:
+        pass
+    os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     cmd = [sys.executable, "-m", "sessionoptimizer_sdk.cli", "--home", home, "import", source]
     subprocess.Popen(
         [*cmd, transcript, "--agent", agent, "--format", "json"],
@@ -196,7 +209,7 @@ def handle(
     elif event == "PreCompact" or (event == "SessionStart" and payload.get("source") in _RESET_SOURCES):
         _append(state, Call(turn=_turn(_load(state)), tool=event, reset=True))
     elif event in ("Stop", "SessionEnd") and importer:
-        _import_transcript(home, payload, agent, source)
+        _import_transcript(home, payload, agent, source, state, force=event == "SessionEnd")
     return ""
 
 

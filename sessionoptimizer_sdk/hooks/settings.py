@@ -28,6 +28,7 @@ EVENTS: Final[Mapping[str, str]] = {
     "SessionStart": "",
     "PreCompact": "",
     "Stop": "",
+    "SessionEnd": "",
 }
 #: Codex (hooks.json): shell commands run as ``Bash`` and edits as ``apply_patch``; files are read through the
 #: shell, so only the retry guard applies there.

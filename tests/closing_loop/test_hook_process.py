@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sessionoptimizer_sdk.hooks.settings import hook_command
+from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from tests._paths import FIXTURES
 
 _TOP_KEYS = {
     "continue",
@@ -58,6 +61,7 @@ class Hook:
 
     def __init__(self, home: Path, cwd: Path, *, strict: bool = False) -> None:
         self.command = hook_command(agent="CLAUDE", home=str(home), strict=strict)
+        self.session_id = "0b9d6c1e-5a7f-4c21-9d1e-2f0c3a4b5c6d"
         self.home, self.cwd = home, cwd
         self.turn = 0
 
@@ -87,7 +91,7 @@ class Hook:
         """A payload; ``new`` starts a new tool call id (PostToolUse of the same call passes ``new=False``)."""
         self.turn += new and tool is not None
         p: dict[str, Any] = {
-            "session_id": "0b9d6c1e-5a7f-4c21-9d1e-2f0c3a4b5c6d",
+            "session_id": self.session_id,
             "transcript_path": str(self.cwd / "no-transcript.jsonl"),
             "cwd": str(self.cwd),
             "permission_mode": "default",
@@ -197,3 +201,35 @@ def test_state_file_is_private(home: Path, project: Path) -> None:
     [state] = (home / "hooks" / "claude-code").iterdir()
     assert state.stat().st_mode & 0o777 == 0o600
     assert state.parent.stat().st_mode & 0o777 == 0o700
+
+
+_REAL = (
+    FIXTURES
+    / "claude-code-sniffly"
+    / "-Users-chip-dev-ai-music"
+    / "d3ad4cdc-5657-435d-98fa-0035d53e383d.jsonl"
+)
+
+
+@pytest.mark.skipif(not _REAL.is_file(), reason="shared fixtures not present")
+def test_stop_imports_the_transcript_into_the_store_in_the_background(home: Path, project: Path) -> None:
+    """Stop returns at once and a detached import puts the real transcript's session into the store."""
+    hook = Hook(home, project)
+    hook.session_id = _REAL.stem
+    stop = hook.payload("Stop", stop_hook_active=False)
+    stop["transcript_path"] = str(_REAL)
+    done = hook.run(stop)
+    assert (done.returncode, done.stdout) == (0, "")
+    deadline = time.monotonic() + 90
+    session = None
+    while time.monotonic() < deadline and session is None:
+        time.sleep(0.5)
+        if (home / "sessionoptimizer.db").exists():
+            store = SQLiteStore(home / "sessionoptimizer.db")
+            session = store.find_session(_REAL.stem)
+            store.close()
+    assert session is not None and session.agent == "CLAUDE" and session.event_count > 0
+    marker = home / "hooks" / "claude-code" / f"{_REAL.stem}.jsonl.imported"
+    first = marker.stat().st_mtime_ns
+    assert hook.run(stop).returncode == 0
+    assert marker.stat().st_mtime_ns == first  # a second Stop within a minute starts no new import

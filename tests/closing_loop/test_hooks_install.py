@@ -58,7 +58,7 @@ def test_install_is_a_dry_run_by_default(home: Path, settings: Path) -> None:
 
 
 def test_install_writes_our_entries_keeps_the_rest_and_backs_up(home: Path, settings: Path) -> None:
-    """--write adds one entry per event, keeps every user setting and hook, and leaves a backup copy."""
+    """--write adds one entry per event (7), keeps every user setting and hook, and leaves a backup copy."""
     before = settings.read_text()
     result = _run(home, "hooks", "install", "--agent", "CLAUDE", "--settings", str(settings), "--write")
     assert result.exit_code == 0, result.stderr
@@ -71,6 +71,7 @@ def test_install_writes_our_entries_keeps_the_rest_and_backs_up(home: Path, sett
             ("SessionStart", ""),
             ("PreCompact", ""),
             ("Stop", ""),
+            ("SessionEnd", ""),
         ]
     )
     assert data["model"] == "sonnet" and data["permissions"] == _USER_SETTINGS["permissions"]
@@ -86,7 +87,7 @@ def test_reinstall_is_idempotent_and_uninstall_restores_the_original(home: Path,
     """Installing twice leaves one set of entries; uninstalling gives back exactly the user's settings."""
     for _ in range(2):
         _run(home, "hooks", "install", "--agent", "CLAUDE", "--settings", str(settings), "--write")
-    assert len(_ours(json.loads(settings.read_text()))) == 6
+    assert len(_ours(json.loads(settings.read_text()))) == 7
     second = _run(home, "hooks", "install", "--agent", "CLAUDE", "--settings", str(settings), "--write")
     assert "nothing to change" in second.stdout
     result = _run(home, "hooks", "uninstall", "--settings", str(settings), "--write")
@@ -102,7 +103,7 @@ def test_install_into_missing_file_then_uninstall_leaves_no_hooks(home: Path, tm
     """A fresh settings.json gets only our hooks; uninstall removes the hooks key it added."""
     path = tmp_path / "new" / ".claude" / "settings.json"
     assert _run(home, "hooks", "install", "--agent", "A", "--settings", str(path), "--write").exit_code == 0
-    assert len(_ours(json.loads(path.read_text()))) == 6
+    assert len(_ours(json.loads(path.read_text()))) == 7
     _run(home, "hooks", "uninstall", "--settings", str(path), "--write")
     assert json.loads(path.read_text()) == {}
 
