@@ -175,12 +175,15 @@ def _effect_lines(effect: dict[str, Any] | None) -> list[str]:
     def num(value: float | None, fmt: str) -> str:
         return "-" if value is None else format(value, fmt)
 
+    def pct(value: float | None) -> str:
+        return "" if value is None else f" ({value:+.1f}%)"
+
     return [
         f"Since {escape(' + '.join(effect['kinds']))} enabled ({effect['enabled_at'][:16]}): {effect['direction']}",
         f"  waste per 1k tokens: {num(before['waste_per_1k_tokens'], '.1f')} -> "
-        f"{num(after['waste_per_1k_tokens'], '.1f')} ({num(change['waste_per_1k_tokens_pct'], '+.1f')}%)",
-        f"  USD per session: {num(before['usd_per_session'], '.4f')} -> {num(after['usd_per_session'], '.4f')} "
-        f"({num(change['usd_per_session_pct'], '+.1f')}%), sessions {before['sessions']} -> {after['sessions']}",
+        f"{num(after['waste_per_1k_tokens'], '.1f')}{pct(change['waste_per_1k_tokens_pct'])}",
+        f"  USD per session: {num(before['usd_per_session'], '.4f')} -> {num(after['usd_per_session'], '.4f')}"
+        f"{pct(change['usd_per_session_pct'])}, sessions {before['sessions']} -> {after['sessions']}",
     ]
 
 
