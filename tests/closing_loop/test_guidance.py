@@ -198,3 +198,18 @@ def test_advise_on_real_sessions_applies_to_a_copy(home: Path, tmp_path: Path) -
     assert "ai_music.py" in text and target.stat().st_mode & 0o777 == 0o640
     again = runner.invoke(cli, [*base, "advise", "REAL", "--days", days, "--apply", str(target), "--write"])
     assert "already up to date" in again.stdout and target.read_text() == text
+
+
+def test_advise_bad_input_is_refused_and_changes_nothing(home: Path, tmp_path: Path) -> None:
+    """--write without --apply, a missing folder and damaged markers exit 2 and leave files untouched."""
+    runner = CliRunner()
+    base = ["--home", str(home), "advise", "ATLAS"]
+    assert runner.invoke(cli, [*base, "--write"]).exit_code == 2
+    missing = runner.invoke(cli, [*base, "--apply", str(tmp_path / "nope" / "CLAUDE.md"), "--write"])
+    assert missing.exit_code == 2 and "no such folder" in missing.stderr
+    damaged = tmp_path / "CLAUDE.md"
+    text = f"# x\n{END_MARKER}\n{BEGIN_MARKER}\n"
+    damaged.write_text(text)
+    result = runner.invoke(cli, [*base, "--apply", str(damaged), "--write"])
+    assert result.exit_code == 2 and "markers are damaged" in result.stderr
+    assert damaged.read_text() == text
