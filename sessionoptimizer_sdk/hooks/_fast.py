@@ -7,13 +7,12 @@ only the stdlib-only ``hooks`` modules load (see benchmarks/bench_hooks.py for t
 
 import os
 import sys
-import types
 
 if __name__ == "__main__":
     _pkg = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
     sys.path[0:1] = []  # the script's folder is not a package root
     if "sessionoptimizer_sdk" not in sys.modules:
-        _stub = types.ModuleType("sessionoptimizer_sdk")
+        _stub = type(sys)("sessionoptimizer_sdk")  # a bare module, without importing ``types``
         _stub.__path__ = [_pkg]
         sys.modules["sessionoptimizer_sdk"] = _stub
     from sessionoptimizer_sdk.hooks.runtime import main
