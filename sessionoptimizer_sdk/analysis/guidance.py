@@ -8,7 +8,7 @@ many sessions) and what it cost, so the most expensive habit comes first.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -138,7 +138,9 @@ def _collect(reports: Iterable[OptimizationReport], root: str | None) -> dict[tu
     return acc
 
 
-def _add_finding(get: Any, r: OptimizationReport, f: Finding, root: str | None) -> None:
+def _add_finding(
+    get: Callable[[Kind, str], _Acc], r: OptimizationReport, f: Finding, root: str | None
+) -> None:
     d = f.details
     if f.type == "repeated_file_read" and d.get("file_path"):
         a = get("reread_file", _rel(str(d["file_path"]), root))

@@ -7,15 +7,19 @@ import os
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ._common import fail, get_state
 
+if TYPE_CHECKING:
+    from ..analysis.report import OptimizationReport
+
 _FORMATS = ("text", "claude-md", "agents-md", "json")
 
 
-def load_guidance_reports(agent: str, days: int) -> list[object]:
+def load_guidance_reports(agent: str, days: int) -> list[OptimizationReport]:
     """Final reports of ``agent``'s sessions started in the last ``days`` days (analyzed now)."""
     opt = get_state().optimizer()
     since = datetime.now(UTC) - timedelta(days=days)
@@ -82,7 +86,6 @@ def advise(
 ) -> None:
     """Guidance for AGENT from its recurring waste, ranked by money saved."""
     from ..analysis.guidance import build_guidance
-    from ..analysis.report import OptimizationReport
     from ..reporting.guidance import apply_block, render_guidance
 
     if write and apply_to is None:
@@ -93,7 +96,7 @@ def advise(
             raise click.UsageError("--apply writes a claude-md or agents-md block")
         if not apply_to.parent.is_dir():
             raise fail(f"no such folder: {apply_to.parent}")
-    reports = [r for r in load_guidance_reports(agent, days) if isinstance(r, OptimizationReport)]
+    reports = load_guidance_reports(agent, days)
     root = str(apply_to.resolve().parent) if apply_to is not None else os.getcwd()
     guidance = build_guidance(
         agent, reports, days=days, min_sessions=min_sessions, max_items=max_items, root=root

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -25,8 +26,6 @@ def stored_final_reports(store: SQLiteStore, agent: str, since: float) -> list[O
         "SELECT r.report FROM sessions s JOIN reports r ON r.session_id = s.id AND r.provisional = 0 "
         "WHERE s.agent = ? AND s.started_at >= ? ORDER BY s.started_at"
     )
-    import json
-
     return [
         OptimizationReport.from_dict(json.loads(row[0])) for row in store._conn().execute(sql, (agent, since))
     ]
