@@ -23,6 +23,8 @@ AGENT_KINDS: Final = frozenset({"reread_file", "retry_command", "denied_command"
 SETTING_KINDS: Final = frozenset({"cache_ttl", "denied_command"})
 _DENIED_TITLE = "Allow-list the denied commands"
 _DENIED_LIST = re.compile(r"denied by permissions \((?P<what>.*)\);")
+#: large_uncompressed_read's advice names the line range the agent actually used.
+_USED_RANGE = re.compile(r"^Read lines (?P<range>\d+-\d+) of (?P<name>.+) \(the range used\)")
 _SECRET = re.compile(r"(?i)(bearer\s+\S+|(?:token|key|secret|password|passwd|pwd)=\S+|[A-Za-z0-9+/_-]{32,})")
 
 
@@ -129,6 +131,11 @@ def _collect(reports: Iterable[OptimizationReport], root: str | None) -> dict[tu
     for r in reports:
         for f in r.issues:
             _add_finding(get, r, f, root)
+        used = {m["name"]: m["range"] for rec in r.recommendations if (m := _USED_RANGE.match(rec.detail))}
+        for f in r.issues:
+            name = str(f.details.get("file_path", "")).rsplit("/", 1)[-1]
+            if f.type == "large_uncompressed_read" and name in used:
+                get("large_read", _rel(str(f.details["file_path"]), root)).extra.append(used[name])
         for rec in r.recommendations:
             if rec.title == _DENIED_TITLE:
                 match = _DENIED_LIST.search(rec.detail)
@@ -186,9 +193,10 @@ def _item(a: _Acc) -> GuidanceItem:
         )
         detail = f"cache rewritten after idle {where}; {cost}"
     else:
+        ranges = ", ".join(dict.fromkeys(a.extra[:4]))
         text = (
             f"`{a.subject}` is large: read only the lines you need (offset/limit, or a search) instead of the "
-            "whole file."
+            "whole file" + (f"; the lines used were {ranges}." if ranges else ".")
         )
         detail = f"read whole {where}; {cost}"
     return GuidanceItem(a.kind, a.subject, text, n, k, a.tokens, usd, detail)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from sessionoptimizer_sdk.analysis import analyze_events
 from sessionoptimizer_sdk.analysis.guidance import build_guidance
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
 from sessionoptimizer_sdk.cli._app import cli
@@ -23,6 +24,7 @@ from sessionoptimizer_sdk.reporting.guidance import (
     render_guidance,
 )
 from tests._paths import FIXTURES
+from tests.analysis._builders import Events, session
 
 ROOT = "/home/dev/proj"
 
@@ -213,3 +215,27 @@ def test_advise_bad_input_is_refused_and_changes_nothing(home: Path, tmp_path: P
     result = runner.invoke(cli, [*base, "--apply", str(damaged), "--write"])
     assert result.exit_code == 2 and "markers are damaged" in result.stderr
     assert damaged.read_text() == text
+
+
+def test_large_read_item_names_the_range_the_agent_used() -> None:
+    """The large-read item carries the line range named by the analysis' advice (lines 120-180 here)."""
+    big = _finding("large_uncompressed_read", 0.08, 6_000, file_path=f"{ROOT}/src/big.py", reads=2)
+    rec = {
+        "title": "Shrink reads of big.py",
+        "detail": "Read lines 120-180 of big.py (the range used) instead of the whole file.",
+        "issue_types": ["large_uncompressed_read"],
+    }
+    [item] = build_guidance("ATLAS", [_report("s9", [big], recs=[rec])], days=7, root=ROOT).items
+    assert (item.kind, item.subject, item.occurrences) == ("large_read", "src/big.py", 2)
+    assert item.instruction.endswith("the lines used were 120-180.")
+
+
+def test_large_read_range_comes_through_from_the_real_analysis() -> None:
+    """Analyzing a whole-file read plus a window of lines 200-260, the guidance item names 200-260."""
+    ev = Events()
+    ev.read(f"{ROOT}/renderer.py", 8_000)
+    ev.read(f"{ROOT}/renderer.py", 300, offset=200, limit=61)
+    report = analyze_events(session(), ev.items)
+    items = [i for i in build_guidance("ATLAS", [report], days=7, root=ROOT).items if i.kind == "large_read"]
+    assert [i.subject for i in items] == ["renderer.py"]
+    assert "the lines used were 200-260" in items[0].instruction
