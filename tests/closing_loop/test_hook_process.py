@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from sessionoptimizer_sdk.errors import StoreError
 from sessionoptimizer_sdk.hooks.settings import hook_command
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 from tests._paths import FIXTURES
@@ -225,9 +226,12 @@ def test_stop_imports_the_transcript_into_the_store_in_the_background(home: Path
     while time.monotonic() < deadline and session is None:
         time.sleep(0.5)
         if (home / "sessionoptimizer.db").exists():
-            store = SQLiteStore(home / "sessionoptimizer.db")
-            session = store.find_session(_REAL.stem)
-            store.close()
+            try:  # the import may still hold the write lock (or be migrating) under load: poll again
+                store = SQLiteStore(home / "sessionoptimizer.db")
+                session = store.find_session(_REAL.stem)
+                store.close()
+            except StoreError:
+                continue
     assert session is not None and session.agent == "CLAUDE" and session.event_count > 0
     marker = home / "hooks" / "claude-code" / f"{_REAL.stem}.jsonl.imported"
     first = marker.stat().st_mtime_ns
