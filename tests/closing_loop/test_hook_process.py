@@ -223,7 +223,9 @@ def test_stop_imports_the_transcript_into_the_store_in_the_background(home: Path
     assert (done.returncode, done.stdout) == (0, "")
     deadline = time.monotonic() + 90
     session = None
-    while time.monotonic() < deadline and session is None:
+    while time.monotonic() < deadline and (
+        session is None or session.event_count == 0
+    ):  # row first, events next
         time.sleep(0.5)
         if (home / "sessionoptimizer.db").exists():
             try:  # the import may still hold the write lock (or be migrating) under load: poll again
