@@ -19,12 +19,13 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any, Final, Literal
 
-__all__ = ["EDIT_TOOLS", "READ_TOOLS", "Call", "Verdict", "decide", "edit_path", "read_range"]
+__all__ = ["EDIT_TOOLS", "READ_TOOLS", "Call", "Verdict", "decide", "edit_path", "plain_read", "read_range"]
 
 READ_TOOLS: Final = frozenset({"Read"})
 #: Claude Code's edit tools, and Codex's ``apply_patch`` (its patch text is in ``tool_input.command``).
 EDIT_TOOLS: Final = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit", "apply_patch"})
 COMMAND_TOOLS: Final = frozenset({"Bash"})
+_READ_ARGS: Final = frozenset({"file_path", "offset", "limit"})
 #: Lines Claude Code's Read returns when no ``limit`` is given (its documented default).
 DEFAULT_READ_LINES: Final = 2000
 
@@ -122,6 +123,11 @@ def read_range(tool_input: Mapping[str, Any]) -> tuple[float, float]:
     if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
         return start, start + limit - 1
     return start, start + DEFAULT_READ_LINES - 1
+
+
+def plain_read(tool_input: Mapping[str, Any]) -> bool:
+    """True for a text Read by lines (a PDF ``pages`` read or any unknown argument is never judged)."""
+    return isinstance(tool_input.get("file_path"), str) and set(tool_input) <= _READ_ARGS
 
 
 def edit_path(tool_input: Mapping[str, Any]) -> str | None:
@@ -227,7 +233,7 @@ def decide(
     calls = _since_reset(history)
     if tool in READ_TOOLS:
         path = tool_input.get("file_path")
-        if not isinstance(path, str) or not path:
+        if not isinstance(path, str) or not path or not plain_read(tool_input):
             return None
         start, end = read_range(tool_input)
         return _reread(calls, path, start, end, current_version)

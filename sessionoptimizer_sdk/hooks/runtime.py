@@ -15,7 +15,7 @@ import os
 import sys
 import time
 
-from .guard import EDIT_TOOLS, READ_TOOLS, Call, decide, edit_path, read_range
+from .guard import EDIT_TOOLS, READ_TOOLS, Call, decide, edit_path, plain_read, read_range
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than the hook's work: for the type checker only
@@ -127,7 +127,7 @@ def _record(state: str, payload: Mapping[str, Any], event: str) -> None:
         failed, error = True, _key(str(payload.get("error") or ""))
     else:
         failed, error = _failure(payload.get("tool_response"))
-    if tool in READ_TOOLS and isinstance(tool_input.get("file_path"), str):
+    if tool in READ_TOOLS and plain_read(tool_input):
         path = str(tool_input["file_path"])
         start, end = read_range(tool_input)
         call = Call(

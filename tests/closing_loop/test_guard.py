@@ -140,3 +140,8 @@ def test_synthetic_session_guard_removes_exactly_the_duplicate_reads() -> None:
         else:
             history.append(Call(turn, tool, f"t{turn}", path=path))
     assert sum(flagged) == 3
+
+
+def test_pdf_page_reads_are_never_judged() -> None:
+    """A Read with ``pages`` (PDF) or any unknown argument is let through: its content is not a line range."""
+    assert _ask_read([_read(1)], pages="1-5") is None
