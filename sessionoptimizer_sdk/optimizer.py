@@ -299,7 +299,8 @@ class SessionOptimizer:
         now = datetime.now(UTC)
         sessions = self.list_sessions(agent=agent, since=now - timedelta(days=days), limit=None)
         reports = [self.analyze(s.id) for s in sessions]
-        return agent_statistics(agent, reports, days=days, now=now)
+        enablements = self.store.list_enablements(agent)
+        return agent_statistics(agent, reports, days=days, now=now, enablements=enablements)
 
     def export_report(self, session_id: str, format: str = "json") -> str:
         """The session's report rendered as ``json``, ``markdown``, ``html`` or ``text``."""

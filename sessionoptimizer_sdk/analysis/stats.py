@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .report import OptimizationReport
 
-__all__ = ["TREND_STABLE_POINTS", "agent_statistics", "budget_status", "compare_reports", "team_statistics"]
+__all__ = [
+    "EFFECT_STABLE_PERCENT",
+    "TREND_STABLE_POINTS",
+    "agent_statistics",
+    "budget_status",
+    "compare_reports",
+    "enablement_effect",
+    "enabled_since",
+    "team_statistics",
+]
 
 #: A change in average efficiency smaller than this (in points) is "stable".
 TREND_STABLE_POINTS = 1.0
@@ -100,11 +109,23 @@ def _window(reports: Iterable[OptimizationReport], days: float, now: datetime) -
 
 
 def agent_statistics(
-    agent: str, reports: Sequence[OptimizationReport], *, days: int, now: datetime
+    agent: str,
+    reports: Sequence[OptimizationReport],
+    *,
+    days: int,
+    now: datetime,
+    enablements: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The spec's agent statistics over the last ``days``: sessions, average efficiency, waste, cost, trend."""
+    """The spec's agent statistics over the last ``days``: sessions, average efficiency, waste, cost, trend.
+
+    With ``enablements`` (store records), ``effect`` compares waste before and since guidance/the guard.
+    """
     mine = [r for r in _window(reports, days, now) if r.agent == agent and not r.provisional]
     cost, unpriced = _cost(mine)
+    rows = [
+        (_aware(r.started_at).timestamp(), r.total_waste_tokens, r.totals.fresh_tokens, r.cost_usd)
+        for r in mine
+    ]
     return {
         "agent": agent,
         "days": days,
@@ -114,6 +135,7 @@ def agent_statistics(
         "cost_usd": cost,
         "unpriced_sessions": unpriced,
         "trends": _trend(mine),
+        "effect": enablement_effect(rows, enablements),
     }
 
 
@@ -166,4 +188,89 @@ def team_statistics(
         "cost_usd": cost,
         "unpriced_sessions": unpriced,
         "budget": budget_status(reports, monthly_budget_usd=monthly_budget_usd, now=now),
+    }
+
+
+# --- closing the loop: waste before and after guidance or the guard was enabled -------------------------------
+#: A change in waste per 1,000 tokens smaller than this (percent) is "stable".
+EFFECT_STABLE_PERCENT = 5.0
+
+
+def enabled_since(enablements: Sequence[Mapping[str, Any]]) -> tuple[float, tuple[str, ...], bool] | None:
+    """Start (epoch s) of the latest period with guidance or the guard on, its kinds, and whether it still is.
+
+    ``enablements`` are store records (``kind``, ``action``, ``at``) oldest first; None when never enabled.
+    """
+    active: set[str] = set()
+    start: float | None = None
+    kinds: set[str] = set()
+    for e in sorted(enablements, key=lambda e: float(e["at"])):
+        was_on = bool(active)
+        if e["action"] == "enabled":
+            active.add(str(e["kind"]))
+        else:
+            active.discard(str(e["kind"]))
+        if active and not was_on:
+            start, kinds = float(e["at"]), set()
+        kinds |= active
+    if start is None:
+        return None
+    return start, tuple(sorted(kinds)), bool(active)
+
+
+def _side(rows: Sequence[tuple[float, int, int, float | None]]) -> dict[str, Any]:
+    """Sessions, waste per 1,000 fresh tokens and USD per priced session of (started, waste, fresh, cost) rows."""
+    waste = sum(r[1] for r in rows)
+    fresh = sum(r[2] for r in rows)
+    costs = [r[3] for r in rows if r[3] is not None]
+    return {
+        "sessions": len(rows),
+        "waste_tokens": waste,
+        "fresh_tokens": fresh,
+        "waste_per_1k_tokens": round(waste / fresh * 1000, 2) if fresh else None,
+        "usd_per_session": round(sum(costs) / len(costs), 6) if costs else None,
+        "unpriced_sessions": len(rows) - len(costs),
+    }
+
+
+def _pct(before: float | None, after: float | None) -> float | None:
+    if before is None or after is None or before == 0:
+        return None
+    return round((after - before) / before * 100, 1)
+
+
+def enablement_effect(
+    rows: Sequence[tuple[float, int, int, float | None]], enablements: Sequence[Mapping[str, Any]]
+) -> dict[str, Any] | None:
+    """Waste per 1,000 tokens and USD per session before vs since the latest enablement (None if never enabled).
+
+    ``rows`` are an agent's final sessions in the window as (started_at epoch s, waste tokens, fresh tokens,
+    cost USD or None). ``direction`` follows waste per 1,000 tokens: down by 5 %+ is "improving".
+    """
+    since = enabled_since(enablements)
+    if since is None:
+        return None
+    start, kinds, active = since
+    before = _side([r for r in rows if r[0] < start])
+    after = _side([r for r in rows if r[0] >= start])
+    waste_change = _pct(before["waste_per_1k_tokens"], after["waste_per_1k_tokens"])
+    if not before["sessions"] or not after["sessions"] or waste_change is None:
+        direction = "insufficient_data"
+    elif waste_change <= -EFFECT_STABLE_PERCENT:
+        direction = "improving"
+    elif waste_change >= EFFECT_STABLE_PERCENT:
+        direction = "declining"
+    else:
+        direction = "stable"
+    return {
+        "enabled_at": datetime.fromtimestamp(start, UTC).isoformat(),
+        "kinds": list(kinds),
+        "active": active,
+        "before": before,
+        "after": after,
+        "change": {
+            "waste_per_1k_tokens_pct": waste_change,
+            "usd_per_session_pct": _pct(before["usd_per_session"], after["usd_per_session"]),
+        },
+        "direction": direction,
     }

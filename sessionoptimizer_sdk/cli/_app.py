@@ -90,6 +90,11 @@ def _register() -> None:
     for command in (serve, monitor, doctor):
         cli.add_command(command)
     cli.add_command(import_command)
+    from ._advise_cmds import advise
+    from ._hooks_cmds import hooks
+
+    cli.add_command(advise)
+    cli.add_command(hooks)
 
 
 _register()

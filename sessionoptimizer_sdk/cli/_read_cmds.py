@@ -161,7 +161,29 @@ def stats(agent: str, days: int, fmt: str) -> None:
         f"Cost: {'-' if cost is None else f'${cost:,.2f}'}",
         f"Trend: {trend.get('direction', '-')} ({float(trend.get('change') or 0):+.1f} points)",
     ]
+    lines.extend(_effect_lines(data.get("effect")))
     stdout_console().print("\n".join(lines))
+
+
+def _effect_lines(effect: dict[str, Any] | None) -> list[str]:
+    """The before/after lines of ``stats`` once guidance or the guard was enabled."""
+    if not effect:
+        return []
+    before, after, change = effect["before"], effect["after"], effect["change"]
+
+    def num(value: float | None, fmt: str) -> str:
+        return "-" if value is None else format(value, fmt)
+
+    def pct(value: float | None) -> str:
+        return "" if value is None else f" ({value:+.1f}%)"
+
+    return [
+        f"Since {escape(' + '.join(effect['kinds']))} enabled ({effect['enabled_at'][:16]}): {effect['direction']}",
+        f"  waste per 1k tokens: {num(before['waste_per_1k_tokens'], '.1f')} -> "
+        f"{num(after['waste_per_1k_tokens'], '.1f')}{pct(change['waste_per_1k_tokens_pct'])}",
+        f"  USD per session: {num(before['usd_per_session'], '.4f')} -> {num(after['usd_per_session'], '.4f')}"
+        f"{pct(change['usd_per_session_pct'])}, sessions {before['sessions']} -> {after['sessions']}",
+    ]
 
 
 @click.command()

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from .._version import __version__
+from ._guidance_api import guidance_routes
 from ._params import datetime_param, int_param, status_param, str_param
 from .openapi import openapi_document
 from .serialize import clean
@@ -134,4 +135,5 @@ def api_routes() -> list[BaseRoute]:
         Route("/api/alerts", alerts, methods=["GET"]),
         Route("/api/budget", budget, methods=["GET"]),
         Route("/api/stream", stream_endpoint, methods=["GET"]),
+        *guidance_routes(),
     ]

@@ -159,6 +159,26 @@ _SCHEMAS: dict[str, Any] = {
                     "change": {"type": "number"},
                 },
             },
+            "effect": {
+                "type": "object",
+                "nullable": True,
+                "description": "waste per 1,000 tokens and USD per session before vs since guidance/the guard",
+            },
+        },
+    },
+    "Guidance": {
+        "type": "object",
+        "required": ["agent", "days", "sessions_analyzed", "items", "claude_md", "agents_md"],
+        "properties": {
+            "agent": _STR,
+            "days": _INT,
+            "sessions_analyzed": _INT,
+            "waste_tokens": _INT,
+            "waste_usd": _num(),
+            "items": {"type": "array", "items": {"type": "object"}},
+            "items_below_min_sessions": _INT,
+            "claude_md": _STR,
+            "agents_md": _STR,
         },
     },
     "ActiveSessions": {
@@ -218,6 +238,11 @@ _SCHEMAS: dict[str, Any] = {
             "agents": {"type": "object", "additionalProperties": {"type": "array", "items": _num()}},
             "team": {"type": "array", "items": _num()},
             "sessions": {"type": "array", "items": _INT},
+            "enablements": {
+                "type": "array",
+                "items": {"type": "object"},
+                "description": "when guidance or the guard was enabled/disabled, with the agent's waste change",
+            },
         },
     },
     "Budget": {
@@ -326,6 +351,16 @@ def openapi_document() -> dict[str, Any]:
             ],
         ),
         "/api/budget": _op("Month-to-date spend against the monthly budget", "Budget"),
+        "/api/guidance/{agent_name}": _op(
+            "Guidance for an agent from its recurring waste, costliest first (BCH)",
+            "Guidance",
+            [
+                _path("agent_name"),
+                _query("days", _int(1, 366, 14), "window in days"),
+                _query("min_sessions", _int(1, 10_000, 1), "keep items seen in at least N sessions"),
+                _query("max_items", _int(1, 50, 8), "at most N items"),
+            ],
+        ),
     }
     return {
         "openapi": "3.0.3",

@@ -19,6 +19,7 @@ from ..errors import SessionNotFound
 from ..models import Session, SessionStatus
 from ..store.sqlite import SQLiteStore
 from . import _queries as q
+from ._effect import agent_effect, trend_enablements
 from .serialize import alert_to_dict, event_to_dict, finite, iso, session_to_dict
 
 __all__ = ["TREND_THRESHOLD", "DashboardService"]
@@ -96,6 +97,7 @@ class DashboardService:
             "cost_usd": finite(sum(costs), 4) if costs else None,
             "unpriced_sessions": len(rows) - len(costs),
             "trends": {"direction": direction, "change": change},
+            "effect": agent_effect(self.store, agent, since),
         }
 
     def active_sessions(self) -> dict[str, Any]:
@@ -192,7 +194,14 @@ class DashboardService:
             team_sum[i] += eff * n
             team_n[i] += n
         team = [finite(team_sum[i] / team_n[i], 1) if team_n[i] else None for i in range(days)]
-        return {"days": days, "dates": labels, "agents": per_agent, "team": team, "sessions": team_n}
+        return {
+            "days": days,
+            "dates": labels,
+            "agents": per_agent,
+            "team": team,
+            "sessions": team_n,
+            "enablements": trend_enablements(self.store, since),
+        }
 
     def budget(self, now: datetime | None = None) -> dict[str, Any]:
         """Month-to-date spend (sessions started this UTC month, as analysis.budget_status) and a forecast."""

@@ -146,5 +146,22 @@ UPDATE sessions SET
     last_event_at = (SELECT max(ts) FROM events WHERE session_id = sessions.id);
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2)
+#: Version 3 belongs to the team-server branch (ingest tables); this placeholder keeps the numbering so that
+#: version 4 below merges unchanged. PLACEHOLDER: the integrator replaces it with the team-server's _V3.
+_V3: Final = ""
+
+#: Version 4: when guidance or the live guard was enabled for an agent, to measure waste before and after.
+_V4: Final = """
+CREATE TABLE IF NOT EXISTS enablements (
+    id INTEGER PRIMARY KEY,
+    agent TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('guidance', 'guard')),
+    action TEXT NOT NULL CHECK (action IN ('enabled', 'disabled')),
+    at REAL NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS idx_enablements_agent ON enablements (agent, at);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION: Final = len(MIGRATIONS)

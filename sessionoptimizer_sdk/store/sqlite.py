@@ -369,6 +369,33 @@ class SQLiteStore:
             "counters": self.counters(),
         }
 
+    # --- enablements (closing the loop: when guidance or the guard was switched on) --------------
+    def record_enablement(
+        self,
+        agent: str,
+        kind: str,
+        *,
+        action: str = "enabled",
+        at: float | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record that ``kind`` ("guidance" | "guard") was enabled/disabled for ``agent`` at ``at`` (epoch s)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO enablements (agent, kind, action, at, detail) VALUES (?,?,?,?,?)",
+                (agent, kind, action, time.time() if at is None else at, dumps(detail or {})),
+            )
+
+    def list_enablements(self, agent: str) -> list[dict[str, Any]]:
+        """The agent's enablement records, oldest first."""
+        rows = self._conn().execute(
+            "SELECT kind, action, at, detail FROM enablements WHERE agent = ? ORDER BY at, id", (agent,)
+        )
+        return [
+            {"kind": k, "action": a, "at": float(t), "detail": json.loads(d)}
+            for k, a, t, d in rows.fetchall()
+        ]
+
 
 def _max_seq(conn: sqlite3.Connection) -> int:
     """Highest event ``seq`` so far: rows inserted after this call in the same transaction get a larger one."""

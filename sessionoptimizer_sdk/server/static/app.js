@@ -79,8 +79,35 @@
              { values: function (u, ticks) { return ticks.map(function (t) { return t + "%"; }); } }],
       series: series
     };
+    var marks = (data.enablements || []).filter(function (e) { return data.dates.indexOf(e.date) >= 0; });
+    opts.hooks = { draw: [function (u) {  // a dashed line on each day guidance or the guard was switched on/off
+      var ctx = u.ctx;
+      ctx.save();
+      ctx.strokeStyle = "#6a1b9a";
+      ctx.setLineDash([3, 3]);
+      marks.forEach(function (m) {
+        var x = Math.round(u.valToPos(Date.parse(m.date + "T12:00:00") / 1000, "x", true));
+        ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
+      });
+      ctx.restore();
+    }] };
     new window.uPlot(opts, values, el);
     el.setAttribute("data-series", String(series.length - 1));
+    drawEnablements(el, marks);
+  }
+
+  function drawEnablements(el, marks) {
+    var list = document.getElementById("trend-enablements");
+    if (!list) { list = document.createElement("ul"); list.id = "trend-enablements"; list.className = "feed";
+                 el.parentNode.appendChild(list); }
+    list.textContent = "";
+    marks.forEach(function (m) {  // textContent only: agent names never become markup
+      var li = document.createElement("li");
+      var change = m.waste_per_1k_tokens_pct == null ? "" :
+        ", waste per 1k tokens since: " + (m.waste_per_1k_tokens_pct > 0 ? "+" : "") + m.waste_per_1k_tokens_pct + "%";
+      li.textContent = m.date + " " + m.agent + ": " + m.kind + " " + m.action + change;
+      list.appendChild(li);
+    });
   }
 
   function loadTrend() {
