@@ -146,5 +146,22 @@ UPDATE sessions SET
     last_event_at = (SELECT max(ts) FROM events WHERE session_id = sessions.id);
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2)
+#: Version 3 (team server): where each session was recorded (``host``: machine name; ``source``: ``sdk``,
+#: ``claude_code``, ``codex`` or ``import``) and the hashed ingest/read tokens of ``sessionoptimizer serve``.
+_V3: Final = """
+ALTER TABLE sessions ADD COLUMN host TEXT;
+ALTER TABLE sessions ADD COLUMN source TEXT;
+CREATE INDEX IF NOT EXISTS idx_sessions_host ON sessions (host, started_at);
+CREATE INDEX IF NOT EXISTS idx_sessions_source ON sessions (source, started_at);
+CREATE TABLE IF NOT EXISTS ingest_tokens (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    agent TEXT,
+    secret_sha256 TEXT NOT NULL UNIQUE,
+    created_at REAL NOT NULL,
+    revoked_at REAL
+);
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3)
 SCHEMA_VERSION: Final = len(MIGRATIONS)

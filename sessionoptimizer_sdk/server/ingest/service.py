@@ -1,0 +1,162 @@
+"""The ingest pipeline of one request: authorise, decode, map, write (acknowledged after COMMIT), analyse."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from anyio import to_thread
+
+from ..._internal.log import get_logger
+from ...errors import SessionAlreadyExists, StoreError
+from ...models import Session, SessionStatus
+from ...store.sqlite import SQLiteStore
+from .batch import TELEMETRY_SOURCES, Batch
+from .decode import Limits
+from .errors import IngestRefused
+from .ratelimit import RateLimiter
+from .tokens import KIND_INGEST, TokenInfo, TokenVerifier
+
+__all__ = ["IngestConfig", "IngestService"]
+
+_log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    """Ingest settings: limits, whether tokens are required, rate limit, write concurrency, idle timeout."""
+
+    limits: Limits = field(default_factory=Limits)
+    require_tokens: bool = False
+    rate_per_second: float = 200.0
+    burst: int = 400
+    max_inflight: int = 4
+    queue_wait: float = 5.0
+    idle_timeout: float = 1800.0
+
+
+class IngestService:
+    """Turns decoded OTLP batches into store writes for one server."""
+
+    def __init__(self, store: SQLiteStore, config: IngestConfig, runner: Any = None) -> None:
+        self.store = store
+        self.config = config
+        self.runner = runner
+        self.verifier = TokenVerifier(store)
+        self.limiter = RateLimiter(config.rate_per_second, config.burst)
+        self._slots: asyncio.Semaphore | None = None
+        self._sweep_lock = threading.Lock()
+        self._last_sweep = 0.0
+
+    # --- authorisation ------------------------------------------------------------------------
+    def authorise(self, authorization: str | None) -> TokenInfo | None:
+        """The ingest token presented (None when the server is open); raise 401/403/429 as due."""
+        presented = None
+        if authorization and authorization.lower().startswith("bearer "):
+            presented = authorization[7:].strip()
+        required = self.config.require_tokens or self.verifier.any_ingest_tokens()
+        if presented is None:
+            if required:
+                raise IngestRefused(
+                    401, "unauthorized", "an ingest token is required (Authorization: Bearer)"
+                )
+            self._rate("open")
+            return None
+        info = self.verifier.verify(presented)
+        if info is None:
+            raise IngestRefused(401, "unauthorized", "the token is unknown or revoked")
+        if info.kind != KIND_INGEST:
+            raise IngestRefused(403, "wrong_token_kind", "a read token cannot write; use an ingest token")
+        self._rate(info.id)
+        return info
+
+    def _rate(self, key: str) -> None:
+        wait = self.limiter.acquire(key)
+        if wait:
+            raise IngestRefused(429, "rate_limited", "too many requests for this token", retry_after=wait)
+
+    # --- writing --------------------------------------------------------------------------------
+    async def write(self, batch: Batch, token: TokenInfo | None) -> None:
+        """Write a batch off the event loop with bounded concurrency (503 + Retry-After when backed up)."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.config.max_inflight)
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self.config.queue_wait)
+        except TimeoutError:
+            raise IngestRefused(503, "busy", "the store is backed up; retry later", retry_after=1) from None
+        try:
+            await to_thread.run_sync(self._commit, batch, token.agent if token else None)
+        except (sqlite3.Error, StoreError) as exc:
+            _log.warning("ingest.store_error", error=type(exc).__name__)
+            raise IngestRefused(
+                503, "store_unavailable", "the store is unavailable; retry later", retry_after=2
+            ) from None
+        finally:
+            self._slots.release()
+
+    def _commit(self, batch: Batch, token_agent: str | None) -> None:
+        store = self.store
+        existing: dict[str, Session] = {}
+        for sid, seen in list(batch.seen.items()):
+            found = store.find_session(sid)
+            owner = found.agent if found is not None else None
+            if token_agent is not None and (
+                (owner is not None and owner != token_agent) or (seen.agent not in (None, token_agent))
+            ):
+                batch.drop_session(sid, "forbidden_agent")
+                continue
+            seen.agent = token_agent or seen.agent or owner or "unknown"
+            if found is not None:
+                existing[sid] = found
+        for sid, seen in batch.seen.items():
+            if sid not in existing:
+                placeholder = Session(
+                    id=sid,
+                    agent=seen.agent or "unknown",
+                    task="",
+                    model=seen.model or "unknown",
+                    status=SessionStatus.ACTIVE,
+                    started_at=datetime.fromtimestamp(seen.first_ts, UTC),
+                    trace_id=seen.trace_id,
+                    span_id=seen.span_id,
+                )
+                with contextlib.suppress(SessionAlreadyExists):  # a concurrent request created it first
+                    store.create_session(placeholder)
+            store.set_session_origin(sid, host=seen.host, source=seen.source)
+        if batch.rows:
+            store.write_batch(batch.rows)
+        for root in batch.roots:
+            store.upsert_session(replace(root, agent=token_agent or root.agent))
+        self._after_commit(batch, existing)
+        self._sweep_idle()
+
+    def _after_commit(self, batch: Batch, existing: dict[str, Session]) -> None:
+        if self.runner is None:
+            return
+        ended = {r.id for r in batch.roots} | {s for s, v in existing.items() if not v.is_active}
+        for sid in batch.seen:
+            self.runner.submit(sid, sid in ended)
+
+    def _sweep_idle(self) -> None:
+        """End telemetry sessions (which have no end event) idle for ``idle_timeout``, at their last event."""
+        now = time.time()
+        if now - self._last_sweep < 30 or not self._sweep_lock.acquire(blocking=False):
+            return
+        try:
+            self._last_sweep = now
+            for sid, last in self.store.idle_active_sessions(
+                TELEMETRY_SOURCES, now - self.config.idle_timeout
+            ):
+                ended = self.store.end_session(
+                    sid, SessionStatus.COMPLETED, datetime.fromtimestamp(last, UTC)
+                )
+                if ended and self.runner is not None:
+                    self.runner.submit(sid, True)
+        finally:
+            self._sweep_lock.release()
