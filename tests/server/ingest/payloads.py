@@ -84,12 +84,12 @@ def traces(*spans: Span, host: str = "machine-a", agent: str | None = "FORGE") -
     )
 
 
-def log_record(event: str, attrs: dict[str, Any], *, t_s: float) -> LogRecord:
+def log_record(event: str, attrs: dict[str, Any], *, t_s: float, t0: int = T0) -> LogRecord:
     """A log event as Claude Code / Codex emit it: body = event name, ``event.name`` attribute, strings."""
     all_attrs = {"event.name": event.split(".", 1)[1] if event.startswith("claude_code.") else event, **attrs}
     return LogRecord(
-        time_unix_nano=T0 + int(t_s * 1e9),
-        observed_time_unix_nano=T0 + int(t_s * 1e9),
+        time_unix_nano=t0 + int(t_s * 1e9),
+        observed_time_unix_nano=t0 + int(t_s * 1e9),
         body=AnyValue(string_value=event),
         attributes=[kv(k, v) for k, v in all_attrs.items()],
     )
