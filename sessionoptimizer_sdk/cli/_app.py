@@ -90,6 +90,11 @@ def _register() -> None:
     for command in (serve, monitor, doctor):
         cli.add_command(command)
     cli.add_command(import_command)
+    from ._connect_cmds import connect
+    from ._token_cmds import token
+
+    cli.add_command(token)
+    cli.add_command(connect)
 
 
 _register()
