@@ -46,6 +46,10 @@ _UPSERT_EVENT = (
     "cache_read_tokens=excluded.cache_read_tokens, cache_write_tokens=excluded.cache_write_tokens, "
     "reasoning_tokens=excluded.reasoning_tokens, data=excluded.data"
 )
+#: A session's (host, source) with the fallbacks described in ``SQLiteStore.session_origins``.
+_ORIGIN_HOST = "coalesce(host, owner_host)"
+_ORIGIN_SOURCE = "coalesce(source, CASE WHEN trace_id IS NULL THEN 'import' ELSE 'sdk' END)"
+_ORIGIN = f"{_ORIGIN_HOST}, {_ORIGIN_SOURCE}"
 _END_SESSION = "UPDATE sessions SET status = ?, ended_at = ? WHERE id = ? AND status = 'ACTIVE'"
 
 
@@ -379,12 +383,16 @@ class SQLiteStore:
             )
 
     def session_origins(self, session_ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
-        """(host, source) of each given session that exists."""
+        """(host, source) of each given session that exists.
+
+        Sessions stored before version 3 (or by a local SDK) fall back to their owner's host, and to ``sdk``
+        when they have trace ids (``import`` otherwise).
+        """
         out: dict[str, tuple[str | None, str | None]] = {}
         ids = list(session_ids)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            sql = f"SELECT id, host, source FROM sessions WHERE id IN ({','.join('?' * len(chunk))})"
+            sql = f"SELECT id, {_ORIGIN} FROM sessions WHERE id IN ({','.join('?' * len(chunk))})"
             for sid, host, source in self._conn().execute(sql, chunk):
                 out[sid] = (host, source)
         return out
@@ -393,7 +401,8 @@ class SQLiteStore:
         self, *, host: str | None = None, source: str | None = None, limit: int = 1000
     ) -> list[str]:
         """Ids of the newest sessions recorded on ``host`` and/or from ``source``."""
-        clauses = [c for c, v in (("host = ?", host), ("source = ?", source)) if v is not None]
+        pairs = ((f"{_ORIGIN_HOST} = ?", host), (f"{_ORIGIN_SOURCE} = ?", source))
+        clauses = [c for c, v in pairs if v is not None]
         params: list[Any] = [v for v in (host, source) if v is not None]
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = f"SELECT id FROM sessions{where} ORDER BY started_at DESC, id LIMIT ?"

@@ -24,7 +24,7 @@ CLAUDE_SID = "6f1c2b7e-4d0a-4f7e-9a51-3c2d1e0f9a88"
 CODEX_SID = "019a9776-0a34-7842-8627-112b63d66e90"
 
 
-def _cc(event: str, seq: int, t_s: float, t0: int = T0, **attrs: Any) -> LogRecord:
+def _cc(event: str, seq: int, t_s: float, t0: int = T0, /, **attrs: Any) -> LogRecord:
     common = {
         "session.id": CLAUDE_SID,
         "app.version": "2.0.14",
@@ -142,26 +142,26 @@ def claude_code_session(
     return logs(*records, service="claude-code", host="clio-laptop", agent=agent)
 
 
-def _cx(event: str, t_s: float, **attrs: Any) -> LogRecord:
+def _cx(event: str, t_s: float, t0: int = T0, /, **attrs: Any) -> LogRecord:
     common = {
         "conversation.id": CODEX_SID,
         "app.version": "0.58.0",
         "model": "gpt-5-codex",
         "terminal.type": "xterm",
     }
-    return log_record(f"codex.{event}", {**common, **attrs}, t_s=t_s)
+    return log_record(f"codex.{event}", {**common, **attrs}, t_s=t_s, t0=t0)
 
 
-def codex_session(agent: str | None = "BOLT") -> ExportLogsServiceRequest:
+def codex_session(agent: str | None = "BOLT", t0: int = T0) -> ExportLogsServiceRequest:
     """A Codex session: one prompt, 2 completed responses, one failing shell tool call.
 
     Hand totals (OpenAI counts cached input inside input): uncached input (5,000 - 0) + (7,000 - 4,800) = 7,200;
     cache read 4,800; output 900 + 300 = 1,200 of which reasoning 600 + 100 = 700.
     """
     records = [
-        _cx("conversation_starts", 0, provider_name="openai", reasoning_effort="medium"),
-        _cx("user_prompt", 1, prompt_length=31),
-        _cx("sse_event", 4, **{"event.kind": "response.created"}),
+        _cx("conversation_starts", 0, t0, provider_name="openai", reasoning_effort="medium"),
+        _cx("user_prompt", 1, t0, prompt_length=31),
+        _cx("sse_event", 4, t0, **{"event.kind": "response.created"}),
         _cx(
             "sse_event",
             6,
@@ -175,7 +175,9 @@ def codex_session(agent: str | None = "BOLT") -> ExportLogsServiceRequest:
                 "duration_ms": 2000,
             },
         ),
-        _cx("tool_decision", 7, tool_name="shell", call_id="call_1", decision="approved", source="config"),
+        _cx(
+            "tool_decision", 7, t0, tool_name="shell", call_id="call_1", decision="approved", source="config"
+        ),
         _cx(
             "tool_result",
             8,
