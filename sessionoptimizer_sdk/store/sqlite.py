@@ -374,13 +374,22 @@ class SQLiteStore:
         }
 
     # --- team server: session origin (host, source) and ingest/read tokens (schema version 3) --------
-    def set_session_origin(self, session_id: str, *, host: str | None, source: str | None) -> None:
-        """Record where a session came from; the first known host and source are kept."""
+    def set_session_origin(
+        self, session_id: str, *, host: str | None, source: str | None, replace: bool = False
+    ) -> None:
+        """Record where a session came from; the first known host and source are kept unless ``replace``."""
+        sql = (
+            "UPDATE sessions SET host = coalesce(?, host), source = coalesce(?, source) WHERE id = ?"
+            if replace
+            else "UPDATE sessions SET host = coalesce(host, ?), source = coalesce(source, ?) WHERE id = ?"
+        )
         with self.transaction() as conn:
-            conn.execute(
-                "UPDATE sessions SET host = coalesce(host, ?), source = coalesce(source, ?) WHERE id = ?",
-                (host, source, session_id),
-            )
+            conn.execute(sql, (host, source, session_id))
+
+    def delete_events(self, session_id: str) -> int:
+        """Delete a session's events (its totals follow through the delete trigger); return how many."""
+        with self.transaction() as conn:
+            return int(conn.execute("DELETE FROM events WHERE session_id = ?", (session_id,)).rowcount)
 
     def session_origins(self, session_ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
         """(host, source) of each given session that exists.

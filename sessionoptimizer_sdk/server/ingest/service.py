@@ -17,7 +17,7 @@ from ..._internal.log import get_logger
 from ...errors import SessionAlreadyExists, StoreError
 from ...models import Session, SessionStatus
 from ...store.sqlite import SQLiteStore
-from .batch import TELEMETRY_SOURCES, Batch
+from .batch import SOURCE_IMPORT, TELEMETRY_SOURCES, Batch
 from .decode import Limits
 from .errors import IngestRefused
 from .ratelimit import RateLimiter
@@ -114,6 +114,7 @@ class IngestService:
             seen.agent = token_agent or seen.agent or owner or "unknown"
             if found is not None:
                 existing[sid] = found
+        self._one_copy(batch, existing)
         for sid, seen in batch.seen.items():
             if sid not in existing:
                 placeholder = Session(
@@ -128,13 +129,32 @@ class IngestService:
                 )
                 with contextlib.suppress(SessionAlreadyExists):  # a concurrent request created it first
                     store.create_session(placeholder)
-            store.set_session_origin(sid, host=seen.host, source=seen.source)
+            store.set_session_origin(
+                sid, host=seen.host, source=seen.source, replace=seen.source == SOURCE_IMPORT
+            )
         if batch.rows:
             store.write_batch(batch.rows)
         for root in batch.roots:
             store.upsert_session(replace(root, agent=token_agent or root.agent))
         self._after_commit(batch, existing)
         self._sweep_idle()
+
+    def _one_copy(self, batch: Batch, existing: dict[str, Session]) -> None:
+        """One copy when a transcript import and native telemetry send the same session: the transcript wins.
+
+        Import data replaces a session's telemetry events; telemetry for an imported session is ignored.
+        """
+        if not existing:
+            return
+        origins = self.store.session_origins(list(existing))
+        for sid, seen in batch.seen.items():
+            prior = origins.get(sid, (None, None))[1]
+            if seen.source == SOURCE_IMPORT and prior in TELEMETRY_SOURCES:
+                self.store.delete_events(sid)
+            elif seen.source in TELEMETRY_SOURCES and prior == SOURCE_IMPORT:
+                kept = [r for r in batch.rows if r[1] != sid]
+                batch.ignored += len(batch.rows) - len(kept)
+                batch.rows = kept
 
     def _after_commit(self, batch: Batch, existing: dict[str, Session]) -> None:
         if self.runner is None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
@@ -14,11 +16,15 @@ from ..._internal.ids import validate_session_id
 from ...errors import InvalidInputError
 from ...models import Session, SessionStatus
 from ...processing.mapping import event_row_from_span, session_end_from_span
-from .batch import SOURCE_SDK, Batch, SessionSeen
+from .batch import SOURCE_IMPORT, SOURCE_SDK, Batch, SessionSeen
 from .otlp import attributes, origin_of
 
 __all__ = ["batch_from_traces"]
 
+#: Resource attribute naming a shipped transcript import (``import ... --server``), and its event attributes.
+SOURCE_ATTRIBUTE = "sessionoptimizer.source"
+SO_EVENT_ID = "sessionoptimizer.event.id"
+SO_EVENT_DURATION = "sessionoptimizer.event.duration_ms"
 _STATUS = {0: StatusCode.UNSET, 1: StatusCode.OK, 2: StatusCode.ERROR}
 
 
@@ -45,7 +51,18 @@ def _readable(span: ProtoSpan, attrs: dict[str, object]) -> ReadableSpan | None:
     )
 
 
-def _root_session(span: ReadableSpan, sid: str) -> Session | None:
+def _imported(row: tuple[Any, ...], attrs: Mapping[str, Any]) -> tuple[Any, ...]:
+    """A shipped transcript event keeps its importer's id and duration (full transcript precision)."""
+    event_id, duration = attrs.get(SO_EVENT_ID), attrs.get(SO_EVENT_DURATION)
+    out = list(row)
+    if isinstance(event_id, str) and event_id:
+        out[0] = event_id[:300]
+    if isinstance(duration, int | float) and not isinstance(duration, bool) and duration >= 0:
+        out[4] = float(duration)
+    return tuple(out)
+
+
+def _root_session(span: ReadableSpan, sid: str, *, allow_active: bool = False) -> Session | None:
     """The session a finished root span describes (its end status, task, model, ids)."""
     end = session_end_from_span(span)
     attrs = span.attributes or {}
@@ -56,6 +73,8 @@ def _root_session(span: ReadableSpan, sid: str) -> Session | None:
         status = SessionStatus.parse(end[1])
     except InvalidInputError:
         return None
+    if status is SessionStatus.ACTIVE and not allow_active:
+        return None
     task, model = attrs.get(c.SO_SESSION_TASK), attrs.get(c.GEN_AI_REQUEST_MODEL)
     return Session(
         id=sid,
@@ -64,7 +83,7 @@ def _root_session(span: ReadableSpan, sid: str) -> Session | None:
         model=model if isinstance(model, str) else "unknown",
         status=status,
         started_at=datetime.fromtimestamp(span.start_time / 1e9, UTC),
-        ended_at=datetime.fromtimestamp(end[2], UTC),
+        ended_at=None if status is SessionStatus.ACTIVE else datetime.fromtimestamp(end[2], UTC),
         trace_id=f"{span.context.trace_id:032x}",
         span_id=f"{span.context.span_id:016x}",
     )
@@ -74,7 +93,9 @@ def batch_from_traces(request: ExportTraceServiceRequest, batch: Batch | None = 
     """Map every span of a trace export request; spans without a usable session are rejected."""
     batch = batch or Batch()
     for resource_spans in request.resource_spans:
-        origin = origin_of(attributes(resource_spans.resource.attributes))
+        resource_attrs = attributes(resource_spans.resource.attributes)
+        origin = origin_of(resource_attrs)
+        source = SOURCE_IMPORT if resource_attrs.get(SOURCE_ATTRIBUTE) == SOURCE_IMPORT else SOURCE_SDK
         for scope_spans in resource_spans.scope_spans:
             for proto in scope_spans.spans:
                 attrs = attributes(proto.attributes)
@@ -96,13 +117,13 @@ def batch_from_traces(request: ExportTraceServiceRequest, batch: Batch | None = 
                     sid,
                     origin.agent,
                     origin.host,
-                    SOURCE_SDK,
+                    source,
                     span.start_time / 1e9,
                     trace_id=f"{span.context.trace_id:032x}",
                     span_id=f"{span.context.span_id if is_root else (span.parent or span.context).span_id:016x}",
                 )
                 if is_root:
-                    root = _root_session(span, sid)
+                    root = _root_session(span, sid, allow_active=source == SOURCE_IMPORT)
                     if root is None:
                         batch.reject("invalid_session_span")
                         continue
@@ -113,7 +134,7 @@ def batch_from_traces(request: ExportTraceServiceRequest, batch: Batch | None = 
                     if row is None:
                         batch.reject("invalid_event_span")
                         continue
-                    batch.rows.append(row)
+                    batch.rows.append(_imported(row, attrs) if source == SOURCE_IMPORT else row)
                 batch.see(seen)
                 batch.accepted += 1
     return batch
