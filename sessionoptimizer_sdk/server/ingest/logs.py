@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,9 @@ from .batch import SOURCE_CLAUDE_CODE, SOURCE_CODEX, Batch, SessionSeen
 from .otlp import Origin, any_value, attributes, origin_of
 
 __all__ = ["batch_from_logs"]
+
+#: Protobuf (and protobuf JSON) strings are valid UTF-8, so the data needs no sanitising before JSON.
+_compact = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 _READ_TOOLS = {"Read": "file_path", "NotebookRead": "notebook_path"}
 _WRITE_TOOLS = {
@@ -49,14 +53,16 @@ def _num(value: object) -> int:
 
 
 def _float(value: object) -> float | None:
+    """A finite float from a number or numeric string (None otherwise)."""
+    out: float | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
+        out = float(value)
+    elif isinstance(value, str):
         try:
-            return float(value)
+            out = float(value)
         except ValueError:
             return None
-    return None
+    return out if out is not None and math.isfinite(out) else None
 
 
 def _truthy(value: object) -> bool:
@@ -96,7 +102,7 @@ def _row(
         int(error_type is not None),
         error_type,
         *usage,
-        dumps(dict(data)),
+        _compact(data),
     )
 
 

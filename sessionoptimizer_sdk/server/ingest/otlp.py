@@ -42,7 +42,11 @@ def attributes(pairs: Iterable[KeyValue], depth: int = 0) -> dict[str, Any]:
     """A dict of the attributes with a known value type."""
     out: dict[str, Any] = {}
     for pair in pairs:
-        value = any_value(pair.value, depth)
+        raw = pair.value
+        if raw.WhichOneof("value") == "string_value":  # the common case, inlined (ingest hot path)
+            out[pair.key] = raw.string_value
+            continue
+        value = any_value(raw, depth)
         if value is not None and pair.key:
             out[pair.key] = value
     return out
