@@ -26,7 +26,6 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
@@ -42,7 +41,8 @@ def _kv(key: str, value: str) -> KeyValue:
 
 def cc_request(agent: int, batch_no: int, size: int, per_session: int) -> tuple[bytes, dict[str, int]]:
     """One Claude Code logs export: ``size`` api_request/tool_result events over sessions of ``per_session``."""
-    records, counts = [], {}
+    records: list[LogRecord] = []
+    counts: dict[str, int] = {}
     now = time.time_ns()
     for i in range(size):
         seq = batch_no * size + i
@@ -132,7 +132,7 @@ def role_sdk(agent: int, events: int) -> None:
     optimizer = SessionOptimizer()
     counts: dict[str, int] = {}
     first = time.time()
-    for s in range(max(1, events // 2_000)):
+    for _ in range(max(1, events // 2_000)):
         with optimizer.session(f"SDK{agent}", "bench", model="claude-sonnet-4-5") as session:
             for _ in range(2_000):
                 session.log(EventType.TOOL_CALL, data={"tool": "pytest"}, tokens_input=100)
@@ -276,7 +276,7 @@ def main() -> None:
             ("events sent (unique)", f"{total:,}"),
             ("accepted events/s (acknowledged)", f"{total / (last_ack - t0):,.0f}"),
             ("stored events/s (committed)", f"{total / (stored_at - t0):,.0f}"),
-            ("replayer request p95 (batch of %d)" % args.batch, f"{p95 * 1000:.0f} ms"),
+            (f"replayer request p95 (batch of {args.batch})", f"{p95 * 1000:.0f} ms"),
             (
                 "visible on /api/sessions/active p95 / max",
                 f"{statistics.quantiles(visible, n=20)[-1]:.2f} s / {max(visible):.2f} s"
