@@ -125,8 +125,8 @@ def role_cc(url: str, agent: int, events: int, batch: int) -> None:
     )
 
 
-def role_sdk(agent: int, events: int) -> None:
-    """SDK agent: sessions of 2,000 events exported over OTLP (and stored locally); print counts."""
+def role_sdk(agent: int, events: int, rate: float) -> None:
+    """SDK agent: sessions of 2,000 events at ``rate`` events/s, exported over OTLP and stored locally."""
     from sessionoptimizer_sdk import EventType, SessionOptimizer
 
     optimizer = SessionOptimizer()
@@ -134,8 +134,10 @@ def role_sdk(agent: int, events: int) -> None:
     first = time.time()
     for _ in range(max(1, events // 2_000)):
         with optimizer.session(f"SDK{agent}", "bench", model="claude-sonnet-4-5") as session:
-            for _ in range(2_000):
+            for i in range(2_000):
                 session.log(EventType.TOOL_CALL, data={"tool": "pytest"}, tokens_input=100)
+                if i % 100 == 99:
+                    time.sleep(max(0.0, first + (len(counts) * 2_000 + i) / rate - time.time()))
             counts[session.id] = 2_000
     optimizer.shutdown(timeout=120)
     print(
@@ -173,7 +175,7 @@ def probe_visibility(url: str, n: int) -> float:
         with urllib.request.urlopen(f"{url}/api/sessions/active", timeout=30) as response:
             if sid in {s["id"] for s in json.load(response)["sessions"]}:
                 return time.perf_counter() - start
-        time.sleep(0.02)
+        time.sleep(0.1)
     return float("inf")
 
 
@@ -185,6 +187,7 @@ def main() -> None:
     parser.add_argument("--cc-agents", type=int, default=2)
     parser.add_argument("--events", type=int, default=20_000, help="events per agent")
     parser.add_argument("--batch", type=int, default=500, help="records per replayer request")
+    parser.add_argument("--sdk-rate", type=float, default=2_000.0, help="events/s logged by each SDK agent")
     parser.add_argument("--store", default=None, help="store URL passed to `serve --store` (PostgreSQL)")
     parser.add_argument("--role", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--url", default=None, help=argparse.SUPPRESS)
@@ -194,7 +197,7 @@ def main() -> None:
         role_cc(args.url, args.agent, args.events, args.batch)
         return
     if args.role == "sdk":
-        role_sdk(args.agent, args.events)
+        role_sdk(args.agent, args.events, args.sdk_rate)
         return
 
     home = Path(tempfile.mkdtemp(prefix="so-ingest-bench-"))
@@ -228,7 +231,18 @@ def main() -> None:
                 "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "1000",
                 "SESSIONOPTIMIZER_AUTO_ANALYZE": "0",
             }
-            cmd = [sys.executable, __file__, "--role", "sdk", "--agent", str(i), "--events", str(args.events)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--role",
+                "sdk",
+                "--agent",
+                str(i),
+                "--events",
+                str(args.events),
+                "--sdk-rate",
+                str(args.sdk_rate),
+            ]
             agents.append(subprocess.Popen(cmd, env=agent_env, stdout=subprocess.PIPE, text=True))
         for i in range(args.cc_agents):
             cmd = [

@@ -77,7 +77,11 @@ def create_app(
     settings = settings or Settings.from_env(home)
     store = SQLiteStore(settings.db_path)
     ingest_service = IngestService(
-        store, ingest or IngestConfig(require_tokens=public), AnalysisRunner(store, settings)
+        store,
+        ingest or IngestConfig(require_tokens=public),
+        AnalysisRunner(
+            store, settings, provisional_interval=5.0
+        ),  # live alerts of remote sessions: <= 5 s late
     )
 
     def read_check(secret: str) -> bool:

@@ -26,6 +26,8 @@ __all__ = ["TREND_THRESHOLD", "DashboardService"]
 #: A change of average efficiency (points) smaller than this is reported as ``stable`` (as in analysis.stats).
 TREND_THRESHOLD = TREND_STABLE_POINTS
 _LIVE_CACHE_SIZE = 256
+#: Seconds a live session's provisional score may lag its newest events (team-server ingest keeps them growing).
+_LIVE_REFRESH = 2.0
 
 
 class DashboardService:
@@ -36,6 +38,7 @@ class DashboardService:
         self.settings = settings
         self._live: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
         self._live_lock = threading.Lock()
+        self._live_recent: dict[str, tuple[float, dict[str, Any]]] = {}
 
     # --- the spec's four endpoints -------------------------------------------------------------------
     def current_stats(self, hours: int = 24) -> dict[str, Any]:
@@ -242,8 +245,12 @@ class DashboardService:
     def live_entry(self, s: Session) -> dict[str, Any]:  # used by the stream too
         """A monitor row; the provisional score is cached per (session, event count) so polling stays cheap."""
         key = (s.id, s.event_count)
+        now = time.monotonic()
         with self._live_lock:
             cached = self._live.get(key)
+            recent = self._live_recent.get(s.id)
+        if cached is None and recent is not None and now - recent[0] < _LIVE_REFRESH:
+            cached = recent[1]  # a session growing under ingest is re-analysed at most every _LIVE_REFRESH s
         if cached is None:
             try:
                 report = self._analyze(s)
@@ -255,8 +262,11 @@ class DashboardService:
                 cached = {"efficiency_score": None, "waste": None}
             with self._live_lock:
                 self._live[key] = cached
+                self._live_recent[s.id] = (now, cached)
                 while len(self._live) > _LIVE_CACHE_SIZE:
                     self._live.popitem(last=False)
+                while len(self._live_recent) > _LIVE_CACHE_SIZE:
+                    self._live_recent.pop(next(iter(self._live_recent)))
         out = session_to_dict(s, efficiency_score=cached["efficiency_score"], provisional=True)
         out["total_waste_tokens"] = cached["waste"]
         return out
