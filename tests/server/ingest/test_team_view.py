@@ -70,3 +70,14 @@ def test_cli_list_filters_by_source(team_server: TeamServer):
     assert result.exit_code == 0, result.output
     sessions = json.loads(result.stdout)["sessions"]
     assert [(s["id"], s["host"]) for s in sessions] == [(CLAUDE_SID, "clio-laptop")]
+
+
+def test_dashboard_shows_machine_and_source(team_server: TeamServer):
+    """The sessions page lists each session's machine and source and filters by machine."""
+    _fill(team_server)
+    page = httpx.get(f"{team_server.url}/sessions").text
+    assert "clio-laptop" in page and "claude_code" in page and "bolt-box" in page
+    only = httpx.get(f"{team_server.url}/sessions", params={"host": "machine-a"}).text
+    assert "forge-live" in only and CLAUDE_SID not in only
+    home = httpx.get(f"{team_server.url}/").text
+    assert "bolt-box (codex)" in home  # the live list on the main dashboard
