@@ -8,6 +8,7 @@ from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanContext, Status, StatusCode
 
@@ -25,6 +26,7 @@ __all__ = ["batch_from_traces"]
 SOURCE_ATTRIBUTE = "sessionoptimizer.source"
 SO_EVENT_ID = "sessionoptimizer.event.id"
 SO_EVENT_DURATION = "sessionoptimizer.event.duration_ms"
+_NO_RESOURCE = Resource.get_empty()
 _STATUS = {0: StatusCode.UNSET, 1: StatusCode.OK, 2: StatusCode.ERROR}
 
 
@@ -48,6 +50,7 @@ def _readable(span: ProtoSpan, attrs: dict[str, object]) -> ReadableSpan | None:
         start_time=span.start_time_unix_nano,
         end_time=max(span.end_time_unix_nano, span.start_time_unix_nano),
         status=Status(_STATUS.get(span.status.code, StatusCode.UNSET)),
+        resource=_NO_RESOURCE,  # the default (Resource.create) runs the resource detectors on every span
     )
 
 
