@@ -88,11 +88,11 @@ def cc_request(agent: int, batch_no: int, size: int, per_session: int) -> tuple[
     return request.SerializeToString(), counts
 
 
-def role_cc(url: str, agent: int, events: int, batch: int) -> None:
+def role_cc(url: str, agent: int, events: int, batch: int, per_session: int) -> None:
     """Claude Code replayer: post ``events`` records in batches (5% resent); print counts and latencies."""
     host, port = url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=60)
-    bodies = [cc_request(agent, b, batch, 2_000) for b in range(events // batch)]
+    bodies = [cc_request(agent, b, batch, per_session) for b in range(events // batch)]
     counts: dict[str, int] = {}
     latencies, acked = [], 0
     first = time.time()
@@ -187,6 +187,7 @@ def main() -> None:
     parser.add_argument("--cc-agents", type=int, default=2)
     parser.add_argument("--events", type=int, default=20_000, help="events per agent")
     parser.add_argument("--batch", type=int, default=500, help="records per replayer request")
+    parser.add_argument("--session-events", type=int, default=5_000, help="events per replayed session")
     parser.add_argument("--sdk-rate", type=float, default=2_000.0, help="events/s logged by each SDK agent")
     parser.add_argument("--store", default=None, help="store URL passed to `serve --store` (PostgreSQL)")
     parser.add_argument("--role", default=None, help=argparse.SUPPRESS)
@@ -194,7 +195,7 @@ def main() -> None:
     parser.add_argument("--agent", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role == "cc":
-        role_cc(args.url, args.agent, args.events, args.batch)
+        role_cc(args.url, args.agent, args.events, args.batch, args.session_events)
         return
     if args.role == "sdk":
         role_sdk(args.agent, args.events, args.sdk_rate)
@@ -256,6 +257,8 @@ def main() -> None:
                 str(args.events),
                 "--batch",
                 str(args.batch),
+                "--session-events",
+                str(args.session_events),
                 "--url",
                 url,
             ]

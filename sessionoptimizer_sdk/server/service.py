@@ -27,7 +27,7 @@ __all__ = ["TREND_THRESHOLD", "DashboardService"]
 TREND_THRESHOLD = TREND_STABLE_POINTS
 _LIVE_CACHE_SIZE = 256
 #: Seconds a live session's provisional score may lag its newest events (team-server ingest keeps them growing).
-_LIVE_REFRESH = 2.0
+_LIVE_REFRESH = 5.0
 
 
 class DashboardService:
