@@ -96,7 +96,7 @@ def role_cc(url: str, agent: int, events: int, batch: int, per_session: int) -> 
     counts: dict[str, int] = {}
     latencies, acked = [], 0
     first = time.time()
-    for n, (body, per_session) in enumerate(bodies):
+    for n, (body, sent_counts) in enumerate(bodies):
         for attempt in range(2 if n % 20 == 0 else 1):
             while True:
                 start = time.perf_counter()
@@ -109,7 +109,7 @@ def role_cc(url: str, agent: int, events: int, batch: int, per_session: int) -> 
                 time.sleep(float(response.getheader("Retry-After") or 1))
             if attempt == 0:
                 acked += batch
-                for sid, c in per_session.items():
+                for sid, c in sent_counts.items():
                     counts[sid] = counts.get(sid, 0) + c
     print(
         json.dumps(
