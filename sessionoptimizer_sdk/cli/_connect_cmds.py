@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import time
 import tomllib
 from pathlib import Path
@@ -36,6 +37,12 @@ def _agent(name: str) -> str:
     return name.strip()
 
 
+def _resource(agent: str) -> str:
+    """Resource attributes naming the agent and this machine (the OTel Python SDK detects no host name)."""
+    host = socket.gethostname().replace(",", "-").replace("=", "-")
+    return f"sessionoptimizer.agent={agent},host.name={host}"
+
+
 def claude_code_env(server: str, agent: str, token: str) -> dict[str, str]:
     """The environment Claude Code needs to send its log events to the server (with tool details)."""
     return {
@@ -44,7 +51,7 @@ def claude_code_env(server: str, agent: str, token: str) -> dict[str, str]:
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
         "OTEL_EXPORTER_OTLP_ENDPOINT": server,
         "OTEL_EXPORTER_OTLP_HEADERS": f"Authorization=Bearer {token}",
-        "OTEL_RESOURCE_ATTRIBUTES": f"sessionoptimizer.agent={agent}",
+        "OTEL_RESOURCE_ATTRIBUTES": _resource(agent),
         "OTEL_LOG_TOOL_DETAILS": "1",
         "OTEL_LOGS_EXPORT_INTERVAL": "2000",
     }
@@ -55,7 +62,7 @@ def sdk_env(server: str, agent: str, token: str) -> dict[str, str]:
     return {
         "OTEL_EXPORTER_OTLP_ENDPOINT": server,
         "OTEL_EXPORTER_OTLP_HEADERS": f"Authorization=Bearer {token}",
-        "OTEL_RESOURCE_ATTRIBUTES": f"sessionoptimizer.agent={agent}",
+        "OTEL_RESOURCE_ATTRIBUTES": _resource(agent),
     }
 
 

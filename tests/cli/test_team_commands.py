@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import tomllib
 from pathlib import Path
 
@@ -60,7 +61,8 @@ def test_connect_claude_code_write_merges_env_with_backup(run, tmp_path: Path):
     assert written["env"]["CLAUDE_CODE_ENABLE_TELEMETRY"] == "1"
     assert written["env"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "https://team.example:8765"
     assert written["env"]["OTEL_EXPORTER_OTLP_HEADERS"] == "Authorization=Bearer so_i_x"
-    assert written["env"]["OTEL_RESOURCE_ATTRIBUTES"] == "sessionoptimizer.agent=CLIO"
+    host = socket.gethostname()
+    assert written["env"]["OTEL_RESOURCE_ATTRIBUTES"] == f"sessionoptimizer.agent=CLIO,host.name={host}"
     backups = list(tmp_path.glob("settings.json.bak-*"))
     assert len(backups) == 1 and json.loads(backups[0].read_text()) == original
 
@@ -71,7 +73,8 @@ def test_connect_prints_without_writing(run, tmp_path: Path):
     settings.write_text("{}")
     result = run("connect", "sdk", "--server", "http://10.0.0.5:8765", "--agent", "FORGE", "--token", "t")
     assert 'export OTEL_EXPORTER_OTLP_ENDPOINT="http://10.0.0.5:8765"' in result.stdout
-    assert 'export OTEL_RESOURCE_ATTRIBUTES="sessionoptimizer.agent=FORGE"' in result.stdout
+    host = socket.gethostname()
+    assert f'export OTEL_RESOURCE_ATTRIBUTES="sessionoptimizer.agent=FORGE,host.name={host}"' in result.stdout
     assert settings.read_text() == "{}"
 
 

@@ -74,6 +74,9 @@ async def _handle(request: Request, signal: str) -> Response:
             count_field = "rejected_log_records"
         if batch.rejected and not batch.accepted:
             raise _all_rejected(batch)
+        peer = request.client.host if request.client else None
+        for seen in batch.seen.values():  # no host.name in the resource: name the machine by its address
+            seen.host = seen.host or peer
         await service.write(batch, token)
         if batch.rejected and not batch.accepted:  # the token's agent owned none of the sessions
             raise _all_rejected(batch)

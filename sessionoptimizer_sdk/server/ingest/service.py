@@ -7,25 +7,60 @@ import contextlib
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from anyio import to_thread
 
 from ..._internal.log import get_logger
 from ...errors import SessionAlreadyExists, StoreError
 from ...models import Session, SessionStatus
-from ...store.sqlite import SQLiteStore
 from .batch import SOURCE_IMPORT, TELEMETRY_SOURCES, Batch
 from .decode import Limits
 from .errors import IngestRefused
 from .ratelimit import RateLimiter
-from .tokens import KIND_INGEST, TokenInfo, TokenVerifier
+from .tokens import KIND_INGEST, TokenInfo, TokenStore, TokenVerifier
 
-__all__ = ["IngestConfig", "IngestService"]
+__all__ = ["IngestConfig", "IngestService", "IngestStore"]
 
 _log = get_logger(__name__)
+
+
+class IngestStore(TokenStore, Protocol):
+    """The store methods the ingest uses: the SQLite store has them; a PostgreSQL store must too."""
+
+    def find_session(self, session_id: str) -> Session | None:
+        """The session or None."""
+
+    def create_session(self, session: Session, *, owner: tuple[int, str, str] | None = None) -> None:
+        """Insert a new ACTIVE session (SessionAlreadyExists if taken)."""
+
+    def upsert_session(self, session: Session) -> None:
+        """Insert a session or update its descriptive fields and status."""
+
+    def end_session(self, session_id: str, status: SessionStatus, ended_at: datetime) -> bool:
+        """End an ACTIVE session."""
+
+    def write_batch(
+        self, rows: Sequence[tuple[Any, ...]], ends: Sequence[tuple[str, str, float]] = ()
+    ) -> None:
+        """Insert event rows idempotently (per session id and event id)."""
+
+    def set_session_origin(
+        self, session_id: str, *, host: str | None, source: str | None, replace: bool = False
+    ) -> None:
+        """Record a session's machine and source."""
+
+    def session_origins(self, session_ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
+        """(host, source) of sessions."""
+
+    def delete_events(self, session_id: str) -> int:
+        """Delete a session's events."""
+
+    def idle_active_sessions(self, sources: Sequence[str], before: float) -> list[tuple[str, float]]:
+        """ACTIVE sessions of ``sources`` idle since ``before``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +79,7 @@ class IngestConfig:
 class IngestService:
     """Turns decoded OTLP batches into store writes for one server."""
 
-    def __init__(self, store: SQLiteStore, config: IngestConfig, runner: Any = None) -> None:
+    def __init__(self, store: IngestStore, config: IngestConfig, runner: Any = None) -> None:
         self.store = store
         self.config = config
         self.runner = runner

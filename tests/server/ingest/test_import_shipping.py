@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from sessionoptimizer_sdk.cli._app import cli
+from sessionoptimizer_sdk.models import SessionStatus
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 from tests._paths import FIXTURES
 
@@ -94,3 +95,32 @@ def test_transcript_replaces_telemetry_of_the_same_session(tmp_path: Path, team_
         == 200
     )
     assert team_server.store.count_events(SID) == local.count_events(SID)
+
+
+def test_follow_ships_live_and_ends_the_session(tmp_path: Path, team_server: TeamServer):
+    """``import --follow --server`` ships a growing transcript; stopping ends it COMPLETED on the server too."""
+    live = tmp_path / "projects" / f"{SID}.jsonl"
+    live.parent.mkdir()
+    live.write_bytes(TRANSCRIPT.read_bytes())  # a fresh mtime: the follower treats it as a live session
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--home",
+            str(tmp_path / "local"),
+            "import",
+            "claude-code",
+            str(live.parent),
+            "--follow",
+            "--stop-after",
+            "1.5",
+            "--poll-interval",
+            "0.2",
+            "--server",
+            team_server.url,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    local = SQLiteStore(tmp_path / "local" / "sessionoptimizer.db")
+    theirs = team_server.store.get_session(SID)
+    assert theirs.status is local.get_session(SID).status is SessionStatus.COMPLETED
+    assert theirs.event_count == local.get_session(SID).event_count > 0
