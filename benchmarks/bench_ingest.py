@@ -26,6 +26,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
@@ -154,6 +155,17 @@ def role_sdk(agent: int, events: int, rate: float) -> None:
     )
 
 
+def _open_store(url: str | None, sqlite_path: Path) -> Any:
+    """The server's store, to count what arrived (``open_store(url)`` once the PostgreSQL backend exists)."""
+    if url:
+        import importlib
+
+        return importlib.import_module("sessionoptimizer_sdk.store").open_store(url)
+    from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+
+    return SQLiteStore(sqlite_path)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -274,9 +286,7 @@ def main() -> None:
         for out in outputs:
             expected.update(out["counts"])
         total = sum(expected.values())
-        from sessionoptimizer_sdk.store.sqlite import SQLiteStore
-
-        store = SQLiteStore(home / "server" / "sessionoptimizer.db")
+        store = _open_store(args.store, home / "server" / "sessionoptimizer.db")
         deadline = time.time() + 60
         while sum(store.count_events(s) for s in expected) < total and time.time() < deadline:
             time.sleep(0.1)

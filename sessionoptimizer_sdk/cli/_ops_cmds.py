@@ -75,6 +75,10 @@ def serve(
     if ssl_certfile:
         url = url.replace("http://", "https://", 1)
     click.echo(f"SessionOptimizer dashboard: {url}", err=False)
+    base = url.split("?", 1)[0]
+    click.echo(
+        f"OTLP/HTTP ingest: {base}v1/traces and {base}v1/logs (see `sessionoptimizer connect`)", err=True
+    )
     click.echo("Press Ctrl+C to stop.", err=True)
     if open_browser:
         import webbrowser
