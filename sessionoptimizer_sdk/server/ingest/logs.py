@@ -112,6 +112,8 @@ def _claude_tool(sid: str, eid: str, ts: float, a: Mapping[str, Any]) -> list[tu
     params = _json_object(a.get("tool_parameters"))
     args = _json_object(a.get("tool_input"))  # only with OTEL_LOG_TOOL_DETAILS=1
     data: dict[str, Any] = {"tool": tool, "source": SOURCE_CLAUDE_CODE}
+    if isinstance(a.get("tool_use_id"), str):  # newer Claude Code versions (2.1+)
+        data["tool_call_id"] = a["tool_use_id"]
     if args:
         data["args_sha256"] = hashlib.sha256(dumps(args).encode()).hexdigest()
     etype = EventType.TOOL_CALL
