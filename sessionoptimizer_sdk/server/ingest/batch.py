@@ -15,6 +15,9 @@ SOURCE_CLAUDE_CODE = "claude_code"
 SOURCE_CODEX = "codex"
 SOURCE_IMPORT = "import"
 TELEMETRY_SOURCES = (SOURCE_CLAUDE_CODE, SOURCE_CODEX)
+#: Largest token count stored for one event (2**53): a wire value beyond it cannot be real and must not
+#: overflow SQLite's 64-bit integers (or PostgreSQL's bigint) in session totals.
+MAX_COUNT = 2**53
 
 
 @dataclass(slots=True)

@@ -21,13 +21,22 @@ from ...errors import InvalidInputError
 from ...importers._classify import classify_error
 from ...importers._codex_tools import file_read_of, shell_command
 from ...models import ErrorKind, EventType
-from .batch import SOURCE_CLAUDE_CODE, SOURCE_CODEX, Batch, SessionSeen
+from .batch import MAX_COUNT, SOURCE_CLAUDE_CODE, SOURCE_CODEX, Batch, SessionSeen
 from .otlp import Origin, any_value, attributes, origin_of
 
 __all__ = ["batch_from_logs"]
 
 #: Protobuf (and protobuf JSON) strings are valid UTF-8, so the data needs no sanitising before JSON.
 _compact = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def _json(data: Mapping[str, Any]) -> str:
+    """Compact JSON of an event's data; a non-finite number from a tool's arguments goes through sanitising."""
+    try:
+        return _compact(data)
+    except ValueError:
+        return dumps(dict(data))
+
 
 _READ_TOOLS = {"Read": "file_path", "NotebookRead": "notebook_path"}
 _WRITE_TOOLS = {
@@ -39,17 +48,18 @@ _WRITE_TOOLS = {
 
 
 def _num(value: object) -> int:
-    """A non-negative int from a number or numeric string (0 otherwise)."""
+    """A non-negative int (at most ``MAX_COUNT``) from a number or numeric string (0 otherwise)."""
     if isinstance(value, bool):
         return 0
-    if isinstance(value, int | float):
-        return max(0, int(value))
+    number = value if isinstance(value, int | float) else None
     if isinstance(value, str):
         try:
-            return max(0, int(float(value)))
+            number = float(value)
         except ValueError:
             return 0
-    return 0
+    if number is None or not math.isfinite(number):
+        return 0
+    return min(max(0, int(number)), MAX_COUNT)
 
 
 def _float(value: object) -> float | None:
@@ -102,7 +112,7 @@ def _row(
         int(error_type is not None),
         error_type,
         *usage,
-        _compact(data),
+        _json(data),
     )
 
 

@@ -127,6 +127,12 @@ class IngestService:
             raise IngestRefused(503, "busy", "the store is backed up; retry later", retry_after=1) from None
         try:
             await to_thread.run_sync(self._commit, batch, token.agent if token else None)
+        except (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError, OverflowError) as exc:
+            # the data itself cannot be stored: a retry would fail the same way, so no 503
+            _log.warning("ingest.unstorable", error=type(exc).__name__)
+            raise IngestRefused(
+                400, "unstorable", f"a value cannot be stored ({type(exc).__name__})"
+            ) from None
         except (sqlite3.Error, StoreError) as exc:
             _log.warning("ingest.store_error", error=type(exc).__name__)
             raise IngestRefused(

@@ -17,7 +17,7 @@ from ..._internal.ids import validate_session_id
 from ...errors import InvalidInputError
 from ...models import Session, SessionStatus
 from ...processing.mapping import event_row_from_span, session_end_from_span
-from .batch import SOURCE_IMPORT, SOURCE_SDK, Batch, SessionSeen
+from .batch import MAX_COUNT, SOURCE_IMPORT, SOURCE_SDK, Batch, SessionSeen
 from .otlp import attributes, origin_of
 
 __all__ = ["batch_from_traces"]
@@ -52,6 +52,14 @@ def _readable(span: ProtoSpan, attrs: dict[str, object]) -> ReadableSpan | None:
         status=Status(_STATUS.get(span.status.code, StatusCode.UNSET)),
         resource=_NO_RESOURCE,  # the default (Resource.create) runs the resource detectors on every span
     )
+
+
+def _bounded(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The row with its five token counts capped at ``MAX_COUNT`` (a double attribute can be 1e300)."""
+    tokens = row[8:13]
+    if max(tokens) <= MAX_COUNT:
+        return row
+    return (*row[:8], *(min(t, MAX_COUNT) for t in tokens), *row[13:])
 
 
 def _imported(row: tuple[Any, ...], attrs: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -137,6 +145,7 @@ def batch_from_traces(request: ExportTraceServiceRequest, batch: Batch | None = 
                     if row is None:
                         batch.reject("invalid_event_span")
                         continue
+                    row = _bounded(row)
                     batch.rows.append(_imported(row, attrs) if source == SOURCE_IMPORT else row)
                 batch.see(seen)
                 batch.accepted += 1

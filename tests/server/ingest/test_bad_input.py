@@ -113,3 +113,22 @@ def test_token_for_another_agent_is_403(team_server: TeamServer):
         f"{team_server.url}/v1/traces", content=body, headers={**PB, "Authorization": f"Bearer {secret}"}
     )
     _refused(team_server, r, 403, "forbidden_agent")
+
+
+def test_absurd_token_counts_are_capped_not_fatal(team_server: TeamServer):
+    """A 1e300 token count (double attribute) or "1e30" string is stored capped at 2**53, never a 5xx."""
+    from .payloads import kv, log_record, logs
+
+    span = event_span("s-huge", 1)
+    span.attributes.append(kv("gen_ai.usage.output_tokens", 1e300))
+    r = httpx.post(f"{team_server.url}/v1/traces", content=traces(span).SerializeToString(), headers=PB)
+    assert r.status_code == 200
+    assert team_server.store.get_session("s-huge").tokens.output_tokens == 2**53
+    record = log_record("claude_code.api_request", {"session.id": "cc-huge", "input_tokens": "1e30"}, t_s=1)
+    r = httpx.post(
+        f"{team_server.url}/v1/logs",
+        content=logs(record, service="claude-code").SerializeToString(),
+        headers=PB,
+    )
+    assert r.status_code == 200
+    assert team_server.store.get_session("cc-huge").tokens.input_tokens == 2**53
