@@ -31,6 +31,12 @@ from ._style import score_text, severity_text
 @click.option("--open", "open_browser", is_flag=True, help="Open the dashboard in a web browser.")
 @click.option("--ssl-certfile", default=None, help="Serve HTTPS with this certificate (PEM).")
 @click.option("--ssl-keyfile", default=None, help="The certificate's private key (PEM).")
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    help="Also accept this Host name (a TLS reverse proxy's public name); repeatable.",
+)
 def serve(
     host: str,
     port: int,
@@ -39,6 +45,7 @@ def serve(
     open_browser: bool,
     ssl_certfile: str | None,
     ssl_keyfile: str | None,
+    allowed_hosts: tuple[str, ...] = (),
 ) -> None:
     """Serve the REST API, the live dashboard and the OTLP ingest of the team (prints the URL)."""
     try:
@@ -51,7 +58,7 @@ def serve(
     from ..store.sqlite import SQLiteStore
 
     read_tokens = SQLiteStore(Settings.from_env(get_state().home).db_path).count_tokens("read")
-    check_bind(host, token, read_tokens=read_tokens)
+    check_bind(host, token, read_tokens=read_tokens, proxied=bool(allowed_hosts))
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -70,6 +77,7 @@ def serve(
         read_tokens=read_tokens,
         ssl_certfile=ssl_certfile,
         ssl_keyfile=ssl_keyfile,
+        allowed_hosts=allowed_hosts,
     )
     url = url_for(host, bound_port, token)
     if ssl_certfile:

@@ -17,12 +17,13 @@ from .ingest import IngestConfig
 __all__ = ["build_server", "check_bind", "serve_in_thread", "url_for"]
 
 
-def check_bind(host: str, token: str | None, *, read_tokens: int = 0) -> None:
-    """Raise ConfigurationError if ``host`` is not loopback and no token guards the server.
+def check_bind(host: str, token: str | None, *, read_tokens: int = 0, proxied: bool = False) -> None:
+    """Raise ConfigurationError if ``host`` is not loopback (or ``proxied``) and no token guards the server.
 
-    ``read_tokens`` is the number of stored read tokens (``sessionoptimizer token create --read``).
+    ``read_tokens`` is the number of stored read tokens (``sessionoptimizer token create --read``);
+    ``proxied``: other Host names are allowed (a reverse proxy), so the server is reachable from elsewhere.
     """
-    if not is_loopback(host) and not token and not read_tokens:
+    if (proxied or not is_loopback(host)) and not token and not read_tokens:
         raise ConfigurationError(
             f"binding to {host!r} exposes your sessions: pass --token or create a read token with "
             "`sessionoptimizer token create --read` (or bind 127.0.0.1)"
@@ -48,6 +49,7 @@ def build_server(
     ssl_certfile: str | None = None,
     ssl_keyfile: str | None = None,
     ingest: IngestConfig | None = None,
+    allowed_hosts: tuple[str, ...] = (),
 ) -> object:
     """A configured ``uvicorn.Server`` (call ``.run()``); raises ConfigurationError for an unsafe bind.
 
@@ -56,11 +58,18 @@ def build_server(
     """
     import uvicorn
 
-    check_bind(host, token, read_tokens=read_tokens)
+    check_bind(host, token, read_tokens=read_tokens, proxied=bool(allowed_hosts))
     if bool(ssl_certfile) != bool(ssl_keyfile):
         raise ConfigurationError("--ssl-certfile and --ssl-keyfile go together")
-    public = not is_loopback(host)
-    app = create_app(home, token=token, poll_interval=poll_interval, ingest=ingest, public=public)
+    public = not is_loopback(host) or bool(allowed_hosts)  # behind a proxy: as exposed as a public bind
+    app = create_app(
+        home,
+        token=token,
+        poll_interval=poll_interval,
+        ingest=ingest,
+        public=public,
+        allowed_hosts=allowed_hosts,
+    )
     config = uvicorn.Config(
         app,
         host=host,

@@ -71,3 +71,11 @@ def test_literal_loopback_hosts_are_accepted(tmp_path_factory: pytest.TempPathFa
     """Literal loopback addresses and ``localhost`` (with or without port) are served."""
     with serve_in_thread(tmp_path_factory.mktemp("loop")) as url:
         assert httpx.get(url + "/api/health", headers={"Host": host}).status_code == 200
+
+
+def test_proxied_loopback_bind_needs_a_read_token():
+    """``serve --allowed-host`` behind a proxy is reachable from elsewhere: it needs a token like a public bind."""
+    with pytest.raises(ConfigurationError):
+        check_bind("127.0.0.1", None, proxied=True)
+    check_bind("127.0.0.1", None, read_tokens=1, proxied=True)
+    check_bind("127.0.0.1", "t0ken", proxied=True)
