@@ -95,6 +95,11 @@ def _register() -> None:
 
     cli.add_command(advise)
     cli.add_command(hooks)
+    from ._connect_cmds import connect
+    from ._token_cmds import token
+
+    cli.add_command(token)
+    cli.add_command(connect)
 
 
 _register()

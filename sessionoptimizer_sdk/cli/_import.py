@@ -19,6 +19,7 @@ from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.errors import SessionOptimizerError
 from sessionoptimizer_sdk.importers.follow import DEFAULT_IDLE_TIMEOUT, follow
 from sessionoptimizer_sdk.importers.runner import ImportSummary
+from sessionoptimizer_sdk.importers.ship import Shipper
 from sessionoptimizer_sdk.optimizer import SessionOptimizer
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
@@ -105,10 +106,21 @@ def _follow(
     stop = threading.Event()
     box: dict[str, Any] = {}
     stop_after = kw.pop("stop_after")
+    shipper: Shipper | None = kw.pop("shipper")
+    touched: set[str] = set()
 
     def on_update(update: ImportSummary) -> None:
         stamp = time.strftime("%H:%M:%S")
         console.print(f"{stamp} +{update.events} events in {update.sessions} session(s)", highlight=False)
+        touched.update(update.session_ids)
+
+    def ship(ids: Sequence[str]) -> None:
+        if shipper is None:
+            return
+        try:
+            shipper.ship(ids)
+        except SessionOptimizerError as exc:  # the server is down: keep following, ship on the next pass
+            console.print(f"not shipped yet: {exc}", markup=False, highlight=False)
 
     def run() -> None:
         try:
@@ -120,9 +132,13 @@ def _follow(
     worker.start()
     console.print(f"Following {source} transcripts; Ctrl-C to stop.", highlight=False)
     deadline = time.monotonic() + stop_after if stop_after else None
+    next_ship = time.monotonic()
     try:
         while worker.is_alive():
             worker.join(0.2)
+            if shipper is not None and time.monotonic() >= next_ship:
+                ship(sorted(touched))  # also carries sessions the follower ended as idle
+                next_ship = time.monotonic() + 1.0
             if deadline is not None and time.monotonic() >= deadline:
                 stop.set()
     except KeyboardInterrupt:
@@ -132,6 +148,7 @@ def _follow(
     if "error" in box:
         raise box["error"]
     summary: ImportSummary = box["summary"]
+    ship(sorted({*touched, *summary.session_ids}))
     return summary
 
 
@@ -165,6 +182,10 @@ def _source_command(source: str, default_hint: str) -> click.Command:
         help="Store folder (default $SESSIONOPTIMIZER_HOME or ~/.sessionoptimizer).",
     )
     @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+    @click.option("--server", default=None, help="Also ship the sessions to this team server (URL).")
+    @click.option(
+        "--token", envvar="SESSIONOPTIMIZER_INGEST_TOKEN", default=None, help="Ingest token for --server."
+    )
     def command(
         paths: tuple[Path, ...],
         follow_: bool,
@@ -175,6 +196,8 @@ def _source_command(source: str, default_hint: str) -> click.Command:
         stop_after: float | None,
         home: Path | None,
         fmt: str,
+        server: str | None = None,
+        token: str | None = None,
     ) -> None:
         console = Console(stderr=fmt == "json")
         if home is None:  # the root group's --home (``sessionoptimizer --home DIR import ...``)
@@ -185,6 +208,7 @@ def _source_command(source: str, default_hint: str) -> click.Command:
             store = SQLiteStore(settings.db_path)
             capture = capture_content or settings.capture_content
             chosen = list(paths) or None
+            shipper = Shipper(store, server, token=token) if server else None
             if follow_:
                 summary = _follow(
                     store,
@@ -196,6 +220,7 @@ def _source_command(source: str, default_hint: str) -> click.Command:
                     poll_interval=poll_interval,
                     idle_timeout=idle_timeout,
                     stop_after=stop_after,
+                    shipper=shipper,
                 )
             else:
                 progress = _LazyProgress(console)
@@ -207,6 +232,8 @@ def _source_command(source: str, default_hint: str) -> click.Command:
                     optimizer.shutdown()
                 finally:
                     progress.close()
+                if shipper is not None:
+                    shipper.ship(summary.session_ids)
         except SessionOptimizerError as exc:
             raise click.ClickException(str(exc)) from None
         _render(console, summary, _incomplete_output(store, summary.session_ids), fmt)

@@ -28,15 +28,36 @@ from ._style import score_text, severity_text
 )
 @click.option("--poll-interval", type=click.FloatRange(0.05, 60), default=1.0, show_default=True, hidden=True)
 @click.option("--open", "open_browser", is_flag=True, help="Open the dashboard in a web browser.")
-def serve(host: str, port: int, token: str | None, poll_interval: float, open_browser: bool) -> None:
-    """Serve the REST API and the live dashboard (prints the URL)."""
+@click.option("--ssl-certfile", default=None, help="Serve HTTPS with this certificate (PEM).")
+@click.option("--ssl-keyfile", default=None, help="The certificate's private key (PEM).")
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    help="Also accept this Host name (a TLS reverse proxy's public name); repeatable.",
+)
+def serve(
+    host: str,
+    port: int,
+    token: str | None,
+    poll_interval: float,
+    open_browser: bool,
+    ssl_certfile: str | None,
+    ssl_keyfile: str | None,
+    allowed_hosts: tuple[str, ...] = (),
+) -> None:
+    """Serve the REST API, the live dashboard and the OTLP ingest of the team (prints the URL)."""
     try:
         from ..server import build_server, check_bind, url_for
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise click.ClickException(
             f"the server extra is missing ({exc}); pip install 'sessionoptimizer-sdk[server]'"
         ) from None
-    check_bind(host, token)
+    from ..config import Settings
+    from ..store.sqlite import SQLiteStore
+
+    read_tokens = SQLiteStore(Settings.from_env(get_state().home).db_path).count_tokens("read")
+    check_bind(host, token, read_tokens=read_tokens, proxied=bool(allowed_hosts))
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -47,10 +68,24 @@ def serve(host: str, port: int, token: str | None, poll_interval: float, open_br
         raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     bound_port = sock.getsockname()[1]
     server: Any = build_server(
-        get_state().home, host=host, port=bound_port, token=token, poll_interval=poll_interval
+        get_state().home,
+        host=host,
+        port=bound_port,
+        token=token,
+        poll_interval=poll_interval,
+        read_tokens=read_tokens,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+        allowed_hosts=allowed_hosts,
     )
     url = url_for(host, bound_port, token)
+    if ssl_certfile:
+        url = url.replace("http://", "https://", 1)
     click.echo(f"SessionOptimizer dashboard: {url}", err=False)
+    base = url.split("?", 1)[0]
+    click.echo(
+        f"OTLP/HTTP ingest: {base}v1/traces and {base}v1/logs (see `sessionoptimizer connect`)", err=True
+    )
     click.echo("Press Ctrl+C to stop.", err=True)
     if open_browser:
         import webbrowser

@@ -36,19 +36,37 @@ def _duration(seconds: float) -> str:
 @click.option(
     "--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True, help="At most N sessions."
 )
+@click.option("--host", default=None, help="Only sessions recorded on this machine (team server).")
+@click.option("--source", default=None, help="Only this source: sdk, claude_code, codex, import.")
 @format_option("text", "json")
-def list_sessions(agent: str | None, status: str | None, since: str | None, limit: int, fmt: str) -> None:
-    """List sessions, newest first."""
+def list_sessions(
+    agent: str | None,
+    status: str | None,
+    since: str | None,
+    limit: int,
+    fmt: str,
+    host: str | None = None,
+    source: str | None = None,
+) -> None:
+    """List sessions, newest first (with the machine and source each was recorded from)."""
     from ..server._queries import scores_for
 
     opt = get_state().optimizer()
-    sessions = opt.list_sessions(agent, status, parse_when(since) if since else None, limit)
+    when = parse_when(since) if since else None
+    if host is None and source is None:
+        sessions = opt.list_sessions(agent, status, when, limit)
+    else:
+        wanted = set(opt.store.session_ids_by_origin(host=host, source=source, limit=100_000))
+        sessions = [s for s in opt.list_sessions(agent, status, when, None) if s.id in wanted][:limit]
     scores = scores_for(opt.store, [s.id for s in sessions])
+    origins = opt.store.session_origins([s.id for s in sessions])
     if fmt == "json":
         items = []
         for s in sessions:
             row = scores.get(s.id)
-            items.append(session_to_dict(s, efficiency_score=row.efficiency_score if row else None))
+            item = session_to_dict(s, efficiency_score=row.efficiency_score if row else None)
+            item["host"], item["source"] = origins.get(s.id, (None, None))
+            items.append(item)
         print_json({"sessions": items})
         return
     table = Table(title=f"{len(sessions)} session(s)", title_justify="left")
@@ -62,6 +80,8 @@ def list_sessions(agent: str | None, status: str | None, since: str | None, limi
         ("Events", {"justify": "right", "no_wrap": True, "min_width": 6}),
         ("Tokens", {"justify": "right", "no_wrap": True, "min_width": 9}),
         ("Efficiency", {"justify": "right", "no_wrap": True, "min_width": 10}),
+        ("Host", {"overflow": "fold", "max_width": 16}),
+        ("Source", {"no_wrap": True}),
     ):
         table.add_column(col, **kw)
     for s in sessions:
@@ -76,6 +96,8 @@ def list_sessions(agent: str | None, status: str | None, since: str | None, limi
             f"{s.event_count:,}",
             f"{s.tokens.total_tokens:,}",
             score_text(row.efficiency_score if row else None, provisional=bool(row and row.provisional)),
+            escape(origins.get(s.id, (None, None))[0] or "-"),
+            escape(origins.get(s.id, (None, None))[1] or "-"),
         )
     stdout_console().print(table)
 

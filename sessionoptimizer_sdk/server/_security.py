@@ -6,8 +6,9 @@ Pure ASGI (not ``BaseHTTPMiddleware``) so the Server-Sent Events stream passes t
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
@@ -17,6 +18,8 @@ __all__ = ["CSP", "LOOPBACK_HOSTS", "SecurityMiddleware", "is_loopback"]
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 TOKEN_COOKIE = "so_token"
+#: OTLP ingest routes authenticate with per-agent ingest tokens themselves (``server/ingest``).
+INGEST_PATHS = frozenset({"/v1/traces", "/v1/logs"})
 #: No inline script or style anywhere: every script and stylesheet is a vendored file under /static.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -33,9 +36,17 @@ _HEADERS: list[tuple[bytes, bytes]] = [
 
 
 def is_loopback(host: str) -> bool:
-    """True for a loopback bind address or Host name (``127.x``, ``localhost``, ``::1``)."""
-    h = host.strip().lower().strip("[]")
-    return h in LOOPBACK_HOSTS or h.startswith("127.")
+    """True only for ``localhost`` and literal loopback addresses (``127.0.0.0/8``, ``::1``).
+
+    A name that merely begins with ``127.`` (``127.0.0.1.nip.io``) is an attacker's DNS name, not loopback.
+    """
+    h = host.strip().lower().strip("[]").rstrip(".")
+    if h == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
 
 
 def _host_name(raw: str) -> str:
@@ -49,10 +60,20 @@ def _host_name(raw: str) -> str:
 class SecurityMiddleware:
     """Reject non-loopback Host headers (unless a token guards the server) and requests lacking the token."""
 
-    def __init__(self, app: ASGIApp, *, token: str | None = None, allowed_hosts: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        token: str | None = None,
+        allowed_hosts: Iterable[str] = (),
+        read_check: Callable[[str], bool] | None = None,
+        require_token: bool = False,
+    ) -> None:
         self.app = app
         self.token = token
         self.allowed_hosts = {h.lower() for h in allowed_hosts}
+        self.read_check = read_check  # stored read tokens (``sessionoptimizer token create --read``)
+        self.require_token = require_token or token is not None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the request, then pass it on with security headers added to the response."""
@@ -67,32 +88,37 @@ class SecurityMiddleware:
             )
             return
         set_cookie = False
-        if self.token is not None:
+        presented_ok: str | None = None
+        if self.require_token and scope.get("path") not in INGEST_PATHS:
             presented, from_query = self._presented_token(scope, headers)
-            if presented is None or not hmac.compare_digest(presented.encode(), self.token.encode()):
+            if presented is None or not self._token_ok(presented):
                 await _reject(
                     send, 401, "unauthorized", "a valid token is required (Authorization: Bearer ...)"
                 )
                 return
             set_cookie = from_query
+            presented_ok = presented
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 extra = list(_HEADERS)
-                if set_cookie and self.token is not None:
-                    cookie = f"{TOKEN_COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/"
+                if set_cookie and presented_ok is not None:
+                    cookie = f"{TOKEN_COOKIE}={presented_ok}; HttpOnly; SameSite=Strict; Path=/"
                     extra.append((b"set-cookie", cookie.encode("latin-1")))
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
+    def _token_ok(self, presented: str) -> bool:
+        if self.token is not None and hmac.compare_digest(presented.encode(), self.token.encode()):
+            return True
+        return self.read_check is not None and self.read_check(presented)
+
     def _host_ok(self, host: str) -> bool:
         if is_loopback(host) or host in self.allowed_hosts:
             return True
-        return (
-            self.token is not None and not self.allowed_hosts
-        )  # a token-guarded public bind accepts any name
+        return self.require_token and not self.allowed_hosts  # a token-guarded public bind accepts any name
 
     def _presented_token(self, scope: Scope, headers: dict[str, str]) -> tuple[str | None, bool]:
         auth = headers.get("authorization", "")

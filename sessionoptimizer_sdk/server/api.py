@@ -71,6 +71,8 @@ async def sessions_list(request: Request) -> JSONResponse:
         "until": datetime_param(request, "until"),
         "limit": int_param(request, "limit", 50, minimum=1, maximum=MAX_LIMIT),
         "offset": int_param(request, "offset", 0, minimum=0, maximum=10**9),
+        "host": str_param(request, "host"),
+        "source": str_param(request, "source"),
     }
     return await _call(_service(request).list_sessions, **kwargs)
 

@@ -19,6 +19,8 @@ from ._params import ParamError
 from ._security import SecurityMiddleware
 from .api import api_routes, json_response
 from .dashboard import dashboard_routes, not_found_page
+from .ingest import IngestConfig, IngestService, ingest_routes
+from .ingest.tokens import KIND_READ
 from .service import DashboardService
 
 __all__ = ["create_app"]
@@ -55,6 +57,8 @@ def create_app(
     token: str | None = None,
     allowed_hosts: Iterable[str] = (),
     poll_interval: float = 1.0,
+    ingest: IngestConfig | None = None,
+    public: bool = False,
 ) -> Starlette:
     """Build the app over the store in ``home`` (default ``$SESSIONOPTIMIZER_HOME``).
 
@@ -64,12 +68,36 @@ def create_app(
         token: when set, every request must carry it (``Authorization: Bearer``, ``?token=`` or cookie).
         allowed_hosts: extra Host names accepted besides loopback names.
         poll_interval: seconds between the live stream's store polls.
+        ingest: OTLP ingest settings (default: on; tokens required when ``public``).
+        public: bound to a non-loopback address: reads need ``token`` or a stored read token, and ingest
+            needs an ingest token.
     """
+    from ..analysis.runner import AnalysisRunner
+
     settings = settings or Settings.from_env(home)
     store = SQLiteStore(settings.db_path)
+    ingest_service = IngestService(
+        store,
+        ingest or IngestConfig(require_tokens=public),
+        AnalysisRunner(
+            store, settings, provisional_interval=5.0
+        ),  # live alerts of remote sessions: <= 5 s late
+    )
+
+    def read_check(secret: str) -> bool:
+        info = ingest_service.verifier.verify(secret)
+        return info is not None and info.kind == KIND_READ
+
+    security = Middleware(
+        SecurityMiddleware,
+        token=token,
+        allowed_hosts=tuple(allowed_hosts),
+        read_check=read_check,
+        require_token=public,
+    )
     app = Starlette(
-        routes=[*api_routes(), *dashboard_routes()],
-        middleware=[Middleware(SecurityMiddleware, token=token, allowed_hosts=tuple(allowed_hosts))],
+        routes=[*ingest_routes(), *api_routes(), *dashboard_routes()],
+        middleware=[security],
         exception_handlers={
             ParamError: _param_error,
             InvalidInputError: _param_error,
@@ -79,5 +107,6 @@ def create_app(
         },
     )
     app.state.service = DashboardService(store, settings)
+    app.state.ingest = ingest_service
     app.state.poll_interval = poll_interval
     return app

@@ -105,8 +105,13 @@ async def session_page(request: Request) -> Response:
 async def sessions_page(request: Request) -> Response:
     """Recent sessions, newest first."""
     agent = request.query_params.get("agent") or None
-    page = await run_in_threadpool(_service(request).list_sessions, agent=agent, limit=100)
-    return _render(request, "sessions.html", {"sessions": page, "agent": agent, "page": "sessions"})
+    host = (request.query_params.get("host") or "")[:200] or None
+    source = (request.query_params.get("source") or "")[:200] or None
+    page = await run_in_threadpool(
+        _service(request).list_sessions, agent=agent, limit=100, host=host, source=source
+    )
+    context = {"sessions": page, "agent": agent, "host": host, "source": source, "page": "sessions"}
+    return _render(request, "sessions.html", context)
 
 
 async def alerts_page(request: Request) -> Response:

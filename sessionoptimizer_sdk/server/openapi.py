@@ -65,6 +65,8 @@ _SESSION = {
         "provisional": {"type": "boolean", "nullable": True},
         "total_waste_tokens": {"type": "integer", "nullable": True},
         "metadata": {"type": "object"},
+        "host": {**_NSTR, "description": "machine the session was recorded on"},
+        "source": {**_NSTR, "description": "sdk, claude_code, codex or import"},
     },
 }
 _EVENT = {
@@ -325,6 +327,10 @@ def openapi_document() -> dict[str, Any]:
                 _query("until", _DATE, "started before"),
                 _query("limit", _int(1, 1000, 50), "page size"),
                 _query("offset", _int(0, 10**9, 0), "rows to skip"),
+                _query("host", {"type": "string", "minLength": 1, "maxLength": 200}, "machine (host.name)"),
+                _query(
+                    "source", {"type": "string", "minLength": 1, "maxLength": 200}, "sdk, claude_code, ..."
+                ),
             ],
         ),
         "/api/sessions/{session_id}": _op("One session", "Session", [_path("session_id")], found=True),

@@ -12,15 +12,21 @@ from pathlib import Path
 from ..errors import ConfigurationError
 from ._security import is_loopback
 from .app import create_app
+from .ingest import IngestConfig
 
 __all__ = ["build_server", "check_bind", "serve_in_thread", "url_for"]
 
 
-def check_bind(host: str, token: str | None) -> None:
-    """Raise ConfigurationError if ``host`` is not loopback and no token guards the server."""
-    if not is_loopback(host) and not token:
+def check_bind(host: str, token: str | None, *, read_tokens: int = 0, proxied: bool = False) -> None:
+    """Raise ConfigurationError if ``host`` is not loopback (or ``proxied``) and no token guards the server.
+
+    ``read_tokens`` is the number of stored read tokens (``sessionoptimizer token create --read``);
+    ``proxied``: other Host names are allowed (a reverse proxy), so the server is reachable from elsewhere.
+    """
+    if (proxied or not is_loopback(host)) and not token and not read_tokens:
         raise ConfigurationError(
-            f"binding to {host!r} exposes your sessions: pass --token (or bind 127.0.0.1)"
+            f"binding to {host!r} exposes your sessions: pass --token or create a read token with "
+            "`sessionoptimizer token create --read` (or bind 127.0.0.1)"
         )
 
 
@@ -39,20 +45,41 @@ def build_server(
     token: str | None = None,
     poll_interval: float = 1.0,
     log_level: str = "warning",
+    read_tokens: int = 0,
+    ssl_certfile: str | None = None,
+    ssl_keyfile: str | None = None,
+    ingest: IngestConfig | None = None,
+    allowed_hosts: tuple[str, ...] = (),
 ) -> object:
-    """A configured ``uvicorn.Server`` (call ``.run()``); raises ConfigurationError for an unsafe bind."""
+    """A configured ``uvicorn.Server`` (call ``.run()``); raises ConfigurationError for an unsafe bind.
+
+    A non-loopback ``host`` makes the server public: reads need a read token and OTLP ingest an ingest token.
+    ``ssl_certfile``/``ssl_keyfile`` serve HTTPS directly (or put a TLS reverse proxy in front).
+    """
     import uvicorn
 
-    check_bind(host, token)
-    app = create_app(home, token=token, poll_interval=poll_interval)
+    check_bind(host, token, read_tokens=read_tokens, proxied=bool(allowed_hosts))
+    if bool(ssl_certfile) != bool(ssl_keyfile):
+        raise ConfigurationError("--ssl-certfile and --ssl-keyfile go together")
+    public = not is_loopback(host) or bool(allowed_hosts)  # behind a proxy: as exposed as a public bind
+    app = create_app(
+        home,
+        token=token,
+        poll_interval=poll_interval,
+        ingest=ingest,
+        public=public,
+        allowed_hosts=allowed_hosts,
+    )
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level=log_level,
-        access_log=False,
+        access_log=False,  # an access log would print ?token= query strings
         timeout_graceful_shutdown=2,
         server_header=False,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
     )
     return uvicorn.Server(config)
 
@@ -64,6 +91,8 @@ def serve_in_thread(
     token: str | None = None,
     poll_interval: float = 1.0,
     startup_timeout: float = 10.0,
+    ingest: IngestConfig | None = None,
+    public: bool = False,
 ) -> Iterator[str]:
     """Run the server on 127.0.0.1 on a free port in a daemon thread; yield its base URL (tests, notebooks)."""
     import uvicorn
@@ -71,7 +100,7 @@ def serve_in_thread(
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = create_app(home, token=token, poll_interval=poll_interval)
+    app = create_app(home, token=token, poll_interval=poll_interval, ingest=ingest, public=public)
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, timeout_graceful_shutdown=1, lifespan="off"
     )

@@ -27,6 +27,8 @@ __all__ = ["TREND_THRESHOLD", "DashboardService"]
 #: A change of average efficiency (points) smaller than this is reported as ``stable`` (as in analysis.stats).
 TREND_THRESHOLD = TREND_STABLE_POINTS
 _LIVE_CACHE_SIZE = 256
+#: Seconds a live session's provisional score may lag its newest events (team-server ingest keeps them growing).
+_LIVE_REFRESH = 5.0
 
 
 class DashboardService:
@@ -37,6 +39,7 @@ class DashboardService:
         self.settings = settings
         self._live: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
         self._live_lock = threading.Lock()
+        self._live_recent: dict[str, tuple[float, dict[str, Any]]] = {}
 
     # --- the spec's four endpoints -------------------------------------------------------------------
     def current_stats(self, hours: int = 24) -> dict[str, Any]:
@@ -104,7 +107,7 @@ class DashboardService:
         """ACTIVE sessions, longest-running first, each with a provisional efficiency from its events so far."""
         sessions = self.store.list_sessions(status=SessionStatus.ACTIVE, limit=500)
         sessions.sort(key=lambda s: s.started_at)
-        return {"sessions": [self.live_entry(s) for s in sessions]}
+        return {"sessions": with_origin(self.store, [self.live_entry(s) for s in sessions])}
 
     def report(self, session_id: str) -> dict[str, Any]:
         """The session's report JSON: the stored one if current, else analyzed now (provisional if ACTIVE)."""
@@ -126,10 +129,16 @@ class DashboardService:
         until: datetime | None = None,
         limit: int = 50,
         offset: int = 0,
+        host: str | None = None,
+        source: str | None = None,
     ) -> dict[str, Any]:
         """A page of sessions, newest first, with their stored efficiency and the total matching count."""
         filters: dict[str, Any] = {"agent": agent, "status": status, "since": since, "until": until}
-        page = self.store.list_sessions(**filters, limit=limit, offset=offset)
+        if host is not None or source is not None:
+            page, total = self._by_origin(filters, host, source, limit, offset)
+        else:
+            page = self.store.list_sessions(**filters, limit=limit, offset=offset)
+            total = self.store.count_sessions(**filters)
         scores = q.scores_for(self.store, [s.id for s in page])
         items = []
         for s in page:
@@ -141,8 +150,15 @@ class DashboardService:
                     provisional=row.provisional if row else None,
                 )
             )
-        total = self.store.count_sessions(**filters)
-        return {"sessions": items, "total": total, "limit": limit, "offset": offset}
+        return {"sessions": with_origin(self.store, items), "total": total, "limit": limit, "offset": offset}
+
+    def _by_origin(
+        self, filters: dict[str, Any], host: str | None, source: str | None, limit: int, offset: int
+    ) -> tuple[list[Session], int]:
+        """A page of sessions recorded on ``host`` / from ``source`` that also match ``filters``."""
+        wanted = set(self.store.session_ids_by_origin(host=host, source=source, limit=100_000))
+        matching = [s for s in self.store.list_sessions(**filters, limit=None) if s.id in wanted]
+        return matching[offset : offset + limit], len(matching)
 
     def session(self, session_id: str) -> dict[str, Any]:
         """One session with its report headline (None until analyzed)."""
@@ -155,7 +171,7 @@ class DashboardService:
         )
         out["total_waste_tokens"] = row.total_waste_tokens if row else None
         out["cost_usd"] = finite(row.cost_usd, 6) if row else None
-        return out
+        return with_origin(self.store, [out])[0]
 
     def events(self, session_id: str, *, limit: int = 200, offset: int = 0) -> dict[str, Any]:
         """A page of a session's events in time order, with the session's total event count."""
@@ -238,8 +254,12 @@ class DashboardService:
     def live_entry(self, s: Session) -> dict[str, Any]:  # used by the stream too
         """A monitor row; the provisional score is cached per (session, event count) so polling stays cheap."""
         key = (s.id, s.event_count)
+        now = time.monotonic()
         with self._live_lock:
             cached = self._live.get(key)
+            recent = self._live_recent.get(s.id)
+        if cached is None and recent is not None and now - recent[0] < _LIVE_REFRESH:
+            cached = recent[1]  # a session growing under ingest is re-analysed at most every _LIVE_REFRESH s
         if cached is None:
             try:
                 report = self._analyze(s)
@@ -251,8 +271,19 @@ class DashboardService:
                 cached = {"efficiency_score": None, "waste": None}
             with self._live_lock:
                 self._live[key] = cached
+                self._live_recent[s.id] = (now, cached)
                 while len(self._live) > _LIVE_CACHE_SIZE:
                     self._live.popitem(last=False)
+                while len(self._live_recent) > _LIVE_CACHE_SIZE:
+                    self._live_recent.pop(next(iter(self._live_recent)))
         out = session_to_dict(s, efficiency_score=cached["efficiency_score"], provisional=True)
         out["total_waste_tokens"] = cached["waste"]
         return out
+
+
+def with_origin(store: SQLiteStore, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add each session's ``host`` (machine) and ``source`` (sdk, claude_code, codex, import) to its dict."""
+    origins = store.session_origins([item["id"] for item in items])
+    for item in items:
+        item["host"], item["source"] = origins.get(item["id"], (None, None))
+    return items

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -66,7 +67,8 @@ def migrate(conn: sqlite3.Connection) -> int:
             )
         for script in MIGRATIONS[version:]:
             for statement in _split(script):
-                conn.execute(statement)
+                if not _adds_existing_column(conn, statement):
+                    conn.execute(statement)
         conn.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -78,6 +80,18 @@ def migrate(conn: sqlite3.Connection) -> int:
             conn.execute("ROLLBACK")
         raise
     return SCHEMA_VERSION
+
+
+_ADD_COLUMN = re.compile(r"^ALTER TABLE (\w+) ADD COLUMN (\w+)", re.I)
+
+
+def _adds_existing_column(conn: sqlite3.Connection, statement: str) -> bool:
+    """True for an ``ALTER TABLE t ADD COLUMN c`` whose column exists (SQLite has no ``IF NOT EXISTS``)."""
+    match = _ADD_COLUMN.match(statement)
+    if match is None:
+        return False
+    table, column = match.groups()
+    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
 
 
 def _split(script: str) -> list[str]:

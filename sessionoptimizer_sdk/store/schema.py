@@ -146,9 +146,22 @@ UPDATE sessions SET
     last_event_at = (SELECT max(ts) FROM events WHERE session_id = sessions.id);
 """
 
-#: Version 3 belongs to the team-server branch (ingest tables); this placeholder keeps the numbering so that
-#: version 4 below merges unchanged. PLACEHOLDER: the integrator replaces it with the team-server's _V3.
-_V3: Final = ""
+#: Version 3 (team server): where each session was recorded (``host``: machine name; ``source``: ``sdk``,
+#: ``claude_code``, ``codex`` or ``import``) and the hashed ingest/read tokens of ``sessionoptimizer serve``.
+_V3: Final = """
+ALTER TABLE sessions ADD COLUMN host TEXT;
+ALTER TABLE sessions ADD COLUMN source TEXT;
+CREATE INDEX IF NOT EXISTS idx_sessions_host ON sessions (host, started_at);
+CREATE INDEX IF NOT EXISTS idx_sessions_source ON sessions (source, started_at);
+CREATE TABLE IF NOT EXISTS ingest_tokens (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    agent TEXT,
+    secret_sha256 TEXT NOT NULL UNIQUE,
+    created_at REAL NOT NULL,
+    revoked_at REAL
+);
+"""
 
 #: Version 4: when guidance or the live guard was enabled for an agent, to measure waste before and after.
 _V4: Final = """

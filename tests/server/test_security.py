@@ -52,3 +52,30 @@ def test_cli_serve_public_without_token_exits_2():
     assert result.exit_code == 2
     assert "--token" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.attacker.example", "127.0.0.1.nip.io", "127.0.0.1.nip.io:8765", "127.1.evil.com", "localhost.evil"],
+)
+def test_dns_rebinding_names_starting_with_127_are_refused(tmp_path_factory: pytest.TempPathFactory, host):
+    """A Host that only looks like loopback (``127.x.attacker``) is refused with 400 bad_host."""
+    with serve_in_thread(tmp_path_factory.mktemp("rebind")) as url:
+        r = httpx.get(url + "/api/sessions", headers={"Host": host})
+        assert r.status_code == 400
+        assert r.json()["error"] == "bad_host"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.1:8765", "localhost:8765", "[::1]:8765", "127.0.0.2"])
+def test_literal_loopback_hosts_are_accepted(tmp_path_factory: pytest.TempPathFactory, host):
+    """Literal loopback addresses and ``localhost`` (with or without port) are served."""
+    with serve_in_thread(tmp_path_factory.mktemp("loop")) as url:
+        assert httpx.get(url + "/api/health", headers={"Host": host}).status_code == 200
+
+
+def test_proxied_loopback_bind_needs_a_read_token():
+    """``serve --allowed-host`` behind a proxy is reachable from elsewhere: it needs a token like a public bind."""
+    with pytest.raises(ConfigurationError):
+        check_bind("127.0.0.1", None, proxied=True)
+    check_bind("127.0.0.1", None, read_tokens=1, proxied=True)
+    check_bind("127.0.0.1", "t0ken", proxied=True)
