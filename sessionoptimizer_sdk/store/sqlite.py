@@ -399,6 +399,7 @@ class SQLiteStore:
             {"kind": k, "action": a, "at": float(t), "detail": json.loads(d)}
             for k, a, t, d in rows.fetchall()
         ]
+
     # --- team server: session origin (host, source) and ingest/read tokens (schema version 3) --------
     def set_session_origin(
         self, session_id: str, *, host: str | None, source: str | None, replace: bool = False
