@@ -29,7 +29,16 @@ from ._style import score_text, severity_text
 )
 @click.option("--poll-interval", type=click.FloatRange(0.05, 60), default=1.0, show_default=True, hidden=True)
 @click.option("--open", "open_browser", is_flag=True, help="Open the dashboard in a web browser.")
-def serve(host: str, port: int, token: str | None, poll_interval: float, open_browser: bool) -> None:
+@click.option(
+    "--store",
+    "store_url",
+    metavar="URL",
+    default=None,
+    help="Store URL (postgresql://... or sqlite:///path).",
+)
+def serve(
+    host: str, port: int, token: str | None, poll_interval: float, open_browser: bool, store_url: str | None
+) -> None:
     """Serve the REST API and the live dashboard (prints the URL)."""
     try:
         from ..server import build_server, check_bind, url_for
@@ -47,8 +56,14 @@ def serve(host: str, port: int, token: str | None, poll_interval: float, open_br
         sock.close()
         raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     bound_port = sock.getsockname()[1]
+    state = get_state()
     server: Any = build_server(
-        get_state().home, host=host, port=bound_port, token=token, poll_interval=poll_interval
+        state.home,
+        host=host,
+        port=bound_port,
+        token=token,
+        poll_interval=poll_interval,
+        store_url=store_url or state.store_url,
     )
     url = url_for(host, bound_port, token)
     click.echo(f"SessionOptimizer dashboard: {url}", err=False)

@@ -36,7 +36,7 @@ from ..processing._writer import BatchWriter
 from ..processing.lite import LiteTracer
 from ..processing.processor import SessionSpanProcessor
 from ..processing.provider import resolve_provider
-from ..store.sqlite import SQLiteStore
+from ..store.base import Store
 from .context import _current, register_live, unregister_live
 from .state import SessionState
 
@@ -86,7 +86,7 @@ class Recorder:
     """Starts session, event and tool spans for one optimizer and feeds its writer."""
 
     def __init__(
-        self, settings: Settings, store: SQLiteStore, tracer_provider: TracerProvider | None = None
+        self, settings: Settings, store: Store, tracer_provider: TracerProvider | None = None
     ) -> None:
         self.settings = settings
         self.store = store

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from .._internal.log import get_logger
 from ..config import Settings
 from ..errors import InvalidInputError, SessionNotFound
-from ..store.sqlite import SQLiteStore
+from ..store.selection import open_store
 from ._params import ParamError
 from ._security import SecurityMiddleware
 from .api import api_routes, json_response
@@ -55,6 +55,7 @@ def create_app(
     token: str | None = None,
     allowed_hosts: Iterable[str] = (),
     poll_interval: float = 1.0,
+    store_url: str | None = None,
 ) -> Starlette:
     """Build the app over the store in ``home`` (default ``$SESSIONOPTIMIZER_HOME``).
 
@@ -64,9 +65,11 @@ def create_app(
         token: when set, every request must carry it (``Authorization: Bearer``, ``?token=`` or cookie).
         allowed_hosts: extra Host names accepted besides loopback names.
         poll_interval: seconds between the live stream's store polls.
+        store_url: the store (``postgresql://...``, ``sqlite:///path``); default ``$SESSIONOPTIMIZER_STORE``,
+            else SQLite in ``home``.
     """
     settings = settings or Settings.from_env(home)
-    store = SQLiteStore(settings.db_path)
+    store = open_store(store_url, settings)
     app = Starlette(
         routes=[*api_routes(), *dashboard_routes()],
         middleware=[Middleware(SecurityMiddleware, token=token, allowed_hosts=tuple(allowed_hosts))],

@@ -39,12 +39,13 @@ def build_server(
     token: str | None = None,
     poll_interval: float = 1.0,
     log_level: str = "warning",
+    store_url: str | None = None,
 ) -> object:
     """A configured ``uvicorn.Server`` (call ``.run()``); raises ConfigurationError for an unsafe bind."""
     import uvicorn
 
     check_bind(host, token)
-    app = create_app(home, token=token, poll_interval=poll_interval)
+    app = create_app(home, token=token, poll_interval=poll_interval, store_url=store_url)
     config = uvicorn.Config(
         app,
         host=host,
@@ -64,6 +65,7 @@ def serve_in_thread(
     token: str | None = None,
     poll_interval: float = 1.0,
     startup_timeout: float = 10.0,
+    store_url: str | None = None,
 ) -> Iterator[str]:
     """Run the server on 127.0.0.1 on a free port in a daemon thread; yield its base URL (tests, notebooks)."""
     import uvicorn
@@ -71,7 +73,7 @@ def serve_in_thread(
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = create_app(home, token=token, poll_interval=poll_interval)
+    app = create_app(home, token=token, poll_interval=poll_interval, store_url=store_url)
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, timeout_graceful_shutdown=1, lifespan="off"
     )

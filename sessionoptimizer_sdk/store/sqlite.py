@@ -30,12 +30,10 @@ from ._rows import (
     session_from_row,
     to_ts,
 )
+from .base import Owner, SessionEnd
 from .schema import ADD_INSERTED_TOTALS, SCHEMA_VERSION
 
 __all__ = ["Owner", "SQLiteStore", "SessionEnd"]
-
-Owner = tuple[int, str, str]  # (pid, host, process start marker)
-SessionEnd = tuple[str, str, float]  # (session_id, status, ended_at epoch seconds)
 
 _INSERT_EVENT = f"INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _UPSERT_EVENT = (
@@ -52,6 +50,8 @@ _END_SESSION = "UPDATE sessions SET status = ?, ended_at = ? WHERE id = ? AND st
 class SQLiteStore:
     """The embedded store at ``path`` (created 0600 in a 0700 folder, migrated on open)."""
 
+    backend = "sqlite"
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         ensure_private_file(self.path)
@@ -62,6 +62,11 @@ class SQLiteStore:
             self.schema_version = migrate(conn)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot initialise the store at {self.path}: {exc}") from exc
+
+    @property
+    def location(self) -> str:
+        """The database file's path."""
+        return str(self.path)
 
     # --- connections and transactions ------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -351,6 +356,10 @@ class SQLiteStore:
         """All persistent counters."""
         return {name: value for name, value in self._conn().execute("SELECT name, value FROM counters")}
 
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one read-only statement (portable SQL, ``?`` placeholders)."""
+        return [tuple(row) for row in self._conn().execute(sql, tuple(params))]
+
     def info(self) -> dict[str, Any]:
         """Facts for ``doctor``: path, schema version, file modes, sizes and counts."""
         files = {}
@@ -360,6 +369,7 @@ class SQLiteStore:
                 st = p.stat()
                 files[p.name] = {"mode": oct(st.st_mode & 0o777), "bytes": st.st_size}
         return {
+            "backend": self.backend,
             "path": str(self.path),
             "schema_version": SCHEMA_VERSION,
             "folder_mode": oct(self.path.parent.stat().st_mode & 0o777),

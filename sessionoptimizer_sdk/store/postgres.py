@@ -1,0 +1,328 @@
+"""PostgreSQL implementation of the store, for a team's agents on several machines writing into one database.
+
+psycopg 3 with a psycopg-pool connection pool (one per process, recreated after fork). Event batches go in as one
+multi-row ``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING`` whose inserted rows update the session
+totals in the same statement, so a retried batch never doubles an event or a total. A lost connection (server
+restart, failover) is retried with backoff for ``reconnect_timeout`` seconds; the writer's bounded queue holds
+events meanwhile. Any other database error raises :class:`StoreError` without the password.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from .._internal.jsonsafe import dumps
+from ..errors import SessionAlreadyExists, SessionNotFound, StoreError
+from ..models import Session, SessionEvent, SessionStatus
+from . import _pg_sql as sql
+from ._pg_connection import (
+    describe,
+    import_psycopg,
+    is_connection_error,
+    migrate_pg,
+    parse_url,
+    redact,
+    scrub,
+)
+from ._rows import SESSION_COLUMNS, event_from_row, event_to_row, session_from_row, to_ts
+from .base import Owner, SessionEnd
+
+__all__ = ["PostgresStore"]
+
+T = TypeVar("T")
+_RETRY_STATES = {"40001", "40P01"}  # serialization failure, deadlock: the transaction is simply run again
+
+
+class PostgresStore:
+    """The store in the PostgreSQL database at ``url`` (migrated on open; StoreError when unreachable)."""
+
+    backend = "postgresql"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_connections: int = 4,
+        reconnect_timeout: float = 30.0,
+        statement_timeout_ms: int = 0,
+    ) -> None:
+        self._psycopg = import_psycopg()
+        self._url = url
+        self._params = parse_url(url)
+        self._where = describe(self._params)
+        self._max = max(1, max_connections)
+        self.reconnect_timeout = reconnect_timeout
+        self._options: dict[str, Any] = {"autocommit": True, "connect_timeout": 5}
+        if statement_timeout_ms:
+            self._options["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
+        self._lock = threading.Lock()
+        self._pool_obj: Any = None
+        self._pid = os.getpid()
+        try:
+            with self._psycopg.connect(url, **self._options) as conn:
+                self.schema_version = migrate_pg(conn)
+                self.server_version = int(conn.info.server_version)
+        except self._psycopg.Error as exc:
+            raise StoreError(
+                f"cannot open the PostgreSQL store at {self._where}: {self._scrub(exc)}"
+            ) from None
+
+    @property
+    def location(self) -> str:
+        """The store's URL without its password."""
+        return redact(self._url)
+
+    # --- connections ---------------------------------------------------------------------------------
+    def _scrub(self, exc: BaseException) -> str:
+        return scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, self._url, self._params)
+
+    def _pool(self) -> Any:
+        if self._pool_obj is None or self._pid != os.getpid():
+            with self._lock:
+                if self._pool_obj is None or self._pid != os.getpid():
+                    from psycopg_pool import ConnectionPool
+
+                    # A pool inherited through fork is abandoned, never closed: its sockets are the parent's.
+                    pool = ConnectionPool(
+                        self._url,
+                        min_size=1,
+                        max_size=self._max,
+                        kwargs=self._options,
+                        open=False,
+                        timeout=5.0,
+                        name="sessionoptimizer",
+                    )
+                    pool.open(wait=False)
+                    self._pool_obj, self._pid = pool, os.getpid()
+        return self._pool_obj
+
+    def _run(self, fn: Callable[[Any], T], *, write: bool = False) -> T:
+        """Run ``fn(conn)`` (in a transaction when ``write``), reconnecting after a lost connection."""
+        deadline = time.monotonic() + self.reconnect_timeout
+        delay, conflicts = 0.05, 0
+        while True:
+            try:
+                with self._pool().connection() as conn:
+                    if not write:
+                        return fn(conn)
+                    with conn.transaction():
+                        return fn(conn)
+            except (self._psycopg.Error, _pool_timeout()) as exc:
+                if is_connection_error(exc) and time.monotonic() < deadline:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 1.0)
+                    continue
+                if getattr(exc, "sqlstate", None) in _RETRY_STATES and conflicts < 5:
+                    conflicts += 1
+                    continue
+                raise StoreError(f"PostgreSQL store at {self._where}: {self._scrub(exc)}") from None
+
+    def _fetch(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._run(lambda conn: conn.execute(statement, params).fetchall())
+
+    def close(self) -> None:
+        """Close this process's pool (a later call opens a new one)."""
+        with self._lock:
+            pool, self._pool_obj = self._pool_obj, None
+        if pool is not None and self._pid == os.getpid():
+            pool.close(timeout=5)
+
+    # --- sessions ----------------------------------------------------------------------------------------
+    def create_session(self, session: Session, *, owner: Owner | None = None) -> None:
+        """Insert a new ACTIVE session; raise SessionAlreadyExists if the id is taken."""
+        pid, host, start = owner if owner else (None, None, None)
+        row = (*sql.session_values(session), pid, host, start)
+        inserted = self._run(lambda c: c.execute(sql.CREATE_SESSION, row).rowcount, write=True)
+        if inserted != 1:
+            raise SessionAlreadyExists(f"a session with id {session.id!r} already exists")
+
+    def upsert_session(self, session: Session) -> None:
+        """Insert a session, or update task/model/status/ended_at/metadata of the existing one (imports)."""
+        self._run(lambda c: c.execute(sql.UPSERT_SESSION, sql.session_values(session)), write=True)
+
+    def find_session(self, session_id: str) -> Session | None:
+        """Return the session or None."""
+        rows = self._fetch(f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = %s", (session_id,))
+        return session_from_row(rows[0]) if rows else None
+
+    def get_session(self, session_id: str) -> Session:
+        """Return the session or raise SessionNotFound."""
+        session = self.find_session(session_id)
+        if session is None:
+            raise SessionNotFound(f"no session with id {session_id!r}")
+        return session
+
+    def list_sessions(
+        self,
+        *,
+        agent: str | None = None,
+        status: SessionStatus | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = 100,
+        offset: int = 0,
+    ) -> list[Session]:
+        """Sessions newest first, filtered by agent, status and start time."""
+        where, params = sql.session_filter(agent, status, since, until)
+        statement = f"SELECT {SESSION_COLUMNS} FROM sessions{where} ORDER BY started_at DESC, id"
+        if limit is not None:
+            statement += " LIMIT %s OFFSET %s"
+            params += [limit, offset]
+        return [session_from_row(r) for r in self._fetch(statement, params)]
+
+    def count_sessions(
+        self,
+        *,
+        agent: str | None = None,
+        status: SessionStatus | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int:
+        """How many sessions match the filters."""
+        where, params = sql.session_filter(agent, status, since, until)
+        return int(self._fetch(f"SELECT count(*) FROM sessions{where}", params)[0][0])
+
+    def active_sessions_with_owner(self) -> list[tuple[str, int | None, str | None, str | None]]:
+        """(id, owner pid, owner host, owner start marker) of every ACTIVE session (for recovery)."""
+        return [
+            (r[0], r[1], r[2], r[3])
+            for r in self._fetch(
+                "SELECT id, owner_pid, owner_host, owner_start FROM sessions WHERE status = 'ACTIVE'"
+            )
+        ]
+
+    def mark_abandoned(self, session_ids: Sequence[str]) -> int:
+        """Mark ACTIVE sessions ABANDONED, ended at their last flushed event (or start)."""
+        return int(
+            self._run(lambda c: c.execute(sql.MARK_ABANDONED, (list(session_ids),)).rowcount, write=True)
+        )
+
+    def end_session(self, session_id: str, status: SessionStatus, ended_at: datetime) -> bool:
+        """Set an ACTIVE session's final status; False if it was not ACTIVE."""
+        args = (status.value, to_ts(ended_at), session_id)
+        return bool(self._run(lambda c: c.execute(sql.END_SESSION, args).rowcount == 1, write=True))
+
+    def delete_session(self, session_id: str) -> bool:
+        """Delete a session with its events, report, alerts; False if it did not exist."""
+
+        def delete(conn: Any) -> bool:
+            for table in ("events", "reports", "alerts"):
+                conn.execute(f"DELETE FROM {table} WHERE session_id = %s", (session_id,))
+            return bool(conn.execute("DELETE FROM sessions WHERE id = %s", (session_id,)).rowcount == 1)
+
+        return self._run(delete, write=True)
+
+    # --- events -----------------------------------------------------------------------------------------
+    def write_batch(self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = ()) -> None:
+        """Insert event rows (ignoring known ids) and then apply session ends, in one transaction."""
+        columns = sql.event_columns(rows) if rows else None
+        end_args = [(status, ended, sid) for sid, status, ended in ends]
+
+        def write(conn: Any) -> None:
+            if columns is not None:
+                conn.execute(sql.INSERT_EVENTS, columns)
+            if end_args:
+                with conn.cursor() as cur:
+                    cur.executemany(sql.END_SESSION, end_args)
+
+        self._run(write, write=True)
+
+    def insert_events(self, events: Sequence[SessionEvent], *, replace: bool = False) -> int:
+        """Insert events idempotently by id (or overwrite same-id rows); return rows inserted or changed."""
+        if not events:
+            return 0
+        columns = sql.event_columns([event_to_row(e) for e in events])
+
+        def insert(conn: Any) -> int:
+            inserted = int(conn.execute(sql.INSERT_EVENTS, columns).fetchone()[0])
+            if not replace:
+                return inserted
+            return int(conn.execute(sql.REPLACE_EVENTS, columns).rowcount)
+
+        return self._run(insert, write=True)
+
+    def get_events(self, session_id: str, *, limit: int | None = None, offset: int = 0) -> list[SessionEvent]:
+        """A session's events in time order."""
+        statement = f"SELECT {sql.EVENT_SELECT} FROM events WHERE session_id = %s ORDER BY ts, seq"
+        params: list[Any] = [session_id]
+        if limit is not None:
+            statement += " LIMIT %s OFFSET %s"
+            params += [limit, offset]
+        return [event_from_row(r) for r in self._fetch(statement, params)]
+
+    def count_events(self, session_id: str | None = None) -> int:
+        """Events in one session, or in the whole store."""
+        if session_id is None:
+            return int(self._fetch("SELECT count(*) FROM events")[0][0])
+        return int(self._fetch("SELECT count(*) FROM events WHERE session_id = %s", (session_id,))[0][0])
+
+    # --- reports and alerts -----------------------------------------------------------------------------
+    def save_report(self, session_id: str, agent: str, report: Mapping[str, Any]) -> None:
+        """Store (replace) a session's latest report JSON with its headline numbers."""
+        args = sql.report_values(session_id, agent, report)
+        self._run(lambda c: c.execute(sql.SAVE_REPORT, args), write=True)
+
+    def get_report(self, session_id: str) -> dict[str, Any] | None:
+        """The stored report JSON of a session, or None."""
+        rows = self._fetch("SELECT report FROM reports WHERE session_id = %s", (session_id,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def insert_alert(
+        self, session_id: str, agent: str, rule: str, priority: str, message: str, payload: Mapping[str, Any]
+    ) -> bool:
+        """Store an alert once per (session, rule); True only the first time."""
+        args = (session_id, agent, rule, priority, message, time.time(), dumps(payload))
+        return bool(self._run(lambda c: c.execute(sql.INSERT_ALERT, args).rowcount == 1, write=True))
+
+    def list_alerts(
+        self, *, session_id: str | None = None, since: datetime | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Stored alerts, newest first."""
+        statement, params = sql.alerts_query(session_id, to_ts(since), limit)
+        return [sql.alert_dict(row) for row in self._fetch(statement, params)]
+
+    # --- import cursors, counters, aggregates ---------------------------------------------------------
+    def get_cursor(self, key: str) -> dict[str, Any] | None:
+        """An importer's saved position for ``key`` (a file path), or None."""
+        rows = self._fetch("SELECT value FROM cursors WHERE key = %s", (key,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def set_cursor(self, key: str, value: Mapping[str, Any]) -> None:
+        """Save an importer's position for ``key``."""
+        self._run(lambda c: c.execute(sql.SET_CURSOR, (key, dumps(value), time.time())), write=True)
+
+    def add_counter(self, name: str, delta: int) -> None:
+        """Add ``delta`` to a persistent counter (e.g. dropped events), shown by ``doctor``."""
+        self._run(lambda c: c.execute(sql.ADD_COUNTER, (name, delta)), write=True)
+
+    def counters(self) -> dict[str, int]:
+        """All persistent counters."""
+        return {str(n): int(v) for n, v in self._fetch("SELECT name, value FROM counters")}
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one read-only statement (portable SQL, ``?`` placeholders)."""
+        return self._fetch(statement.replace("%", "%%").replace("?", "%s"), list(params))
+
+    def info(self) -> dict[str, Any]:
+        """Facts for ``doctor``: URL (no password), server and schema versions, counts and counters."""
+        return {
+            "backend": self.backend,
+            "path": self.location,
+            "server_version": self.server_version,
+            "schema_version": self.schema_version,
+            "sessions": self.count_sessions(),
+            "events": self.count_events(),
+            "counters": self.counters(),
+        }
+
+
+def _pool_timeout() -> type[Exception]:
+    from psycopg_pool import PoolTimeout
+
+    return PoolTimeout
