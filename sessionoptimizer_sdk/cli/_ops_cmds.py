@@ -189,7 +189,7 @@ def doctor(fmt: str) -> None:
         "pricing": _pricing_info(),
     }
     problems = []
-    if info.get("folder_mode") not in ("0o700",):
+    if info.get("backend", "sqlite") == "sqlite" and info.get("folder_mode") not in ("0o700",):
         problems.append(f"store folder mode is {info.get('folder_mode')}, expected 0o700")
     for name, f in info.get("files", {}).items():
         if f["mode"] not in ("0o600",):
@@ -209,7 +209,8 @@ def doctor(fmt: str) -> None:
     table.add_column(overflow="fold")
     table.add_row("store", escape(info["path"]))
     table.add_row("schema version", str(info["schema_version"]))
-    table.add_row("folder mode", str(info["folder_mode"]))
+    if "folder_mode" in info:
+        table.add_row("folder mode", str(info["folder_mode"]))
     for name, f in info.get("files", {}).items():
         table.add_row(f"  {escape(name)}", f"{f['mode']}  {f['bytes']:,} bytes")
     table.add_row("sessions / events", f"{info['sessions']:,} / {info['events']:,}")

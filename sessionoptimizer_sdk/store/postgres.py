@@ -86,16 +86,15 @@ class PostgresStore:
         if self._pool_obj is None or self._pid != os.getpid():
             with self._lock:
                 if self._pool_obj is None or self._pid != os.getpid():
-                    from psycopg_pool import ConnectionPool
-
                     # A pool inherited through fork is abandoned, never closed: its sockets are the parent's.
-                    pool = ConnectionPool(
+                    pool = _pool_class()(
                         self._url,
                         min_size=1,
                         max_size=self._max,
                         kwargs=self._options,
                         open=False,
                         timeout=5.0,
+                        num_workers=1,
                         name="sessionoptimizer",
                     )
                     pool.open(wait=False)
@@ -320,6 +319,27 @@ class PostgresStore:
             "events": self.count_events(),
             "counters": self.counters(),
         }
+
+
+_POOL_CLASS: Any = None
+
+
+def _pool_class() -> Any:
+    """A ConnectionPool that, collected unclosed, only signals its daemon workers to stop.
+
+    The stock ``__del__`` joins them, which raises when the GC happens to run in one of those workers.
+    """
+    global _POOL_CLASS
+    if _POOL_CLASS is None:
+        from psycopg_pool import ConnectionPool
+
+        class _Pool(ConnectionPool):
+            def __del__(self) -> None:
+                if not getattr(self, "_closed", True):
+                    self._signal_stop_worker()
+
+        _POOL_CLASS = _Pool
+    return _POOL_CLASS
 
 
 def _pool_timeout() -> type[Exception]:
