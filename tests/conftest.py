@@ -23,6 +23,15 @@ settings.register_profile("ci", deadline=None, suppress_health_check=[HealthChec
 settings.load_profile("ci")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Stop with one clear message when the shared transcripts are missing (not errors while collecting)."""
+    if not FIXTURES.is_dir():
+        raise pytest.UsageError(
+            f"test fixtures not found at {FIXTURES}: check out the shared material beside the repository "
+            "(../shared) or set SESSIONOPTIMIZER_SHARED to its folder"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own store folder; SDK internal errors are raised, never silently swallowed."""
