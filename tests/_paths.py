@@ -14,7 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 def _shared() -> Path:
     explicit = os.environ.get("SESSIONOPTIMIZER_SHARED")
-    if explicit:  # an explicit location is used as given, so a wrong one fails clearly instead of falling back
+    if explicit:  # used as given: a wrong location fails clearly instead of falling back
         return Path(explicit).resolve()
     candidates = [
         str(REPO_ROOT.parent / "shared"),
