@@ -7,6 +7,7 @@ Each test gets its own schema (``search_path`` in the URL), dropped afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -15,11 +16,12 @@ import socket
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PgCluster", "find_pg_bin", "schema_url"]
+__all__ = ["PgCluster", "admin", "closed_port", "create_schema", "drop_schema", "find_pg_bin", "schema_url"]
 
 
 def find_pg_bin() -> Path | None:
@@ -71,16 +73,18 @@ class PgCluster:
         """A superuser URL over TCP on 127.0.0.1."""
         return f"postgresql://so@127.0.0.1:{self.port}/postgres"
 
-    def _cmd(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            list(args),
-            user=self.user,
-            check=check,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=self.root,
-        )
+    def _cmd(self, *args: str, check: bool = True) -> str:
+        # Output goes through a file, not a pipe: a restarted server inherits pg_ctl's descriptors and a pipe
+        # would never reach EOF.
+        with tempfile.TemporaryFile("w+") as out:
+            proc = subprocess.run(
+                list(args), user=self.user, stdout=out, stderr=subprocess.STDOUT, timeout=120, cwd=self.root
+            )
+            out.seek(0)
+            text = out.read()
+        if check and proc.returncode != 0:
+            raise RuntimeError(f"{Path(args[0]).name} failed ({proc.returncode}): {text}")
+        return text
 
     def init(self) -> None:
         """``initdb`` a fresh cluster tuned for throwaway tests (no fsync)."""
@@ -147,3 +151,11 @@ def admin(base: str) -> Any:
     import psycopg
 
     return psycopg.connect(base, autocommit=True)
+
+
+@contextlib.contextmanager
+def closed_port() -> Iterator[int]:
+    """A local port that is bound but not listening: connections to it are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
