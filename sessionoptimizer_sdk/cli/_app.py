@@ -97,6 +97,9 @@ def _register() -> None:
     for command in (serve, monitor, doctor):
         cli.add_command(command)
     cli.add_command(import_command)
+    from ._migrate_cmd import migrate
+
+    cli.add_command(migrate)
 
 
 _register()

@@ -130,12 +130,14 @@ def session_values(session: Session) -> tuple[Any, ...]:
     )
 
 
-def report_values(session_id: str, agent: str, report: Mapping[str, Any]) -> tuple[Any, ...]:
-    """Parameters of :data:`SAVE_REPORT`."""
+def report_values(
+    session_id: str, agent: str, report: Mapping[str, Any], at: float | None = None
+) -> tuple[Any, ...]:
+    """Parameters of :data:`SAVE_REPORT` (generated at ``at``, default now)."""
     return (
         session_id,
         agent,
-        time.time(),
+        time.time() if at is None else at,
         int(bool(report.get("provisional"))),
         float(report.get("efficiency_score", 0.0)),
         int(report.get("total_waste_tokens", 0)),

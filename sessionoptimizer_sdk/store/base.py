@@ -88,16 +88,26 @@ class Store(Protocol):
     def count_events(self, session_id: str | None = None) -> int:
         """Events in one session, or in the whole store."""
 
-    def save_report(self, session_id: str, agent: str, report: Mapping[str, Any]) -> None:
-        """Store (replace) a session's latest report."""
+    def save_report(
+        self, session_id: str, agent: str, report: Mapping[str, Any], *, at: float | None = None
+    ) -> None:
+        """Store (replace) a session's latest report, generated at epoch ``at`` (default now)."""
 
     def get_report(self, session_id: str) -> dict[str, Any] | None:
         """The stored report JSON of a session, or None."""
 
     def insert_alert(
-        self, session_id: str, agent: str, rule: str, priority: str, message: str, payload: Mapping[str, Any]
+        self,
+        session_id: str,
+        agent: str,
+        rule: str,
+        priority: str,
+        message: str,
+        payload: Mapping[str, Any],
+        *,
+        at: float | None = None,
     ) -> bool:
-        """Store an alert once per (session, rule); True only the first time."""
+        """Store an alert once per (session, rule), created at epoch ``at`` (default now); True the first time."""
 
     def list_alerts(
         self, *, session_id: str | None = None, since: datetime | None = None, limit: int = 100

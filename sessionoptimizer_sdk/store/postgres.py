@@ -262,9 +262,11 @@ class PostgresStore:
         return int(self._fetch("SELECT count(*) FROM events WHERE session_id = %s", (session_id,))[0][0])
 
     # --- reports and alerts -----------------------------------------------------------------------------
-    def save_report(self, session_id: str, agent: str, report: Mapping[str, Any]) -> None:
-        """Store (replace) a session's latest report JSON with its headline numbers."""
-        args = sql.report_values(session_id, agent, report)
+    def save_report(
+        self, session_id: str, agent: str, report: Mapping[str, Any], *, at: float | None = None
+    ) -> None:
+        """Store (replace) a session's latest report JSON with its headline numbers (generated at ``at``)."""
+        args = sql.report_values(session_id, agent, report, at)
         self._run(lambda c: c.execute(sql.SAVE_REPORT, args), write=True)
 
     def get_report(self, session_id: str) -> dict[str, Any] | None:
@@ -273,10 +275,18 @@ class PostgresStore:
         return json.loads(rows[0][0]) if rows else None
 
     def insert_alert(
-        self, session_id: str, agent: str, rule: str, priority: str, message: str, payload: Mapping[str, Any]
+        self,
+        session_id: str,
+        agent: str,
+        rule: str,
+        priority: str,
+        message: str,
+        payload: Mapping[str, Any],
+        *,
+        at: float | None = None,
     ) -> bool:
-        """Store an alert once per (session, rule); True only the first time."""
-        args = (session_id, agent, rule, priority, message, time.time(), dumps(payload))
+        """Store an alert once per (session, rule), created at ``at`` (default now); True only the first time."""
+        args = (session_id, agent, rule, priority, message, time.time() if at is None else at, dumps(payload))
         return bool(self._run(lambda c: c.execute(sql.INSERT_ALERT, args).rowcount == 1, write=True))
 
     def list_alerts(

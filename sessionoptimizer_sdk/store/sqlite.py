@@ -266,8 +266,10 @@ class SQLiteStore:
         return int(self._conn().execute(sql, (session_id,)).fetchone()[0])
 
     # --- reports and alerts ---------------------------------------------------------------------
-    def save_report(self, session_id: str, agent: str, report: Mapping[str, Any]) -> None:
-        """Store (replace) a session's latest report JSON with its headline numbers."""
+    def save_report(
+        self, session_id: str, agent: str, report: Mapping[str, Any], *, at: float | None = None
+    ) -> None:
+        """Store (replace) a session's latest report JSON with its headline numbers (generated at ``at``)."""
         with self.transaction() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO reports (session_id, agent, generated_at, provisional, "
@@ -275,7 +277,7 @@ class SQLiteStore:
                 (
                     session_id,
                     agent,
-                    time.time(),
+                    time.time() if at is None else at,
                     int(bool(report.get("provisional"))),
                     float(report.get("efficiency_score", 0.0)),
                     int(report.get("total_waste_tokens", 0)),
@@ -292,14 +294,30 @@ class SQLiteStore:
         return json.loads(row[0]) if row else None
 
     def insert_alert(
-        self, session_id: str, agent: str, rule: str, priority: str, message: str, payload: Mapping[str, Any]
+        self,
+        session_id: str,
+        agent: str,
+        rule: str,
+        priority: str,
+        message: str,
+        payload: Mapping[str, Any],
+        *,
+        at: float | None = None,
     ) -> bool:
-        """Store an alert once per (session, rule); True only the first time."""
+        """Store an alert once per (session, rule), created at ``at`` (default now); True only the first time."""
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO alerts (session_id, agent, rule, priority, message, created_at, payload) "
                 "VALUES (?,?,?,?,?,?,?)",
-                (session_id, agent, rule, priority, message, time.time(), dumps(payload)),
+                (
+                    session_id,
+                    agent,
+                    rule,
+                    priority,
+                    message,
+                    time.time() if at is None else at,
+                    dumps(payload),
+                ),
             )
             return cur.rowcount == 1
 
