@@ -62,6 +62,8 @@ class PgCluster:
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="so-pg-")))
     port: int = field(default_factory=_free_port)
     user: str | None = field(default_factory=_run_as)
+    #: False (tests): fsync and synchronous commit off. True (benchmarks): PostgreSQL's durable defaults.
+    durable: bool = False
 
     @property
     def data(self) -> Path:
@@ -99,10 +101,9 @@ class PgCluster:
 
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
-        opts = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-o", opts,
                   "-w", "-t", "60", "start")  # fmt: skip
 

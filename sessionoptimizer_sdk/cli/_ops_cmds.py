@@ -197,6 +197,12 @@ def doctor(fmt: str) -> None:
     dropped = sum(v for k, v in info.get("counters", {}).items() if "drop" in k)
     if dropped:
         problems.append(f"{dropped} event(s) were dropped (queue full); raise SESSIONOPTIMIZER_QUEUE_SIZE")
+    replaced = info.get("counters", {}).get("store_file_replaced", 0)
+    if replaced:
+        problems.append(
+            f"the store file was deleted or replaced {replaced} time(s) while in use; it was reopened, but events "
+            "written just before each detection went to the old file (see docs/reliability.md)"
+        )
     age = report["pricing"].get("data_age_days")
     if isinstance(age, int) and age > 180:
         problems.append(f"pricing data is {age} days old; upgrade genai-prices")

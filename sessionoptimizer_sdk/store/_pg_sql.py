@@ -14,6 +14,8 @@ from ._rows import EVENT_COLUMNS, to_ts
 
 __all__ = [
     "ADD_COUNTER",
+    "ADD_TOTALS",
+    "COPY_EVENTS",
     "CREATE_SESSION",
     "END_SESSION",
     "EVENT_SELECT",
@@ -30,6 +32,8 @@ __all__ = [
     "report_values",
     "session_filter",
     "session_values",
+    "totals",
+    "typed_rows",
 ]
 
 _SESSION_INSERT = "id, agent, task, model, status, started_at, ended_at, metadata, trace_id, span_id"
@@ -74,6 +78,17 @@ WITH ins AS (
 SELECT coalesce(sum(n), 0) FROM t
 """
 
+COPY_EVENTS = f"COPY events ({EVENT_COLUMNS}) FROM STDIN"
+#: Session totals of rows known to be new (a COPY that succeeded), aggregated in Python per session.
+ADD_TOTALS = (
+    "UPDATE sessions SET "
+    + ", ".join(f"{c} = sessions.{c} + t.{c}" for c in _TOKENS)
+    + ", event_count = event_count + t.n, error_count = error_count + t.e, "
+    "last_event_at = greatest(coalesce(last_event_at, t.last), t.last) "
+    "FROM unnest(%s::text[], %s::int8[], %s::int8[], %s::int8[], %s::int8[], %s::int8[], %s::int8[], "
+    f"%s::int8[], %s::float8[]) AS t(sid, {', '.join(_TOKENS)}, n, e, last) WHERE sessions.id = t.sid"
+)
+
 _COLS = [c.strip() for c in EVENT_COLUMNS.split(",")]
 #: Overwrite same-id rows (imports correcting values); the update trigger moves the totals.
 REPLACE_EVENTS = (
@@ -104,6 +119,28 @@ ADD_COUNTER = (
 _ALERT_KEYS = ("id", "session_id", "agent", "rule", "priority", "message", "created_at", "payload")
 
 _CONVERT: tuple[Any, ...] = (str, str, str, float, float, str, int, str, int, int, int, int, int, str)
+
+
+def typed_rows(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Event rows with each value converted to its column's type (for COPY)."""
+    conv = _CONVERT
+    return [tuple(None if v is None else conv[i](v) for i, v in enumerate(row)) for row in rows]
+
+
+def totals(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:
+    """Per-session sums of typed event rows, as the column arrays of :data:`ADD_TOTALS`."""
+    acc: dict[str, list[Any]] = {}
+    for row in rows:
+        a = acc.get(row[1])
+        if a is None:
+            a = acc[row[1]] = [0, 0, 0, 0, 0, 0, 0, row[3]]
+        for k in range(5):
+            a[k] += row[8 + k] or 0
+        a[5] += 1
+        a[6] += 1 if (row[6] or row[2] == "ERROR") else 0
+        a[7] = max(a[7], row[3])
+    sids = list(acc)
+    return [sids, *([acc[s][k] for s in sids] for k in range(8))]
 
 
 def event_columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:

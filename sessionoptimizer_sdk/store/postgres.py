@@ -218,14 +218,29 @@ class PostgresStore:
         return self._run(delete, write=True)
 
     # --- events -----------------------------------------------------------------------------------------
+    def _insert_rows(self, conn: Any, rows: list[tuple[Any, ...]]) -> int:
+        """Insert typed rows, ignoring known ids; return how many were new.
+
+        Fast path: COPY (several times faster than an INSERT) with totals summed here. A batch holding a known id
+        (a retry, a re-import) fails the COPY at its savepoint and goes through ``INSERT ... ON CONFLICT``.
+        """
+        try:
+            with conn.transaction(), conn.cursor().copy(sql.COPY_EVENTS) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except self._psycopg.errors.UniqueViolation:
+            return int(conn.execute(sql.INSERT_EVENTS, sql.event_columns(rows)).fetchone()[0])
+        conn.execute(sql.ADD_TOTALS, sql.totals(rows))
+        return len(rows)
+
     def write_batch(self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = ()) -> None:
         """Insert event rows (ignoring known ids) and then apply session ends, in one transaction."""
-        columns = sql.event_columns(rows) if rows else None
+        typed = sql.typed_rows(rows)
         end_args = [(status, ended, sid) for sid, status, ended in ends]
 
         def write(conn: Any) -> None:
-            if columns is not None:
-                conn.execute(sql.INSERT_EVENTS, columns)
+            if typed:
+                self._insert_rows(conn, typed)
             if end_args:
                 with conn.cursor() as cur:
                     cur.executemany(sql.END_SESSION, end_args)
@@ -236,13 +251,13 @@ class PostgresStore:
         """Insert events idempotently by id (or overwrite same-id rows); return rows inserted or changed."""
         if not events:
             return 0
-        columns = sql.event_columns([event_to_row(e) for e in events])
+        typed = sql.typed_rows([event_to_row(e) for e in events])
 
         def insert(conn: Any) -> int:
-            inserted = int(conn.execute(sql.INSERT_EVENTS, columns).fetchone()[0])
+            inserted = self._insert_rows(conn, typed)
             if not replace:
                 return inserted
-            return int(conn.execute(sql.REPLACE_EVENTS, columns).rowcount)
+            return int(conn.execute(sql.REPLACE_EVENTS, sql.event_columns(typed)).rowcount)
 
         return self._run(insert, write=True)
 

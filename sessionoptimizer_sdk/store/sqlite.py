@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .._internal.jsonsafe import dumps
+from .._internal.log import get_logger
 from ..errors import SessionAlreadyExists, SessionNotFound, StoreError
 from ..models import Session, SessionEvent, SessionStatus
 from ._connection import ensure_private_file, migrate, open_connection
@@ -34,6 +35,8 @@ from .base import Owner, SessionEnd
 from .schema import ADD_INSERTED_TOTALS, SCHEMA_VERSION
 
 __all__ = ["Owner", "SQLiteStore", "SessionEnd"]
+
+_log = get_logger(__name__)
 
 _INSERT_EVENT = f"INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _UPSERT_EVENT = (
@@ -57,6 +60,10 @@ class SQLiteStore:
         ensure_private_file(self.path)
         self._local = threading.local()
         self._closed = False
+        self._reopen_lock = threading.Lock()
+        self._ident: tuple[int, int] | None = None  # (device, inode) of the file this store writes
+        #: Times this process found its store file deleted or replaced and reopened it (also a counter).
+        self.replacements = 0
         conn = self._conn()
         try:
             self.schema_version = migrate(conn)
@@ -72,10 +79,34 @@ class SQLiteStore:
     def _conn(self) -> sqlite3.Connection:
         pid = os.getpid()
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != pid:
+        if conn is not None and getattr(self._local, "pid", None) == pid:
+            if _file_ident(self.path) == self._local.ident:
+                return conn
+            with contextlib.suppress(
+                sqlite3.Error
+            ):  # deleted or replaced: writes would vanish with the old inode
+                conn.close()
+        return self._open_local()
+
+    def _open_local(self) -> sqlite3.Connection:
+        """Open this thread's connection; notice (once per replacement) a file that is not the one we had."""
+        with self._reopen_lock:
+            ensure_private_file(self.path)
             conn = open_connection(self.path)
-            self._local.conn = conn
-            self._local.pid = pid
+            ident = _file_ident(self.path)
+            replaced = self._ident is not None and ident != self._ident
+            if replaced:
+                migrate(conn)  # a recreated file is empty; a restored one may be older
+            self._ident = ident
+        self._local.conn, self._local.pid, self._local.ident = conn, os.getpid(), ident
+        if replaced:
+            self.replacements += 1
+            _log.warning(
+                "store file deleted or replaced while in use: reopened it (events written to the old file "
+                "since the last check are in the old file only)",
+                path=str(self.path),
+            )
+            self.add_counter("store_file_replaced", 1)
         return conn
 
     @contextlib.contextmanager
@@ -396,6 +427,15 @@ class SQLiteStore:
             "events": self.count_events(),
             "counters": self.counters(),
         }
+
+
+def _file_ident(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path``, None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def _max_seq(conn: sqlite3.Connection) -> int:
