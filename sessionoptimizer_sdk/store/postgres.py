@@ -1,42 +1,29 @@
 """PostgreSQL implementation of the store, for a team's agents on several machines writing into one database.
 
-psycopg 3 with a psycopg-pool connection pool (one per process, recreated after fork). Event batches go in as one
-multi-row ``INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING`` whose inserted rows update the session
-totals in the same statement, so a retried batch never doubles an event or a total. A lost connection (server
-restart, failover) is retried with backoff for ``reconnect_timeout`` seconds; the writer's bounded queue holds
-events meanwhile. Any other database error raises :class:`StoreError` without the password.
+psycopg 3 with a psycopg-pool pool per process (``_pg_pool.py``). Event batches go in by COPY with the session
+totals summed here; a batch holding an already-stored id takes ``INSERT ... ON CONFLICT DO NOTHING`` instead,
+whose inserted rows update the totals in the same statement, so a retried batch never doubles an event or a
+total. A lost connection is retried for ``reconnect_timeout`` seconds (the writer's bounded queue holds events
+meanwhile); any other database error raises :class:`StoreError` without the password.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from .._internal.jsonsafe import dumps
-from ..errors import SessionAlreadyExists, SessionNotFound, StoreError
+from ..errors import SessionAlreadyExists, SessionNotFound
 from ..models import Session, SessionEvent, SessionStatus
 from . import _pg_sql as sql
-from ._pg_connection import (
-    describe,
-    import_psycopg,
-    is_connection_error,
-    migrate_pg,
-    parse_url,
-    redact,
-    scrub,
-)
+from ._pg_pool import PgConnections
 from ._rows import SESSION_COLUMNS, event_from_row, event_to_row, session_from_row, to_ts
 from .base import Owner, SessionEnd
 
 __all__ = ["PostgresStore"]
-
-T = TypeVar("T")
-_RETRY_STATES = {"40001", "40P01"}  # serialization failure, deadlock: the transaction is simply run again
 
 
 class PostgresStore:
@@ -52,85 +39,25 @@ class PostgresStore:
         reconnect_timeout: float = 30.0,
         statement_timeout_ms: int = 0,
     ) -> None:
-        self._psycopg = import_psycopg()
-        self._url = url
-        self._params = parse_url(url)
-        self._where = describe(self._params)
-        self._max = max(1, max_connections)
-        self.reconnect_timeout = reconnect_timeout
-        self._options: dict[str, Any] = {"autocommit": True, "connect_timeout": 5}
-        if statement_timeout_ms:
-            self._options["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
-        self._lock = threading.Lock()
-        self._pool_obj: Any = None
-        self._pid = os.getpid()
-        try:
-            with self._psycopg.connect(url, **self._options) as conn:
-                self.schema_version = migrate_pg(conn)
-                self.server_version = int(conn.info.server_version)
-        except self._psycopg.Error as exc:
-            raise StoreError(
-                f"cannot open the PostgreSQL store at {self._where}: {self._scrub(exc)}"
-            ) from None
+        self._db = PgConnections(
+            url,
+            max_connections=max_connections,
+            reconnect_timeout=reconnect_timeout,
+            statement_timeout_ms=statement_timeout_ms,
+        )
+        self._run = self._db.run
+        self._fetch = self._db.fetch
+        self.schema_version = self._db.schema_version
+        self.server_version = self._db.server_version
 
     @property
     def location(self) -> str:
         """The store's URL without its password."""
-        return redact(self._url)
-
-    # --- connections ---------------------------------------------------------------------------------
-    def _scrub(self, exc: BaseException) -> str:
-        return scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, self._url, self._params)
-
-    def _pool(self) -> Any:
-        if self._pool_obj is None or self._pid != os.getpid():
-            with self._lock:
-                if self._pool_obj is None or self._pid != os.getpid():
-                    # A pool inherited through fork is abandoned, never closed: its sockets are the parent's.
-                    pool = _pool_class()(
-                        self._url,
-                        min_size=1,
-                        max_size=self._max,
-                        kwargs=self._options,
-                        open=False,
-                        timeout=5.0,
-                        num_workers=1,
-                        name="sessionoptimizer",
-                    )
-                    pool.open(wait=False)
-                    self._pool_obj, self._pid = pool, os.getpid()
-        return self._pool_obj
-
-    def _run(self, fn: Callable[[Any], T], *, write: bool = False) -> T:
-        """Run ``fn(conn)`` (in a transaction when ``write``), reconnecting after a lost connection."""
-        deadline = time.monotonic() + self.reconnect_timeout
-        delay, conflicts = 0.05, 0
-        while True:
-            try:
-                with self._pool().connection() as conn:
-                    if not write:
-                        return fn(conn)
-                    with conn.transaction():
-                        return fn(conn)
-            except (self._psycopg.Error, _pool_timeout()) as exc:
-                if is_connection_error(exc) and time.monotonic() < deadline:
-                    time.sleep(delay)
-                    delay = min(delay * 2, 1.0)
-                    continue
-                if getattr(exc, "sqlstate", None) in _RETRY_STATES and conflicts < 5:
-                    conflicts += 1
-                    continue
-                raise StoreError(f"PostgreSQL store at {self._where}: {self._scrub(exc)}") from None
-
-    def _fetch(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self._run(lambda conn: conn.execute(statement, params).fetchall())
+        return self._db.location
 
     def close(self) -> None:
         """Close this process's pool (a later call opens a new one)."""
-        with self._lock:
-            pool, self._pool_obj = self._pool_obj, None
-        if pool is not None and self._pid == os.getpid():
-            pool.close(timeout=5)
+        self._db.close()
 
     # --- sessions ----------------------------------------------------------------------------------------
     def create_session(self, session: Session, *, owner: Owner | None = None) -> None:
@@ -228,7 +155,7 @@ class PostgresStore:
             with conn.transaction(), conn.cursor().copy(sql.COPY_EVENTS) as copy:
                 for row in rows:
                     copy.write_row(row)
-        except self._psycopg.errors.UniqueViolation:
+        except self._db.errors.UniqueViolation:
             return int(conn.execute(sql.INSERT_EVENTS, sql.event_columns(rows)).fetchone()[0])
         conn.execute(sql.ADD_TOTALS, sql.totals(rows))
         return len(rows)
@@ -344,30 +271,3 @@ class PostgresStore:
             "events": self.count_events(),
             "counters": self.counters(),
         }
-
-
-_POOL_CLASS: Any = None
-
-
-def _pool_class() -> Any:
-    """A ConnectionPool that, collected unclosed, only signals its daemon workers to stop.
-
-    The stock ``__del__`` joins them, which raises when the GC happens to run in one of those workers.
-    """
-    global _POOL_CLASS
-    if _POOL_CLASS is None:
-        from psycopg_pool import ConnectionPool
-
-        class _Pool(ConnectionPool):
-            def __del__(self) -> None:
-                if not getattr(self, "_closed", True):
-                    self._signal_stop_worker()
-
-        _POOL_CLASS = _Pool
-    return _POOL_CLASS
-
-
-def _pool_timeout() -> type[Exception]:
-    from psycopg_pool import PoolTimeout
-
-    return PoolTimeout
