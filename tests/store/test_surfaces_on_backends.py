@@ -141,3 +141,16 @@ def test_three_processes_write_into_one_store(backend_env: str, home: Path) -> N
     for sid in ids:
         session = store.get_session(sid)
         assert (session.event_count, session.tokens.output_tokens) == (2000, 4000)
+
+
+def test_cli_store_option_selects_the_store(store_url: str, home: Path) -> None:
+    """``--store URL`` on the command line writes into that store, not the default SQLite file in home."""
+    from sessionoptimizer_sdk.config import Settings
+    from sessionoptimizer_sdk.store import open_store
+
+    sid = _cli("--store", store_url, "start", "CLIO", "flag", "--model", "opus").strip()
+    _cli("--store", store_url, "log", sid, "TOOL_CALL", "--tokens-input", "7")
+    _cli("--store", store_url, "end", sid)
+    chosen = open_store(store_url, Settings.from_env())
+    assert chosen.get_session(sid).tokens.input_tokens == 7
+    assert not (home / "sessionoptimizer.db").exists()
