@@ -138,3 +138,34 @@ def test_store_reconnects_after_restart_without_the_writer(pg_cluster: _pg.PgClu
         assert store.count_sessions() == 0
     finally:
         store.close()
+
+
+_OPEN = """
+import sys, time
+from sessionoptimizer_sdk.store.postgres import PostgresStore
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+print(PostgresStore(sys.argv[1]).schema_version)
+"""
+
+
+def test_processes_starting_together_migrate_once(pg_url: str) -> None:
+    """Six processes opening a fresh database at the same instant all succeed; the schema is created once."""
+    import sys
+    import time
+
+    from sessionoptimizer_sdk.store.pg_schema import SCHEMA_VERSION
+
+    go = str(time.time() + 2.0)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _OPEN, pg_url, go], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+        for _ in range(6)
+    ]  # fmt: skip
+    results = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, [err for _, err in results]
+    assert [out.strip() for out, _ in results] == [str(SCHEMA_VERSION)] * 6
+    store = PostgresStore(pg_url)
+    try:
+        assert store.query("SELECT count(*) FROM meta WHERE key = 'schema_version'") == [(1,)]
+    finally:
+        store.close()
