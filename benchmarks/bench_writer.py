@@ -44,6 +44,7 @@ def main() -> None:
         rows = [row for row in map(event_row_from_span, spans) if row is not None]
         timings = {"map span -> row": time.perf_counter() - started, "INSERT": 0.0, "session totals": 0.0}
         timings["COMMIT"] = 0.0
+        assert isinstance(optimizer.store, store_sql.SQLiteStore)  # profiles the SQLite write path
         conn = optimizer.store._conn()
         for i in range(0, len(rows), args.batch):
             conn.execute("BEGIN IMMEDIATE")

@@ -20,6 +20,7 @@ __all__ = ["ENV_VARS", "Settings"]
 #: Every environment variable read by SessionOptimizer, with what it sets.
 ENV_VARS: Mapping[str, str] = {
     "SESSIONOPTIMIZER_HOME": "store folder (default ~/.sessionoptimizer)",
+    "SESSIONOPTIMIZER_STORE": "store URL: postgresql://user@host:port/db or sqlite:///path (default SQLite in home)",
     "SESSIONOPTIMIZER_DEFAULT_MODEL": "model recorded when a session names none (default 'unknown')",
     "SESSIONOPTIMIZER_CAPTURE_CONTENT": "1 to record prompt/file/tool content (default off: sizes and hashes)",
     "SESSIONOPTIMIZER_FLUSH_INTERVAL": "seconds between background store writes (default 0.2)",
@@ -69,6 +70,7 @@ class Settings:
     monthly_budget_usd: float = 60.0
     auto_analyze: bool = True
     handle_sigterm: bool = True
+    store_url: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -96,6 +98,7 @@ class Settings:
             monthly_budget_usd=_env_number("SESSIONOPTIMIZER_MONTHLY_BUDGET", 60.0, minimum=0),
             auto_analyze=_env_bool("SESSIONOPTIMIZER_AUTO_ANALYZE", True),
             handle_sigterm=_env_bool("SESSIONOPTIMIZER_SIGTERM", True),
+            store_url=os.environ.get("SESSIONOPTIMIZER_STORE") or None,
         )
         unknown = set(overrides) - set(cls.__dataclass_fields__)
         if unknown:

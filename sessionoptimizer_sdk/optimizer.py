@@ -23,8 +23,9 @@ from .recording.context import current_scope
 from .recording.recorder import Recorder
 from .recording.scope import SessionScope
 from .recording.tool import instrument_tool
+from .store.base import Store
 from .store.recovery import recover_abandoned
-from .store.sqlite import SQLiteStore
+from .store.selection import open_store
 
 if TYPE_CHECKING:
     from .adapters import (
@@ -57,6 +58,8 @@ class SessionOptimizer:
         capture_content: record prompt, file and tool content (default off: sizes and hashes only).
         analysis_config: thresholds, prices and budget for the analyzers.
         notifiers: where alerts go, besides the store and the structured log.
+        store: the store: a URL (``postgresql://user@host:port/db``, ``sqlite:///path``) or an open
+            :class:`~sessionoptimizer_sdk.store.Store` (default ``$SESSIONOPTIMIZER_STORE``, else SQLite in home).
     """
 
     def __init__(
@@ -69,11 +72,14 @@ class SessionOptimizer:
         analysis_config: AnalysisConfig | None = None,
         notifiers: Iterable[Notifier] = (),
         settings: Settings | None = None,
+        store: str | Store | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env(
             home, default_model=default_model, capture_content=capture_content
         )
-        self.store = SQLiteStore(self.settings.db_path)
+        self.store: Store = (
+            open_store(store, self.settings) if store is None or isinstance(store, str) else store
+        )
         with handle_internal_errors("optimizer.recover"):
             recover_abandoned(self.store)
         store = self.store

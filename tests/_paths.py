@@ -13,8 +13,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _shared() -> Path:
+    explicit = os.environ.get("SESSIONOPTIMIZER_SHARED")
+    if explicit:  # used as given: a wrong location fails clearly instead of falling back
+        return Path(explicit).resolve()
     candidates = [
-        os.environ.get("SESSIONOPTIMIZER_SHARED", ""),
         str(REPO_ROOT.parent / "shared"),
         "/work/shared",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from sessionoptimizer_sdk import SessionOptimizer
+from tests import _pg
 from tests._paths import FIXTURES, REPO_ROOT
 
 __all__ = ["FIXTURES", "REPO_ROOT"]
@@ -21,12 +23,22 @@ settings.register_profile("ci", deadline=None, suppress_health_check=[HealthChec
 settings.load_profile("ci")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Stop with one clear message when the shared transcripts are missing (not errors while collecting)."""
+    if not FIXTURES.is_dir():
+        raise pytest.UsageError(
+            f"test fixtures not found at {FIXTURES}: check out the shared material beside the repository "
+            "(../shared) or set SESSIONOPTIMIZER_SHARED to its folder"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own store folder; SDK internal errors are raised, never silently swallowed."""
     home = tmp_path / "so-home"
     monkeypatch.setenv("SESSIONOPTIMIZER_HOME", str(home))
     monkeypatch.setenv("SESSIONOPTIMIZER_STRICT", "1")
+    monkeypatch.delenv("SESSIONOPTIMIZER_STORE", raising=False)
     for var in ("OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         monkeypatch.delenv(var, raising=False)
     return home
@@ -59,3 +71,69 @@ def optimizer(home: Path, tracer_provider: TracerProvider) -> Iterator[SessionOp
     opt = SessionOptimizer(home, tracer_provider=tracer_provider)
     yield opt
     opt.shutdown(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A PostgreSQL server URL: ``$SESSIONOPTIMIZER_TEST_PG``, else a throwaway cluster started for the session.
+
+    Without PostgreSQL binaries the tests that need it skip with one reason (and fail under ``CI=true``).
+    """
+    existing = os.environ.get("SESSIONOPTIMIZER_TEST_PG")
+    if existing:
+        yield existing
+        return
+    bindir = _pg.find_pg_bin()
+    if bindir is None:
+        reason = "PostgreSQL binaries not found (PATH, /usr/lib/postgresql/*/bin): apt-get install postgresql"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    cluster = _pg.PgCluster(bindir)
+    try:
+        cluster.init()
+        cluster.start()
+    except Exception:
+        cluster.destroy()
+        raise
+    _PG_CLUSTERS.append(cluster)
+    try:
+        yield cluster.url
+    finally:
+        cluster.destroy()
+
+
+_PG_CLUSTERS: list[_pg.PgCluster] = []
+
+
+@pytest.fixture
+def pg_cluster(pg_server: str) -> _pg.PgCluster:
+    """The session's own cluster, for fault tests that restart it (skips against an external server)."""
+    if not _PG_CLUSTERS:
+        pytest.skip("the PostgreSQL server is external (SESSIONOPTIMIZER_TEST_PG): cannot restart it")
+    return _PG_CLUSTERS[0]
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A URL to a fresh, empty schema of the test PostgreSQL server, dropped after the test."""
+    name, url = _pg.create_schema(pg_server)
+    try:
+        yield url
+    finally:
+        _pg.drop_schema(pg_server, name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store URL for each backend: a SQLite file in the test folder, then a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite://{tmp_path / 'so-store' / 'so.db'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def backend_env(store_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs the test once per backend with ``SESSIONOPTIMIZER_STORE`` set (inherited by subprocesses)."""
+    monkeypatch.setenv("SESSIONOPTIMIZER_STORE", store_url)
+    return store_url

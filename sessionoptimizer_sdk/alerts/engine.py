@@ -17,7 +17,7 @@ from sessionoptimizer_sdk.alerts.model import Alert
 from sessionoptimizer_sdk.alerts.notifiers import Notifier
 from sessionoptimizer_sdk.alerts.rules import AlertRule, default_rules
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
-from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from sessionoptimizer_sdk.store.base import Store
 
 __all__ = ["AlertEngine"]
 
@@ -29,7 +29,7 @@ class AlertEngine:
 
     def __init__(
         self,
-        store: SQLiteStore,
+        store: Store,
         rules: Sequence[AlertRule] | None = None,
         notifiers: Sequence[Notifier] = (),
         *,

@@ -11,7 +11,7 @@ from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
 from sessionoptimizer_sdk.analysis.stored import finalize_session
 from sessionoptimizer_sdk.models import SessionStatus
-from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from sessionoptimizer_sdk.store.base import Store
 
 __all__ = ["monitor_once"]
 
@@ -19,7 +19,7 @@ _log = get_logger(__name__)
 
 
 def monitor_once(
-    store: SQLiteStore,
+    store: Store,
     reports_dir: Path,
     *,
     engine: AlertEngine | None = None,

@@ -20,7 +20,7 @@ from sessionoptimizer_sdk.alerts.rules import AlertRule, default_rules
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.stored import analyze_stored, finalize_session
 from sessionoptimizer_sdk.config import Settings
-from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from sessionoptimizer_sdk.store.base import Store
 
 __all__ = ["AnalysisRunner", "analyze_stored"]
 
@@ -42,7 +42,7 @@ class AnalysisRunner:
 
     def __init__(
         self,
-        store: SQLiteStore,
+        store: Store,
         settings: Settings,
         *,
         config: AnalysisConfig | None = None,

@@ -15,7 +15,7 @@ from sessionoptimizer_sdk._internal.ids import validate_session_id
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.engine import analyze_events
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
-from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from sessionoptimizer_sdk.store.base import Store
 
 if TYPE_CHECKING:
     from sessionoptimizer_sdk.alerts.engine import AlertEngine
@@ -24,7 +24,7 @@ __all__ = ["analyze_stored", "finalize_session", "report_path", "write_report_fi
 
 
 def analyze_stored(
-    store: SQLiteStore, session_id: str, config: AnalysisConfig | None = None, now: datetime | None = None
+    store: Store, session_id: str, config: AnalysisConfig | None = None, now: datetime | None = None
 ) -> OptimizationReport:
     """Analyze a stored session (SessionNotFound for an unknown id); provisional while it is ACTIVE."""
     session = store.get_session(session_id)
@@ -58,7 +58,7 @@ def write_report_file(reports_dir: Path, session_id: str, report: Mapping[str, A
 
 
 def finalize_session(
-    store: SQLiteStore,
+    store: Store,
     reports_dir: Path,
     session_id: str,
     *,

@@ -67,13 +67,20 @@ class _Group(click.Group):
     envvar="SESSIONOPTIMIZER_HOME",
     help="Store folder (default $SESSIONOPTIMIZER_HOME or ~/.sessionoptimizer).",
 )
+@click.option(
+    "--store",
+    "store_url",
+    metavar="URL",
+    envvar="SESSIONOPTIMIZER_STORE",
+    help="Store URL: postgresql://user@host:port/db or sqlite:///path (default: SQLite in the home folder).",
+)
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None) -> None:
+def cli(ctx: click.Context, home: Path | None, store_url: str | None) -> None:
     """SessionOptimizer: find where an AI agent's tokens and money were wasted.
 
     Exit codes: 0 ok, 1 failure, 2 usage error or bad input (unknown session, event type, bad JSON...).
     """
-    state = CliState(home)
+    state = CliState(home, store_url or None)
     ctx.obj = state
     ctx.call_on_close(state.close)
 
@@ -100,6 +107,9 @@ def _register() -> None:
 
     cli.add_command(token)
     cli.add_command(connect)
+    from ._migrate_cmd import migrate
+
+    cli.add_command(migrate)
 
 
 _register()

@@ -70,6 +70,7 @@ class CliState:
     """Per-invocation state: the store folder and a lazily opened optimizer, shut down when the command ends."""
 
     home: Path | None = None
+    store_url: str | None = None
     _optimizer: SessionOptimizer | None = field(default=None, repr=False)
 
     def optimizer(self) -> SessionOptimizer:
@@ -77,7 +78,7 @@ class CliState:
         if self._optimizer is None:
             from ..optimizer import SessionOptimizer
 
-            self._optimizer = SessionOptimizer(self.home)
+            self._optimizer = SessionOptimizer(self.home, store=self.store_url)
         return self._optimizer
 
     def close(self) -> None:

@@ -21,7 +21,8 @@ from sessionoptimizer_sdk.importers.follow import DEFAULT_IDLE_TIMEOUT, follow
 from sessionoptimizer_sdk.importers.runner import ImportSummary
 from sessionoptimizer_sdk.importers.ship import Shipper
 from sessionoptimizer_sdk.optimizer import SessionOptimizer
-from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from sessionoptimizer_sdk.store.base import Store
+from sessionoptimizer_sdk.store.selection import open_store
 
 __all__ = ["import_command"]
 
@@ -58,7 +59,7 @@ class _LazyProgress:
             self._progress.stop()
 
 
-def _incomplete_output(store: SQLiteStore, session_ids: Sequence[str]) -> list[str]:
+def _incomplete_output(store: Store, session_ids: Sequence[str]) -> list[str]:
     out = []
     for sid in session_ids:
         session = store.find_session(sid)
@@ -100,7 +101,7 @@ def _render(console: Console, summary: ImportSummary, incomplete: Sequence[str],
 
 
 def _follow(
-    store: SQLiteStore, source: str, paths: list[Path] | None, console: Console, **kw: Any
+    store: Store, source: str, paths: list[Path] | None, console: Console, **kw: Any
 ) -> ImportSummary:
     """Run :func:`follow` on a worker thread so Ctrl-C (or ``--stop-after``) stops it cleanly."""
     stop = threading.Event()
@@ -200,12 +201,12 @@ def _source_command(source: str, default_hint: str) -> click.Command:
         token: str | None = None,
     ) -> None:
         console = Console(stderr=fmt == "json")
+        root = click.get_current_context().find_root().obj
         if home is None:  # the root group's --home (``sessionoptimizer --home DIR import ...``)
-            root = click.get_current_context().find_root().obj
             home = getattr(root, "home", None)
         try:
             settings = Settings.from_env(home)
-            store = SQLiteStore(settings.db_path)
+            store = open_store(getattr(root, "store_url", None), settings)
             capture = capture_content or settings.capture_content
             chosen = list(paths) or None
             shipper = Shipper(store, server, token=token) if server else None

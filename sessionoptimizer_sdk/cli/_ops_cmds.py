@@ -36,6 +36,13 @@ from ._style import score_text, severity_text
     multiple=True,
     help="Also accept this Host name (a TLS reverse proxy's public name); repeatable.",
 )
+@click.option(
+    "--store",
+    "store_url",
+    metavar="URL",
+    default=None,
+    help="Store URL (postgresql://... or sqlite:///path).",
+)
 def serve(
     host: str,
     port: int,
@@ -45,6 +52,7 @@ def serve(
     ssl_certfile: str | None,
     ssl_keyfile: str | None,
     allowed_hosts: tuple[str, ...] = (),
+    store_url: str | None = None,
 ) -> None:
     """Serve the REST API, the live dashboard and the OTLP ingest of the team (prints the URL)."""
     try:
@@ -54,9 +62,11 @@ def serve(
             f"the server extra is missing ({exc}); pip install 'sessionoptimizer-sdk[server]'"
         ) from None
     from ..config import Settings
-    from ..store.sqlite import SQLiteStore
+    from ..store import open_store
 
-    read_tokens = SQLiteStore(Settings.from_env(get_state().home).db_path).count_tokens("read")
+    state = get_state()
+    store_url = store_url or state.store_url
+    read_tokens = open_store(store_url, Settings.from_env(state.home)).count_tokens("read")
     check_bind(host, token, read_tokens=read_tokens, proxied=bool(allowed_hosts))
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -67,8 +77,9 @@ def serve(
         sock.close()
         raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     bound_port = sock.getsockname()[1]
+    state = get_state()
     server: Any = build_server(
-        get_state().home,
+        state.home,
         host=host,
         port=bound_port,
         token=token,
@@ -77,6 +88,7 @@ def serve(
         ssl_certfile=ssl_certfile,
         ssl_keyfile=ssl_keyfile,
         allowed_hosts=allowed_hosts,
+        store_url=store_url or state.store_url,
     )
     url = url_for(host, bound_port, token)
     if ssl_certfile:
@@ -208,7 +220,7 @@ def doctor(fmt: str) -> None:
         "pricing": _pricing_info(),
     }
     problems = []
-    if info.get("folder_mode") not in ("0o700",):
+    if info.get("backend", "sqlite") == "sqlite" and info.get("folder_mode") not in ("0o700",):
         problems.append(f"store folder mode is {info.get('folder_mode')}, expected 0o700")
     for name, f in info.get("files", {}).items():
         if f["mode"] not in ("0o600",):
@@ -216,6 +228,12 @@ def doctor(fmt: str) -> None:
     dropped = sum(v for k, v in info.get("counters", {}).items() if "drop" in k)
     if dropped:
         problems.append(f"{dropped} event(s) were dropped (queue full); raise SESSIONOPTIMIZER_QUEUE_SIZE")
+    replaced = info.get("counters", {}).get("store_file_replaced", 0)
+    if replaced:
+        problems.append(
+            f"the store file was deleted or replaced {replaced} time(s) while in use; it was reopened, but events "
+            "written just before each detection went to the old file (see docs/reliability.md)"
+        )
     age = report["pricing"].get("data_age_days")
     if isinstance(age, int) and age > 180:
         problems.append(f"pricing data is {age} days old; upgrade genai-prices")
@@ -228,7 +246,8 @@ def doctor(fmt: str) -> None:
     table.add_column(overflow="fold")
     table.add_row("store", escape(info["path"]))
     table.add_row("schema version", str(info["schema_version"]))
-    table.add_row("folder mode", str(info["folder_mode"]))
+    if "folder_mode" in info:
+        table.add_row("folder mode", str(info["folder_mode"]))
     for name, f in info.get("files", {}).items():
         table.add_row(f"  {escape(name)}", f"{f['mode']}  {f['bytes']:,} bytes")
     table.add_row("sessions / events", f"{info['sessions']:,} / {info['events']:,}")

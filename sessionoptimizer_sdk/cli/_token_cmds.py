@@ -7,14 +7,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..config import Settings
-from ..store.sqlite import SQLiteStore
+from ..store import Store, open_store
 from ._common import fail, format_option, get_state, print_json, stdout_console
 
 __all__ = ["token"]
 
 
-def _store() -> SQLiteStore:
-    return SQLiteStore(Settings.from_env(get_state().home).db_path)
+def _store() -> Store:
+    state = get_state()
+    return open_store(state.store_url, Settings.from_env(state.home))
 
 
 def _check_agent(agent: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from sessionoptimizer_sdk._internal.log import get_logger
 from sessionoptimizer_sdk.errors import ImportSourceError
 from sessionoptimizer_sdk.models import SessionStatus
-from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from sessionoptimizer_sdk.store.base import Store
 
 from .registry import get_importer
 from .runner import FileResult, ImportSummary, import_file, resolve_files, summarize
@@ -35,7 +35,7 @@ def _mtime_age(path: Path) -> float:
 
 
 def follow(
-    store: SQLiteStore,
+    store: Store,
     source: str,
     paths: Sequence[Path] | None = None,
     *,

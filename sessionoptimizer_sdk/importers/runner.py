@@ -15,7 +15,7 @@ from typing import Any
 
 from sessionoptimizer_sdk.errors import ImportSourceError
 from sessionoptimizer_sdk.models import SessionEvent, SessionStatus
-from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from sessionoptimizer_sdk.store.base import Store
 
 from ._reader import iter_lines, read_document
 from .base import Importer, SkippedLine
@@ -80,7 +80,7 @@ def _stat_marks(path: Path) -> tuple[int, int, int]:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
-def _write(store: SQLiteStore, session: Any, events: Iterable[SessionEvent]) -> int:
+def _write(store: Store, session: Any, events: Iterable[SessionEvent]) -> int:
     """Upsert the session first (the store's triggers add event totals to its row), then the events."""
     batch = {e.id: e for e in events}
     if session is not None:
@@ -91,7 +91,7 @@ def _write(store: SQLiteStore, session: Any, events: Iterable[SessionEvent]) -> 
 
 
 def import_file(
-    store: SQLiteStore,
+    store: Store,
     importer: Importer,
     path: Path,
     *,
@@ -169,7 +169,7 @@ def import_file(
 
 
 def _flush(
-    store: SQLiteStore,
+    store: Store,
     parser: Any,
     status: SessionStatus,
     key: str,
@@ -215,7 +215,7 @@ def resolve_files(importer: Importer, paths: Sequence[str | os.PathLike[str]] | 
 
 
 def import_paths(
-    store: SQLiteStore,
+    store: Store,
     source: str,
     paths: Sequence[Path] | None = None,
     *,

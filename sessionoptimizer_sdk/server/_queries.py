@@ -1,7 +1,8 @@
 """Aggregate read queries for the API and dashboard, run as single SQL statements over the store.
 
 The store's public methods load whole rows; the dashboard needs per-agent and per-day aggregates over thousands
-of sessions within a few milliseconds, so these run ``GROUP BY`` queries on the store's own connection. Efficiency
+of sessions within a few milliseconds, so these run ``GROUP BY`` queries through ``Store.query`` in the SQL both
+backends share (``?`` placeholders, ``CASE`` instead of boolean sums, local days computed here). Efficiency
 and waste come from the stored reports (written when a session ends, or by ``monitor``); only final
 (non-provisional) reports count in aggregates.
 """
@@ -9,10 +10,12 @@ and waste come from the stored reports (written when a session ends, or by ``mon
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from ..store.sqlite import SQLiteStore
+from ..store.base import Store
 
 __all__ = [
     "AgentRow",
@@ -41,42 +44,58 @@ class AgentRow:
     active_sessions: int
 
 
-def current_by_agent(store: SQLiteStore, since: float) -> list[AgentRow]:
+def current_by_agent(store: Store, since: float) -> list[AgentRow]:
     """Per-agent aggregates of the sessions started at or after epoch ``since``, by agent name."""
     sql = (
         "SELECT s.agent, count(*), count(r.session_id), avg(r.efficiency_score), "
         "coalesce(sum(r.total_waste_tokens), 0), sum(r.cost_usd), "
         "sum(s.input_tokens + s.output_tokens + s.cache_read_tokens + s.cache_write_tokens), "
-        "sum(s.status = 'ACTIVE') "
+        "sum(CASE WHEN s.status = 'ACTIVE' THEN 1 ELSE 0 END) "
         "FROM sessions s LEFT JOIN reports r ON r.session_id = s.id AND r.provisional = 0 "
         "WHERE s.started_at >= ? GROUP BY s.agent ORDER BY s.agent"
     )
     return [
-        AgentRow(str(a), int(n), int(na), eff, int(w), cost, int(tok or 0), int(act or 0))
-        for a, n, na, eff, w, cost, tok, act in store._conn().execute(sql, (since,))
+        AgentRow(
+            str(a),
+            int(n),
+            int(na),
+            None if eff is None else float(eff),
+            int(w),
+            None if cost is None else float(cost),
+            int(tok or 0),
+            int(act or 0),
+        )
+        for a, n, na, eff, w, cost, tok, act in store.query(sql, (since,))
     ]
 
 
-def agent_report_rows(
-    store: SQLiteStore, agent: str, since: float
-) -> list[tuple[float, float, int, float | None]]:
+def agent_report_rows(store: Store, agent: str, since: float) -> list[tuple[float, float, int, float | None]]:
     """(started_at, efficiency, waste tokens, cost) of an agent's finally analyzed sessions since ``since``."""
     sql = (
         "SELECT s.started_at, r.efficiency_score, r.total_waste_tokens, r.cost_usd "
         "FROM sessions s JOIN reports r ON r.session_id = s.id AND r.provisional = 0 "
         "WHERE s.agent = ? AND s.started_at >= ? ORDER BY s.started_at"
     )
-    return [(float(t), float(e), int(w), c) for t, e, w, c in store._conn().execute(sql, (agent, since))]
+    return [(float(t), float(e), int(w), c) for t, e, w, c in store.query(sql, (agent, since))]
 
 
-def daily_efficiency(store: SQLiteStore, since: float) -> list[tuple[str, str, float, int]]:
-    """(local day ``YYYY-MM-DD``, agent, mean final efficiency, sessions) for sessions started since ``since``."""
+def daily_efficiency(store: Store, since: float) -> list[tuple[str, str, float, int]]:
+    """(local day ``YYYY-MM-DD``, agent, mean final efficiency, sessions) for sessions started since ``since``.
+
+    The day is this process's local calendar day (as SQLite's ``'localtime'``), computed here so that both
+    backends agree whatever the database server's time zone.
+    """
     sql = (
-        "SELECT date(s.started_at, 'unixepoch', 'localtime') AS day, s.agent, avg(r.efficiency_score), count(*) "
+        "SELECT s.started_at, s.agent, r.efficiency_score "
         "FROM sessions s JOIN reports r ON r.session_id = s.id AND r.provisional = 0 "
-        "WHERE s.started_at >= ? GROUP BY day, s.agent ORDER BY day, s.agent"
+        "WHERE s.started_at >= ?"
     )
-    return [(str(d), str(a), float(e), int(n)) for d, a, e, n in store._conn().execute(sql, (since,))]
+    sums: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for started, agent, eff in store.query(sql, (since,)):
+        acc = sums[(datetime.fromtimestamp(float(started)).strftime("%Y-%m-%d"), str(agent))]
+        acc[0] += float(eff)
+        acc[1] += 1
+    return [(day, agent, total / n, int(n)) for (day, agent), (total, n) in sorted(sums.items())]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +109,7 @@ class ScoreRow:
     cost_usd: float | None
 
 
-def scores_for(store: SQLiteStore, session_ids: list[str]) -> dict[str, ScoreRow]:
+def scores_for(store: Store, session_ids: list[str]) -> dict[str, ScoreRow]:
     """Stored report headlines of the given sessions (missing ones are absent)."""
     out: dict[str, ScoreRow] = {}
     for start in range(0, len(session_ids), 500):
@@ -100,18 +119,18 @@ def scores_for(store: SQLiteStore, session_ids: list[str]) -> dict[str, ScoreRow
             "SELECT session_id, efficiency_score, provisional, generated_at, total_waste_tokens, cost_usd "
             f"FROM reports WHERE session_id IN ({marks})"
         )
-        for sid, eff, prov, gen, waste, cost in store._conn().execute(sql, chunk):
+        for sid, eff, prov, gen, waste, cost in store.query(sql, chunk):
             out[str(sid)] = ScoreRow(float(eff), bool(prov), float(gen), int(waste), cost)
     return out
 
 
-def month_spend(store: SQLiteStore, since: float) -> dict[str, Any]:
+def month_spend(store: Store, since: float) -> dict[str, Any]:
     """Priced cost of sessions started since ``since`` (a month start) and how many sessions had no price."""
     sql = (
         "SELECT count(*), count(r.cost_usd), coalesce(sum(r.cost_usd), 0.0), count(r.session_id) "
         "FROM sessions s LEFT JOIN reports r ON r.session_id = s.id WHERE s.started_at >= ?"
     )
-    n, priced, cost, analyzed = store._conn().execute(sql, (since,)).fetchone()
+    n, priced, cost, analyzed = store.query(sql, (since,))[0]
     return {
         "sessions": int(n),
         "sessions_priced": int(priced),
@@ -121,12 +140,12 @@ def month_spend(store: SQLiteStore, since: float) -> dict[str, Any]:
     }
 
 
-def max_alert_id(store: SQLiteStore) -> int:
+def max_alert_id(store: Store) -> int:
     """The newest alert's id (0 when there is none)."""
-    return int(store._conn().execute("SELECT coalesce(max(id), 0) FROM alerts").fetchone()[0])
+    return int(store.query("SELECT coalesce(max(id), 0) FROM alerts")[0][0])
 
 
-def alerts_after(store: SQLiteStore, last_id: int, limit: int = 100) -> list[dict[str, Any]]:
+def alerts_after(store: Store, last_id: int, limit: int = 100) -> list[dict[str, Any]]:
     """Alerts stored after id ``last_id``, oldest first (for the live stream)."""
     sql = (
         "SELECT id, session_id, agent, rule, priority, message, created_at, payload FROM alerts "
@@ -134,7 +153,7 @@ def alerts_after(store: SQLiteStore, last_id: int, limit: int = 100) -> list[dic
     )
     keys = ("id", "session_id", "agent", "rule", "priority", "message", "created_at", "payload")
     out = []
-    for row in store._conn().execute(sql, (last_id, limit)):
+    for row in store.query(sql, (last_id, limit)):
         item = dict(zip(keys, row, strict=True))
         item["payload"] = json.loads(item["payload"] or "{}")
         out.append(item)

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from .._internal.log import get_logger
 from ..config import Settings
 from ..errors import InvalidInputError, SessionNotFound
-from ..store.sqlite import SQLiteStore
+from ..store.selection import open_store
 from ._params import ParamError
 from ._security import SecurityMiddleware
 from .api import api_routes, json_response
@@ -59,6 +59,7 @@ def create_app(
     poll_interval: float = 1.0,
     ingest: IngestConfig | None = None,
     public: bool = False,
+    store_url: str | None = None,
 ) -> Starlette:
     """Build the app over the store in ``home`` (default ``$SESSIONOPTIMIZER_HOME``).
 
@@ -71,11 +72,13 @@ def create_app(
         ingest: OTLP ingest settings (default: on; tokens required when ``public``).
         public: bound to a non-loopback address: reads need ``token`` or a stored read token, and ingest
             needs an ingest token.
+        store_url: the store (``postgresql://...``, ``sqlite:///path``); default ``$SESSIONOPTIMIZER_STORE``,
+            else SQLite in ``home``.
     """
     from ..analysis.runner import AnalysisRunner
 
     settings = settings or Settings.from_env(home)
-    store = SQLiteStore(settings.db_path)
+    store = open_store(store_url, settings)
     ingest_service = IngestService(
         store,
         ingest or IngestConfig(require_tokens=public),

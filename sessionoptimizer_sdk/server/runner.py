@@ -50,6 +50,7 @@ def build_server(
     ssl_keyfile: str | None = None,
     ingest: IngestConfig | None = None,
     allowed_hosts: tuple[str, ...] = (),
+    store_url: str | None = None,
 ) -> object:
     """A configured ``uvicorn.Server`` (call ``.run()``); raises ConfigurationError for an unsafe bind.
 
@@ -69,6 +70,7 @@ def build_server(
         ingest=ingest,
         public=public,
         allowed_hosts=allowed_hosts,
+        store_url=store_url,
     )
     config = uvicorn.Config(
         app,
@@ -93,6 +95,7 @@ def serve_in_thread(
     startup_timeout: float = 10.0,
     ingest: IngestConfig | None = None,
     public: bool = False,
+    store_url: str | None = None,
 ) -> Iterator[str]:
     """Run the server on 127.0.0.1 on a free port in a daemon thread; yield its base URL (tests, notebooks)."""
     import uvicorn
@@ -100,7 +103,9 @@ def serve_in_thread(
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = create_app(home, token=token, poll_interval=poll_interval, ingest=ingest, public=public)
+    app = create_app(
+        home, token=token, poll_interval=poll_interval, ingest=ingest, public=public, store_url=store_url
+    )
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, timeout_graceful_shutdown=1, lifespan="off"
     )

@@ -17,7 +17,7 @@ from ..analysis.stats import TREND_STABLE_POINTS
 from ..config import Settings
 from ..errors import SessionNotFound
 from ..models import Session, SessionStatus
-from ..store.sqlite import SQLiteStore
+from ..store.base import Store
 from . import _queries as q
 from ._effect import agent_effect, trend_enablements
 from .serialize import alert_to_dict, event_to_dict, finite, iso, session_to_dict
@@ -34,7 +34,7 @@ _LIVE_REFRESH = 5.0
 class DashboardService:
     """Read model over one store: the spec's BCH numbers plus sessions, events, reports, alerts and budget."""
 
-    def __init__(self, store: SQLiteStore, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
         self._live: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()

@@ -1,4 +1,4 @@
-"""The store interface the pipeline depends on (the SQLite store is the embedded default)."""
+"""The store interface every surface depends on, implemented by SQLite (embedded default) and PostgreSQL (teams)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,33 @@ from typing import Any, Protocol
 
 from ..models import Session, SessionEvent, SessionStatus
 
-__all__ = ["Store"]
+__all__ = ["Owner", "SessionEnd", "Store"]
+
+Owner = tuple[int, str, str]  # (pid, host, process start marker)
+SessionEnd = tuple[str, str, float]  # (session_id, status, ended_at epoch seconds)
 
 
 class Store(Protocol):
-    """What the recorder, the analysis wiring and the surfaces need from a store."""
+    """What the recorder, the writer, the analysis, the importers and every surface need from a store.
 
-    def create_session(self, session: Session, *, owner: tuple[int, str, str] | None = None) -> None:
-        """Insert a new ACTIVE session."""
+    Rows use one representation on every backend: times are epoch seconds, JSON columns are text, booleans are
+    0/1. ``query`` runs one read-only statement of the portable SQL subset (``?`` placeholders, no
+    backend-specific functions) for the dashboard's aggregates.
+    """
+
+    #: ``"sqlite"`` or ``"postgresql"``.
+    backend: str
+    schema_version: int
+
+    @property
+    def location(self) -> str:
+        """Where the store lives, safe to show (file path, or URL without password)."""
+
+    def create_session(self, session: Session, *, owner: Owner | None = None) -> None:
+        """Insert a new ACTIVE session; raise SessionAlreadyExists if the id is taken."""
+
+    def upsert_session(self, session: Session) -> None:
+        """Insert a session, or update the existing one's task/model/status/ended_at/metadata (imports)."""
 
     def find_session(self, session_id: str) -> Session | None:
         """Return the session or None."""
@@ -35,22 +54,83 @@ class Store(Protocol):
     ) -> list[Session]:
         """Sessions newest first."""
 
+    def count_sessions(
+        self,
+        *,
+        agent: str | None = None,
+        status: SessionStatus | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> int:
+        """How many sessions match the filters."""
+
+    def active_sessions_with_owner(self) -> list[tuple[str, int | None, str | None, str | None]]:
+        """(id, owner pid, owner host, owner start marker) of every ACTIVE session."""
+
+    def mark_abandoned(self, session_ids: Sequence[str]) -> int:
+        """Mark ACTIVE sessions ABANDONED, ended at their last flushed event (or start)."""
+
     def end_session(self, session_id: str, status: SessionStatus, ended_at: datetime) -> bool:
-        """Set an ACTIVE session's final status."""
+        """Set an ACTIVE session's final status; False if it was not ACTIVE."""
 
     def delete_session(self, session_id: str) -> bool:
         """Delete a session and everything recorded for it."""
 
-    def write_batch(
-        self, rows: Sequence[tuple[Any, ...]], ends: Sequence[tuple[str, str, float]] = ()
-    ) -> None:
-        """Insert event rows and apply session ends atomically."""
+    def write_batch(self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = ()) -> None:
+        """Insert event rows (ignoring known ids) and apply session ends atomically."""
 
     def insert_events(self, events: Sequence[SessionEvent], *, replace: bool = False) -> int:
-        """Insert events idempotently by id."""
+        """Insert events idempotently by id (or overwrite same-id rows); return rows inserted or changed."""
 
     def get_events(self, session_id: str, *, limit: int | None = None, offset: int = 0) -> list[SessionEvent]:
         """A session's events in time order."""
 
-    def save_report(self, session_id: str, agent: str, report: Mapping[str, Any]) -> None:
-        """Store a session's latest report."""
+    def count_events(self, session_id: str | None = None) -> int:
+        """Events in one session, or in the whole store."""
+
+    def save_report(
+        self, session_id: str, agent: str, report: Mapping[str, Any], *, at: float | None = None
+    ) -> None:
+        """Store (replace) a session's latest report, generated at epoch ``at`` (default now)."""
+
+    def get_report(self, session_id: str) -> dict[str, Any] | None:
+        """The stored report JSON of a session, or None."""
+
+    def insert_alert(
+        self,
+        session_id: str,
+        agent: str,
+        rule: str,
+        priority: str,
+        message: str,
+        payload: Mapping[str, Any],
+        *,
+        at: float | None = None,
+    ) -> bool:
+        """Store an alert once per (session, rule), created at epoch ``at`` (default now); True the first time."""
+
+    def list_alerts(
+        self, *, session_id: str | None = None, since: datetime | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Stored alerts, newest first."""
+
+    def get_cursor(self, key: str) -> dict[str, Any] | None:
+        """An importer's saved position for ``key``, or None."""
+
+    def set_cursor(self, key: str, value: Mapping[str, Any]) -> None:
+        """Save an importer's position for ``key``."""
+
+    def add_counter(self, name: str, delta: int) -> None:
+        """Add ``delta`` to a persistent counter (e.g. dropped events)."""
+
+    def counters(self) -> dict[str, int]:
+        """All persistent counters."""
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one read-only statement in portable SQL with ``?`` placeholders."""
+
+    def info(self) -> dict[str, Any]:
+        """Facts for ``doctor``: backend, location, schema version, counts, counters."""
+
+    def close(self) -> None:
+        """Release this process's connections."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from .._internal.process import is_alive
-from .sqlite import SQLiteStore
+from .base import Store
 
 __all__ = ["recover_abandoned"]
 
 
-def recover_abandoned(store: SQLiteStore) -> list[str]:
+def recover_abandoned(store: Store) -> list[str]:
     """Mark every ACTIVE session whose owner process on this host is gone as ABANDONED; return their ids.
 
     Sessions without an owner (started by ``sessionoptimizer start`` to be ended from another shell) and sessions

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .._internal.jsonsafe import dumps
+from .._internal.log import get_logger
 from ..errors import SessionAlreadyExists, SessionNotFound, StoreError
 from ..models import Session, SessionEvent, SessionStatus
 from ._connection import ensure_private_file, migrate, open_connection
@@ -30,12 +31,12 @@ from ._rows import (
     session_from_row,
     to_ts,
 )
+from .base import Owner, SessionEnd
 from .schema import ADD_INSERTED_TOTALS, SCHEMA_VERSION
 
 __all__ = ["Owner", "SQLiteStore", "SessionEnd"]
 
-Owner = tuple[int, str, str]  # (pid, host, process start marker)
-SessionEnd = tuple[str, str, float]  # (session_id, status, ended_at epoch seconds)
+_log = get_logger(__name__)
 
 _INSERT_EVENT = f"INSERT OR IGNORE INTO events ({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 _UPSERT_EVENT = (
@@ -56,25 +57,60 @@ _END_SESSION = "UPDATE sessions SET status = ?, ended_at = ? WHERE id = ? AND st
 class SQLiteStore:
     """The embedded store at ``path`` (created 0600 in a 0700 folder, migrated on open)."""
 
+    backend = "sqlite"
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         ensure_private_file(self.path)
         self._local = threading.local()
         self._closed = False
+        self._reopen_lock = threading.Lock()
+        self._ident: tuple[int, int] | None = None  # (device, inode) of the file this store writes
+        #: Times this process found its store file deleted or replaced and reopened it (also a counter).
+        self.replacements = 0
         conn = self._conn()
         try:
             self.schema_version = migrate(conn)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot initialise the store at {self.path}: {exc}") from exc
 
+    @property
+    def location(self) -> str:
+        """The database file's path."""
+        return str(self.path)
+
     # --- connections and transactions ------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
         pid = os.getpid()
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != pid:
+        if conn is not None and getattr(self._local, "pid", None) == pid:
+            if _file_ident(self.path) == self._local.ident:
+                return conn
+            with contextlib.suppress(
+                sqlite3.Error
+            ):  # deleted or replaced: writes would vanish with the old inode
+                conn.close()
+        return self._open_local()
+
+    def _open_local(self) -> sqlite3.Connection:
+        """Open this thread's connection; notice (once per replacement) a file that is not the one we had."""
+        with self._reopen_lock:
+            ensure_private_file(self.path)
             conn = open_connection(self.path)
-            self._local.conn = conn
-            self._local.pid = pid
+            ident = _file_ident(self.path)
+            replaced = self._ident is not None and ident != self._ident
+            if replaced:
+                migrate(conn)  # a recreated file is empty; a restored one may be older
+            self._ident = ident
+        self._local.conn, self._local.pid, self._local.ident = conn, os.getpid(), ident
+        if replaced:
+            self.replacements += 1
+            _log.warning(
+                "store file deleted or replaced while in use: reopened it (events written to the old file "
+                "since the last check are in the old file only)",
+                path=str(self.path),
+            )
+            self.add_counter("store_file_replaced", 1)
         return conn
 
     @contextlib.contextmanager
@@ -265,8 +301,10 @@ class SQLiteStore:
         return int(self._conn().execute(sql, (session_id,)).fetchone()[0])
 
     # --- reports and alerts ---------------------------------------------------------------------
-    def save_report(self, session_id: str, agent: str, report: Mapping[str, Any]) -> None:
-        """Store (replace) a session's latest report JSON with its headline numbers."""
+    def save_report(
+        self, session_id: str, agent: str, report: Mapping[str, Any], *, at: float | None = None
+    ) -> None:
+        """Store (replace) a session's latest report JSON with its headline numbers (generated at ``at``)."""
         with self.transaction() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO reports (session_id, agent, generated_at, provisional, "
@@ -274,7 +312,7 @@ class SQLiteStore:
                 (
                     session_id,
                     agent,
-                    time.time(),
+                    time.time() if at is None else at,
                     int(bool(report.get("provisional"))),
                     float(report.get("efficiency_score", 0.0)),
                     int(report.get("total_waste_tokens", 0)),
@@ -291,14 +329,30 @@ class SQLiteStore:
         return json.loads(row[0]) if row else None
 
     def insert_alert(
-        self, session_id: str, agent: str, rule: str, priority: str, message: str, payload: Mapping[str, Any]
+        self,
+        session_id: str,
+        agent: str,
+        rule: str,
+        priority: str,
+        message: str,
+        payload: Mapping[str, Any],
+        *,
+        at: float | None = None,
     ) -> bool:
-        """Store an alert once per (session, rule); True only the first time."""
+        """Store an alert once per (session, rule), created at ``at`` (default now); True only the first time."""
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO alerts (session_id, agent, rule, priority, message, created_at, payload) "
                 "VALUES (?,?,?,?,?,?,?)",
-                (session_id, agent, rule, priority, message, time.time(), dumps(payload)),
+                (
+                    session_id,
+                    agent,
+                    rule,
+                    priority,
+                    message,
+                    time.time() if at is None else at,
+                    dumps(payload),
+                ),
             )
             return cur.rowcount == 1
 
@@ -355,6 +409,10 @@ class SQLiteStore:
         """All persistent counters."""
         return {name: value for name, value in self._conn().execute("SELECT name, value FROM counters")}
 
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one read-only statement (portable SQL, ``?`` placeholders)."""
+        return [tuple(row) for row in self._conn().execute(sql, tuple(params))]
+
     def info(self) -> dict[str, Any]:
         """Facts for ``doctor``: path, schema version, file modes, sizes and counts."""
         files = {}
@@ -364,6 +422,7 @@ class SQLiteStore:
                 st = p.stat()
                 files[p.name] = {"mode": oct(st.st_mode & 0o777), "bytes": st.st_size}
         return {
+            "backend": self.backend,
             "path": str(self.path),
             "schema_version": SCHEMA_VERSION,
             "folder_mode": oct(self.path.parent.stat().st_mode & 0o777),
@@ -493,6 +552,15 @@ class SQLiteStore:
         """How many unrevoked tokens of ``kind`` (``ingest`` or ``read``) exist."""
         sql = "SELECT count(*) FROM ingest_tokens WHERE kind = ? AND revoked_at IS NULL"
         return int(self._conn().execute(sql, (kind,)).fetchone()[0])
+
+
+def _file_ident(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of ``path``, None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def _max_seq(conn: sqlite3.Connection) -> int:

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sessionoptimizer_sdk.cli._common import parse_when
-from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from tests._store import store_for
 
 
 def _session(run, agent: str, task: str, rereads: int = 0, end: bool = True) -> str:
@@ -104,7 +104,7 @@ def test_monitor_analyzes_unreported_sessions_and_raises_alerts(run, run_json, h
     """``monitor --once`` stores reports for ended sessions that lack one and raises their alerts once."""
     monkeypatch.setenv("SESSIONOPTIMIZER_AUTO_ANALYZE", "0")
     sid = _session(run, "BOLT", "unanalyzed", rereads=3)
-    store = SQLiteStore(home / "sessionoptimizer.db")
+    store = store_for(home)
     assert store.get_report(sid) is None
     first = run_json("monitor", "--once")
     assert [r["session_id"] for r in first["analyzed"]] == [sid]

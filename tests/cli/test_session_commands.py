@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from sessionoptimizer_sdk.store import Store
+from tests._store import store_for
 
 
-def _store(home: Path) -> SQLiteStore:
-    return SQLiteStore(home / "sessionoptimizer.db")
+def _store(home: Path) -> Store:
+    return store_for(home)
 
 
 def test_start_prints_only_the_new_session_id(run, home):

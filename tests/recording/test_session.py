@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 from sessionoptimizer_sdk import EventType, SessionOptimizer, SessionStatus
-from sessionoptimizer_sdk.store import SQLiteStore
+from tests._store import store_for
 
 
 def test_with_session_stores_events_and_totals(optimizer: SessionOptimizer) -> None:
@@ -36,7 +36,7 @@ def test_with_session_stores_events_and_totals(optimizer: SessionOptimizer) -> N
 def test_session_is_active_in_store_the_moment_it_starts(optimizer: SessionOptimizer, home: Path) -> None:
     """Another connection to the store sees the session as ACTIVE before any event is flushed."""
     with optimizer.session("FORGE", "Plan", model="opus") as s:
-        other = SQLiteStore(home / "sessionoptimizer.db")
+        other = store_for(home)
         seen = other.get_session(s.id)
         assert seen.status is SessionStatus.ACTIVE
         assert seen.agent == "FORGE" and seen.model == "opus"

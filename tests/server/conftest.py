@@ -13,7 +13,7 @@ from sessionoptimizer_sdk.alerts.engine import AlertEngine
 from sessionoptimizer_sdk.analysis.stored import finalize_session
 from sessionoptimizer_sdk.models import EventType, Session, SessionEvent, SessionStatus
 from sessionoptimizer_sdk.server.runner import serve_in_thread
-from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from tests._store import store_for
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def _events(sid: str, start: datetime, rereads: int) -> list[SessionEvent]:
 
 def seed_history(home: Path, now: datetime) -> dict[str, list[str]]:
     """Write and analyze sessions over the last 6 days: FORGE improves over time, ATLAS is steady."""
-    store = SQLiteStore(home / "sessionoptimizer.db")
+    store = store_for(home)
     engine = AlertEngine(store)
     ids: dict[str, list[str]] = {"FORGE": [], "ATLAS": []}
     plan = [("FORGE", d, 3 if d >= 3 else 0) for d in (5, 4, 3, 1, 0)] + [("ATLAS", d, 1) for d in (5, 2, 0)]

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from sessionoptimizer_sdk import SessionOptimizer
-from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from tests._store import store_for
 
 
 def _get(url: str, path: str, **kw: object) -> httpx.Response:
@@ -17,14 +17,14 @@ def _get(url: str, path: str, **kw: object) -> httpx.Response:
 
 
 def _reports(seeded, ids):
-    store = SQLiteStore(seeded.home / "sessionoptimizer.db")
+    store = store_for(seeded.home)
     return {sid: store.get_report(sid) for sid in ids}
 
 
 def test_stats_current_matches_stored_reports_of_last_24_hours(seeded):
     """/api/stats/current counts the sessions of the last 24 h per agent and averages their stored scores."""
     body = _get(seeded.url, "/api/stats/current").json()
-    store = SQLiteStore(seeded.home / "sessionoptimizer.db")
+    store = store_for(seeded.home)
     since = datetime.now(UTC) - timedelta(hours=24)
     recent = [s for s in store.list_sessions(since=since, limit=None)]
     assert body["total_sessions"] == len(recent)
@@ -158,7 +158,7 @@ def test_trend_has_one_value_per_day_per_agent_and_team(seeded):
 def test_budget_sums_this_months_costs_and_forecasts(seeded):
     """/api/budget adds the priced cost of this month's sessions and forecasts at least that much."""
     body = _get(seeded.url, "/api/budget").json()
-    store = SQLiteStore(seeded.home / "sessionoptimizer.db")
+    store = store_for(seeded.home)
     month_start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     costs = [
         (store.get_report(s.id) or {}).get("cost_usd") or 0.0
