@@ -32,7 +32,7 @@ from .._version import __version__
 from ..config import Settings
 from ..errors import InvalidInputError, InvalidTokenCount, SessionAlreadyExists, SessionNotActive, StoreError
 from ..models import EventType, Session, SessionEvent, SessionStatus
-from ..processing._writer import BatchWriter
+from ..processing._writer import BatchWriter, SessionEndItem
 from ..processing.lite import LiteTracer
 from ..processing.processor import SessionSpanProcessor
 from ..processing.provider import resolve_provider
@@ -214,7 +214,7 @@ class Recorder:
                 root.set_status(Status(StatusCode.ERROR))
             root.end(end_time=end_ns)
         else:
-            self.writer.put(("end", (state.id, status.value, end_ns / 1e9)))
+            self.writer.put(SessionEndItem(state.id, status.value, end_ns / 1e9))
 
     def _recreate_root(self, state: SessionState) -> SdkSpan | None:
         """Rebuild the root span of a session begun elsewhere so its end is exported like any other."""
