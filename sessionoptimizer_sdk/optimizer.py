@@ -6,6 +6,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -135,11 +136,15 @@ class SessionOptimizer:
         for sid in touched - done:
             runner.submit(sid, final=False)
 
-    def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until every recorded event is stored (and queued analyses are written); False on timeout."""
+    def flush(self, timeout: float = 10.0, *, analysis: bool = False) -> bool:
+        """Wait until every recorded event is stored; False on timeout or if any was lost.
+
+        With ``analysis=True`` also wait for the background analyses (reports, alerts) queued so far.
+        """
+        deadline = time.monotonic() + timeout
         ok = self._recorder.writer.flush(timeout)
-        if self._runner is not None:
-            ok = self._runner.flush(timeout) and ok
+        if analysis and self._runner is not None:
+            ok = self._runner.flush(max(0.0, deadline - time.monotonic())) and ok
         return ok
 
     def shutdown(self, timeout: float = 10.0) -> None:

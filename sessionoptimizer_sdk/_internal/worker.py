@@ -75,6 +75,7 @@ class BatchWorker(Generic[T]):
         interval: float = 0.2,
         block_timeout: float = 5.0,
         on_drop: DropListener | None = None,
+        on_wake: Callable[[], None] | None = None,
     ) -> None:
         if batch_size < 1 or queue_size < 1:
             raise ValueError("batch_size and queue_size must be >= 1")
@@ -85,6 +86,9 @@ class BatchWorker(Generic[T]):
         self.interval = interval
         self.block_timeout = block_timeout
         self.on_drop = on_drop
+        self.on_wake = (
+            on_wake  # run on the thread after each wake's batches (deferred work, e.g. rate limits)
+        )
         self.dropped = 0  # items that never reached the sink (queue full, closed)
         self.lost = 0  # every lost item: dropped here plus those the sink reported
         self._reset()
@@ -201,6 +205,8 @@ class BatchWorker(Generic[T]):
             self._wake.clear()
             while self._queue:
                 self._drain_once()
+            if self.on_wake is not None:
+                self.on_wake()
             if self._closed and not self._queue:
                 return
 
