@@ -42,6 +42,14 @@ _unpersisted = 0
 LOG_INTERVAL = 60.0
 
 
+def _reset_lock_in_child() -> None:
+    global _lock
+    _lock = threading.Lock()  # the parent's may have been held by another thread at the fork
+
+
+os.register_at_fork(after_in_child=_reset_lock_in_child)
+
+
 def is_strict() -> bool:
     """True when internal errors must propagate (``SESSIONOPTIMIZER_STRICT=1``)."""
     return os.environ.get("SESSIONOPTIMIZER_STRICT", "") == "1"

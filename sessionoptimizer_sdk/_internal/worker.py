@@ -10,6 +10,7 @@ resets itself in a forked child (the parent's thread, queue and locks do not sur
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 import weakref
@@ -27,6 +28,7 @@ T_contra = TypeVar("T_contra", contravariant=True)
 #: Called (on the thread that dropped) with (number of items, cause) whenever items are lost.
 DropListener = Callable[[int, str], None]
 
+_BLOCKED = {signal.SIGTERM, signal.SIGINT}
 QUEUE_FULL = "queue_full"
 CLOSED = "closed"
 
@@ -50,9 +52,14 @@ class _Marker:
 
 
 def suppressed_thread(target: Callable[[], None], name: str) -> threading.Thread:
-    """A daemon thread that runs ``target`` with OpenTelemetry instrumentation suppressed (our own I/O)."""
+    """A daemon thread that runs ``target`` with OpenTelemetry instrumentation suppressed (our own I/O).
+
+    It blocks SIGTERM and SIGINT, so the kernel delivers them to a thread that can run the handlers: one
+    delivered here would leave a main thread blocked in a system call (a Pool worker's queue) waiting forever.
+    """
 
     def run() -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED)
         token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
         try:
             target()

@@ -231,6 +231,15 @@ class BatchWriter:
         )
         self.put = self._worker.put  # the hot path: one bound-method call, no wrapper
 
+    def write_through(self) -> None:
+        """From now on ``put`` returns only once its item is committed (for processes that may die any moment)."""
+        worker = self._worker
+
+        def put_and_flush(item: WriterItem) -> bool:
+            return worker.put(item) and worker.flush(worker.block_timeout + 10.0)
+
+        self.put = put_and_flush
+
     def add_listener(self, listener: CommitListener) -> None:
         """Register a callback run on the writer thread after each commit."""
         self._listeners.append(listener)
