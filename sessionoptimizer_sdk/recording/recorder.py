@@ -27,7 +27,7 @@ from .._internal.jsonsafe import dumps, redact_content, sanitize, validate_data
 from .._internal.log import get_logger
 from .._internal.process import current_identity
 from .._internal.randomids import new_span_id, new_trace_id
-from .._internal.safety import handle_internal_errors, record_internal_error
+from .._internal.safety import Guard
 from .._version import __version__
 from ..config import Settings
 from ..errors import InvalidInputError, InvalidTokenCount, SessionAlreadyExists, SessionNotActive, StoreError
@@ -45,6 +45,8 @@ __all__ = ["Recorder"]
 _log = get_logger("sessionoptimizer.recorder")
 _MAX_TEXT = 10_000
 _MAX_TOKENS = 2**53
+_START = Guard("recorder.start")
+_RECREATE_ROOT = Guard("recorder.recreate_root")
 
 
 def _check_text(name: str, value: object, *, max_len: int = _MAX_TEXT) -> str:
@@ -125,7 +127,7 @@ class Recorder:
         try:  # checked before the root span starts: a span we would never end must not reach other processors
             exists = self.store.find_session(sid) is not None
         except (StoreError, sqlite3.Error, OSError) as exc:
-            record_internal_error("recorder.start", exc)
+            _START.record(exc)
             exists = False
         if exists:
             raise SessionAlreadyExists(f"a session with id {sid!r} already exists")
@@ -156,7 +158,7 @@ class Recorder:
         except SessionAlreadyExists:
             raise
         except (StoreError, sqlite3.Error, OSError) as exc:  # disk full or read-only: record on, never break
-            record_internal_error("recorder.start", exc)
+            _START.record(exc)
         state = SessionState(
             sid,
             agent,
@@ -218,7 +220,7 @@ class Recorder:
 
     def _recreate_root(self, state: SessionState) -> SdkSpan | None:
         """Rebuild the root span of a session begun elsewhere so its end is exported like any other."""
-        with handle_internal_errors("recorder.recreate_root"):
+        with _RECREATE_ROOT:
             parent = trace.get_current_span(state.parent_context).get_span_context()
             span = _RecreatedSpan(
                 c.session_span_name(state.agent),

@@ -19,7 +19,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from .. import conventions as c
 from .._internal.randomids import new_span_id
-from .._internal.safety import record_internal_error
+from .._internal.safety import Guard
 from ..models import ErrorKind, EventType
 from .context import _current, current_scope
 from .state import SessionState
@@ -33,6 +33,10 @@ _DIGEST_HEAD = (
     1 << 20
 )  # hash at most the first MiB (and the last 64 KiB) of huge values: bounded cost per call
 _DIGEST_TAIL = 1 << 16
+
+
+_BEGIN = Guard("tool.begin")
+_FINISH = Guard("tool.finish")
 
 
 def _digest(value: object) -> tuple[str, int]:
@@ -87,7 +91,7 @@ def _begin(
     spec: _ToolSpec, state: SessionState, args: tuple[Any, ...], kwargs: dict[str, Any], current: bool
 ) -> Any:
     """Start the tool span (and make it current for sync/async calls); None if recording failed."""
-    try:
+    with _BEGIN:
         args_hash, _ = _digest((args, kwargs) if kwargs else args)
         attrs: dict[str, Any] = {
             c.GEN_AI_OPERATION_NAME: c.OP_EXECUTE_TOOL,
@@ -105,15 +109,13 @@ def _begin(
         span = state.recorder.tracer.start_span(spec.span_name, context=parent, attributes=attrs)
         token = otel_context.attach(trace.set_span_in_context(span)) if current else None
         return span, token, attrs, state
-    except Exception as exc:
-        record_internal_error("tool.begin", exc)
-        return None
+    return None
 
 
 def _finish(call: Any, result: Any, exc: BaseException | None) -> None:
     """End the tool span with the result's digest or the error's type."""
     span, token, attrs, state = call
-    try:
+    with _FINISH:
         if token is not None:
             otel_context.detach(token)
         recording = span.is_recording()
@@ -143,8 +145,6 @@ def _finish(call: Any, result: Any, exc: BaseException | None) -> None:
                 now,
                 exc is not None,
             )
-    except Exception as err:
-        record_internal_error("tool.finish", err)
 
 
 def _sync(spec: _ToolSpec) -> Callable[..., Any]:
