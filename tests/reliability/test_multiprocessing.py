@@ -13,8 +13,10 @@ from sessionoptimizer_sdk import SessionOptimizer
 from tests._paths import REPO_ROOT
 
 
-def _fan_out(home: Path, method: str, kind: str, children: int, events: int, workers: int) -> str:
-    env = {**os.environ, "SESSIONOPTIMIZER_HOME": str(home), "SESSIONOPTIMIZER_AUTO_ANALYZE": "0"}
+def _fan_out(
+    home: Path, method: str, kind: str, children: int, events: int, workers: int, analyze: str = "0"
+) -> str:
+    env = {**os.environ, "SESSIONOPTIMIZER_HOME": str(home), "SESSIONOPTIMIZER_AUTO_ANALYZE": analyze}
     args = [method, kind, str(children), str(events), str(workers)]
     proc = subprocess.run(
         [sys.executable, "-m", "tests.reliability._mp_children", *args],
@@ -54,3 +56,12 @@ def test_fifty_forked_children_store_all_500_events(home: Path, kind: str) -> No
     count, counters = _stored(home, sid)
     assert count == 500
     assert counters.get("dropped_events", 0) == 0
+
+
+def test_forked_children_with_background_analysis_exit_and_keep_their_events(home: Path) -> None:
+    """With live analysis running in the parent, forked children still exit cleanly and store every event."""
+    sid = _fan_out(home, "fork", "process", children=6, events=10, workers=1, analyze="1")
+    count, counters = _stored(home, sid)
+    assert count == 6 * 10
+    assert counters.get("dropped_events", 0) == 0
+    assert (home / "reports" / f"{sid}_report.json").exists()  # the parent's analysis finished at its exit
