@@ -201,6 +201,8 @@ def test_one_bad_item_does_not_lose_the_batch_behind_it(home: Path) -> None:
     model_call = [e for e in events if e.tokens_output == 5]
     assert len(model_call) == 1 and model_call[0].tokens_input == 0
     assert counters.get("rejected_malformed") == 1 and counters.get("dropped_events", 0) == 0
+    assert counters.get("internal_errors") == 1  # the recording process's guarded fault, shown by doctor
+    assert _doctor(home)["internal_errors"] == 1
 
 
 _DEAD_COLLECTOR = """
