@@ -59,7 +59,8 @@ def suppressed_thread(target: Callable[[], None], name: str) -> threading.Thread
     """
 
     def run() -> None:
-        signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED)
+        if hasattr(signal, "pthread_sigmask"):  # POSIX only
+            signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED)
         token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True))
         try:
             target()

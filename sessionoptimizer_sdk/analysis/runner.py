@@ -91,7 +91,7 @@ class AnalysisRunner:
             name="sessionoptimizer-analysis",
             batch_size=1,
             queue_size=max_pending,
-            interval=0.05,
+            interval=0.25,  # a submit wakes it at once; this only paces held-back provisional analyses
             block_timeout=0.0,  # submit runs on the writer thread: never make it wait for analysis
             on_wake=self._run_due,
         )
