@@ -94,9 +94,7 @@ class BatchWorker(Generic[T]):
         self.interval = interval
         self.block_timeout = block_timeout
         self.on_drop = on_drop
-        self.on_wake = (
-            on_wake  # run on the thread after each wake's batches (deferred work, e.g. rate limits)
-        )
+        self.on_wake = on_wake  # run on the thread after each wake's batches (deferred work)
         self.dropped = 0  # items that never reached the sink (queue full, closed)
         self.lost = 0  # every lost item: dropped here plus those the sink reported
         self._reset()

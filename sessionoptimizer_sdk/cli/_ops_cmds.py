@@ -182,7 +182,7 @@ def _loss_problems(counters: dict[str, int]) -> list[str]:
 def doctor(fmt: str) -> None:
     """Check the installation: store, schema, file modes, queue/drop counters, OTLP settings, pricing data."""
     from .._version import __version__
-    from ..processing._writer import side_file_counters
+    from ..processing._losses import side_file_counters
 
     opt = get_state().optimizer()
     info = opt.store.info()
