@@ -20,6 +20,8 @@ from typing import Generic, Protocol, TypeVar
 
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, attach, detach, set_value
 
+from .safety import Guard
+
 __all__ = ["BatchWorker", "DropListener", "Sink", "suppressed_thread"]
 
 T = TypeVar("T")
@@ -29,6 +31,7 @@ T_contra = TypeVar("T_contra", contravariant=True)
 DropListener = Callable[[int, str], None]
 
 _BLOCKED = {signal.SIGTERM, signal.SIGINT}
+_SINK_GUARD = Guard("worker.sink")
 QUEUE_FULL = "queue_full"
 CLOSED = "closed"
 
@@ -212,7 +215,8 @@ class BatchWorker(Generic[T]):
             while self._queue:
                 self._drain_once()
             if self.on_wake is not None:
-                self.on_wake()
+                with _SINK_GUARD:
+                    self.on_wake()
             if self._closed and not self._queue:
                 return
 
@@ -238,8 +242,9 @@ class BatchWorker(Generic[T]):
     def _export(self, items: list[T]) -> None:
         try:
             lost = self._sink.export(items)
-        except BaseException:  # a sink must count its own faults; one that raises loses its whole batch
+        except Exception as exc:  # a sink counts its own faults; one that raises loses its whole batch
             self._lost(len(items), "sink_error")
-            raise
+            _SINK_GUARD.record(exc)  # the thread goes on (re-raised in strict mode)
+            return
         if lost:
             self._lost(lost, "sink")

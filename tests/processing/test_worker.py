@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
 
 from sessionoptimizer_sdk._internal.worker import BatchWorker
@@ -219,3 +220,24 @@ def test_fork_after_the_worker_was_garbage_collected(tmp_path: Path) -> None:
         _child_after_fork(None, None, out)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0 and out.read_text() == "ok"
+
+
+def test_a_sink_that_raises_loses_its_batch_but_not_the_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A faulty sink's batch is counted as lost (flush says False); the next batch is still exported."""
+    monkeypatch.setenv("SESSIONOPTIMIZER_STRICT", "0")
+    good = _Sink()
+    calls = [0]
+
+    class Flaky:
+        def export(self, batch: Sequence[int], /) -> int:
+            calls[0] += 1
+            if calls[0] == 1:
+                raise RuntimeError("sink broke")
+            return good.export(batch)
+
+    worker: BatchWorker[int] = BatchWorker(Flaky(), name="t", batch_size=10, queue_size=10, interval=60)
+    worker.put(1)
+    assert worker.flush(5) is False and worker.lost == 1
+    worker.put(2)
+    assert worker.flush(5) is True and good.items == [2]
+    worker.close(5)
