@@ -133,3 +133,37 @@ def test_background_threads_run_with_instrumentation_suppressed(tmp_path: Path) 
     assert len(bodies) >= 2  # our alert(s) and the host's request reached the server
     names = [s.name for s in exporter.get_finished_spans()]
     assert names.count("POST") == 1 and "host request" in names
+
+
+def test_spans_started_with_instrumentation_suppressed_belong_to_no_session(home: Path) -> None:
+    """A model-call span started under the suppress key (our own threads' I/O) is not stored in the live session."""
+    from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, attach, detach, set_value
+
+    from sessionoptimizer_sdk import EventType, SessionOptimizer
+
+    provider = TracerProvider()
+    tracer = provider.get_tracer("host.instrumentation")
+    opt = SessionOptimizer(home, tracer_provider=provider)
+
+    def model_call(suppressed: bool) -> None:
+        token = attach(set_value(_SUPPRESS_INSTRUMENTATION_KEY, True)) if suppressed else None
+        try:
+            with tracer.start_as_current_span("chat") as span:
+                span.set_attribute("gen_ai.usage.input_tokens", 7 if suppressed else 11)
+        finally:
+            if token is not None:
+                detach(token)
+
+    try:
+        with opt.session("ATLAS", "only live session", model="sonnet") as s:
+            s.log(EventType.AI_RESPONSE, tokens_output=1)
+            for suppressed in (True, False):  # a bare thread sees the process's only live session
+                worker = threading.Thread(target=model_call, args=(suppressed,))
+                worker.start()
+                worker.join()
+        assert opt.flush(10)
+        inputs = sorted(e.tokens_input for e in opt.get_events(s.id))
+    finally:
+        opt.shutdown()
+        provider.shutdown()
+    assert inputs == [0, 11]  # our event and the host's unsuppressed call; the suppressed one is not ours
