@@ -8,6 +8,7 @@ when its folder is read-only too, in the temp folder), merged into the store by 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -33,9 +34,10 @@ def drop_cause(exc: BaseException) -> str:
     """The counter suffix naming why a commit failed: disk_full, read_only or io_error."""
     text = str(exc).lower()
     code = getattr(exc, "sqlite_errorcode", None)
-    if code == sqlite3.SQLITE_FULL or "disk is full" in text or getattr(exc, "errno", None) == 28:
+    full = "disk is full" in text or "no space left" in text or getattr(exc, "errno", None) == errno.ENOSPC
+    if code == sqlite3.SQLITE_FULL or full:
         return "disk_full"
-    if code == sqlite3.SQLITE_READONLY or "readonly" in text or "read-only" in text:
+    if code == sqlite3.SQLITE_READONLY or "readonly" in text or "read-only" in text or "read only" in text:
         return "read_only"
     return "io_error"
 

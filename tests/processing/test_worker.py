@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ import pytest
 from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, get_value
 
 from sessionoptimizer_sdk._internal.worker import BatchWorker
+from sessionoptimizer_sdk.processing._losses import drop_cause
 from sessionoptimizer_sdk.processing._writer import BatchWriter
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
@@ -241,3 +243,18 @@ def test_a_sink_that_raises_loses_its_batch_but_not_the_thread(monkeypatch: pyte
     worker.put(2)
     assert worker.flush(5) is True and good.items == [2]
     worker.close(5)
+
+
+@pytest.mark.parametrize(
+    ("error", "cause"),
+    [
+        (sqlite3.OperationalError("database or disk is full"), "disk_full"),
+        (OSError(28, "No space left on device"), "disk_full"),
+        (sqlite3.OperationalError("attempt to write a readonly database"), "read_only"),
+        (RuntimeError("cannot execute INSERT in a read-only transaction"), "read_only"),
+        (sqlite3.OperationalError("disk I/O error"), "io_error"),
+    ],
+)
+def test_commit_failures_are_named_by_cause(error: BaseException, cause: str) -> None:
+    """A failed commit is counted under the cause doctor names: disk full, read-only store or I/O error."""
+    assert drop_cause(error) == cause
