@@ -36,10 +36,10 @@ def main() -> None:
 
     with optimizer.session("BENCH", "writer breakdown"):
         real_put = writer.put
-        writer.put = spans.append  # type: ignore[method-assign,assignment]
+        writer.put = spans.append  # type: ignore[assignment]
         for i in range(args.events):
             tool(i)
-        writer.put = real_put  # type: ignore[method-assign]
+        writer.put = real_put
         started = time.perf_counter()
         rows = [row for row in map(event_row_from_span, spans) if row is not None]
         timings = {"map span -> row": time.perf_counter() - started, "INSERT": 0.0, "session totals": 0.0}

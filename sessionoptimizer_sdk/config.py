@@ -15,7 +15,10 @@ from typing import Any
 
 from .errors import ConfigurationError
 
-__all__ = ["ENV_VARS", "Settings"]
+__all__ = ["DEFAULT_QUEUE_SIZE", "ENV_VARS", "Settings"]
+
+#: The one default writer queue size (``SESSIONOPTIMIZER_QUEUE_SIZE``); at least one writer batch.
+DEFAULT_QUEUE_SIZE = 10_000
 
 #: Every environment variable read by SessionOptimizer, with what it sets.
 ENV_VARS: Mapping[str, str] = {
@@ -65,7 +68,7 @@ class Settings:
     default_model: str = "unknown"
     capture_content: bool = False
     flush_interval: float = 0.2
-    queue_size: int = 10_000
+    queue_size: int = DEFAULT_QUEUE_SIZE
     block_timeout: float = 5.0
     monthly_budget_usd: float = 60.0
     auto_analyze: bool = True
@@ -93,7 +96,7 @@ class Settings:
             default_model=os.environ.get("SESSIONOPTIMIZER_DEFAULT_MODEL") or "unknown",
             capture_content=_env_bool("SESSIONOPTIMIZER_CAPTURE_CONTENT", False),
             flush_interval=_env_number("SESSIONOPTIMIZER_FLUSH_INTERVAL", 0.2, minimum=0.001),
-            queue_size=int(_env_number("SESSIONOPTIMIZER_QUEUE_SIZE", 10_000, minimum=1)),
+            queue_size=int(_env_number("SESSIONOPTIMIZER_QUEUE_SIZE", DEFAULT_QUEUE_SIZE, minimum=1)),
             block_timeout=_env_number("SESSIONOPTIMIZER_BLOCK_TIMEOUT", 5.0, minimum=0),
             monthly_budget_usd=_env_number("SESSIONOPTIMIZER_MONTHLY_BUDGET", 60.0, minimum=0),
             auto_analyze=_env_bool("SESSIONOPTIMIZER_AUTO_ANALYZE", True),

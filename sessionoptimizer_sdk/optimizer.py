@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from . import _lifecycle
 from ._internal import validate
 from ._internal.log import get_logger
-from ._internal.safety import handle_internal_errors
+from ._internal.safety import Guard
 from .config import Settings
 from .errors import InvalidInputError, InvalidStatus, StoreError
 from .models import EventType, Session, SessionEvent, SessionStatus
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
     from .importers.runner import ImportSummary
 
 __all__ = ["SessionOptimizer", "analyze_session", "get_optimizer"]
+
+_RECOVER = Guard("optimizer.recover")
+_FINALIZE_IMPORT = Guard("optimizer.finalize_import")
 
 F = TypeVar("F", bound=Callable[..., Any])
 _log = get_logger("sessionoptimizer")
@@ -80,7 +84,7 @@ class SessionOptimizer:
         self.store: Store = (
             open_store(store, self.settings) if store is None or isinstance(store, str) else store
         )
-        with handle_internal_errors("optimizer.recover"):
+        with _RECOVER:
             recover_abandoned(self.store)
         store = self.store
         writer = BatchWriter(
@@ -135,11 +139,15 @@ class SessionOptimizer:
         for sid in touched - done:
             runner.submit(sid, final=False)
 
-    def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until every recorded event is stored (and queued analyses are written); False on timeout."""
+    def flush(self, timeout: float = 10.0, *, analysis: bool = False) -> bool:
+        """Wait until every recorded event is stored; False on timeout or if any was lost.
+
+        With ``analysis=True`` also wait for the background analyses (reports, alerts) queued so far.
+        """
+        deadline = time.monotonic() + timeout
         ok = self._recorder.writer.flush(timeout)
-        if self._runner is not None:
-            ok = self._runner.flush(timeout) and ok
+        if analysis and self._runner is not None:
+            ok = self._runner.flush(max(0.0, deadline - time.monotonic())) and ok
         return ok
 
     def shutdown(self, timeout: float = 10.0) -> None:
@@ -341,7 +349,7 @@ class SessionOptimizer:
         for sid in session_ids:
             session = self.store.find_session(sid)
             if session is not None and not session.is_active:
-                with handle_internal_errors("optimizer.finalize_import"):
+                with _FINALIZE_IMPORT:
                     finalize_session(
                         self.store, self.settings.reports_dir, sid, config=self._config(), engine=engine
                     )

@@ -30,7 +30,7 @@ def _wasteful_session(optimizer: SessionOptimizer) -> str:
 def test_report_file_written_when_session_ends(optimizer: SessionOptimizer, home: Path) -> None:
     """Ending a session writes reports/<id>_report.json (private) with the analysis, without an analyze call."""
     sid = _wasteful_session(optimizer)
-    assert optimizer.flush(timeout=30)
+    assert optimizer.flush(timeout=30, analysis=True)
     path = home / "reports" / f"{sid}_report.json"
     report = json.loads(path.read_text())
     assert report["session_id"] == sid and report["status"] == "COMPLETED" and report["provisional"] is False

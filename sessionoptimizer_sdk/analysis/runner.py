@@ -1,19 +1,22 @@
-"""Runs analysis off the agent's thread: one lazily started daemon worker, a bounded set of pending sessions.
+"""Runs analysis off the agent's thread, on a :class:`BatchWorker` fed with typed analysis jobs.
 
 Repeated submits for one session coalesce (a final submit wins over a provisional one); provisional analyses
-of an ACTIVE session are rate-limited to one per ``provisional_interval`` per session. Every fault is
-contained: it is logged, counted in ``errors`` and never reaches the agent.
+of an ACTIVE session are rate-limited to one per ``provisional_interval`` per session (held back, then run on
+a later wake). Every fault is contained: it is logged, counted in ``errors`` and never reaches the agent.
 """
 
 from __future__ import annotations
 
-import threading
+import os
 import time
+import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sessionoptimizer_sdk._internal.log import get_logger
-from sessionoptimizer_sdk._internal.safety import handle_internal_errors
+from sessionoptimizer_sdk._internal.safety import Guard
+from sessionoptimizer_sdk._internal.worker import BatchWorker
 from sessionoptimizer_sdk.alerts.engine import AlertEngine
 from sessionoptimizer_sdk.alerts.notifiers import Notifier
 from sessionoptimizer_sdk.alerts.rules import AlertRule, default_rules
@@ -25,6 +28,15 @@ from sessionoptimizer_sdk.store.base import Store
 __all__ = ["AnalysisRunner", "analyze_stored"]
 
 _log = get_logger(__name__)
+_GUARD = Guard("analysis.runner")
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisJob:
+    """One request to analyze a session (final: it ended; else a provisional check of live alert rules)."""
+
+    session_id: str
+    final: bool
 
 
 def rules_for(config: AnalysisConfig) -> list[AlertRule]:
@@ -35,6 +47,20 @@ def rules_for(config: AnalysisConfig) -> list[AlertRule]:
         max_error_rate=config.error_rate_threshold,
         spike_factor=config.spike_factor,
     )
+
+
+class _Jobs:
+    """The analysis worker's sink: coalesces jobs into the runner's pending set and runs what is due."""
+
+    def __init__(self, runner: AnalysisRunner) -> None:
+        self._runner = runner
+
+    def export(self, batch: Sequence[AnalysisJob], /) -> int:
+        pending = self._runner._pending
+        for job in batch:
+            pending[job.session_id] = pending.get(job.session_id, False) or job.final
+        self._runner._run_due()
+        return 0
 
 
 class AnalysisRunner:
@@ -57,64 +83,56 @@ class AnalysisRunner:
         self.engine = AlertEngine(store, rules_for(self.config) if rules is None else rules, notifiers)
         self.max_pending = max_pending
         self.provisional_interval = provisional_interval
-        self.dropped = 0
         self.errors: list[BaseException] = []
-        self._pending: dict[str, bool] = {}  # session id -> final; insertion order is FIFO
+        self._pending: dict[str, bool] = {}  # worker thread only: session id -> final; FIFO
         self._last_provisional: dict[str, float] = {}
-        self._busy = False
-        self._closed = False
-        self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
+        self._worker: BatchWorker[AnalysisJob] = BatchWorker(
+            _Jobs(self),
+            name="sessionoptimizer-analysis",
+            batch_size=1,
+            queue_size=max_pending,
+            interval=0.25,  # a submit wakes it at once; this only paces held-back provisional analyses
+            block_timeout=0.0,  # submit runs on the writer thread: never make it wait for analysis
+            on_wake=self._run_due,
+        )
+        ref = weakref.ref(self)
+
+        def reset_in_child() -> None:  # the parent's pending analyses are the parent's business
+            runner = ref()
+            if runner is not None:
+                runner._pending = {}
+                runner._last_provisional = {}
+
+        os.register_at_fork(after_in_child=reset_in_child)
+
+    @property
+    def dropped(self) -> int:
+        """Submits dropped because ``max_pending`` jobs were already waiting."""
+        return self._worker.dropped
 
     def submit(self, session_id: str, final: bool) -> None:
         """Queue a session for analysis (final: it ended; else a provisional check of live alert rules)."""
-        with self._cond:
-            if self._closed:
-                return
-            if session_id not in self._pending and len(self._pending) >= self.max_pending:
-                self.dropped += 1
-                return
-            self._pending[session_id] = self._pending.get(session_id, False) or final
-            self._ensure_thread()
-            self._cond.notify_all()
+        if not self._worker.closed:
+            self._worker.put(AnalysisJob(session_id, final))
 
-    def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(
-                target=self._worker, name="sessionoptimizer-analysis", daemon=True
-            )
-            self._thread.start()
-
-    def _next(self) -> tuple[str, bool] | None:
-        """The next runnable session (called with the lock held); None when only rate-limited ones remain."""
+    def _run_due(self) -> None:
+        """Analyze every pending session that is final or past its provisional rate limit (worker thread)."""
+        pending = self._pending
+        if not pending:
+            return
         now = time.monotonic()
-        for sid, final in self._pending.items():
-            if final or now - self._last_provisional.get(sid, -1e9) >= self.provisional_interval:
-                del self._pending[sid]
-                return sid, final
-        return None
-
-    def _worker(self) -> None:
-        while True:
-            with self._cond:
-                item = self._next()
-                while item is None:
-                    if self._closed and not self._pending:
-                        return
-                    self._cond.wait(timeout=0.05 if self._pending else 1.0)
-                    item = self._next()
-                self._busy = True
-            sid, final = item
-            try:
-                self._process(sid, final)
-            finally:
-                with self._cond:
-                    self._busy = False
-                    self._cond.notify_all()
+        due = [
+            (sid, final)
+            for sid, final in pending.items()
+            if final or now - self._last_provisional.get(sid, -1e9) >= self.provisional_interval
+        ]
+        for sid, final in due:
+            del pending[sid]
+            self._process(sid, final)
 
     def _process(self, session_id: str, final: bool) -> None:
         try:
-            with handle_internal_errors("analysis.runner"):
+            with _GUARD:
                 try:
                     self._analyze(session_id, final)
                 except Exception as exc:
@@ -139,22 +157,17 @@ class AnalysisRunner:
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every submitted session was analyzed; False if ``timeout`` ran out first."""
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._pending or self._busy:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(min(remaining, 0.05))
+        if not self._worker.flush(timeout):
+            return False
+        while self._pending:  # rate-limited provisional analyses run on a later wake of the worker
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
         return self.engine.flush(max(0.0, deadline - time.monotonic()))
 
     def close(self, timeout: float = 10.0) -> None:
         """Finish pending work within ``timeout``, then stop the worker and the alert delivery; idempotent."""
         deadline = time.monotonic() + timeout
         self.flush(timeout)
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-        thread = self._thread
-        if thread is not None and thread.is_alive() and thread is not threading.current_thread():
-            thread.join(max(0.0, deadline - time.monotonic()))
+        self._worker.close(max(0.0, deadline - time.monotonic()))
         self.engine.close(max(0.0, deadline - time.monotonic()))

@@ -191,15 +191,49 @@ def _pricing_info() -> dict[str, Any]:
     return info
 
 
+_LOSS_CAUSES = {
+    "dropped_queue_full": "the event queue was full; raise SESSIONOPTIMIZER_QUEUE_SIZE",
+    "dropped_closed": "they were recorded after the recorder shut down",
+    "dropped_disk_full": "the disk holding the store was full",
+    "dropped_read_only": "the store was read-only",
+    "dropped_io_error": "writing the store failed (I/O error)",
+    "dropped_sink_error": "an internal error in the writer",
+    "rejected_malformed": "they were malformed (see the internal-error log)",
+}
+
+
+def _loss_problems(counters: dict[str, int]) -> list[str]:
+    """One line per cause of lost events, and for failed user callbacks and internal errors."""
+    problems = [
+        f"{counters[name]:,} event(s) lost: {cause}"
+        for name, cause in _LOSS_CAUSES.items()
+        if counters.get(name)
+    ]
+    unexplained = counters.get("dropped_events", 0) - sum(
+        n for k, n in counters.items() if k.startswith("dropped_") and k != "dropped_events"
+    )
+    if unexplained > 0:  # counted by a build that did not record the cause
+        problems.append(f"{unexplained:,} event(s) lost (cause not recorded)")
+    if counters.get("callback_failures"):
+        problems.append(
+            f"{counters['callback_failures']:,} report listener/notifier call(s) failed or timed out"
+        )
+    if counters.get("internal_errors"):
+        problems.append(f"{counters['internal_errors']:,} internal error(s) were swallowed (see the log)")
+    return problems
+
+
 @click.command()
 @format_option("text", "json")
 def doctor(fmt: str) -> None:
     """Check the installation: store, schema, file modes, queue/drop counters, OTLP settings, pricing data."""
-    from .._internal.safety import internal_error_count
     from .._version import __version__
+    from ..processing._losses import side_file_counters
 
     opt = get_state().optimizer()
     info = opt.store.info()
+    for name, n in side_file_counters(info["path"]).items():  # counts the store could not take (yet)
+        info["counters"][name] = info["counters"].get(name, 0) + n
     otel = {k: v for k, v in sorted(os.environ.items()) if k.startswith("OTEL_")}
     for key in list(otel):
         if "HEADERS" in key:
@@ -215,7 +249,7 @@ def doctor(fmt: str) -> None:
             "flush_interval": opt.settings.flush_interval,
             "monthly_budget_usd": opt.settings.monthly_budget_usd,
         },
-        "internal_errors": internal_error_count(),
+        "internal_errors": info["counters"].get("internal_errors", 0),
         "otlp": otel or {"exporter": "none (set OTEL_EXPORTER_OTLP_ENDPOINT to export spans)"},
         "pricing": _pricing_info(),
     }
@@ -225,9 +259,7 @@ def doctor(fmt: str) -> None:
     for name, f in info.get("files", {}).items():
         if f["mode"] not in ("0o600",):
             problems.append(f"{name} mode is {f['mode']}, expected 0o600")
-    dropped = sum(v for k, v in info.get("counters", {}).items() if "drop" in k)
-    if dropped:
-        problems.append(f"{dropped} event(s) were dropped (queue full); raise SESSIONOPTIMIZER_QUEUE_SIZE")
+    problems.extend(_loss_problems(info.get("counters", {})))
     replaced = info.get("counters", {}).get("store_file_replaced", 0)
     if replaced:
         problems.append(
@@ -254,7 +286,7 @@ def doctor(fmt: str) -> None:
     counters = {"dropped_events": 0, **info.get("counters", {})}
     for name, value in sorted(counters.items()):
         table.add_row(f"counter {escape(name)}", f"{value:,}")
-    table.add_row("internal errors (this process)", str(report["internal_errors"]))
+    table.add_row("internal errors (recording processes)", str(report["internal_errors"]))
     for key, value in report["settings"].items():
         table.add_row(key, str(value))
     for key, value in report["otlp"].items():

@@ -1,30 +1,39 @@
-"""The background writer: a bounded queue drained in batches into the store by one thread per process.
+"""The store writer: a :class:`BatchWorker` whose sink maps finished spans to rows and commits them in batches.
 
-Producers (span processor ``on_end``) only append to a deque: no lock, no I/O. The writer wakes every
-``flush_interval`` (or sooner when the queue fills), maps spans to rows, and commits them in one transaction.
-A full queue applies back-pressure (the producer waits up to ``block_timeout``); only then is an item dropped,
-and every drop is counted and persisted for ``doctor``. A failed batch is retried with backoff.
+Producers (span processor ``on_end``) only queue typed items. Each item is mapped under its own guard, so one
+malformed span never costs the batch behind it. A failed commit is retried with backoff; every lost item is
+counted by cause (queue full, disk full, read-only store, I/O error, malformed) and persisted for ``doctor``:
+with the next successful batch, or, when the store cannot be written at all, in a side file next to it.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 import time
-import weakref
-from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from opentelemetry.sdk.trace import ReadableSpan
 
 from .. import conventions as c
 from .._internal.log import get_logger
-from .._internal.safety import handle_internal_errors
+from .._internal.safety import Guard
+from .._internal.worker import BatchWorker
+from ..config import DEFAULT_QUEUE_SIZE
+from ._losses import LossLedger, drop_cause
 from .lite import LiteSpan
 from .mapping import event_row_from_span, session_end_from_span
 
-__all__ = ["BatchWriter", "CommitListener"]
+__all__ = [
+    "BATCH_SIZE",
+    "DEFAULT_QUEUE_SIZE",
+    "BatchWriter",
+    "CommitListener",
+    "ForeignSpan",
+    "SessionEndItem",
+    "WriterItem",
+    "WriterStore",
+]
 
 _log = get_logger("sessionoptimizer.writer")
 
@@ -32,56 +41,150 @@ _log = get_logger("sessionoptimizer.writer")
 CommitListener = Callable[[set[str], list[str]], None]
 
 BATCH_SIZE = 5_000
+assert DEFAULT_QUEUE_SIZE >= BATCH_SIZE, "the default queue must hold one batch"
 _MAX_RETRIES = 5
 
+_MAP_GUARD = Guard("writer.map")
+_COMMIT_GUARD = Guard("writer.commit")
+_LISTENER_GUARD = Guard("writer.listener")
 
-class _Marker:
-    """A flush request: set once the writer has committed everything queued before it."""
 
-    __slots__ = ("done",)
+class WriterStore(Protocol):
+    """What the writer needs from a store."""
 
-    def __init__(self) -> None:
-        self.done = threading.Event()
+    def write_batch(
+        self, rows: Sequence[tuple[Any, ...]], ends: Sequence[tuple[str, str, float]] = ()
+    ) -> None:
+        """Insert event rows and apply session ends atomically."""
+        ...
+
+    def add_counter(self, name: str, delta: int) -> None:
+        """Add ``delta`` to a persistent counter."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignSpan:
+    """A span from another instrumentation (an LLM client) claimed by one of our sessions."""
+
+    span: ReadableSpan
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEndItem:
+    """A session end recorded without a root span (the sampler dropped it)."""
+
+    session_id: str
+    status: str
+    ended_at: float
+
+
+WriterItem = LiteSpan | ReadableSpan | ForeignSpan | SessionEndItem
+
+
+class _StoreSink:
+    """Maps a batch of writer items to rows and commits them; counts what it loses, by cause."""
+
+    def __init__(self, writer: BatchWriter) -> None:
+        self._writer = writer
+
+    def export(self, batch: Sequence[WriterItem], /) -> int:
+        rows: list[tuple[Any, ...]] = []
+        ends: list[tuple[str, str, float]] = []
+        rejected = 0
+        for item in batch:
+            try:
+                _map(item, rows, ends)
+            except Exception as exc:  # one bad item: counted, the rest of the batch goes on
+                rejected += 1
+                with _MAP_GUARD:
+                    raise exc
+        writer = self._writer
+        if rejected:
+            writer._losses.count("rejected_malformed", rejected)
+        if not rows and not ends:
+            return rejected
+        for attempt in range(_MAX_RETRIES):
+            try:
+                store = writer._open_store()
+                store.write_batch(rows, ends)
+                break
+            except Exception as exc:
+                if attempt == _MAX_RETRIES - 1:
+                    writer.failed_batches += 1
+                    writer._losses.count(f"dropped_{drop_cause(exc)}", len(rows) + len(ends))
+                    writer._losses.save_aside(writer._store_path())  # survives if we exit before a repair
+                    with _COMMIT_GUARD:
+                        raise exc
+                    return rejected + len(rows) + len(ends)
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+        writer.written += len(rows)
+        writer._losses.persist(store, writer._store_path())
+        if writer._listeners:
+            touched = {row[1] for row in rows}
+            ended = [sid for sid, _, _ in ends]
+            for listener in writer._listeners:
+                with _LISTENER_GUARD:
+                    listener(touched, ended)
+        return rejected
+
+
+def _map(item: WriterItem, rows: list[tuple[Any, ...]], ends: list[tuple[str, str, float]]) -> None:
+    if isinstance(item, LiteSpan | ReadableSpan):
+        if (item.attributes or {}).get(c.SO_KIND) == c.KIND_SESSION:
+            end = session_end_from_span(item)
+            if end is not None:
+                ends.append(end)
+            return
+        row = event_row_from_span(item)
+    elif isinstance(item, ForeignSpan):
+        row = event_row_from_span(item.span, item.session_id)
+    elif isinstance(item, SessionEndItem):
+        ends.append((item.session_id, item.status, item.ended_at))
+        return
+    else:
+        raise TypeError(f"the writer cannot store a {type(item).__name__}")
+    if row is not None:
+        rows.append(row)
 
 
 class BatchWriter:
-    """Batches queued spans/rows into a store; owns one daemon thread, restarted lazily after fork."""
+    """Batches queued spans into a store on one background worker; drop counts persisted for ``doctor``."""
 
     def __init__(
         self,
-        store_factory: Callable[[], Any],
+        store_factory: Callable[[], WriterStore],
         *,
         flush_interval: float = 0.2,
-        queue_size: int = 100_000,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
         block_timeout: float = 5.0,
     ) -> None:
         self._store_factory = store_factory
-        self._flush_interval = flush_interval
-        self._queue_size = queue_size
-        self._block_timeout = block_timeout
+        self._store: WriterStore | None = None
         self._listeners: list[CommitListener] = []
-        self.dropped = 0
         self.written = 0
         self.failed_batches = 0
-        self._init_state()
-        ref = weakref.ref(self)
+        self._losses = LossLedger()
+        self._worker: BatchWorker[WriterItem] = BatchWorker(
+            _StoreSink(self),
+            name="sessionoptimizer-writer",
+            batch_size=BATCH_SIZE,
+            queue_size=queue_size,
+            interval=flush_interval,
+            block_timeout=block_timeout,
+            on_drop=self._on_drop,
+        )
+        self.put = self._worker.put  # the hot path: one bound-method call, no wrapper
 
-        def reinit_in_child() -> None:
-            writer = ref()
-            if writer is not None:
-                writer._init_state()
+    def write_through(self) -> None:
+        """From now on ``put`` returns only once its item is committed (for processes that may die any moment)."""
+        worker = self._worker
 
-        os.register_at_fork(after_in_child=reinit_in_child)
+        def put_and_flush(item: WriterItem) -> bool:
+            return worker.put(item) and worker.flush(worker.block_timeout + 10.0)
 
-    def _init_state(self) -> None:
-        self._queue: deque[Any] = deque()
-        self._wake = threading.Event()
-        self._space = threading.Condition()
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
-        self._closed = False
-        self._store: Any = None
-        self._unpersisted_drops = 0
+        self.put = put_and_flush
 
     def add_listener(self, listener: CommitListener) -> None:
         """Register a callback run on the writer thread after each commit."""
@@ -90,152 +193,38 @@ class BatchWriter:
     @property
     def pending(self) -> int:
         """Items waiting to be written."""
-        return len(self._queue)
+        return self._worker.pending
 
-    # --- producer side (host threads) -----------------------------------------------------------
-    def put(self, item: Any) -> None:
-        """Queue a span or op; applies back-pressure when full, counts a drop only after block_timeout."""
-        if self._closed:
-            self._drop(1)
-            return
-        queue = self._queue
-        if len(queue) >= self._queue_size and not self._wait_for_space():
-            self._drop(1)
-            return
-        queue.append(item)
-        if self._thread is None:
-            self._start()
-        elif len(queue) >= BATCH_SIZE and not self._wake.is_set():  # is_set takes no lock; set does
-            self._wake.set()
-
-    def _wait_for_space(self) -> bool:
-        self._wake.set()
-        deadline = time.monotonic() + self._block_timeout
-        with self._space:
-            while len(self._queue) >= self._queue_size:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._closed:
-                    return False
-                self._space.wait(min(remaining, 0.05))
-                self._wake.set()
-        return True
-
-    def _drop(self, n: int) -> None:
-        self.dropped += n
-        self._unpersisted_drops += n
-        if self.dropped == n:
-            _log.warning("event queue full: dropping events (counted; see `sessionoptimizer doctor`)")
+    @property
+    def dropped(self) -> int:
+        """Items lost in this process, whatever the cause."""
+        return self._worker.lost
 
     def flush(self, timeout: float | None = 10.0) -> bool:
-        """Block until everything queued so far is committed; False on timeout."""
-        if self._thread is None and not self._queue:
-            return True
-        if self._closed:
-            thread = self._thread
-            if thread is None or not thread.is_alive():
-                while self._queue:  # the writer has stopped: write what is left on the caller's thread
-                    self._drain_once()
-                return True
-        marker = _Marker()
-        self._queue.append(marker)
-        if self._thread is None:
-            self._start()
-        self._wake.set()
-        return marker.done.wait(timeout)
+        """Block until everything queued so far is committed; False on timeout or if any of it was lost."""
+        return self._worker.flush(timeout)
 
     def close(self, timeout: float = 10.0) -> bool:
-        """Flush and stop the thread (idempotent)."""
-        ok = self.flush(timeout)
-        self._closed = True
-        self._wake.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
+        """Flush and stop the thread (idempotent); counts still unwritten go to the side file."""
+        ok = self._worker.close(timeout)
+        if self._losses.pending and self._store is None:
+            with _COMMIT_GUARD:
+                self._open_store()
+        self._losses.save_aside(self._store_path())
         return ok
 
-    # --- writer thread ----------------------------------------------------------------------------
-    def _start(self) -> None:
-        with self._start_lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="sessionoptimizer-writer", daemon=True)
-                self._thread.start()
+    # --- store and counters -------------------------------------------------------------------------
+    def _on_drop(self, n: int, cause: str) -> None:
+        if cause != "sink":  # the sink counts its own losses by cause
+            self._losses.count(f"dropped_{cause}", n)
 
-    def _run(self) -> None:
-        while True:
-            self._wake.wait(self._flush_interval)
-            self._wake.clear()
-            while self._queue:
-                self._drain_once()
-            if self._closed and not self._queue:
-                return
+    def _open_store(self) -> WriterStore:
+        store = self._store
+        if store is None:
+            store = self._store = self._store_factory()
+            self._losses.absorb_pending = True  # a previous process may have left counts beside the store
+        return store
 
-    def _drain_once(self) -> None:
-        queue = self._queue
-        items: list[Any] = []
-        markers: list[_Marker] = []
-        while queue and len(items) < BATCH_SIZE:
-            item = queue.popleft()
-            if isinstance(item, _Marker):
-                markers.append(item)
-                break  # commit what precedes the marker, then release it
-            items.append(item)
-        with self._space:
-            self._space.notify_all()
-        if items:
-            self._write(items)
-        for marker in markers:
-            marker.done.set()
-
-    def _write(self, items: Sequence[Any]) -> None:
-        rows: list[tuple[Any, ...]] = []
-        ends: list[tuple[str, str, float]] = []
-        with handle_internal_errors("writer.map"):
-            for item in items:
-                self._map(item, rows, ends)
-        for attempt in range(_MAX_RETRIES):
-            try:
-                store = self._store or self._store_factory()
-                self._store = store
-                store.write_batch(rows, ends)
-                if self._unpersisted_drops:
-                    drops, self._unpersisted_drops = self._unpersisted_drops, 0
-                    store.add_counter("dropped_events", drops)
-                break
-            except Exception as exc:
-                if attempt == _MAX_RETRIES - 1:
-                    self.failed_batches += 1
-                    self._drop(len(rows))
-                    with handle_internal_errors("writer.commit"):
-                        raise exc
-                    return
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-        self.written += len(rows)
-        if self._listeners:
-            touched = {row[1] for row in rows}
-            ended = [sid for sid, _, _ in ends]
-            for listener in self._listeners:
-                with handle_internal_errors("writer.listener"):
-                    listener(touched, ended)
-
-    @staticmethod
-    def _map(item: Any, rows: list[tuple[Any, ...]], ends: list[tuple[str, str, float]]) -> None:
-        if isinstance(item, LiteSpan | ReadableSpan):
-            kind = (item.attributes or {}).get(c.SO_KIND)
-            if kind == c.KIND_SESSION:
-                end = session_end_from_span(item)
-                if end is not None:
-                    ends.append(end)
-                return
-            row = event_row_from_span(item)
-            if row is not None:
-                rows.append(row)
-            return
-        tag, payload = item[0], item[1]
-        if tag == "row":
-            rows.append(payload)
-        elif tag == "end":
-            ends.append(payload)
-        elif tag == "foreign":
-            row = event_row_from_span(payload, item[2])
-            if row is not None:
-                rows.append(row)
+    def _store_path(self) -> str | None:
+        path = getattr(self._store, "path", None)
+        return str(path) if path is not None else None

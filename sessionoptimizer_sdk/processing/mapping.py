@@ -44,13 +44,16 @@ _ANY_USAGE_KEY = frozenset(
     )
 )
 _NO_USAGE = (0, 0, 0, 0, 0)
+_MAX_COUNT = 2.0**63
 _compact = json.JSONEncoder(separators=(",", ":")).encode  # == json.dumps(..., separators=(",", ":"))
 
 
 def _first_int(attrs: Mapping[str, Any], keys: tuple[str, ...]) -> int:
     for key in keys:
         value = attrs.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        if type(value) is int and value >= 0:
+            return value
+        if type(value) is float and 0 <= value < _MAX_COUNT:  # rejects inf and nan (another tool's bad span)
             return int(value)
     return 0
 
@@ -66,7 +69,7 @@ def usage_from_attributes(attrs: Mapping[str, Any]) -> tuple[int, int, int, int,
     cache_read = _first_int(attrs, _CACHE_READ_KEYS)
     cache_write = _first_int(attrs, _CACHE_WRITE_KEYS)
     uncached = attrs.get(c.SO_TOKENS_INPUT_UNCACHED)
-    if not isinstance(uncached, int):
+    if type(uncached) is not int or uncached < 0:
         uncached = max(0, total_in - cache_read - cache_write)
     output = _first_int(attrs, _OUTPUT_KEYS)
     reasoning = min(_first_int(attrs, _REASONING_KEYS), output) if output else 0

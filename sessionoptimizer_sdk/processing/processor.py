@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from opentelemetry.context import Context
+from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY, Context, get_value
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from .. import conventions as c
-from .._internal.safety import record_internal_error
-from ._writer import BatchWriter
+from .._internal.safety import Guard
+from ._writer import BatchWriter, ForeignSpan
 
 __all__ = ["SessionSpanProcessor"]
 
@@ -26,6 +26,10 @@ _USAGE_KEYS = (
     c.OI_PROMPT_TOKENS,
     c.OI_COMPLETION_TOKENS,
 )
+_ON_START = Guard("processor.on_start")
+_ON_END = Guard("processor.on_end")
+_SHUTDOWN = Guard("processor.shutdown")
+_FORCE_FLUSH = Guard("processor.force_flush")
 
 
 class SessionSpanProcessor(SpanProcessor):
@@ -50,20 +54,23 @@ class SessionSpanProcessor(SpanProcessor):
         self._foreign: dict[int, str] = {}
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        """Remember which session a foreign span (e.g. an instrumented LLM call) was started in."""
-        try:
+        """Remember which session a foreign span (e.g. an instrumented LLM call) was started in.
+
+        Spans started with instrumentation suppressed (our own background threads' I/O) belong to no session.
+        """
+        with _ON_START:
             attrs = span.attributes
             if attrs is not None and c.SO_KIND in attrs:
+                return
+            if get_value(_SUPPRESS_INSTRUMENTATION_KEY, parent_context):
                 return
             scope = self._current_scope()
             if scope is not None and scope.id in self._sessions:
                 self._foreign[span.context.span_id] = scope.id
-        except Exception as exc:
-            record_internal_error("processor.on_start", exc)
 
     def on_end(self, span: ReadableSpan) -> None:
         """Queue our spans; queue foreign spans that carry token usage and belong to one of our sessions."""
-        try:
+        with _ON_END:
             attrs = span.attributes or {}
             if c.SO_KIND in attrs:
                 if attrs.get(c.GEN_AI_CONVERSATION_ID) in self._sessions:
@@ -75,21 +82,15 @@ class SessionSpanProcessor(SpanProcessor):
                 claimed = attrs.get(c.GEN_AI_CONVERSATION_ID) or attrs.get(c.OI_SESSION_ID)
                 sid = claimed if isinstance(claimed, str) and claimed in self._sessions else None
             if sid is not None and any(key in attrs for key in _USAGE_KEYS):
-                self._writer.put(("foreign", span, sid))
-        except Exception as exc:
-            record_internal_error("processor.on_end", exc)
+                self._writer.put(ForeignSpan(span, sid))
 
     def shutdown(self) -> None:
         """Flush and stop the writer (bounded)."""
-        try:
+        with _SHUTDOWN:
             self._writer.close(timeout=5.0)
-        except Exception as exc:
-            record_internal_error("processor.shutdown", exc)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Block until every queued span is stored, or the timeout passes."""
-        try:
+        with _FORCE_FLUSH:
             return self._writer.flush(timeout_millis / 1000)
-        except Exception as exc:
-            record_internal_error("processor.force_flush", exc)
-            return False
+        return False

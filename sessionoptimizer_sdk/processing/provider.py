@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from typing import TYPE_CHECKING
 
 from opentelemetry import trace
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 __all__ = ["exporter_from_env", "resolve_provider", "shutdown_bounded"]
 
 _log = get_logger("sessionoptimizer.provider")
+#: The exporters of the private providers we built (so exit can stop their retries).
+_exporters: weakref.WeakKeyDictionary[TracerProvider, SpanExporter] = weakref.WeakKeyDictionary()
 
 
 def exporter_from_env() -> SpanExporter | None:
@@ -68,11 +71,26 @@ def resolve_provider(
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
         provider.add_span_processor(BatchSpanProcessor(exporter))
+        _exporters[provider] = exporter
     return provider, True
 
 
+def _stop_retries(exporter: SpanExporter) -> None:
+    """Let each pending batch have one export attempt, without backoff retries (the OTLP client's own switch)."""
+    event = getattr(getattr(exporter, "_client", None), "_shutdown_event", None)
+    if isinstance(event, threading.Event):
+        event.set()
+
+
 def shutdown_bounded(provider: TracerProvider, timeout: float) -> None:
-    """Shut a private provider down without letting an unreachable collector hold the process hostage."""
+    """Shut a private provider down, returning as soon as its exporter did (bounded by ``timeout``).
+
+    At exit an unreachable collector must not hold the process: pending batches get one attempt each, no
+    retries, so a refused connection ends the shutdown at once instead of after the whole deadline.
+    """
+    exporter = _exporters.get(provider)
+    if exporter is not None:
+        _stop_retries(exporter)
     worker = threading.Thread(target=provider.shutdown, name="sessionoptimizer-otel-shutdown", daemon=True)
     worker.start()
     worker.join(timeout)

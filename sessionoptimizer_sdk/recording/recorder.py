@@ -29,12 +29,12 @@ from .._internal.jsonsafe import dumps, redact_content, sanitize
 from .._internal.log import get_logger
 from .._internal.process import current_identity
 from .._internal.randomids import new_span_id, new_trace_id
-from .._internal.safety import handle_internal_errors, record_internal_error
+from .._internal.safety import Guard
 from .._version import __version__
 from ..config import Settings
 from ..errors import InvalidTokenCount, SessionAlreadyExists, SessionNotActive, SessionNotFound
 from ..models import EventType, Session, SessionEvent, SessionStatus
-from ..processing._writer import BatchWriter
+from ..processing._writer import BatchWriter, SessionEndItem
 from ..processing.lite import LiteTracer
 from ..processing.processor import SessionSpanProcessor
 from ..processing.provider import resolve_provider
@@ -45,6 +45,10 @@ from .state import SessionState
 __all__ = ["Recorder"]
 
 _log = get_logger("sessionoptimizer.recorder")
+_START = Guard("recorder.start")
+_RECREATE_ROOT = Guard("recorder.recreate_root")
+_END_SESSION = Guard("recorder.end_session")
+_END_ABANDONED = Guard("recorder.end_abandoned")
 
 
 def _span_ids(span: trace.Span) -> tuple[int, int]:
@@ -105,7 +109,7 @@ class Recorder:
         try:  # checked before the root span starts: a span we would never end must not reach other processors
             exists = self.store.find_session(sid) is not None
         except self.store_errors as exc:
-            record_internal_error("recorder.start", exc)
+            _START.record(exc)
             exists = False
         if exists:
             raise SessionAlreadyExists(f"a session with id {sid!r} already exists")
@@ -132,7 +136,7 @@ class Recorder:
         except SessionAlreadyExists:
             raise
         except self.store_errors as exc:  # disk full or read-only: record on, never break
-            record_internal_error("recorder.start", exc)
+            _START.record(exc)
         state = SessionState(
             sid,
             agent,
@@ -197,7 +201,7 @@ class Recorder:
                 root.set_status(Status(StatusCode.ERROR))
             root.end(end_time=end_ns)
         else:
-            self.writer.put(("end", (state.id, status.value, end_ns / 1e9)))
+            self.writer.put(SessionEndItem(state.id, status.value, end_ns / 1e9))
 
     def end_and_read(self, session_id: str, status: SessionStatus) -> Session:
         """End a session, wait for it to be stored and return it; answered from memory if the store fails."""
@@ -210,9 +214,7 @@ class Recorder:
             state = self.sessions.get(session_id)
             if state is None:
                 raise
-            record_internal_error(
-                "recorder.end_session", exc
-            )  # the store failed under us: answer from memory
+            _END_SESSION.record(exc)  # the store failed under us: answer from memory
             return Session(
                 id=state.id,
                 agent=state.agent,
@@ -236,7 +238,7 @@ class Recorder:
 
     def end_abandoned(self, session_id: str) -> None:
         """End a session this process left open as ABANDONED (shutdown, exit); never raises."""
-        with handle_internal_errors("recorder.end_abandoned"):
+        with _END_ABANDONED:
             state = self.sessions.get(session_id)
             if state is not None and not state.ended:
                 with contextlib.suppress(SessionNotActive):
@@ -244,7 +246,7 @@ class Recorder:
 
     def _recreate_root(self, state: SessionState) -> SdkSpan | None:
         """Rebuild the root span of a session begun elsewhere so its end is exported like any other."""
-        with handle_internal_errors("recorder.recreate_root"):
+        with _RECREATE_ROOT:
             parent = trace.get_current_span(state.parent_context).get_span_context()
             span = _RecreatedSpan(
                 c.session_span_name(state.agent),

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
-from .._internal.safety import handle_internal_errors
+from .._internal.safety import Guard
 from ..errors import InvalidStatus, SessionNotActive
 from ..models import EventType, Session, SessionEvent, SessionStatus
 from .context import reset_current, set_current
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from .recorder import Recorder
 
 __all__ = ["SessionScope"]
+
+_DETACH = Guard("scope.detach")
+_END = Guard("scope.end")
 
 
 def _final_status(exc: BaseException | None) -> SessionStatus:
@@ -141,13 +144,13 @@ class SessionScope:
             otel_token, scope_token = self._tokens
             self._tokens = None
             reset_current(scope_token)
-            with handle_internal_errors("scope.detach"):
+            with _DETACH:
                 otel_context.detach(otel_token)  # type: ignore[arg-type]
         state = self._state
         if state is None or state.ended or state.pid != os.getpid():  # a forked child leaves it to the parent
             return False
         status = _final_status(exc)
-        with handle_internal_errors("scope.end"):
+        with _END:
             state.recorder.end(state.id, status)
             return True
         return False

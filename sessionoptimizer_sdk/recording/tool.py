@@ -23,7 +23,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from .. import conventions as c
 from .._internal.randomids import new_span_id
-from .._internal.safety import record_internal_error
+from .._internal.safety import Guard
 from ..errors import InvalidInputError
 from ..models import ErrorKind, EventType
 from .context import _current, current_scope
@@ -38,6 +38,10 @@ _DIGEST_HEAD = (
     1 << 20
 )  # hash at most the first MiB (and the last 64 KiB) of huge values: bounded cost per call
 _DIGEST_TAIL = 1 << 16
+
+
+_BEGIN = Guard("tool.begin")
+_FINISH = Guard("tool.finish")
 
 
 def _digest(value: object) -> tuple[str, int]:
@@ -137,7 +141,7 @@ def _begin(
     current: bool,
 ) -> _Call | None:
     """Start the tool span (and make it current for sync/async calls); None if recording failed."""
-    try:
+    with _BEGIN:
         args_hash, _ = _digest((args, kwargs) if kwargs else args)
         attrs: dict[str, Any] = {
             c.GEN_AI_OPERATION_NAME: c.OP_EXECUTE_TOOL,
@@ -154,15 +158,13 @@ def _begin(
         span = state.recorder.tracer.start_span(spec.span_name, context=parent, attributes=attrs)
         token = otel_context.attach(trace.set_span_in_context(span)) if current else None
         return _Call(span, token, attrs, state)
-    except Exception as exc:
-        record_internal_error("tool.begin", exc)
-        return None
+    return None
 
 
 def _finish(call: _Call, result: Any, exc: BaseException | None) -> None:
     """End the tool span with the result's digest or the error's type."""
     span, token, attrs, state = call.span, call.token, call.attrs, call.state
-    try:
+    with _FINISH:
         if token is not None:
             otel_context.detach(token)
         recording = span.is_recording()
@@ -192,8 +194,6 @@ def _finish(call: _Call, result: Any, exc: BaseException | None) -> None:
                 now,
                 exc is not None,
             )
-    except Exception as err:
-        record_internal_error("tool.finish", err)
 
 
 def _sync(spec: _ToolSpec) -> Callable[..., Any]:

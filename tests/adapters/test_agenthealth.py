@@ -66,7 +66,7 @@ def test_failing_agenthealth_is_logged_and_never_reaches_the_agent(
     with caplog.at_level(logging.WARNING, logger="sessionoptimizer.adapters"):
         with optimizer.session("CLIO", "Deploy BCH update") as s:
             s.log(EventType.FILE_WRITE, data={"file_path": "/etc/config"})
-        assert optimizer.flush(30)
+        assert optimizer.flush(30, analysis=True)
         deadline = time.monotonic() + 10
         while not reporter.failures and time.monotonic() < deadline:
             time.sleep(0.01)
