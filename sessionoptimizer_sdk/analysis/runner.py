@@ -127,8 +127,8 @@ class AnalysisRunner:
             if final or now - self._last_provisional.get(sid, -1e9) >= self.provisional_interval
         ]
         for sid, final in due:
-            del pending[sid]
             self._process(sid, final)
+            del pending[sid]  # only once analyzed: flush() waits while a session is pending
 
     def _process(self, session_id: str, final: bool) -> None:
         try:

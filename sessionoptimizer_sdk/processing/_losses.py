@@ -12,7 +12,6 @@ import errno
 import hashlib
 import json
 import os
-import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Protocol
@@ -24,6 +23,9 @@ __all__ = ["LossLedger", "drop_cause", "side_file_counters"]
 
 _log = get_logger("sessionoptimizer.writer")
 _SIDE_SUFFIX = "-counters.json"
+# SQLite's primary result codes (processing never imports sqlite3: the store is behind a protocol).
+_SQLITE_READONLY = 8
+_SQLITE_FULL = 13
 
 
 class _CounterStore(Protocol):
@@ -34,10 +36,13 @@ def drop_cause(exc: BaseException) -> str:
     """The counter suffix naming why a commit failed: disk_full, read_only or io_error."""
     text = str(exc).lower()
     code = getattr(exc, "sqlite_errorcode", None)
+    code = (
+        code & 0xFF if isinstance(code, int) else None
+    )  # extended codes carry the primary one in the low byte
     full = "disk is full" in text or "no space left" in text or getattr(exc, "errno", None) == errno.ENOSPC
-    if code == sqlite3.SQLITE_FULL or full:
+    if code == _SQLITE_FULL or full:
         return "disk_full"
-    if code == sqlite3.SQLITE_READONLY or "readonly" in text or "read-only" in text or "read only" in text:
+    if code == _SQLITE_READONLY or "readonly" in text or "read-only" in text or "read only" in text:
         return "read_only"
     return "io_error"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +45,7 @@ _ANY_USAGE_KEY = frozenset(
     )
 )
 _NO_USAGE = (0, 0, 0, 0, 0)
-_MAX_COUNT = 2.0**63
+_MAX_COUNT = 2**53  # the largest count stored exactly; absurd (finite) values are capped, never fatal
 _compact = json.JSONEncoder(separators=(",", ":")).encode  # == json.dumps(..., separators=(",", ":"))
 
 
@@ -52,9 +53,9 @@ def _first_int(attrs: Mapping[str, Any], keys: tuple[str, ...]) -> int:
     for key in keys:
         value = attrs.get(key)
         if type(value) is int and value >= 0:
-            return value
-        if type(value) is float and 0 <= value < _MAX_COUNT:  # rejects inf and nan (another tool's bad span)
-            return int(value)
+            return min(value, _MAX_COUNT)
+        if type(value) is float and 0 <= value < math.inf:  # rejects inf and nan (another tool's bad span)
+            return int(min(value, _MAX_COUNT))
     return 0
 
 
