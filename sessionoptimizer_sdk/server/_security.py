@@ -8,9 +8,8 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Iterable
-from http.cookies import SimpleCookie
-from urllib.parse import parse_qs
 
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["CSP", "LOOPBACK_HOSTS", "SecurityMiddleware", "is_loopback"]
@@ -59,8 +58,8 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        host = _host_name(headers.get("host", ""))
+        conn = HTTPConnection(scope)
+        host = _host_name(conn.headers.get("host", ""))
         if not self._host_ok(host):
             await _reject(
                 send, 400, "bad_host", "the Host header is not a loopback name (DNS rebinding guard)"
@@ -68,7 +67,7 @@ class SecurityMiddleware:
             return
         set_cookie = False
         if self.token is not None:
-            presented, from_query = self._presented_token(scope, headers)
+            presented, from_query = self._presented_token(conn)
             if presented is None or not hmac.compare_digest(presented.encode(), self.token.encode()):
                 await _reject(
                     send, 401, "unauthorized", "a valid token is required (Authorization: Bearer ...)"
@@ -94,20 +93,15 @@ class SecurityMiddleware:
             self.token is not None and not self.allowed_hosts
         )  # a token-guarded public bind accepts any name
 
-    def _presented_token(self, scope: Scope, headers: dict[str, str]) -> tuple[str | None, bool]:
-        auth = headers.get("authorization", "")
+    def _presented_token(self, conn: HTTPConnection) -> tuple[str | None, bool]:
+        """The token from ``Authorization: Bearer``, else the first non-empty ``?token=``, else the cookie."""
+        auth = conn.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
             return auth[7:].strip(), False
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        if "token" in query:
-            return query["token"][0], True
-        cookie = SimpleCookie()
-        try:
-            cookie.load(headers.get("cookie", ""))
-        except Exception:  # a malformed Cookie header is simply no token
-            return None, False
-        morsel = cookie.get(TOKEN_COOKIE)
-        return (morsel.value if morsel else None), False
+        from_query = [t for t in conn.query_params.getlist("token") if t]
+        if from_query:
+            return from_query[0], True
+        return conn.cookies.get(TOKEN_COOKIE) or None, False
 
 
 async def _reject(send: Send, status: int, error: str, detail: str) -> None:
