@@ -52,3 +52,18 @@ def test_cli_serve_public_without_token_exits_2():
     assert result.exit_code == 2
     assert "--token" in result.output
     assert "Traceback" not in result.output
+
+
+def test_token_cookie_is_found_next_to_other_localhost_cookies(guarded):
+    """The token cookie is read even when another localhost app set a cookie the stdlib parser rejects."""
+    for header in ('prefs={"a":1,"b":2}; so_token=s3cret', "_ga=GA1.1.1; Name@x=1; so_token=s3cret"):
+        r = httpx.get(guarded + "/api/health", headers={"Cookie": header})
+        assert r.status_code == 200, header
+
+
+def test_empty_query_token_falls_back_to_the_cookie(guarded):
+    """An empty ``?token=`` is no token: the cookie still authenticates, and no new cookie is set."""
+    r = httpx.get(guarded + "/api/health", params={"token": ""}, cookies={"so_token": "s3cret"})
+    assert r.status_code == 200
+    assert "set-cookie" not in r.headers
+    assert httpx.get(guarded + "/api/health", params={"token": "wrong"}).status_code == 401
