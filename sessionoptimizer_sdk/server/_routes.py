@@ -9,6 +9,7 @@ Adding a query parameter is one line here (plus the keyword argument on the targ
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,6 +57,12 @@ class Endpoint:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path_params", tuple(re.findall(r"{(\w+)}", self.path)))
+        try:  # a declared parameter the target cannot take fails here, at import, not on the first request
+            inspect.signature(self.target).bind(None, *self.path_params, **{p.name: None for p in self.query})
+        except TypeError as exc:
+            raise TypeError(
+                f"{self.path}: the target does not take the declared parameters ({exc})"
+            ) from None
 
     def route(self) -> Route:
         """The Starlette route: parse every declared query parameter (422 on the first bad one), then call."""

@@ -100,3 +100,23 @@ def test_every_documented_response_schema_exists(seeded):
     for path, item in doc["paths"].items():
         ref = item["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
         assert ref.split("/")[-1] in doc["components"]["schemas"], path
+
+
+def test_declaring_a_parameter_the_target_cannot_take_fails_at_declaration():
+    """A query parameter added to a declaration without the matching keyword on its target is refused at once."""
+    from sessionoptimizer_sdk.server._params import TextQuery
+    from sessionoptimizer_sdk.server._routes import Endpoint
+    from sessionoptimizer_sdk.server.service import DashboardService
+
+    with pytest.raises(TypeError, match="/api/sessions/active"):
+        Endpoint(
+            "/api/sessions/active",
+            "Running sessions",
+            "ActiveSessions",
+            DashboardService.active_sessions,
+            (TextQuery("host", "recorded on this host"),),
+        )
+    ok = Endpoint(
+        "/api/x/{agent_name}", "x", "Health", DashboardService.agent_stats, (TextQuery("days", "d"),)
+    )
+    assert ok.path_params == ("agent_name",)
