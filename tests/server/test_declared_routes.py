@@ -120,3 +120,12 @@ def test_declaring_a_parameter_the_target_cannot_take_fails_at_declaration():
         "/api/x/{agent_name}", "x", "Health", DashboardService.agent_stats, (TextQuery("days", "d"),)
     )
     assert ok.path_params == ("agent_name",)
+
+
+def test_every_json_api_route_is_documented(seeded):
+    """Every ``/api`` route the server answers is in /openapi.json, except the Server-Sent Events stream."""
+    from sessionoptimizer_sdk.server.api import api_routes
+
+    served = {r.path for r in api_routes() if r.path.startswith("/api")}  # type: ignore[attr-defined]
+    assert served - set(_document(seeded.url)["paths"]) == {"/api/stream"}
+    assert len(served) == 13  # 12 documented GET routes + the stream
