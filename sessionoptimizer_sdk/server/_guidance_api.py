@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
-
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from typing import TYPE_CHECKING, Any
 
 from ..analysis.guidance import build_guidance
 from ..analysis.report import OptimizationReport
 from ..reporting.guidance import render_guidance
 from ..store.sqlite import SQLiteStore
-from ._params import int_param
 
-__all__ = ["guidance_routes", "stored_final_reports"]
+if TYPE_CHECKING:
+    from .service import DashboardService
+
+__all__ = ["agent_guidance", "stored_final_reports"]
 
 
 def stored_final_reports(store: SQLiteStore, agent: str, since: float) -> list[OptimizationReport]:
@@ -41,18 +38,8 @@ def _guidance(store: SQLiteStore, agent: str, days: int, min_sessions: int, max_
     }
 
 
-async def guidance(request: Request) -> JSONResponse:
-    """``GET /api/guidance/{agent_name}?days=14&min_sessions=1&max_items=8``."""
-    from .api import MAX_DAYS, json_response
-
-    days = int_param(request, "days", 14, minimum=1, maximum=MAX_DAYS)
-    min_sessions = int_param(request, "min_sessions", 1, minimum=1, maximum=10_000)
-    max_items = int_param(request, "max_items", 8, minimum=1, maximum=50)
-    store = request.app.state.service.store
-    agent = request.path_params["agent_name"]
-    return json_response(await run_in_threadpool(_guidance, store, agent, days, min_sessions, max_items))
-
-
-def guidance_routes() -> list[BaseRoute]:
-    """The guidance route (registered by ``api_routes``)."""
-    return [Route("/api/guidance/{agent_name}", guidance, methods=["GET"])]
+def agent_guidance(
+    service: DashboardService, agent: str, *, days: int = 14, min_sessions: int = 1, max_items: int = 8
+) -> dict[str, Any]:
+    """``GET /api/guidance/{agent_name}``: the guidance JSON with the rendered CLAUDE.md and AGENTS.md blocks."""
+    return _guidance(service.store, agent, days, min_sessions, max_items)

@@ -9,9 +9,8 @@ import hmac
 import ipaddress
 import json
 from collections.abc import Callable, Iterable
-from http.cookies import SimpleCookie
-from urllib.parse import parse_qs
 
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["CSP", "LOOPBACK_HOSTS", "SecurityMiddleware", "is_loopback"]
@@ -80,7 +79,8 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        conn = HTTPConnection(scope)
+        headers = conn.headers
         host = _host_name(headers.get("host", ""))
         if not self._host_ok(host):
             await _reject(
@@ -90,7 +90,7 @@ class SecurityMiddleware:
         set_cookie = False
         presented_ok: str | None = None
         if self.require_token and scope.get("path") not in INGEST_PATHS:
-            presented, from_query = self._presented_token(scope, headers)
+            presented, from_query = self._presented_token(conn)
             if presented is None or not self._token_ok(presented):
                 await _reject(
                     send, 401, "unauthorized", "a valid token is required (Authorization: Bearer ...)"
@@ -120,20 +120,15 @@ class SecurityMiddleware:
             return True
         return self.require_token and not self.allowed_hosts  # a token-guarded public bind accepts any name
 
-    def _presented_token(self, scope: Scope, headers: dict[str, str]) -> tuple[str | None, bool]:
-        auth = headers.get("authorization", "")
+    def _presented_token(self, conn: HTTPConnection) -> tuple[str | None, bool]:
+        """The token from ``Authorization: Bearer``, else the first non-empty ``?token=``, else the cookie."""
+        auth = conn.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
             return auth[7:].strip(), False
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        if "token" in query:
-            return query["token"][0], True
-        cookie = SimpleCookie()
-        try:
-            cookie.load(headers.get("cookie", ""))
-        except Exception:  # a malformed Cookie header is simply no token
-            return None, False
-        morsel = cookie.get(TOKEN_COOKIE)
-        return (morsel.value if morsel else None), False
+        from_query = [t for t in conn.query_params.getlist("token") if t]
+        if from_query:
+            return from_query[0], True
+        return conn.cookies.get(TOKEN_COOKIE) or None, False
 
 
 async def _reject(send: Send, status: int, error: str, detail: str) -> None:

@@ -1,4 +1,7 @@
-"""The OpenAPI 3.0 description served at ``/openapi.json`` (hand-written: the handlers are plain Starlette)."""
+"""The OpenAPI 3.0 description served at ``/openapi.json``.
+
+Paths and parameters are generated from `_routes.ENDPOINTS`; the response schemas are written here.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ from functools import cache
 from typing import Any
 
 from .._version import __version__
+from ._params import StatusQuery
+from ._routes import ENDPOINTS, Endpoint
 
 __all__ = ["openapi_document"]
 
@@ -21,7 +26,7 @@ def _num(nullable: bool = True) -> dict[str, Any]:
 _INT = {"type": "integer"}
 _STR = {"type": "string"}
 _NSTR = {"type": "string", "nullable": True}
-_STATUS = {"type": "string", "enum": ["ACTIVE", "COMPLETED", "FAILED", "ABANDONED"]}
+_STATUS = StatusQuery("status", "").schema()
 
 _USAGE = {
     "type": "object",
@@ -269,105 +274,30 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
-
-
-def _path(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
-
-
-def _int(lo: int, hi: int, default: int) -> dict[str, Any]:
-    return {"type": "integer", "minimum": lo, "maximum": hi, "default": default}
-
-
-def _op(summary: str, schema: str, params: list[dict[str, Any]] | None = None, *, found: bool = False) -> Any:
-    responses: dict[str, Any] = {
-        "200": {"description": "OK", "content": {"application/json": {"schema": _ref(schema)}}},
-    }
+def _operation(endpoint: Endpoint) -> dict[str, Any]:
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        for name in endpoint.path_params
+    ]
+    params += [
+        {"name": p.name, "in": "query", "required": False, "schema": p.schema(), "description": p.description}
+        for p in endpoint.query
+    ]
     err = {"content": {"application/json": {"schema": _ref("Error")}}}
-    if params and any(p["in"] == "query" for p in params):
+    responses: dict[str, Any] = {
+        "200": {"description": "OK", "content": {"application/json": {"schema": _ref(endpoint.response)}}},
+    }
+    if endpoint.query:
         responses["422"] = {"description": "a query parameter is invalid", **err}
-    if found:
+    if endpoint.may_404:
         responses["404"] = {"description": "no such session", **err}
-    return {"get": {"summary": summary, "parameters": params or [], "responses": responses}}
-
-
-_DATE = {"type": "string", "format": "date-time"}
+    return {"get": {"summary": endpoint.summary, "parameters": params, "responses": responses}}
 
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    """The OpenAPI 3.0.3 document of the REST API."""
-    paths = {
-        "/api/health": _op("Liveness and version", "Health"),
-        "/api/stats/current": _op(
-            "Per-agent efficiency and waste in a window (BCH)",
-            "CurrentStats",
-            [_query("hours", _int(1, 24 * 366, 24), "window in hours")],
-        ),
-        "/api/stats/agent/{agent_name}": _op(
-            "One agent's efficiency and trend (BCH)",
-            "AgentStats",
-            [_path("agent_name"), _query("days", _int(1, 366, 7), "window in days")],
-        ),
-        "/api/stats/trend": _op(
-            "Daily efficiency per agent and team",
-            "Trend",
-            [_query("days", _int(1, 366, 7), "number of local days")],
-        ),
-        "/api/sessions/active": _op("Running sessions (BCH)", "ActiveSessions"),
-        "/api/sessions": _op(
-            "Sessions, newest first",
-            "SessionPage",
-            [
-                _query("agent", {"type": "string", "minLength": 1, "maxLength": 200}, "agent name"),
-                _query("status", _STATUS, "session status"),
-                _query("since", _DATE, "started at or after"),
-                _query("until", _DATE, "started before"),
-                _query("limit", _int(1, 1000, 50), "page size"),
-                _query("offset", _int(0, 10**9, 0), "rows to skip"),
-                _query("host", {"type": "string", "minLength": 1, "maxLength": 200}, "machine (host.name)"),
-                _query(
-                    "source", {"type": "string", "minLength": 1, "maxLength": 200}, "sdk, claude_code, ..."
-                ),
-            ],
-        ),
-        "/api/sessions/{session_id}": _op("One session", "Session", [_path("session_id")], found=True),
-        "/api/sessions/{session_id}/events": _op(
-            "A session's events in time order",
-            "EventPage",
-            [
-                _path("session_id"),
-                _query("limit", _int(1, 10000, 200), "page size"),
-                _query("offset", _int(0, 10**9, 0), "rows to skip"),
-            ],
-            found=True,
-        ),
-        "/api/reports/{session_id}": _op(
-            "A session's report (BCH)", "Report", [_path("session_id")], found=True
-        ),
-        "/api/alerts": _op(
-            "Stored alerts, newest first",
-            "AlertList",
-            [
-                _query("session_id", {"type": "string", "minLength": 1, "maxLength": 200}, "one session"),
-                _query("since", _DATE, "created at or after"),
-                _query("limit", _int(1, 1000, 100), "page size"),
-            ],
-        ),
-        "/api/budget": _op("Month-to-date spend against the monthly budget", "Budget"),
-        "/api/guidance/{agent_name}": _op(
-            "Guidance for an agent from its recurring waste, costliest first (BCH)",
-            "Guidance",
-            [
-                _path("agent_name"),
-                _query("days", _int(1, 366, 14), "window in days"),
-                _query("min_sessions", _int(1, 10_000, 1), "keep items seen in at least N sessions"),
-                _query("max_items", _int(1, 50, 8), "at most N items"),
-            ],
-        ),
-    }
+    """The OpenAPI 3.0.3 document of the REST API, generated from the route declarations."""
+    paths = {endpoint.path: _operation(endpoint) for endpoint in ENDPOINTS}
     return {
         "openapi": "3.0.3",
         "info": {"title": "SessionOptimizer API", "version": __version__},

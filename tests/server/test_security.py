@@ -79,3 +79,18 @@ def test_proxied_loopback_bind_needs_a_read_token():
         check_bind("127.0.0.1", None, proxied=True)
     check_bind("127.0.0.1", None, read_tokens=1, proxied=True)
     check_bind("127.0.0.1", "t0ken", proxied=True)
+
+
+def test_token_cookie_is_found_next_to_other_localhost_cookies(guarded):
+    """The token cookie is read even when another localhost app set a cookie the stdlib parser rejects."""
+    for header in ('prefs={"a":1,"b":2}; so_token=s3cret', "_ga=GA1.1.1; Name@x=1; so_token=s3cret"):
+        r = httpx.get(guarded + "/api/health", headers={"Cookie": header})
+        assert r.status_code == 200, header
+
+
+def test_empty_query_token_falls_back_to_the_cookie(guarded):
+    """An empty ``?token=`` is no token: the cookie still authenticates, and no new cookie is set."""
+    r = httpx.get(guarded + "/api/health", params={"token": ""}, cookies={"so_token": "s3cret"})
+    assert r.status_code == 200
+    assert "set-cookie" not in r.headers
+    assert httpx.get(guarded + "/api/health", params={"token": "wrong"}).status_code == 401
