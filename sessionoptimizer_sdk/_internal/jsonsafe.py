@@ -7,6 +7,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from orjson import dumps as _orjson_dumps
+
 from ..errors import InvalidEventData
 
 __all__ = ["CONTENT_KEYS", "dumps", "redact_content", "sanitize", "validate_data"]
@@ -70,4 +72,10 @@ def sanitize(value: Any) -> Any:
 
 def dumps(data: Mapping[str, Any]) -> str:
     """Serialise sanitised data compactly; never raises for values produced by :func:`sanitize`."""
+    try:  # fast path: orjson refuses lone surrogates, > 64-bit ints, non-str keys and unknown types (-> sanitize)
+        raw = _orjson_dumps(data)
+    except (TypeError, ValueError):
+        raw = None
+    if raw is not None and b"null" not in raw:  # orjson writes NaN/inf as null; sanitize keeps them as text
+        return raw.decode()
     return json.dumps(sanitize(data), separators=(",", ":"), ensure_ascii=False)

@@ -8,13 +8,10 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from orjson import loads as _fast_loads  # ~4x the stdlib on event data (docs/decisions/json-speed.md)
+
 from .._internal.jsonsafe import dumps
 from ..models import EventType, Session, SessionEvent, SessionStatus, TokenUsage
-
-try:  # orjson decodes event data ~4x faster than the stdlib; it is a dependency, the fallback keeps odd installs working
-    from orjson import loads as _fast_loads
-except ImportError:  # pragma: no cover - orjson is in the dependencies
-    _fast_loads = json.loads
 
 __all__ = [
     "EVENT_COLUMNS",
