@@ -1,18 +1,25 @@
 """Peers on the same decorated function: Langfuse, OpenLLMetry/Traceloop, Logfire, AgentOps, OpenLIT.
 
-Run: ``python benchmarks/bench_peers.py [--n 3000] [--rounds 7]`` (peers come from ``pip install -e ".[bench]"``).
-Each peer runs in its own subprocess (they install global providers and patch things) next to a plain OTel span
-and SessionOptimizer's ``@tool`` measured in the same process and rounds. Every peer is kept offline: exporters
-disabled or pointed at a closed local port. A peer that cannot be imported or kept offline is reported skipped.
+Run: ``python benchmarks/bench_peers.py [--n 3000] [--rounds 7]``. Each peer gets its own virtualenv (created on
+first use under ``--venvs``, default ``$TMPDIR/sessionoptimizer-bench-peers``, with one ``pip install`` of this
+checkout and the peer, so pip picks versions that fit both; the peers cannot all be installed beside each other
+or beside the dev extra). In it, a subprocess measures the peer next to a plain OTel span and SessionOptimizer's
+``@tool`` in the same process and rounds, and reports ratios to that span: ratios from different processes are
+comparable, microseconds are not. Every peer is kept offline: exporters disabled or pointed at a closed local
+port. A peer that cannot be installed, imported or kept offline is reported skipped with the reason.
+``--in-place`` measures the peers installed in the current interpreter instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import tempfile
+import venv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +32,15 @@ CLOSED = "http://127.0.0.1:9"  # discard port: nothing listens, connections are 
 OTEL = "otel span"
 SO = "SessionOptimizer @tool (active session)"
 PEERS = ("langfuse", "traceloop", "logfire", "agentops", "openlit")
+ROOT = Path(__file__).resolve().parents[1]
+#: What each peer's virtualenv installs next to this checkout (the offline set-up below is written for these).
+REQUIREMENT = {
+    "langfuse": "langfuse>=3.0",
+    "traceloop": "traceloop-sdk>=0.40",
+    "logfire": "logfire>=3.0",
+    "agentops": "agentops>=0.4",
+    "openlit": "openlit>=1.30",
+}
 
 
 def work(x: int) -> int:
@@ -112,6 +128,48 @@ def _loop(fn: Callable[[int], Any]) -> Callable[[int], None]:
     return run
 
 
+def peer_python(peer: str, folder: Path) -> tuple[Path | None, str]:
+    """The interpreter of ``peer``'s virtualenv, created and filled on first use; (None, why) if pip fails."""
+    key = hashlib.sha256(f"{REQUIREMENT[peer]} {sys.version}".encode()).hexdigest()[:10]
+    home = folder / f"{peer}-{key}"
+    python = home / "bin" / "python"
+    if (home / ".complete").exists():
+        return python, ""
+    venv.EnvBuilder(with_pip=True, clear=True).create(home)
+    proc = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            str(ROOT),
+            REQUIREMENT[peer],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    if proc.returncode != 0:
+        errors = [ln for ln in proc.stderr.splitlines() if "ERROR" in ln] or proc.stderr.splitlines() or ["?"]
+        return None, f"pip could not install {REQUIREMENT[peer]}: {errors[-1].strip()[:200]}"
+    (home / ".complete").write_text(REQUIREMENT[peer] + "\n")
+    return python, ""
+
+
+def peer_version(peer: str) -> str:
+    """The installed distribution version of ``peer`` (in the measuring process)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    dist = REQUIREMENT[peer].split(">")[0].split("=")[0]
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "?"
+
+
 def child(peer: str, n: int, rounds: int) -> dict[str, Any]:
     """Measure one peer next to the OTel span and SessionOptimizer in this process."""
     quiet_env()
@@ -152,7 +210,20 @@ def child(peer: str, n: int, rounds: int) -> dict[str, Any]:
     measure(cases, n, rounds)
     rows = summarize(cases)
     opt.shutdown(30)
-    return {"peer": peer, "rows": rows}
+    return {"peer": peer, "rows": rows, "version": peer_version(peer)}
+
+
+def run_peer(peer: str, python: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Measure one peer in a fresh process of ``python``; a failure becomes a skipped row."""
+    env = {**os.environ, "OTEL_SDK_DISABLED": "false", "NO_PROXY": "*", "DO_NOT_TRACK": "1"}
+    env["PYTHONPATH"] = ""  # the peer's virtualenv, not this checkout's environment
+    cmd = [python, __file__, "--child", peer, "--n", str(args.n), "--rounds", str(args.rounds)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"peer": peer, "skipped": f"benchmark process failed: {tail[:200]}"}
+    return dict(json.loads(lines[-1]))
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
@@ -160,6 +231,12 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--n", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--peers", default=",".join(PEERS))
+    parser.add_argument(
+        "--venvs", type=Path, default=Path(tempfile.gettempdir()) / "sessionoptimizer-bench-peers"
+    )
+    parser.add_argument(
+        "--in-place", action="store_true", help="use the peers installed here, no virtualenvs"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--save", action="store_true")
     args = parser.parse_args(argv)
@@ -167,36 +244,40 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         print(json.dumps(child(args.child, args.n, args.rounds)))
         return []
     results = []
-    env = {**os.environ, "OTEL_SDK_DISABLED": "false", "NO_PROXY": "*", "DO_NOT_TRACK": "1"}
     for peer in args.peers.split(","):
-        cmd = [sys.executable, __file__, "--child", peer, "--n", str(args.n), "--rounds", str(args.rounds)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-        if proc.returncode != 0 or not lines:
-            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            results.append({"peer": peer, "skipped": f"benchmark process failed: {tail[:200]}"})
+        python, why = (Path(sys.executable), "") if args.in_place else peer_python(peer, args.venvs)
+        if python is None:
+            results.append({"peer": peer, "skipped": why})
             continue
-        results.append(json.loads(lines[-1]))
+        results.append(run_peer(peer, str(python), args))
     table = []
     for res in results:
         if "skipped" in res:
-            table.append((LABEL[res["peer"]], "-", "-", "-", f"skipped: {res['skipped']}"))
+            table.append((LABEL[res["peer"]], "-", "-", "-", "-", f"skipped: {res['skipped']}"))
             continue
         rows = {r["case"]: r for r in res["rows"]}
         so, peer_row = rows[SO], rows[LABEL[res["peer"]]]
         table.append(
             (
-                peer_row["case"],
+                f"{peer_row['case']} ({res.get('version', '?')})",
                 peer_row["us"],
                 f"{peer_row['ratio']:.2f}x",
                 f"{so['ratio']:.2f}x",
-                f"peer/SessionOptimizer = {peer_row['ratio'] / so['ratio']:.1f}x",
+                f"{peer_row['ratio'] / so['ratio']:.1f}x",
+                "",
             )
         )
     print_table(
         f"Peers: per decorated call, median of {args.rounds} rounds x {args.n} calls, ratios to a plain OTel span "
-        "measured in the same process",
-        ["peer", "us/call", "peer / otel span", "SessionOptimizer / otel span", "notes"],
+        "measured in the same process (one virtualenv per peer)",
+        [
+            "peer (version)",
+            "us/call",
+            "peer / otel span",
+            "SessionOptimizer / otel span",
+            "peer / SessionOptimizer",
+            "notes",
+        ],
         table,
     )
     if args.save:
