@@ -87,14 +87,16 @@ def install_ccusage(folder: Path, spec: str) -> tuple[list[str] | None, str]:
     return [str(binary), "daily", "--json", "--offline"], ""
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    """Wall seconds of a fresh process (fails loudly if it fails)."""
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system, all threads) of a fresh process; fails loudly if it fails."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} failed: {proc.stderr.strip()[-300:]}")
-    return elapsed
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def in_process(path: Path, home: Path) -> float:
@@ -132,6 +134,19 @@ def peak_rss(path: Path, home: Path) -> float:
     return float(json.loads(out.strip().splitlines()[-1])["peak_rss_mb"])
 
 
+def parse_and_store(path: Path, home: Path) -> float:
+    """Seconds for ``import_paths`` alone (parse and store, no analysis) in this process."""
+    from sessionoptimizer_sdk.importers.runner import import_paths
+    from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(home / "so.db")
+    start = time.perf_counter()
+    import_paths(store, "claude-code", [path])
+    elapsed = time.perf_counter() - start
+    store.close()
+    return elapsed
+
+
 def compare(work: Path, big: Path, size: int, rounds: int, spec: str | None) -> list[tuple[str, str]]:
     """Interleaved rounds of the in-process import, the CLI import and ccusage; the table rows."""
     env = {**os.environ, "HOME": str(work), "CLAUDE_CONFIG_DIR": str(work / "claude")}
@@ -139,28 +154,41 @@ def compare(work: Path, big: Path, size: int, rounds: int, spec: str | None) -> 
     ccusage, why = install_ccusage(work / "npm", spec) if spec else (None, "--no-ccusage")
     cli = [sys.executable, "-m", "sessionoptimizer_sdk.cli", "import", "claude-code", str(big)]
     ours: list[float] = []
-    fresh: list[float] = []
-    theirs: list[float] = []
+    bare: list[float] = []
+    fresh: list[tuple[float, float]] = []
+    theirs: list[tuple[float, float]] = []
     for r in range(rounds + 1):  # round 0 warms the page cache and both programs
         t_in = in_process(big, work / f"in{r}")
+        t_bare = parse_and_store(big, work / f"bare{r}")
         t_cli = timed(cli, {**env, "SESSIONOPTIMIZER_HOME": str(work / f"cli{r}")})
         t_cc = timed(ccusage, env) if ccusage else None
         if r:
             ours.append(t_in)
+            bare.append(t_bare)
             fresh.append(t_cli)
             if t_cc is not None:
                 theirs.append(t_cc)
     mb = size / 1_000_000
+
+    def med(values: list[tuple[float, float]], i: int) -> float:
+        return statistics.median(v[i] for v in values)
+
     rows = [
+        ("import_paths in process (parse, store; no analysis)", f"{mb / statistics.median(bare):.0f} MB/s"),
         ("import_sessions in process (parse, store, analysis)", f"{mb / statistics.median(ours):.0f} MB/s"),
-        ("`sessionoptimizer import claude-code FILE`, fresh process", f"{statistics.median(fresh):.2f} s"),
+        (
+            "`sessionoptimizer import claude-code FILE`, fresh process",
+            f"{med(fresh, 0):.2f} s wall, {med(fresh, 1):.2f} s CPU = {mb / med(fresh, 1):.0f} MB/CPU-s",
+        ),
     ]
     if theirs:
-        ratios = [a / b for a, b in zip(fresh, theirs, strict=True)]
-        rows.append((f"`ccusage daily --json` ({spec}), fresh process", f"{statistics.median(theirs):.2f} s"))
-        rows.append(
-            ("fresh-process import / ccusage (same round, median)", f"{statistics.median(ratios):.2f}x")
-        )
+        label = f"`ccusage daily --json --offline` ({spec}), fresh process"
+        rows.append((label, f"{med(theirs, 0):.2f} s wall, {med(theirs, 1):.2f} s CPU"))
+        for i, what in ((0, "wall"), (1, "CPU")):
+            ratio = statistics.median(a[i] / b[i] for a, b in zip(fresh, theirs, strict=True))
+            rows.append(
+                (f"fresh-process import / ccusage, {what} time (same round, median)", f"{ratio:.2f}x")
+            )
     else:
         rows.append(("ccusage", f"skipped: {why}"))
     return rows
