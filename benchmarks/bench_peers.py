@@ -217,7 +217,7 @@ def child(peer: str, n: int, rounds: int) -> dict[str, Any]:
 def run_peer(peer: str, python: str, args: argparse.Namespace) -> dict[str, Any]:
     """Measure one peer in a fresh process of ``python``; a failure becomes a skipped row."""
     env = {**os.environ, "OTEL_SDK_DISABLED": "false", "NO_PROXY": "*", "DO_NOT_TRACK": "1"}
-    env["PYTHONPATH"] = ""  # the peer's virtualenv, not this checkout's environment
+    env["PYTHONPATH"] = str(ROOT)  # this checkout's code, the virtualenv's dependencies (installed with it)
     cmd = [python, __file__, "--child", peer, "--n", str(args.n), "--rounds", str(args.rounds)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
