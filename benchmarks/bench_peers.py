@@ -34,13 +34,14 @@ SO = "SessionOptimizer @tool (active session)"
 SO_CALLER = "SessionOptimizer @tool (active session), caller thread"
 PEERS = ("langfuse", "traceloop", "logfire", "agentops", "openlit")
 ROOT = Path(__file__).resolve().parents[1]
-#: What each peer's virtualenv installs next to this checkout (the offline set-up below is written for these).
+#: What each peer's virtualenv installs next to this checkout: exact versions (the offline set-up below is written
+#: for them, and an open range makes pip backtrack through dozens of releases of the peers' pinned dependencies).
 REQUIREMENT = {
-    "langfuse": "langfuse>=3.0",
-    "traceloop": "traceloop-sdk>=0.40",
-    "logfire": "logfire>=3.0",
-    "agentops": "agentops>=0.4",
-    "openlit": "openlit>=1.30",
+    "langfuse": "langfuse==5.0.4",
+    "traceloop": "traceloop-sdk==0.62.4",
+    "logfire": "logfire==5.4.0",
+    "agentops": "agentops==0.4.21",
+    "openlit": "openlit==1.45.0",
 }
 
 
@@ -158,7 +159,7 @@ def peer_version(peer: str) -> str:
     """The installed distribution version of ``peer`` (in the measuring process)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    dist = REQUIREMENT[peer].split(">")[0].split("=")[0]
+    dist = REQUIREMENT[peer].split("=")[0]
     try:
         return version(dist)
     except PackageNotFoundError:
