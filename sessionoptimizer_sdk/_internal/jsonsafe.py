@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from orjson import OPT_PASSTHROUGH_DATACLASS, OPT_PASSTHROUGH_DATETIME, OPT_PASSTHROUGH_SUBCLASS
 from orjson import dumps as _orjson_dumps
 
 from ..errors import InvalidEventData
@@ -18,6 +19,8 @@ CONTENT_KEYS = frozenset(
     {"content", "prompt", "completion", "text", "messages", "arguments", "args", "result", "output", "input"}
 )
 _MAX_INT = 2**63 - 1
+#: Types orjson would encode its own way (ISO datetimes, dataclass fields) go to the stdlib path instead, as before.
+_PASSTHROUGH = OPT_PASSTHROUGH_DATACLASS | OPT_PASSTHROUGH_DATETIME | OPT_PASSTHROUGH_SUBCLASS
 
 
 def validate_data(data: object) -> dict[str, Any]:
@@ -73,7 +76,7 @@ def sanitize(value: Any) -> Any:
 def dumps(data: Mapping[str, Any]) -> str:
     """Serialise sanitised data compactly; never raises for values produced by :func:`sanitize`."""
     try:  # fast path: orjson refuses lone surrogates, > 64-bit ints, non-str keys and unknown types (-> sanitize)
-        raw = _orjson_dumps(data)
+        raw = _orjson_dumps(data, option=_PASSTHROUGH)
     except (TypeError, ValueError):
         raw = None
     if raw is not None and b"null" not in raw:  # orjson writes NaN/inf as null; sanitize keeps them as text

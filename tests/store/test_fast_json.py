@@ -97,8 +97,19 @@ def test_loaded_events_keep_every_column(tmp_path: Path) -> None:
         ({"big": 2**70}, {"big": str(2**70)}),
         ({"s": "a\ud800b"}, {"s": "a?b"}),
         ({"t": (1, 2)}, {"t": [1, 2]}),
+        ({"when": datetime(2026, 1, 2, tzinfo=UTC)}, {"when": repr(datetime(2026, 1, 2, tzinfo=UTC))}),
+        ({"k": {1: "int key"}}, {"k": {"1": "int key"}}),
     ],
-    ids=["plain", "null", "non-finite", "huge-int", "lone-surrogate", "tuple"],
+    ids=[
+        "plain",
+        "null",
+        "non-finite",
+        "huge-int",
+        "lone-surrogate",
+        "tuple",
+        "other-type-as-repr",
+        "int-key",
+    ],
 )
 def test_event_data_encoding_is_compact_json_with_odd_values_as_text(
     data: dict[str, object], expected: object
