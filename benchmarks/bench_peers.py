@@ -130,27 +130,35 @@ def _loop(fn: Callable[[int], Any]) -> Callable[[int], None]:
     return run
 
 
-def peer_python(peer: str, folder: Path) -> tuple[Path | None, str]:
+def _pip_reason(stderr: str) -> str:
+    """The first conflict pip names (more telling than its closing "ResolutionImpossible"), or its last error."""
+    lines = [ln.strip() for ln in stderr.splitlines() if not ln.startswith("WARNING: Location")]
+    if "The conflict is caused by:" in lines:
+        start = lines.index("The conflict is caused by:") + 1
+        return "; ".join(lines[start : start + 3])[:300]
+    errors = [ln for ln in lines if ln.startswith("ERROR")] or lines or ["?"]
+    return errors[-1][:300]
+
+
+def peer_python(peer: str, folder: Path, *, retry: bool = False) -> tuple[Path | None, str]:
     """The interpreter of ``peer``'s virtualenv, created and filled on first use; (None, why) if pip fails."""
     key = hashlib.sha256(f"{REQUIREMENT[peer]} {sys.version}".encode()).hexdigest()[:10]
     home = folder / f"{peer}-{key}"
     python = home / "bin" / "python"
     if (home / ".complete").exists():
         return python, ""
+    if (home / ".failed").exists() and not retry:  # resolving again takes minutes and fails the same way
+        return None, (home / ".failed").read_text().strip() + " (cached; --retry-install to try again)"
     venv.EnvBuilder(with_pip=True, clear=True).create(home)
     # The peer first (its exact pins win), then this checkout into what the peer brought: resolving both at once
     # backtracks for many minutes over the peers' dozens of pinned instrumentation packages.
     for what in (REQUIREMENT[peer], str(ROOT)):
-        cmd = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", what]
+        cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", what]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
         if proc.returncode != 0:
-            errors = (
-                [ln for ln in proc.stderr.splitlines() if "ERROR" in ln] or proc.stderr.splitlines() or ["?"]
-            )
-            return (
-                None,
-                f"pip could not install {what} next to {REQUIREMENT[peer]}: {errors[-1].strip()[:200]}",
-            )
+            why = f"pip could not install {what} here: {_pip_reason(proc.stderr)}"
+            (home / ".failed").write_text(why + "\n")
+            return None, why
     (home / ".complete").write_text(REQUIREMENT[peer] + "\n")
     return python, ""
 
@@ -247,7 +255,11 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         return []
     results = []
     for peer in args.peers.split(","):
-        python, why = (Path(sys.executable), "") if args.in_place else peer_python(peer, args.venvs)
+        python, why = (
+            (Path(sys.executable), "")
+            if args.in_place
+            else peer_python(peer, args.venvs, retry=args.retry_install)
+        )
         if python is None:
             results.append({"peer": peer, "skipped": why})
             continue
