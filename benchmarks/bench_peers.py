@@ -228,7 +228,8 @@ def run_peer(peer: str, python: str, args: argparse.Namespace) -> dict[str, Any]
     env = {**os.environ, "OTEL_SDK_DISABLED": "false", "NO_PROXY": "*", "DO_NOT_TRACK": "1"}
     env["PYTHONPATH"] = str(ROOT)  # this checkout's code, the virtualenv's dependencies (installed with it)
     cmd = [python, __file__, "--child", peer, "--n", str(args.n), "--rounds", str(args.rounds)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
+    with tempfile.TemporaryDirectory(prefix="so-bench-peer-") as cwd:  # peers write logs into the cwd
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=900, check=False)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]

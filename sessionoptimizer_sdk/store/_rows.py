@@ -107,23 +107,22 @@ def session_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Session:
 def event_from_row(row: sqlite3.Row | tuple[Any, ...], seq: int = 0) -> SessionEvent:
     """Build a :class:`SessionEvent` from a row selected with :data:`EVENT_COLUMNS` (+ seq)."""
     (eid, sid, etype, ts, duration, name, is_error, error_type, i, o, cr, cw, r, data) = row[:14]
-    # Positional arguments in field order and a dict lookup for the enum: this runs once per loaded event.
-    return SessionEvent(
-        eid,
-        sid,
-        _EVENT_TYPES.get(etype) or EventType(etype),
-        _EPOCH if ts is None else datetime.fromtimestamp(ts, UTC),
-        _loads(data),
-        i,
-        o,
-        cr,
-        cw,
-        r,
-        duration,
-        name,
-        bool(is_error),
-        error_type,
-        row[14] if len(row) > 14 else seq,
+    return SessionEvent(  # runs once per loaded event: enum by dict lookup, one shared empty mapping
+        id=eid,
+        session_id=sid,
+        event_type=_EVENT_TYPES.get(etype) or EventType(etype),
+        timestamp=_EPOCH if ts is None else datetime.fromtimestamp(ts, UTC),
+        data=_loads(data),
+        tokens_input=i,
+        tokens_output=o,
+        cache_read_tokens=cr,
+        cache_write_tokens=cw,
+        reasoning_tokens=r,
+        duration_ms=duration,
+        name=name,
+        is_error=bool(is_error),
+        error_type=error_type,
+        seq=row[14] if len(row) > 14 else seq,
     )
 
 
