@@ -248,6 +248,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument(
         "--in-place", action="store_true", help="use the peers installed here, no virtualenvs"
     )
+    parser.add_argument("--retry-install", action="store_true", help="retry virtualenvs whose install failed")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--save", action="store_true")
     args = parser.parse_args(argv)
