@@ -130,9 +130,9 @@ def _loop(fn: Callable[[int], Any]) -> Callable[[int], None]:
     return run
 
 
-def _pip_reason(stderr: str) -> str:
+def _pip_reason(output: str) -> str:
     """The first conflict pip names (more telling than its closing "ResolutionImpossible"), or its last error."""
-    lines = [ln.strip() for ln in stderr.splitlines() if not ln.startswith("WARNING: Location")]
+    lines = [ln.strip() for ln in output.splitlines() if not ln.startswith("WARNING: Location")]
     if "The conflict is caused by:" in lines:
         start = lines.index("The conflict is caused by:") + 1
         return "; ".join(lines[start : start + 3])[:300]
@@ -156,7 +156,7 @@ def peer_python(peer: str, folder: Path, *, retry: bool = False) -> tuple[Path |
         cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", what]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
         if proc.returncode != 0:
-            why = f"pip could not install {what} here: {_pip_reason(proc.stderr)}"
+            why = f"pip could not install {what} here: {_pip_reason(proc.stdout + proc.stderr)}"
             (home / ".failed").write_text(why + "\n")
             return None, why
     (home / ".complete").write_text(REQUIREMENT[peer] + "\n")
