@@ -1,15 +1,25 @@
-"""Import throughput and memory: a synthetic Claude Code transcript built from a real one, single core.
+"""Import speed: Claude Code JSONL end to end (parse, store, analysis) next to ccusage on the same files.
 
-Run: .venv/bin/python benchmarks/bench_import.py [--mb 50] [--small-mb 10]
-Prints MB/min for a full import, a re-import (idempotence check: nothing read) and peak RSS of child processes
-importing a small and a large file (flat memory means the two peaks are close).
+Run: ``python benchmarks/bench_import.py [--mb 50] [--rounds 3] [--small-mb 10]``. Builds a transcript of ``--mb``
+MB from a real one (ids made unique per copy) in a ``projects/`` folder, then per round, interleaved:
+
+* ``SessionOptimizer.import_sessions`` in this process (parse, store, analysis and report file): MB/s;
+* ``sessionoptimizer import claude-code FILE`` as a fresh process (what a user waits for);
+* ``ccusage daily --json --offline`` as a fresh process reading the same folder (``CLAUDE_CONFIG_DIR``), installed
+  from npm into a temporary folder (printed "skipped" with the reason where npm or the package is missing).
+
+Also prints a re-import of the unchanged file (nothing read) and the peak RSS of a small and a large import.
+Targets: >= 100 MB/s end to end, and the fresh-process import within 2x of ccusage's time.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -17,9 +27,26 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+CCUSAGE = (
+    "ccusage@20.0.24"  # the newest release whose native linux-x64 binary is on npm here (20.0.26's is not)
+)
+
+
+def _shared() -> Path:
+    """The shared reference material: ``$SESSIONOPTIMIZER_SHARED``, ``../shared`` or ``/work/shared``."""
+    for candidate in (
+        os.environ.get("SESSIONOPTIMIZER_SHARED", ""),
+        str(ROOT.parent / "shared"),
+        "/work/shared",
+    ):
+        if candidate and (Path(candidate) / "fixtures" / "sessions").is_dir():
+            return Path(candidate)
+    return ROOT.parent / "shared"
+
+
 SOURCE = (
-    ROOT / ".." / "shared" / "fixtures" / "sessions" / "claude-code-sniffly" / "-Users-chip-dev-ai-music"
-).resolve() / "d3ad4cdc-5657-435d-98fa-0035d53e383d.jsonl"
+    _shared() / "fixtures" / "sessions" / "claude-code-sniffly" / "-Users-chip-dev-ai-music"
+) / "d3ad4cdc-5657-435d-98fa-0035d53e383d.jsonl"
 
 
 def build(path: Path, megabytes: float) -> int:
@@ -42,6 +69,51 @@ def build(path: Path, megabytes: float) -> int:
     return written
 
 
+def install_ccusage(folder: Path, spec: str) -> tuple[list[str] | None, str]:
+    """Install ccusage from npm into ``folder``; return (command, "") or (None, why it is skipped)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        return None, "npm is not installed"
+    proc = subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(folder), spec],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    binary = folder / "node_modules" / ".bin" / "ccusage"
+    if proc.returncode != 0 or not binary.exists():
+        return None, f"npm install {spec} failed: {(proc.stderr.strip().splitlines() or ['?'])[-1][:160]}"
+    return [str(binary), "daily", "--json", "--offline"], ""
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system, all threads) of a fresh process; fails loudly if it fails."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} failed: {proc.stderr.strip()[-300:]}")
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def in_process(path: Path, home: Path) -> float:
+    """Seconds for ``SessionOptimizer.import_sessions`` (parse, store, analysis, report file) in this process."""
+    from sessionoptimizer_sdk import SessionOptimizer
+
+    os.environ["SESSIONOPTIMIZER_AUTO_ANALYZE"] = "1"
+    start = time.perf_counter()
+    optimizer = SessionOptimizer(home)
+    summary = optimizer.import_sessions("claude-code", path)
+    optimizer.shutdown()
+    elapsed = time.perf_counter() - start
+    assert summary.events > 0, "the import wrote no events"
+    assert (home / "reports").is_dir(), "the import wrote no report"
+    return elapsed
+
+
 def child(path: str, home: str) -> None:
     """Import one file and print the peak RSS in MB (run in a fresh process)."""
     sys.path.insert(0, str(ROOT))
@@ -62,10 +134,73 @@ def peak_rss(path: Path, home: Path) -> float:
     return float(json.loads(out.strip().splitlines()[-1])["peak_rss_mb"])
 
 
+def parse_and_store(path: Path, home: Path) -> float:
+    """Seconds for ``import_paths`` alone (parse and store, no analysis) in this process."""
+    from sessionoptimizer_sdk.importers.runner import import_paths
+    from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(home / "so.db")
+    start = time.perf_counter()
+    import_paths(store, "claude-code", [path])
+    elapsed = time.perf_counter() - start
+    store.close()
+    return elapsed
+
+
+def compare(work: Path, big: Path, size: int, rounds: int, spec: str | None) -> list[tuple[str, str]]:
+    """Interleaved rounds of the in-process import, the CLI import and ccusage; the table rows."""
+    env = {**os.environ, "HOME": str(work), "CLAUDE_CONFIG_DIR": str(work / "claude")}
+    env.pop("SESSIONOPTIMIZER_AUTO_ANALYZE", None)
+    ccusage, why = install_ccusage(work / "npm", spec) if spec else (None, "--no-ccusage")
+    cli = [sys.executable, "-m", "sessionoptimizer_sdk.cli", "import", "claude-code", str(big)]
+    ours: list[float] = []
+    bare: list[float] = []
+    fresh: list[tuple[float, float]] = []
+    theirs: list[tuple[float, float]] = []
+    for r in range(rounds + 1):  # round 0 warms the page cache and both programs
+        t_in = in_process(big, work / f"in{r}")
+        t_bare = parse_and_store(big, work / f"bare{r}")
+        t_cli = timed(cli, {**env, "SESSIONOPTIMIZER_HOME": str(work / f"cli{r}")})
+        t_cc = timed(ccusage, env) if ccusage else None
+        if r:
+            ours.append(t_in)
+            bare.append(t_bare)
+            fresh.append(t_cli)
+            if t_cc is not None:
+                theirs.append(t_cc)
+    mb = size / 1_000_000
+
+    def med(values: list[tuple[float, float]], i: int) -> float:
+        return statistics.median(v[i] for v in values)
+
+    rows = [
+        ("import_paths in process (parse, store; no analysis)", f"{mb / statistics.median(bare):.0f} MB/s"),
+        ("import_sessions in process (parse, store, analysis)", f"{mb / statistics.median(ours):.0f} MB/s"),
+        (
+            "`sessionoptimizer import claude-code FILE`, fresh process",
+            f"{med(fresh, 0):.2f} s wall, {med(fresh, 1):.2f} s CPU = {mb / med(fresh, 1):.0f} MB/CPU-s",
+        ),
+    ]
+    if theirs:
+        label = f"`ccusage daily --json --offline` ({spec}), fresh process"
+        rows.append((label, f"{med(theirs, 0):.2f} s wall, {med(theirs, 1):.2f} s CPU"))
+        for i, what in ((0, "wall"), (1, "CPU")):
+            ratio = statistics.median(a[i] / b[i] for a, b in zip(fresh, theirs, strict=True))
+            rows.append(
+                (f"fresh-process import / ccusage, {what} time (same round, median)", f"{ratio:.2f}x")
+            )
+    else:
+        rows.append(("ccusage", f"skipped: {why}"))
+    return rows
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=float, default=50.0)
     parser.add_argument("--small-mb", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--ccusage", default=CCUSAGE, help="npm package spec of ccusage")
+    parser.add_argument("--no-ccusage", action="store_true")
     parser.add_argument("--child", nargs=2)
     args = parser.parse_args()
     if args.child:
@@ -75,29 +210,31 @@ def main() -> None:
     from sessionoptimizer_sdk.importers.runner import import_paths
     from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(prefix="so-bench-import-") as tmp:
         work = Path(tmp)
-        big, small = work / "big" / "a1.jsonl", work / "small" / "b2.jsonl"
-        big.parent.mkdir()
+        big = work / "claude" / "projects" / "-bench-project" / "a1b2c3d4-0000-4000-8000-000000000001.jsonl"
+        small = work / "small" / "b2.jsonl"
+        big.parent.mkdir(parents=True)
         small.parent.mkdir()
         size = build(big, args.mb)
         build(small, args.small_mb)
+        rows = compare(work, big, size, args.rounds, None if args.no_ccusage else args.ccusage)
         store = SQLiteStore(work / "home" / "so.db")
-        start = time.perf_counter()
         summary = import_paths(store, "claude-code", [big])
-        elapsed = time.perf_counter() - start
         start = time.perf_counter()
         again = import_paths(store, "claude-code", [big])
         re_elapsed = time.perf_counter() - start
-        mb = size / 1024 / 1024
         rss_small = peak_rss(small, work / "h1")
         rss_big = peak_rss(big, work / "h2")
+        mb = size / 1_000_000
+        print(
+            f"\n### Claude Code import, {mb:.0f} MB ({summary.lines:,} lines, {summary.events:,} events), "
+            f"median of {args.rounds} rounds\n"
+        )
         print("| measure | value |")
         print("|---|---|")
-        print(f"| transcript size | {mb:.1f} MB, {summary.lines:,} lines |")
-        print(
-            f"| full import | {elapsed:.1f} s = {mb / elapsed * 60:.0f} MB/min ({summary.events:,} events) |"
-        )
+        for name, value in rows:
+            print(f"| {name} | {value} |")
         print(f"| re-import (unchanged) | {re_elapsed * 1000:.1f} ms, {again.events} events |")
         print(f"| peak RSS, {args.small_mb:.0f} MB file | {rss_small:.0f} MB |")
         print(f"| peak RSS, {mb:.0f} MB file | {rss_big:.0f} MB |")

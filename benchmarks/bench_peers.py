@@ -1,18 +1,25 @@
 """Peers on the same decorated function: Langfuse, OpenLLMetry/Traceloop, Logfire, AgentOps, OpenLIT.
 
-Run: ``python benchmarks/bench_peers.py [--n 3000] [--rounds 7]`` (peers come from ``pip install -e ".[bench]"``).
-Each peer runs in its own subprocess (they install global providers and patch things) next to a plain OTel span
-and SessionOptimizer's ``@tool`` measured in the same process and rounds. Every peer is kept offline: exporters
-disabled or pointed at a closed local port. A peer that cannot be imported or kept offline is reported skipped.
+Run: ``python benchmarks/bench_peers.py [--n 3000] [--rounds 7]``. Each peer gets its own virtualenv (created on
+first use under ``--venvs``, default ``$TMPDIR/sessionoptimizer-bench-peers``, with one ``pip install`` of this
+checkout and the peer, so pip picks versions that fit both; the peers cannot all be installed beside each other
+or beside the dev extra). In it, a subprocess measures the peer next to a plain OTel span and SessionOptimizer's
+``@tool`` in the same process and rounds, and reports ratios to that span: ratios from different processes are
+comparable, microseconds are not. Every peer is kept offline: exporters disabled or pointed at a closed local
+port. A peer that cannot be installed, imported or kept offline is reported skipped with the reason.
+``--in-place`` measures the peers installed in the current interpreter instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import tempfile
+import venv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,7 +31,18 @@ from _common import Case, measure, otel_provider, print_table, quiet_env, save, 
 CLOSED = "http://127.0.0.1:9"  # discard port: nothing listens, connections are refused at once
 OTEL = "otel span"
 SO = "SessionOptimizer @tool (active session)"
+SO_CALLER = "SessionOptimizer @tool (active session), caller thread"
 PEERS = ("langfuse", "traceloop", "logfire", "agentops", "openlit")
+ROOT = Path(__file__).resolve().parents[1]
+#: What each peer's virtualenv installs next to this checkout: exact versions (the offline set-up below is written
+#: for them, and an open range makes pip backtrack through dozens of releases of the peers' pinned dependencies).
+REQUIREMENT = {
+    "langfuse": "langfuse==5.0.4",
+    "traceloop": "traceloop-sdk==0.62.4",
+    "logfire": "logfire==5.4.0",
+    "agentops": "agentops==0.4.21",
+    "openlit": "openlit==1.45.0",
+}
 
 
 def work(x: int) -> int:
@@ -112,6 +130,50 @@ def _loop(fn: Callable[[int], Any]) -> Callable[[int], None]:
     return run
 
 
+def _pip_reason(output: str) -> str:
+    """The first conflict pip names (more telling than its closing "ResolutionImpossible"), or its last error."""
+    lines = [ln.strip() for ln in output.splitlines() if not ln.startswith("WARNING: Location")]
+    if "The conflict is caused by:" in lines:
+        start = lines.index("The conflict is caused by:") + 1
+        return "; ".join(lines[start : start + 3])[:300]
+    errors = [ln for ln in lines if ln.startswith("ERROR")] or lines or ["?"]
+    return errors[-1][:300]
+
+
+def peer_python(peer: str, folder: Path, *, retry: bool = False) -> tuple[Path | None, str]:
+    """The interpreter of ``peer``'s virtualenv, created and filled on first use; (None, why) if pip fails."""
+    key = hashlib.sha256(f"{REQUIREMENT[peer]} {sys.version}".encode()).hexdigest()[:10]
+    home = folder / f"{peer}-{key}"
+    python = home / "bin" / "python"
+    if (home / ".complete").exists():
+        return python, ""
+    if (home / ".failed").exists() and not retry:  # resolving again takes minutes and fails the same way
+        return None, (home / ".failed").read_text().strip() + " (cached; --retry-install to try again)"
+    venv.EnvBuilder(with_pip=True, clear=True).create(home)
+    # The peer first (its exact pins win), then this checkout into what the peer brought: resolving both at once
+    # backtracks for many minutes over the peers' dozens of pinned instrumentation packages.
+    for what in (REQUIREMENT[peer], str(ROOT)):
+        cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", what]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
+        if proc.returncode != 0:
+            why = f"pip could not install {what} here: {_pip_reason(proc.stdout + proc.stderr)}"
+            (home / ".failed").write_text(why + "\n")
+            return None, why
+    (home / ".complete").write_text(REQUIREMENT[peer] + "\n")
+    return python, ""
+
+
+def peer_version(peer: str) -> str:
+    """The installed distribution version of ``peer`` (in the measuring process)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    dist = REQUIREMENT[peer].split("=")[0]
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "?"
+
+
 def child(peer: str, n: int, rounds: int) -> dict[str, Any]:
     """Measure one peer next to the OTel span and SessionOptimizer in this process."""
     quiet_env()
@@ -144,15 +206,35 @@ def child(peer: str, n: int, rounds: int) -> dict[str, Any]:
     def leave() -> None:
         holder.pop().__exit__(None, None, None)
 
+    def flush_and_leave() -> None:
+        opt.flush(60)
+        leave()
+
     cases = [
         Case(OTEL, _loop(otel), finish=provider.force_flush),
         Case(SO, _loop(tool), baseline=OTEL, finish=lambda: opt.flush(60), setup=enter, teardown=leave),
+        # the caller's thread only: the writer's backlog is flushed after the clock stops (untimed)
+        Case(SO_CALLER, _loop(tool), baseline=OTEL, setup=enter, teardown=flush_and_leave),
         Case(LABEL[peer], _loop(peer_fn), baseline=OTEL),
     ]
     measure(cases, n, rounds)
     rows = summarize(cases)
     opt.shutdown(30)
-    return {"peer": peer, "rows": rows}
+    return {"peer": peer, "rows": rows, "version": peer_version(peer)}
+
+
+def run_peer(peer: str, python: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Measure one peer in a fresh process of ``python``; a failure becomes a skipped row."""
+    env = {**os.environ, "OTEL_SDK_DISABLED": "false", "NO_PROXY": "*", "DO_NOT_TRACK": "1"}
+    env["PYTHONPATH"] = str(ROOT)  # this checkout's code, the virtualenv's dependencies (installed with it)
+    cmd = [python, __file__, "--child", peer, "--n", str(args.n), "--rounds", str(args.rounds)]
+    with tempfile.TemporaryDirectory(prefix="so-bench-peer-") as cwd:  # peers write logs into the cwd
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd, timeout=900, check=False)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"peer": peer, "skipped": f"benchmark process failed: {tail[:200]}"}
+    return dict(json.loads(lines[-1]))
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
@@ -160,6 +242,13 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--n", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--peers", default=",".join(PEERS))
+    parser.add_argument(
+        "--venvs", type=Path, default=Path(tempfile.gettempdir()) / "sessionoptimizer-bench-peers"
+    )
+    parser.add_argument(
+        "--in-place", action="store_true", help="use the peers installed here, no virtualenvs"
+    )
+    parser.add_argument("--retry-install", action="store_true", help="retry virtualenvs whose install failed")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--save", action="store_true")
     args = parser.parse_args(argv)
@@ -167,36 +256,46 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         print(json.dumps(child(args.child, args.n, args.rounds)))
         return []
     results = []
-    env = {**os.environ, "OTEL_SDK_DISABLED": "false", "NO_PROXY": "*", "DO_NOT_TRACK": "1"}
     for peer in args.peers.split(","):
-        cmd = [sys.executable, __file__, "--child", peer, "--n", str(args.n), "--rounds", str(args.rounds)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-        if proc.returncode != 0 or not lines:
-            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            results.append({"peer": peer, "skipped": f"benchmark process failed: {tail[:200]}"})
+        python, why = (
+            (Path(sys.executable), "")
+            if args.in_place
+            else peer_python(peer, args.venvs, retry=args.retry_install)
+        )
+        if python is None:
+            results.append({"peer": peer, "skipped": why})
             continue
-        results.append(json.loads(lines[-1]))
+        results.append(run_peer(peer, str(python), args))
     table = []
     for res in results:
         if "skipped" in res:
-            table.append((LABEL[res["peer"]], "-", "-", "-", f"skipped: {res['skipped']}"))
+            table.append((LABEL[res["peer"]], "-", "-", "-", "-", "-", f"skipped: {res['skipped']}"))
             continue
         rows = {r["case"]: r for r in res["rows"]}
-        so, peer_row = rows[SO], rows[LABEL[res["peer"]]]
+        so, caller, peer_row = rows[SO], rows.get(SO_CALLER), rows[LABEL[res["peer"]]]
         table.append(
             (
-                peer_row["case"],
+                f"{peer_row['case']} ({res.get('version', '?')})",
                 peer_row["us"],
                 f"{peer_row['ratio']:.2f}x",
+                f"{caller['ratio']:.2f}x" if caller else "-",
                 f"{so['ratio']:.2f}x",
-                f"peer/SessionOptimizer = {peer_row['ratio'] / so['ratio']:.1f}x",
+                f"{peer_row['ratio'] / caller['ratio']:.1f}x" if caller else "-",
+                f"{peer_row['ratio'] / so['ratio']:.1f}x",
             )
         )
     print_table(
         f"Peers: per decorated call, median of {args.rounds} rounds x {args.n} calls, ratios to a plain OTel span "
-        "measured in the same process",
-        ["peer", "us/call", "peer / otel span", "SessionOptimizer / otel span", "notes"],
+        "measured in the same process (one virtualenv per peer)",
+        [
+            "peer (version)",
+            "us/call",
+            "peer / otel span",
+            "SessionOptimizer / otel span: caller thread",
+            "SessionOptimizer / otel span: until committed",
+            "peer / SessionOptimizer: caller thread",
+            "peer / SessionOptimizer: until committed (or skipped: why)",
+        ],
         table,
     )
     if args.save:

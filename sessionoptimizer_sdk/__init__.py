@@ -35,12 +35,12 @@ from .errors import (
     StoreError,
 )
 from .models import ErrorKind, EventType, Session, SessionEvent, SessionStatus, TokenUsage
-from .optimizer import SessionOptimizer, analyze_session, get_optimizer
-from .processing import SessionSpanProcessor
-from .recording import ContextThreadPoolExecutor, SessionScope, propagate
 
 if TYPE_CHECKING:
     from .analysis import AnalysisConfig, Finding, OptimizationReport, Recommendation
+    from .optimizer import SessionOptimizer, analyze_session, get_optimizer
+    from .processing import SessionSpanProcessor
+    from .recording import ContextThreadPoolExecutor, SessionScope, propagate
 
 __all__ = [
     "AdapterUnavailable",
@@ -80,13 +80,36 @@ __all__ = [
     "propagate",
 ]
 
-_LAZY = {"AnalysisConfig", "Finding", "OptimizationReport", "Recommendation"}
+#: Names that load their module on first access: the recording pipeline (OpenTelemetry SDK, store, writer) and
+#: the analysis. ``import sessionoptimizer_sdk`` stays light; ``from sessionoptimizer_sdk import SessionOptimizer``
+#: loads what it needs (docs/decisions/import-speed.md).
+_LAZY = {
+    "AnalysisConfig": "analysis",
+    "Finding": "analysis",
+    "OptimizationReport": "analysis",
+    "Recommendation": "analysis",
+    "SessionOptimizer": "optimizer",
+    "analyze_session": "optimizer",
+    "get_optimizer": "optimizer",
+    "SessionSpanProcessor": "processing",
+    "ContextThreadPoolExecutor": "recording",
+    "SessionScope": "recording",
+    "propagate": "recording",
+}
 
 
 def __getattr__(name: str) -> Any:
-    """Analysis types load on first use, keeping ``import sessionoptimizer_sdk`` light."""
-    if name in _LAZY:
-        from . import analysis
+    """Load a lazily exported name's module on first use and cache the name here."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sessionoptimizer_sdk' has no attribute {name!r}")
+    from importlib import import_module
 
-        return getattr(analysis, name)
-    raise AttributeError(f"module 'sessionoptimizer_sdk' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """Every public name, loaded or not."""
+    return sorted(set(globals()) | set(__all__))

@@ -7,6 +7,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from orjson import OPT_PASSTHROUGH_DATACLASS, OPT_PASSTHROUGH_DATETIME, OPT_PASSTHROUGH_SUBCLASS
+from orjson import dumps as _orjson_dumps
+
 __all__ = ["CONTENT_KEYS", "dumps", "redact_content", "sanitize"]
 
 #: Keys whose values are prompt, file or tool content: stored only as size + hash unless content capture is on.
@@ -14,6 +17,8 @@ CONTENT_KEYS = frozenset(
     {"content", "prompt", "completion", "text", "messages", "arguments", "args", "result", "output", "input"}
 )
 _MAX_INT = 2**63 - 1
+#: Types orjson would encode its own way (ISO datetimes, dataclass fields) go to the stdlib path instead, as before.
+_PASSTHROUGH = OPT_PASSTHROUGH_DATACLASS | OPT_PASSTHROUGH_DATETIME | OPT_PASSTHROUGH_SUBCLASS
 
 
 def _size_and_hash(value: Any) -> dict[str, Any]:
@@ -52,4 +57,10 @@ def sanitize(value: Any) -> Any:
 
 def dumps(data: Mapping[str, Any]) -> str:
     """Serialise sanitised data compactly; never raises for values produced by :func:`sanitize`."""
+    try:  # fast path: orjson refuses lone surrogates, > 64-bit ints, non-str keys and unknown types (-> sanitize)
+        raw = _orjson_dumps(data, option=_PASSTHROUGH)
+    except (TypeError, ValueError):
+        raw = None
+    if raw is not None and b"null" not in raw:  # orjson writes NaN/inf as null; sanitize keeps them as text
+        return raw.decode()
     return json.dumps(sanitize(data), separators=(",", ":"), ensure_ascii=False)

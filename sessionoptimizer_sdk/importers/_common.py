@@ -64,7 +64,11 @@ def safe_session_id(raw: str) -> str:
 
 def sha256_text(text: str) -> str:
     """Hex sha256 of a text (lone surrogates replaced first so hashing never fails)."""
-    return hashlib.sha256(sanitize(text).encode("utf-8")).hexdigest()
+    try:  # encode once; only text with lone surrogates takes the sanitising detour
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = sanitize(text).encode("utf-8")
+    return hashlib.sha256(raw).hexdigest()
 
 
 def sha256_json(value: object) -> str:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
+from orjson import dumps as _orjson_dumps
 
 from .. import conventions as c
 from .._internal.tokens import estimate_tokens
@@ -46,7 +47,18 @@ _ANY_USAGE_KEY = frozenset(
 )
 _NO_USAGE = (0, 0, 0, 0, 0)
 _MAX_COUNT = 2**53  # the largest count stored exactly; absurd (finite) values are capped, never fatal
-_compact = json.JSONEncoder(separators=(",", ":")).encode  # == json.dumps(..., separators=(",", ":"))
+_stdlib_compact = json.JSONEncoder(separators=(",", ":")).encode  # == json.dumps(..., separators=(",", ":"))
+
+
+def _compact(data: dict[str, Any]) -> str:
+    """Compact JSON of a row's ``data`` (strings and ints from span attributes): orjson, ~4x the stdlib encoder.
+
+    The stdlib keeps the last word on what orjson refuses (lone surrogates, > 64-bit ints).
+    """
+    try:
+        return _orjson_dumps(data).decode()
+    except (TypeError, ValueError):
+        return _stdlib_compact(data)
 
 
 def _first_int(attrs: Mapping[str, Any], keys: tuple[str, ...]) -> int:
