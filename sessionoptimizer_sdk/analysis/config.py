@@ -57,7 +57,10 @@ class AnalysisConfig:
     high_waste_tokens: int = 5_000
     # cost and budget
     model_aliases: Mapping[str, str] = field(default_factory=lambda: DEFAULT_MODEL_ALIASES)
-    free_models: frozenset[str] = frozenset({"grok"})
+    #: Models billed at $0 on purpose (exact id or id prefix before ``-``/``:``/``/``); none by default.
+    free_models: frozenset[str] = frozenset()
+    #: Agents whose every call is $0 on purpose (the spec runs BOLT free); reports say "free".
+    free_agents: frozenset[str] = frozenset({"BOLT"})
     monthly_budget_usd: float = 60.0
     #: Settings for third-party analyzers, keyed by analyzer name.
     extra: Mapping[str, Any] = field(default_factory=dict)

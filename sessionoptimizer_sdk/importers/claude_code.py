@@ -217,6 +217,15 @@ class ClaudeCodeParser(EventBuffer):
             "request_id": key.split(":", 1)[1] or None,
         }
         data.update(provider="anthropic", output_incomplete=not stopped)
+        split = usage.get("cache_creation")
+        if isinstance(split, Mapping):  # 5-minute and 1-hour cache writes are priced differently
+            old_data = event_from_state(prev["event"]).data if prev is not None else {}
+            for ttl in ("5m", "1h"):
+                n = max(
+                    _int(split.get(f"ephemeral_{ttl}_input_tokens")),
+                    _int(old_data.get(f"cache_write_{ttl}_tokens")),
+                )
+                data[f"cache_write_{ttl}_tokens"] = n
         i, o, cr, cw = tokens
         event = SessionEvent(
             f"{self._sid}:resp:{key}",

@@ -71,6 +71,18 @@ def _failure(output: object) -> tuple[str, bool]:
     return text, success is False or (code is not None and code != 0)
 
 
+_REDACTION_MARKERS = frozenset({"[redacted]", "<redacted>", "redacted", "[output redacted]", "***"})
+
+
+def _redacted(output: object) -> bool:
+    """True when a tool output was not kept (absent, empty, or a redaction marker)."""
+    if isinstance(output, Mapping):
+        output = output.get("content", output.get("output"))
+    if output is None:
+        return True
+    return isinstance(output, str) and output.strip().lower() in _REDACTION_MARKERS | {""}
+
+
 class CodexParser(EventBuffer):
     """Stateful, resumable parser of one Codex rollout file (see :class:`~.base.TranscriptParser`)."""
 
@@ -246,7 +258,8 @@ class CodexParser(EventBuffer):
     def _output(self, payload: Mapping[str, Any], ts: datetime) -> None:
         call_id = str(payload.get("call_id") or "")
         pending = self._pending.pop(call_id, None)
-        text, failed = _failure(payload.get("output"))
+        redacted = _redacted(payload.get("output"))
+        text, failed = ("", False) if redacted else _failure(payload.get("output"))
         tool: str | None = None
         if pending is not None:
             event = event_from_state(pending["event"])
@@ -256,6 +269,8 @@ class CodexParser(EventBuffer):
             data.update({"result_tokens": estimate_tokens(len(text)), digest_key: sha256_text(text)})
             if failed:
                 data["failed"] = True
+            if redacted:  # the rollout kept no output: success or failure cannot be told
+                data["result_redacted"] = True
             if self._capture:
                 data["result"] = text
             duration = max(0.0, (ts - event.timestamp).total_seconds() * 1000)

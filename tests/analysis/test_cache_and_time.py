@@ -13,15 +13,15 @@ from tests.analysis._builders import T0, Events, of_type, session
 
 
 def test_idle_cache_expiry_is_a_miss_with_its_cause() -> None:
-    """After 10 idle minutes the cache is rewritten: the lost context is waste, cause idle."""
+    """After 10 idle minutes the 5-minute cache expired: avoidable with the 1-hour TTL, so the loss is waste."""
     ev = Events()
     ev.call(cw=20_000)
     ev.call(cr=20_000, cw=1_000)
     ev.call(cr=0, cw=21_500, gap=600)
     [f] = of_type(analyze_events(session(), ev.items), "cache_miss")
-    assert f.details["cause"] == "idle"
+    assert (f.details["cause"], f.details["ttl"], f.avoidable) == ("ttl_expired", "5m", True)
     assert f.waste_tokens == 21_010  # the previous call's whole context (10 uncached + 21,000 cached)
-    assert any("1-hour cache TTL" in r.detail for r in analyze_events(session(), ev.items).recommendations)
+    assert any("1-hour TTL" in r.detail for r in analyze_events(session(), ev.items).recommendations)
 
 
 def test_model_switch_is_named() -> None:
@@ -30,7 +30,7 @@ def test_model_switch_is_named() -> None:
     ev.call(cw=20_000, data={"model": "sonnet"})
     ev.call(cw=20_500, data={"model": "opus"})
     [f] = of_type(analyze_events(session(), ev.items), "cache_miss")
-    assert f.details["cause"] == "model_switch"
+    assert (f.details["cause"], f.avoidable, f.waste_tokens) == ("model_switch", False, 0)
 
 
 def test_first_call_and_uncached_sessions_are_not_misses() -> None:

@@ -51,12 +51,24 @@ def test_fast_pricing_matches_genai_prices(model: str, inp: int, cr: int, cw: in
 
 
 def test_aliases_free_and_unknown() -> None:
-    """Short names resolve, free models cost $0 on purpose, unknown ones are None with a reason."""
-    pricer = Pricer(AnalysisConfig(), datetime(2026, 1, 21, tzinfo=UTC))
+    """Short names resolve, configured-free models cost $0 on purpose, unknown ones are None with a reason."""
+    cfg = AnalysisConfig(free_models=frozenset({"local"}))
+    pricer = Pricer(cfg, datetime(2026, 1, 21, tzinfo=UTC))
     usage = TokenUsage(1_000_000, 0)
     assert pricer.cost("opus", usage) == pytest.approx(5.0)
-    assert pricer.cost("grok", usage) == 0.0
-    assert pricer.cost("grok-4", usage) == 0.0
+    assert pricer.cost("local-llama", usage) == 0.0
+    assert pricer.cost("grok", usage) is None
+    assert pricer.cost("grok-4", usage) == pytest.approx(3.0)
     assert pricer.cost("unknown", usage) is None
     assert pricer.cost("acme-llm-9", usage) is None
     assert "acme-llm-9" in pricer.unpriced["acme-llm-9"]
+
+
+def test_one_hour_cache_writes_cost_twice_the_input_price() -> None:
+    """Sonnet 4.5: 6,000 5-minute writes at $3.75/M plus 4,000 1-hour writes at $6.00/M (2x $3 input)."""
+    rates = Pricer(AnalysisConfig(), datetime(2026, 1, 21, tzinfo=UTC)).rates("sonnet")
+    assert rates is not None
+    assert rates.cost_of(0, 0, 10_000, 0, cache_write_1h=4_000) == pytest.approx(
+        6_000 * 3.75e-6 + 4_000 * 6.00e-6
+    )
+    assert rates.cost_of(0, 0, 10_000, 0) == pytest.approx(10_000 * 3.75e-6)

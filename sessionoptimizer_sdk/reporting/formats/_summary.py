@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sessionoptimizer_sdk.analysis.report import OptimizationReport
+from sessionoptimizer_sdk.analysis.report import Finding, OptimizationReport, Recommendation
 
-__all__ = ["cost_text", "headline_rows", "usd"]
+__all__ = ["cost_text", "finding_money", "headline_rows", "saving_text", "usd"]
 
 
 def usd(value: float | None) -> str:
@@ -16,7 +16,27 @@ def cost_text(report: OptimizationReport) -> str:
     """The session cost, or why it has none."""
     if report.cost_usd is None:
         return f"unpriced ({report.unpriced_reason or 'unknown model'})"
+    if report.pricing == "free":
+        return f"{usd(report.cost_usd)} (free by configuration)"
     return usd(report.cost_usd)
+
+
+def finding_money(f: Finding) -> str:
+    """A finding's money: waste (with its carry-over apart) or, for an unavoidable cost, that cost."""
+    if not f.avoidable:
+        return f"cost {usd(f.cost_usd)}, not waste"
+    text = f"waste {f.waste_tokens:,} tokens ({usd(f.waste_usd)})"
+    if f.carryover_tokens:
+        text += f", incl. carry-over {f.carryover_tokens:,} cache-read tokens ({usd(f.carryover_usd)})"
+    return text
+
+
+def saving_text(r: Recommendation) -> str:
+    """``saves ~N tokens, $X`` plus the cache-read carry-over, shown apart at its own (cache-read) price."""
+    text = f"saves ~{r.estimated_savings_tokens:,} tokens, {usd(r.estimated_savings_usd)}"
+    if r.carryover_tokens:
+        text += f" incl. {r.carryover_tokens:,} cache-read carry-over tokens ({usd(r.carryover_usd)})"
+    return text
 
 
 def headline_rows(report: OptimizationReport) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
-from sessionoptimizer_sdk.reporting.formats._summary import headline_rows, usd
+from sessionoptimizer_sdk.reporting.formats._summary import headline_rows, saving_text, usd
 
 __all__ = ["render_html"]
 
@@ -27,13 +27,13 @@ def render_html(report: OptimizationReport) -> str:
     )
     issues = "".join(
         f"<tr><td><span class='sev {e(f.severity.value)}'>{e(f.severity.value)}</span></td><td><code>{e(f.type)}</code>"
-        f"</td><td class='num'>{f.waste_tokens:,}</td><td class='num'>{e(usd(f.waste_usd))}</td>"
+        f"</td><td class='num'>{f.waste_tokens:,}</td>"
+        f"<td class='num'>{e(usd(f.waste_usd) if f.avoidable else 'cost ' + usd(f.cost_usd))}</td>"
         f"<td>{e(f.description)}</td></tr>"
         for f in report.issues
     )
     recs = "".join(
-        f"<li><strong>{e(r.title)}</strong> (saves ~{r.estimated_savings_tokens:,} tokens, "
-        f"{e(usd(r.estimated_savings_usd))}): {e(r.detail)}</li>"
+        f"<li><strong>{e(r.title)}</strong> ({e(saving_text(r))}): {e(r.detail)}</li>"
         for r in report.recommendations
     )
     errors = "".join(f"<li><code>{e(x.analyzer)}</code>: {e(x.error)}</li>" for x in report.analyzer_errors)
