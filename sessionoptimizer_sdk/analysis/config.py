@@ -32,6 +32,8 @@ class AnalysisConfig:
 
     # repeated_file_read / large_uncompressed_read
     large_read_tokens: int = 2_000
+    #: Lines a Claude Code ``Read`` with no ``limit`` returns (its documented default cap).
+    read_default_line_cap: int = 2_000
     assumed_compression_ratio: float = 0.5
     # retry_loop
     retry_failures: int = 3

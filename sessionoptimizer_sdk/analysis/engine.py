@@ -219,6 +219,7 @@ def _analyze(
         metrics=metrics,
         notes=_notes(events, metrics),
         pricing=pricer.status(),
+        thinking_basis=ctx.thinking_basis,
         unavoidable_cost_usd=unavoidable,
     )
 
@@ -229,6 +230,9 @@ def _notes(events: Sequence[SessionEvent], metrics: dict[str, float]) -> tuple[s
     estimated = sum(1 for e in events if e.data.get("tokens_estimated"))
     notes = []
     redacted = int(metrics.get("redacted_tool_outputs", 0))
+    thinking = metrics.get("thinking_share", 0.0)
+    if math.isnan(thinking):
+        notes.append("thinking share not measurable: the transcript stores only thinking signatures")
     if redacted and math.isnan(metrics.get("error_rate", 0.0)):
         notes.append(f"error rate not measurable: all {redacted} tool output(s) are redacted in the source")
     elif redacted:
@@ -254,6 +258,9 @@ def _metrics(ctx: AnalysisContext, totals: TokenUsage) -> dict[str, float]:
         out["max_token_spike_ratio"] = round(max((s.ratio for s in spikes), default=0.0), 4)
         thinking, output = thinking_share(ctx)
         out["thinking_share"] = round(thinking / output, 4) if output else 0.0
+        out["thinking_tokens"] = float(thinking)
+        if ctx.thinking_basis == "not_measurable":
+            out["thinking_share"] = math.nan  # null in JSON: only signatures were stored
     except Exception as exc:  # metrics share the detectors' code: contain a fault the same way
         _log.warning("metrics failed", session_id=ctx.session.id, error=repr(exc))
     return out

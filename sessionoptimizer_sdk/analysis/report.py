@@ -208,6 +208,8 @@ class OptimizationReport:
     pricing: str = "priced"
     #: Unavoidable costs (e.g. cache rewrites after a compaction or a long pause), in USD.
     unavoidable_cost_usd: float | None = None
+    #: ``reported`` (provider counts), ``estimated`` (chars / 4 of stored thinking text) or ``not_measurable``.
+    thinking_basis: str = "reported"
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -243,6 +245,7 @@ class OptimizationReport:
             "notes": list(self.notes),
             "pricing": self.pricing,
             "unavoidable_cost_usd": _num(self.unavoidable_cost_usd),
+            "thinking_basis": self.thinking_basis,
         }
 
     @classmethod
@@ -287,4 +290,5 @@ class OptimizationReport:
             schema_version=int(d.get("schema_version", SCHEMA_VERSION)),
             pricing=str(d.get("pricing", "priced" if d.get("cost_usd") is not None else "unpriced")),
             unavoidable_cost_usd=d.get("unavoidable_cost_usd"),
+            thinking_basis=str(d.get("thinking_basis", "reported")),
         )

@@ -19,6 +19,7 @@ from typing import Any
 from sessionoptimizer_sdk.models import EventType, Session, SessionEvent, SessionStatus
 
 from ._classify import classify_error, user_feedback
+from ._codex_tools import ALL_FILES, file_read_of, file_writes_of
 from ._common import (
     EPOCH,
     EventBuffer,
@@ -44,6 +45,9 @@ _WRITE_TOOLS = {
     "Write": "file_path",
     "NotebookEdit": "notebook_path",
 }
+#: MCP filesystem server tools (``mcp__<server>__<tool>``) that read or change one file, and its argument.
+_MCP_READS = {"read_file": "path", "read_text_file": "path", "read_media_file": "path"}
+_MCP_WRITES = {"write_file": "path", "edit_file": "path", "move_file": "destination"}
 _SYNTHETIC_MODEL = "<synthetic>"
 _MAX_RESPONSES = 256  # responses kept for dedupe: their lines are adjacent in practice
 _MAX_PENDING = 1024  # tool calls awaiting their result
@@ -250,6 +254,9 @@ class ClaudeCodeParser(EventBuffer):
         raw = block.get("input")
         args: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
         data: dict[str, Any] = {"tool": name, "tool_call_id": tid, "args_sha256": sha256_json(args)}
+        command = args.get("command") if isinstance(args.get("command"), str) else None
+        mcp = name.rsplit("__", 1)[-1] if name.startswith("mcp__") else None
+        shell_read = file_read_of(command) if name == "Bash" else None
         if name in _READ_TOOLS:
             etype = EventType.FILE_READ
             data.update(
@@ -260,16 +267,35 @@ class ClaudeCodeParser(EventBuffer):
             data["file_path"] = args.get(_WRITE_TOOLS[name])
             if isinstance(args.get("edits"), list):
                 data["edits"] = len(args["edits"])
+        elif mcp in _MCP_READS and isinstance(args.get(_MCP_READS[mcp]), str):
+            etype = EventType.FILE_READ
+            data.update(file_path=self._abs(args[_MCP_READS[mcp]]), offset=None, limit=args.get("head"))
+            data["read_via"] = "mcp"
+        elif mcp in _MCP_WRITES and isinstance(args.get(_MCP_WRITES[mcp]), str):
+            etype = EventType.FILE_WRITE
+            data["file_path"] = self._abs(args[_MCP_WRITES[mcp]])
+        elif shell_read is not None:  # cat / head / tail / sed -n / nl / less of one file
+            etype = EventType.FILE_READ
+            data.update(shell_read, file_path=self._abs(shell_read["file_path"]), read_via="shell")
         else:
             etype = EventType.TOOL_CALL
+            changed = file_writes_of(command) if name == "Bash" else None
+            if changed == [ALL_FILES]:
+                data["modifies_all"] = True
+            elif changed:
+                data["modifies"] = [self._abs(p) for p in changed]
         if self._capture:
             data["args"] = dict(args)
         event = SessionEvent(f"{self._sid}:tool:{tid}", str(self._sid), etype, ts, data, name=name)
-        command = args.get("command") if isinstance(args.get("command"), str) else None
         if len(self._pending) >= _MAX_PENDING:
             self._pending.pop(next(iter(self._pending)))
         self._pending[tid] = {"event": event_to_state(event), "command": command}
         self._emit(event)
+
+    def _abs(self, path: str) -> str:
+        """A shell-relative path made absolute against the session's working directory (as Read paths are)."""
+        cwd = self._meta.get("cwd")
+        return os.path.join(cwd, path) if isinstance(cwd, str) and cwd and not os.path.isabs(path) else path
 
     def _user(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
         msg = record.get("message")

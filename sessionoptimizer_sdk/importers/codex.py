@@ -20,7 +20,7 @@ from typing import Any
 from sessionoptimizer_sdk.models import EventType, Session, SessionEvent, SessionStatus
 
 from ._classify import classify_error
-from ._codex_tools import file_read_of, patch_files, shell_command
+from ._codex_tools import ALL_FILES, file_read_of, file_writes_of, patch_files, shell_command
 from ._common import (
     EPOCH,
     EventBuffer,
@@ -249,6 +249,11 @@ class CodexParser(EventBuffer):
             data.update(read)
         else:
             etype = EventType.TOOL_CALL
+            changed = file_writes_of(command)
+            if changed == [ALL_FILES]:
+                data["modifies_all"] = True
+            elif changed:
+                data["modifies"] = changed
         event = SessionEvent(f"{self._sid}:tool:{call_id}", self._sid, etype, ts, data, name=name)
         if len(self._pending) >= _MAX_PENDING:
             self._pending.pop(next(iter(self._pending)))
