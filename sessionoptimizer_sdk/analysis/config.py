@@ -34,7 +34,8 @@ class AnalysisConfig:
     large_read_tokens: int = 2_000
     #: Lines a Claude Code ``Read`` with no ``limit`` returns (its documented default cap).
     read_default_line_cap: int = 2_000
-    assumed_compression_ratio: float = 0.5
+    #: Kept share of a large read when nothing was measured; None = the stated per-file-kind estimates.
+    assumed_compression_ratio: float | None = None
     # retry_loop
     retry_failures: int = 3
     retry_identical_pairs: int = 4

@@ -104,6 +104,8 @@ class CodexParser(EventBuffer):
         self._total: dict[str, int] = dict(st.get("total") or {})
         self._counts: dict[str, int] = dict(st.get("counts") or {})
         self._pending: dict[str, dict[str, Any]] = dict(st.get("pending") or {})
+        #: The record kind of a compaction not yet followed by a model call ("" when none).
+        self._compaction_open: str = st.get("compaction_open") or ""
         super().__init__()
 
     # --- TranscriptParser -----------------------------------------------------------------------
@@ -129,7 +131,7 @@ class CodexParser(EventBuffer):
         elif kind == "event_msg":
             self._event_msg(payload, when, line)
         elif kind == "compacted":
-            self._emit(SessionEvent(f"{self._sid}:compact:{line}", self._sid, EventType.COMPACTION, when, {}))
+            self._compaction("compacted", when, line)
 
     def session(self, status: SessionStatus) -> Session | None:
         """The session so far, or None before any timestamped line."""
@@ -158,6 +160,7 @@ class CodexParser(EventBuffer):
             "total": self._total,
             "counts": self._counts,
             "pending": self._pending,
+            "compaction_open": self._compaction_open,
         }
 
     # --- records ----------------------------------------------------------------------------------
@@ -310,7 +313,18 @@ class CodexParser(EventBuffer):
                 self._task = self._task or text[:500]
             self._emit(SessionEvent(f"{self._sid}:user:{line}", self._sid, EventType.USER_MESSAGE, ts, data))
         elif ptype == "context_compacted":
-            self._emit(SessionEvent(f"{self._sid}:compact:{line}", self._sid, EventType.COMPACTION, ts, {}))
+            self._compaction("context_compacted", ts, line)
+
+    def _compaction(self, kind: str, ts: datetime, line: int) -> None:
+        """One COMPACTION per compaction: Codex records it twice (``compacted`` + ``context_compacted``)."""
+        seen = self._compaction_open
+        if seen and seen != kind:  # the other record of the compaction already emitted
+            self._compaction_open = ""
+            return
+        self._compaction_open = kind
+        self._emit(
+            SessionEvent(f"{self._sid}:compact:{line}", self._sid, EventType.COMPACTION, ts, {"record": kind})
+        )
 
     def _token_count(self, payload: Mapping[str, Any], ts: datetime, line: int) -> None:
         info = payload.get("info")
@@ -334,6 +348,7 @@ class CodexParser(EventBuffer):
         output, reasoning = _int(last.get("output_tokens")), _int(last.get("reasoning_output_tokens"))
         cached = min(cached, prompt)
         self._counts["responses"] = self._counts.get("responses", 0) + 1
+        self._compaction_open = ""  # a model call after it: a later record is a new compaction
         data = {"model": self._model, "provider": "openai", "response_id": None, "output_incomplete": False}
         event = SessionEvent(
             f"{self._sid}:resp:{line}",
