@@ -220,6 +220,7 @@ def _analyze(
         notes=_notes(events, metrics),
         pricing=pricer.status(),
         thinking_basis=ctx.thinking_basis,
+        scored=bool(ctx.billed),
         unavoidable_cost_usd=unavoidable,
     )
 

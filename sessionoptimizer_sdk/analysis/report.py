@@ -210,6 +210,8 @@ class OptimizationReport:
     unavoidable_cost_usd: float | None = None
     #: ``reported`` (provider counts), ``estimated`` (chars / 4 of stored thinking text) or ``not_measurable``.
     thinking_basis: str = "reported"
+    #: False when the session billed no tokens: ``efficiency_score`` then means nothing (shown as "n/a").
+    scored: bool = True
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -246,6 +248,7 @@ class OptimizationReport:
             "pricing": self.pricing,
             "unavoidable_cost_usd": _num(self.unavoidable_cost_usd),
             "thinking_basis": self.thinking_basis,
+            "scored": self.scored,
         }
 
     @classmethod
@@ -291,4 +294,5 @@ class OptimizationReport:
             pricing=str(d.get("pricing", "priced" if d.get("cost_usd") is not None else "unpriced")),
             unavoidable_cost_usd=d.get("unavoidable_cost_usd"),
             thinking_basis=str(d.get("thinking_basis", "reported")),
+            scored=bool(d.get("scored", True)),
         )

@@ -23,9 +23,12 @@ def _print_report(report: OptimizationReport) -> None:
     console = stdout_console()
     cost = cost_text(report)
     console.print(f"[bold]{escape(report.session_id)}[/]  {escape(report.agent)}: {escape(report.task)}")
-    head = score_text(report.efficiency_score, provisional=report.provisional)
-    head.append(f"  efficient{' (provisional: session still active)' if report.provisional else ''}")
-    console.print(head)
+    if report.scored:
+        head = score_text(report.efficiency_score, provisional=report.provisional)
+        head.append(f"  efficient{' (provisional: session still active)' if report.provisional else ''}")
+        console.print(head)
+    else:
+        console.print("Efficiency: n/a (no model calls recorded)")
     t = report.totals
     console.print(
         f"Waste: {report.total_waste_tokens:,} tokens | cost {cost} | {report.event_count:,} events | "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sessionoptimizer_sdk.analysis.report import Finding, OptimizationReport, Recommendation
 
-__all__ = ["cost_text", "finding_money", "headline_rows", "saving_text", "usd"]
+__all__ = ["cost_text", "finding_money", "headline_rows", "saving_text", "score_text", "usd"]
 
 
 def usd(value: float | None) -> str:
@@ -19,6 +19,13 @@ def cost_text(report: OptimizationReport) -> str:
     if report.pricing == "free":
         return f"{usd(report.cost_usd)} (free by configuration)"
     return usd(report.cost_usd)
+
+
+def score_text(report: OptimizationReport) -> str:
+    """``87.5%``, or ``n/a`` for a session that billed no tokens (nothing to be efficient about)."""
+    if not report.scored:
+        return "n/a (no model calls recorded)"
+    return f"{report.efficiency_score:.1f}%"
 
 
 def finding_money(f: Finding) -> str:
@@ -48,7 +55,7 @@ def headline_rows(report: OptimizationReport) -> list[tuple[str, str]]:
         ("Task", report.task),
         ("Model", report.model),
         ("Status", report.status + (" (provisional)" if report.provisional else "")),
-        ("Efficiency", f"{report.efficiency_score:.1f}%"),
+        ("Efficiency", score_text(report)),
         ("Waste", f"{report.total_waste_tokens:,} tokens ({usd(report.waste_usd)})"),
         ("Cost", cost_text(report)),
         (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
-from sessionoptimizer_sdk.reporting.formats._summary import headline_rows, saving_text, usd
+from sessionoptimizer_sdk.reporting.formats._summary import headline_rows, saving_text, score_text, usd
 
 __all__ = ["render_html"]
 
@@ -45,7 +45,7 @@ def render_html(report: OptimizationReport) -> str:
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
         f"<title>Session report: {e(report.session_id)}</title><style>{_CSS}</style></head><body>"
         f"<h1>Session report: {e(report.session_id)}</h1>{provisional}"
-        f"<p class='score'>{report.efficiency_score:.1f}% efficient</p>"
+        f"<p class='score'>{e(score_text(report))}{' efficient' if report.scored else ''}</p>"
         f"<table>{head}</table>"
         f"<h2>Issues ({len(report.issues)})</h2>"
         + (
