@@ -49,7 +49,7 @@ def main() -> int:
             + "".join(f"    {g}\n" for g in args.only)
             + "pytest_add_cli_args_test_selection=\n"
             + "".join(f"    {t}\n" for t in TESTS)
-            + "pytest_add_cli_args=-x -q -p no:cacheprovider -m not slow\n",
+            + "pytest_add_cli_args=\n    -p\n    no:cacheprovider\n    -m\n    not slow\n",
             encoding="utf-8",
         )
         started = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sessionoptimizer_sdk._internal.log import get_logger
@@ -21,6 +22,7 @@ from .pricing import Pricer
 from .registry import load_analyzers
 from .report import AnalyzerError, Finding, OptimizationReport, Recommendation, Severity
 from .scoring import efficiency_score, weighted_tokens, weighted_waste, weights_for
+from .subagents import rollup
 
 __all__ = ["analyze_events"]
 
@@ -152,10 +154,21 @@ def analyze_events(
     *,
     config: AnalysisConfig | None = None,
     now: datetime | None = None,
+    subagents: Sequence[tuple[Session, Sequence[SessionEvent]]] = (),
 ) -> OptimizationReport:
-    """Analyze a session's events: findings, recommendations, score, cost (provisional while ACTIVE)."""
+    """Analyze a session's events: findings, recommendations, score, cost (provisional while ACTIVE).
+
+    ``subagents`` (the sessions naming this one as parent, with their events) are analyzed on their own and
+    rolled up into the report's ``subagents`` object beside the main agent's own figures.
+    """
     # The cyclic GC is left alone: pausing it would change process-wide state under the host's feet.
-    return _analyze(session, events, config, now)
+    report = _analyze(session, events, config, now)
+    if not subagents:
+        return report
+    cfg = config or AnalysisConfig()
+    subs = [(s, ev, _analyze(s, ev, cfg, now)) for s, ev in subagents]
+    pricer = Pricer(cfg, session.started_at, session.agent)
+    return replace(report, subagents=rollup(session, events, subs, pricer, cfg.read_default_line_cap))
 
 
 def _analyze(

@@ -212,6 +212,8 @@ class OptimizationReport:
     thinking_basis: str = "reported"
     #: False when the session billed no tokens: ``efficiency_score`` then means nothing (shown as "n/a").
     scored: bool = True
+    #: Roll-up of the session's subagents (docs/report-schema.md); empty when it has none.
+    subagents: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -249,6 +251,7 @@ class OptimizationReport:
             "unavoidable_cost_usd": _num(self.unavoidable_cost_usd),
             "thinking_basis": self.thinking_basis,
             "scored": self.scored,
+            "subagents": dict(self.subagents),
         }
 
     @classmethod
@@ -295,4 +298,5 @@ class OptimizationReport:
             unavoidable_cost_usd=d.get("unavoidable_cost_usd"),
             thinking_basis=str(d.get("thinking_basis", "reported")),
             scored=bool(d.get("scored", True)),
+            subagents=dict(d.get("subagents") or {}),
         )

@@ -79,6 +79,7 @@ class ClaudeCodeParser(EventBuffer):
         self._counts: dict[str, int] = dict(st.get("counts") or {})
         self._responses: dict[str, dict[str, Any]] = dict(st.get("responses") or {})
         self._pending: dict[str, dict[str, Any]] = dict(st.get("pending") or {})
+        self._sidechain = False
         super().__init__()
 
     # --- TranscriptParser -----------------------------------------------------------------------
@@ -95,6 +96,7 @@ class ClaudeCodeParser(EventBuffer):
             self._last = stamp if self._last is None else max(self._last, stamp)
         when = ts or (datetime.fromtimestamp(self._last, UTC) if self._last else EPOCH)
         uuid = str(record.get("uuid") or f"line{line}")
+        self._sidechain = bool(record.get("isSidechain")) and not self._subagent
         if kind == "assistant":
             self._assistant(record, when, uuid)
         elif kind == "user":
@@ -221,6 +223,8 @@ class ClaudeCodeParser(EventBuffer):
             "request_id": key.split(":", 1)[1] or None,
         }
         data.update(provider="anthropic", output_incomplete=not stopped)
+        if self._sidechain:  # a Task subagent's turn inside the main file: not the main thread's cache chain
+            data["sidechain"] = True
         split = usage.get("cache_creation")
         if isinstance(split, Mapping):  # 5-minute and 1-hour cache writes are priced differently
             old_data = event_from_state(prev["event"]).data if prev is not None else {}

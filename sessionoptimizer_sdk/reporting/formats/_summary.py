@@ -49,19 +49,49 @@ def saving_text(r: Recommendation) -> str:
 def headline_rows(report: OptimizationReport) -> list[tuple[str, str]]:
     """(label, value) rows of the report's headline."""
     t = report.totals
-    return [
-        ("Session", report.session_id),
-        ("Agent", report.agent),
-        ("Task", report.task),
-        ("Model", report.model),
-        ("Status", report.status + (" (provisional)" if report.provisional else "")),
-        ("Efficiency", score_text(report)),
-        ("Waste", f"{report.total_waste_tokens:,} tokens ({usd(report.waste_usd)})"),
-        ("Cost", cost_text(report)),
+    return (
+        [
+            ("Session", report.session_id),
+            ("Agent", report.agent),
+            ("Task", report.task),
+            ("Model", report.model),
+            ("Status", report.status + (" (provisional)" if report.provisional else "")),
+            ("Efficiency", score_text(report)),
+            ("Waste", f"{report.total_waste_tokens:,} tokens ({usd(report.waste_usd)})"),
+            ("Cost", cost_text(report)),
+            (
+                "Tokens",
+                f"input {t.input_tokens:,} · cache read {t.cache_read_tokens:,} · cache write "
+                f"{t.cache_write_tokens:,} · output {t.output_tokens:,} (thinking {t.reasoning_tokens:,})",
+            ),
+            ("Time", f"{report.active_minutes:.1f} active min / {report.wall_minutes:.1f} wall min"),
+        ]
+        + _subagent_rows(report)
+        + ([("Notes", "; ".join(report.notes))] if report.notes else [])
+    )
+
+
+def _subagent_rows(report: OptimizationReport) -> list[tuple[str, str]]:
+    """The subagents' roll-up beside the main agent's own figures, and each subagent."""
+    sub = report.subagents
+    if not sub:
+        return []
+    t = sub.get("tokens", {})
+    fresh = sum(int(t.get(k, 0)) for k in ("input_tokens", "cache_write_tokens", "output_tokens"))
+    rows = [
         (
-            "Tokens",
-            f"input {t.input_tokens:,} · cache read {t.cache_read_tokens:,} · cache write "
-            f"{t.cache_write_tokens:,} · output {t.output_tokens:,} (thinking {t.reasoning_tokens:,})",
-        ),
-        ("Time", f"{report.active_minutes:.1f} active min / {report.wall_minutes:.1f} wall min"),
-    ] + ([("Notes", "; ".join(report.notes))] if report.notes else [])
+            "Subagents",
+            f"{sub.get('count', 0)} (rolled up, not in the figures above): {fresh:,} fresh tokens, "
+            f"cost {usd(sub.get('cost_usd'))}, waste {int(sub.get('waste_tokens', 0)):,} tokens "
+            f"({usd(sub.get('waste_usd'))})",
+        )
+    ]
+    for s in sub.get("sessions", [])[:20]:
+        rows.append(
+            (
+                "  subagent",
+                f"{s.get('session_id')}: cost {usd(s.get('cost_usd'))}, waste {int(s.get('waste_tokens', 0)):,} "
+                f"tokens ({usd(s.get('waste_usd'))})",
+            )
+        )
+    return rows
