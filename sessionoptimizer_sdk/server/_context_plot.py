@@ -1,5 +1,6 @@
-"""Data of the session page's context plot: per model call, cache read / cache write / fresh input / output over
-time, with marks (cache misses by cause, compactions, subagent calls, re-read files) linked to their findings.
+"""Data of the session page's context plot: cache read, cache write, fresh input and output per model call.
+
+Marks (cache misses by cause, compactions, subagent calls, re-read files) link to their findings.
 """
 
 from __future__ import annotations
