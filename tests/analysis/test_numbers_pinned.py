@@ -121,3 +121,63 @@ def test_unscored_sessions_do_not_drag_the_average() -> None:
     empty = replace(analyze_events(session(status=SessionStatus.FAILED), []), agent="FORGE", started_at=NOW)
     stats = agent_statistics("FORGE", [_report(80, 2), _report(90, 1), empty], days=30, now=NOW)
     assert stats["average_efficiency"] == 85.0
+
+
+def test_compare_reports_pins_every_figure() -> None:
+    """Two sessions (90 and 60, waste 100 and 400, $1 and unpriced): each comparison figure by hand."""
+    from sessionoptimizer_sdk.analysis import compare_reports
+
+    ev = Events()
+    ev.call()
+    ev.read("a.py", 100)
+    ev.read("a.py", 100)
+    base = analyze_events(session(), ev.items)
+    a = replace(base, session_id="a", efficiency_score=90.0, total_waste_tokens=100, cost_usd=1.0)
+    b = replace(base, session_id="b", efficiency_score=60.0, total_waste_tokens=400, cost_usd=None)
+    out = compare_reports([a, b])
+    assert (out["best"], out["worst"], out["count"]) == ("a", "b", 2)
+    assert (out["average_efficiency"], out["efficiency_spread"]) == (75.0, 30.0)
+    assert (out["total_waste_tokens"], out["cost_usd"], out["unpriced_sessions"]) == (500, 1.0, 1)
+    assert out["common_issues"] == {"repeated_file_read": 2}
+    row = out["sessions"][1]
+    assert (row["session_id"], row["efficiency_score"], row["total_waste_tokens"], row["cost_usd"]) == (
+        "b",
+        60.0,
+        400,
+        None,
+    )
+    assert (row["issue_count"], row["issue_types"], row["agent"], row["provisional"]) == (
+        1,
+        ["repeated_file_read"],
+        "ATLAS",
+        False,
+    )
+    empty = compare_reports([])
+    assert (empty["best"], empty["worst"], empty["average_efficiency"], empty["efficiency_spread"]) == (
+        None,
+        None,
+        None,
+        0.0,
+    )
+
+
+def test_team_statistics_pins_per_agent_rows() -> None:
+    """Two FORGE sessions (80, 90; $1 each) and one BOLT (50, $0.5) in the last day: rows and totals by hand."""
+    from sessionoptimizer_sdk.analysis import team_statistics
+
+    def r(agent: str, score: float, cost: float, hours: float) -> OptimizationReport:
+        return replace(
+            _report(score, 0, agent),
+            cost_usd=cost,
+            total_waste_tokens=10,
+            started_at=NOW - timedelta(hours=hours),
+        )
+
+    reports = [r("FORGE", 80, 1.0, 2), r("FORGE", 90, 1.0, 3), r("BOLT", 50, 0.5, 4), r("BOLT", 10, 9.0, 30)]
+    out = team_statistics(reports, days=1, now=NOW, monthly_budget_usd=60.0)
+    assert out["agents"] == {
+        "BOLT": {"sessions": 1, "average_efficiency": 50.0, "total_waste_tokens": 10, "cost_usd": 0.5},
+        "FORGE": {"sessions": 2, "average_efficiency": 85.0, "total_waste_tokens": 20, "cost_usd": 2.0},
+    }
+    assert (out["total_sessions"], out["average_efficiency"], out["cost_usd"]) == (3, 73.3, 2.5)
+    assert out["budget"]["month_to_date_usd"] == 11.5
