@@ -24,6 +24,8 @@ from ._common import MAX_EVIDENCE, fmt_tokens, severity_for
 __all__ = ["CacheMiss", "CacheMissAnalyzer", "find_cache_misses"]
 
 _HOUR = 3600.0
+#: Anthropic's published price ratios to input: cache read 0.1x, 5-minute write 1.25x, 1-hour write 2x.
+_READ, _WRITE_5M, _WRITE_1H = 0.1, 1.25, 2.0
 _LABEL = {
     "model_switch": "after a model switch",
     "compaction": "after a compaction",
@@ -173,6 +175,19 @@ class CacheMissAnalyzer:
     name = "cache_miss"
     order = 30
 
+    @staticmethod
+    def _one_hour_net(ctx: AnalysisContext, lost: int) -> tuple[float, dict[str, int]]:
+        """Share of ``lost`` a 1-hour TTL would really have saved: rewrites avoided minus dearer other writes."""
+        writes = sum(
+            ctx.events[i].cache_write_tokens
+            for i in ctx.model_calls
+            if not ctx.events[i].data.get("sidechain")
+        )
+        other = max(writes - lost, 0)
+        saved = lost * (_WRITE_5M - _READ) - other * (_WRITE_1H - _WRITE_5M)  # in input-token units
+        scale = max(saved, 0.0) / (lost * (_WRITE_5M - _READ)) if lost else 0.0
+        return scale, {"one_hour_premium_tokens": other, "net_avoidable_tokens": round(lost * scale)}
+
     def analyze(self, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
         """One finding per cause (and TTL / what changed); unavoidable causes are costs, not waste."""
         groups: dict[tuple[str, str | None, bool, str | None], list[CacheMiss]] = {}
@@ -181,21 +196,30 @@ class CacheMissAnalyzer:
         ttl_minutes = ctx.config.cache_ttl_seconds / 60
         drafts: list[Draft | Recommendation] = []
         for (cause, ttl, avoidable, changed), misses in groups.items():
+            lost = sum(m.lost_tokens for m in misses)
+            scale, extra = 1.0, {}
+            if cause == "ttl_expired" and avoidable:
+                scale, extra = self._one_hour_net(ctx, lost)
+                avoidable = scale > 0
             claims: list[Claim] = []
             for m in misses:
                 e = ctx.events[m.index]
-                from_write = min(m.lost_tokens, e.cache_write_tokens)
+                keep = round(m.lost_tokens * scale) if avoidable else m.lost_tokens
+                from_write = min(keep, e.cache_write_tokens)
                 if from_write:
                     claims.append(Claim(e.id, "cache_write", from_write, net_of="cache_read"))
-                if m.lost_tokens - from_write:
-                    claims.append(Claim(e.id, "input", m.lost_tokens - from_write, net_of="cache_read"))
-            lost = sum(m.lost_tokens for m in misses)
+                if keep - from_write:
+                    claims.append(Claim(e.id, "input", keep - from_write, net_of="cache_read"))
             if cause == "ttl_expired":
                 what = {"5m": f"{ttl_minutes:g}-minute", "1h": "1-hour", "automatic": "provider's automatic"}
                 label = f"after idle gaps longer than the {what[str(ttl)]} cache TTL"
             else:
                 label = _LABEL[cause] + (f" ({changed})" if changed else "")
             kind = "" if avoidable else " (a cost, not waste)"
+            if extra and not avoidable:
+                kind = " (a cost, not waste: the 1-hour TTL's dearer writes would have cost more)"
+            elif extra:
+                kind = f"; net of the 1-hour TTL's dearer writes, {fmt_tokens(round(lost * scale))} are avoidable"
             drafts.append(
                 Draft(
                     type=self.name,
@@ -214,8 +238,9 @@ class CacheMissAnalyzer:
                         "misses": len(misses),
                         "rewritten_tokens": lost,
                         "max_idle_minutes": round(max(m.gap_seconds for m in misses) / 60, 2),
+                        **extra,
                     },
-                    recommendation=_advice(misses[0], ttl_minutes),
+                    recommendation=_advice(misses[0], ttl_minutes) if avoidable else None,
                     avoidable=avoidable,
                 )
             )
