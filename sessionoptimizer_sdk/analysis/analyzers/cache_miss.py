@@ -197,7 +197,7 @@ class CacheMissAnalyzer:
         drafts: list[Draft | Recommendation] = []
         for (cause, ttl, avoidable, changed), misses in groups.items():
             lost = sum(m.lost_tokens for m in misses)
-            scale, extra = 1.0, {}
+            scale, extra = 1.0, dict[str, int]()
             if cause == "ttl_expired" and avoidable:
                 scale, extra = self._one_hour_net(ctx, lost)
                 avoidable = scale > 0
