@@ -316,6 +316,8 @@ class ClaudeCodeParser(EventBuffer):
             return
         text = "\n".join(texts)
         data: dict[str, Any] = {"chars": len(text), "content_sha256": sha256_text(text)}
+        if "<system-reminder>" in text:
+            data["system_reminder"] = True
         if text.startswith("[Request interrupted"):
             data["interrupted"] = True
         elif self._capture and not self._task:
@@ -336,6 +338,8 @@ class ClaudeCodeParser(EventBuffer):
             data = dict(event.data)
             digest_key = "content_sha256" if event.event_type is EventType.FILE_READ else "result_sha256"
             data.update({"result_tokens": tokens, digest_key: sha256_text(text)})
+            if "<system-reminder>" in text:  # Claude Code appends reminders to results: they change the prefix
+                data["system_reminder"] = True
             if failed:
                 data["failed"] = True
             if self._capture:

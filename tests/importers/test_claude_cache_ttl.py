@@ -61,3 +61,31 @@ def test_one_hour_writes_are_priced_at_twice_input(tmp_path: Path) -> None:
     report = analyze_events(imported.session, imported.events)
     expected = 10 * 3e-6 + 100 * 15e-6 + 6_000 * 3.75e-6 + 4_000 * 6e-6
     assert report.cost_usd == pytest.approx(expected, abs=1e-6)
+
+
+def test_prefix_change_after_a_system_reminder_says_so(tmp_path: Path) -> None:
+    """A tool result carrying a <system-reminder>, then a call reading 2,000 of 20,010 cached: the reminder is named."""
+    from tests.importers._cc_builder import Transcript
+
+    t = Transcript()
+    t.call(
+        "Bash",
+        {"command": "ls"},
+        "a\n<system-reminder>files changed</system-reminder>",
+        usage={"input_tokens": 10, "output_tokens": 5, "cache_creation_input_tokens": 20_000},
+    )
+    t.call(
+        "Bash",
+        {"command": "pwd"},
+        "/w",
+        usage={
+            "input_tokens": 10,
+            "output_tokens": 5,
+            "cache_read_input_tokens": 2_000,
+            "cache_creation_input_tokens": 18_010,
+        },
+    )
+    imported = load_transcript(t.write(tmp_path / "sess.jsonl"))
+    [f] = [f for f in analyze_events(imported.session, imported.events).issues if f.type == "cache_miss"]
+    assert (f.details["cause"], f.details["changed"]) == ("prefix_changed", "a system reminder was inserted")
+    assert f.waste_tokens == 18_010  # 20,010 previous context - 2,000 still read from cache
