@@ -338,7 +338,8 @@ class ClaudeCodeParser(EventBuffer):
             data = dict(event.data)
             digest_key = "content_sha256" if event.event_type is EventType.FILE_READ else "result_sha256"
             data.update({"result_tokens": tokens, digest_key: sha256_text(text)})
-            if "<system-reminder>" in text:  # Claude Code appends reminders to results: they change the prefix
+            # Claude Code appends reminders to tool results: they change the cached prefix
+            if "<system-reminder>" in text:
                 data["system_reminder"] = True
             if failed:
                 data["failed"] = True
