@@ -72,3 +72,16 @@ def test_one_hour_cache_writes_cost_twice_the_input_price() -> None:
         6_000 * 3.75e-6 + 4_000 * 6.00e-6
     )
     assert rates.cost_of(0, 0, 10_000, 0) == pytest.approx(10_000 * 3.75e-6)
+
+
+def test_long_context_tier_prices_every_token_at_the_tier_rate() -> None:
+    """Sonnet 4.5 over 200,000 prompt tokens: $6 in / $22.50 out per M (and 1-hour writes at 2 x $6)."""
+    rates = Pricer(AnalysisConfig(), datetime(2026, 1, 21, tzinfo=UTC)).rates("sonnet")
+    assert rates is not None
+    assert rates.first_tier == 200_000
+    assert rates.cost_of(200_000, 0, 0, 1_000) == pytest.approx(200_000 * 3e-6 + 1_000 * 15e-6)
+    assert rates.cost_of(250_000, 0, 0, 1_000) == pytest.approx(250_000 * 6e-6 + 1_000 * 22.5e-6)
+    assert rates.cost_of(0, 0, 250_000, 0, cache_write_1h=250_000) == pytest.approx(250_000 * 12e-6)
+    assert rates.write_rate(250_000, 50_000, 250_000) == pytest.approx(
+        (200_000 * 7.5e-6 + 50_000 * 12e-6) / 250_000
+    )
