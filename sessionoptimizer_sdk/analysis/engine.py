@@ -90,10 +90,13 @@ def _finding(draft: Draft, settled: list[Claim], usd: float | None, carry_usd: f
             waste_usd=None if usd is None else 0.0,
         )
     waste = sum(c.tokens for c in settled if c.pool in FRESH_POOLS)
+    description = draft.description
+    if draft.waste_in_description:
+        description = description.replace("{waste}", f"{waste:,}")
     return Finding(
         type=draft.type,
         severity=Severity(draft.severity),
-        description=draft.description,
+        description=description,
         waste_tokens=waste,
         waste_usd=usd,
         evidence=tuple(str(i) for i in draft.evidence),

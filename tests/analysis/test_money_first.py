@@ -74,3 +74,16 @@ def test_report_json_carries_the_money_fields() -> None:
     assert d["recommendations"][0]["carryover_tokens"] == 20_000
     assert d["pricing"] == "priced"
     assert type(report).from_dict(d).to_dict() == d
+
+
+def test_compression_saving_in_the_text_agrees_with_the_findings_waste() -> None:
+    """Two 10,000-token reads of a .py: the re-read is claimed by repeated_file_read, so compression saves 4,000."""
+    ev = Events()
+    ev.read("src/big.py", 10_000)
+    ev.read("src/big.py", 10_000)
+    report = analyze_events(session(), ev.items)
+    [f] = of_type(report, "large_uncompressed_read")
+    assert (
+        f.waste_tokens == 4_000
+    )  # code keeps 60%: 10,000 x 0.4 of the first read; the second is already waste
+    assert "compression would save about 4,000 tokens" in f.description

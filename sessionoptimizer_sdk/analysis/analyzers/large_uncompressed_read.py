@@ -78,7 +78,7 @@ class LargeUncompressedReadAnalyzer:
                     description=(
                         f"{short_name(path)} was read uncompressed {len(items)} time(s) above "
                         f"{fmt_tokens(cfg.large_read_tokens)} tokens; compression would save "
-                        f"{'about ' if estimated else ''}{fmt_tokens(saving)} tokens"
+                        f"{'about ' if estimated else ''}{{waste}} tokens"
                         + (
                             f" (estimate: {items[0][2]:.0%} kept for this kind of file)"
                             if any(b.startswith("estimate") for b in bases)
@@ -94,6 +94,7 @@ class LargeUncompressedReadAnalyzer:
                         "basis": sorted(bases),
                         "compression_ratio": round(items[0][2], 4),
                     },
+                    waste_in_description=True,
                     recommendation=RecommendationDraft(
                         title=f"Shrink reads of {short_name(path)}",
                         detail=advice[0].upper() + advice[1:] + ".",
