@@ -103,3 +103,25 @@ def test_real_session_rolls_up_its_subagents_folder() -> None:
         "cache_read_tokens": sum(r[2] for r in ref),
         "cache_write_tokens": sum(r[3] for r in ref),
     }
+
+
+def test_stored_analysis_finds_the_subagents_of_a_session(tmp_path: Path) -> None:
+    """Imported into a real SQLite store, the parent's stored analysis rolls up its 5 subagent sessions."""
+    from sessionoptimizer_sdk.analysis.stored import analyze_stored
+    from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+
+    root = FIXTURES / "claude-code-session-share"
+    main = load_transcript(root / "0ccf1a04-1b4c-43b6-8aa5-79e41db43a68.jsonl")
+    files = sorted((root / "0ccf1a04-1b4c-43b6-8aa5-79e41db43a68" / "subagents").glob("agent-*.jsonl"))
+    store = SQLiteStore(tmp_path / "so.db")
+    try:
+        for imported in [main, *(load_transcript(p) for p in files)]:
+            store.create_session(imported.session)
+            store.insert_events(imported.events)
+        report = analyze_stored(store, main.session.id)
+    finally:
+        store.close()
+    assert report.subagents["count"] == 5
+    assert {s["session_id"] for s in report.subagents["sessions"]} == {
+        f"{main.session.id}.{p.stem}" for p in files
+    }
