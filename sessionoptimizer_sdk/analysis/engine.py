@@ -32,6 +32,8 @@ _SEVERITY_RANK = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
 
 def _write_1h(e: SessionEvent) -> int:
     """Cache-write tokens of ``e`` written with the 1-hour TTL (Claude Code records the split)."""
+    if not e.cache_write_tokens or "cache_write_1h_tokens" not in e.data:
+        return 0
     return get_int(e.data, "cache_write_1h_tokens") or 0
 
 
