@@ -85,3 +85,21 @@ def test_long_context_tier_prices_every_token_at_the_tier_rate() -> None:
     assert rates.write_rate(250_000, 50_000, 250_000) == pytest.approx(
         (200_000 * 7.5e-6 + 50_000 * 12e-6) / 250_000
     )
+
+
+def test_model_rates_derive_first_tier_and_one_hour_writes() -> None:
+    """Built directly: the first tier is the lowest tier start of any kind; 1-hour writes are 2x input, tiers too."""
+    from sessionoptimizer_sdk.analysis.pricing import KindRate, ModelRates
+
+    rates = ModelRates(
+        "m",
+        KindRate(1e-6, ((5_000, 2e-6),)),
+        KindRate(1e-7),
+        KindRate(1.25e-6, ((3_000, 9e-6),)),
+        KindRate(5e-6),
+    )
+    assert rates.first_tier == 3_000.0
+    assert (rates.cache_write_1h.base, rates.cache_write_1h.tiers) == (2e-6, ((5_000, 4e-6),))
+    assert ModelRates(
+        "flat", KindRate(1e-6), KindRate(1e-7), KindRate(1e-6), KindRate(1e-6)
+    ).first_tier == float("inf")

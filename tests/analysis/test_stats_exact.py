@@ -108,3 +108,19 @@ def test_budget_status_exact() -> None:
     }
     first_hour = budget_status([], monthly_budget_usd=10.0, now=datetime(2026, 2, 1, 0, 0, 30, tzinfo=UTC))
     assert (first_hour["month"], first_hour["forecast_usd"], first_hour["on_track"]) == ("2026-02", 0.0, True)
+
+
+def test_trend_change_rounds_to_one_decimal_and_unpriced_are_counted() -> None:
+    """Older 60, 61 (60.5) vs newer 70, 70.25 (70.125): change 9.6; spread 10.25; two unpriced sessions."""
+    from sessionoptimizer_sdk.analysis import compare_reports
+
+    reports = [
+        _r("a", 60.0, 40, None, 0),
+        _r("b", 61.0, 30, None, 0),
+        _r("c", 70.0, 20, 1.0, 0),
+        _r("d", 70.25, 10, 1.0, 0),
+    ]
+    stats = agent_statistics("FORGE", reports, days=30, now=NOW)
+    assert stats["trends"] == {"direction": "improving", "change": 9.6}
+    assert (stats["unpriced_sessions"], stats["cost_usd"], stats["average_efficiency"]) == (2, 2.0, 65.3)
+    assert compare_reports(reports)["efficiency_spread"] == 10.25

@@ -73,6 +73,16 @@ def test_headline_rows_exact() -> None:
     ]
 
 
+def test_headline_of_a_final_report_and_a_sparse_rollup() -> None:
+    """A final report's status has no '(provisional)'; a roll-up without token counts shows 0 fresh tokens."""
+    r = replace(_base(), subagents={"count": 1, "cost_usd": None, "sessions": []})
+    rows = dict(headline_rows(r))
+    assert rows["Status"] == "COMPLETED"
+    assert rows["Subagents"] == (
+        "1 (rolled up, not in the figures above): 0 fresh tokens, cost unpriced, waste 0 tokens (unpriced)"
+    )
+
+
 def test_cost_and_score_texts() -> None:
     """Priced, free and unpriced costs; a scored and an unscored session."""
     r = _base()
