@@ -198,6 +198,8 @@ class Pricer:
         """``unpriced`` if any model had no price, else ``free`` if every priced model was free, else ``priced``."""
         if self.unpriced:
             return "unpriced"
+        if self._free_agent is not None:
+            return "free"
         if self.free and all(r is FREE for r in self._cache.values() if r is not None):
             return "free"
         return "priced"

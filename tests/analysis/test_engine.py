@@ -183,3 +183,9 @@ def test_builtins_are_registered_through_entry_points() -> None:
         "high_waste",
     }
     assert names[-1] == "high_waste"
+
+
+def test_free_agent_without_calls_is_still_free() -> None:
+    """A BOLT session with no model calls is reported free ($0 by configuration), not priced."""
+    report = analyze_events(session(model="grok", agent="BOLT"), [])
+    assert (report.pricing, report.cost_usd) == ("free", 0.0)
