@@ -113,3 +113,11 @@ def test_finding_and_saving_money_texts() -> None:
     assert saving_text(replace(rec, carryover_tokens=2_000, carryover_usd=0.0006)) == (
         "saves ~1,000 tokens, $0.0100 incl. 2,000 cache-read carry-over tokens ($0.0006)"
     )
+
+
+def test_unavoidable_cost_row_only_when_there_is_one() -> None:
+    """$0.2115 of unavoidable cost gets its own headline row; none when it is 0."""
+    r = _base()
+    assert "Unavoidable" not in dict(headline_rows(r))
+    rows = dict(headline_rows(replace(r, unavoidable_cost_usd=0.2115)))
+    assert rows["Unavoidable"] == "$0.2115 of the cost (not waste: see the issues)"

@@ -59,6 +59,16 @@ def headline_rows(report: OptimizationReport) -> list[tuple[str, str]]:
             ("Efficiency", score_text(report)),
             ("Waste", f"{report.total_waste_tokens:,} tokens ({usd(report.waste_usd)})"),
             ("Cost", cost_text(report)),
+            *(
+                [
+                    (
+                        "Unavoidable",
+                        f"{usd(report.unavoidable_cost_usd)} of the cost (not waste: see the issues)",
+                    )
+                ]
+                if report.unavoidable_cost_usd
+                else []
+            ),
             (
                 "Tokens",
                 f"input {t.input_tokens:,} · cache read {t.cache_read_tokens:,} · cache write "
