@@ -103,3 +103,24 @@ def test_model_rates_derive_first_tier_and_one_hour_writes() -> None:
     assert ModelRates(
         "flat", KindRate(1e-6), KindRate(1e-7), KindRate(1e-6), KindRate(1e-6)
     ).first_tier == float("inf")
+
+
+def test_price_sheet_conversion_per_token_with_tiers() -> None:
+    """genai-prices' Sonnet 4.5 sheet (per million) becomes per-token rates with the 200k long-context tier."""
+    from datetime import date
+
+    from sessionoptimizer_sdk.analysis.pricing import resolve_rates
+
+    rates = resolve_rates.__wrapped__("claude-sonnet-4-5", date(2026, 1, 21))  # uncached: really converts
+    assert not isinstance(rates, str)
+    assert rates.model_id == "claude-sonnet-4-5"
+    assert (rates.input.base, rates.input.tiers) == (pytest.approx(3e-6), ((200_000, pytest.approx(6e-6)),))
+    assert (rates.output.base, rates.output.tiers) == (
+        pytest.approx(15e-6),
+        ((200_000, pytest.approx(22.5e-6)),),
+    )
+    assert rates.cache_read.base == pytest.approx(0.3e-6)
+    assert rates.cache_write.base == pytest.approx(3.75e-6)
+    assert resolve_rates.__wrapped__("vendor/claude-sonnet-4-5", date(2026, 1, 21)) == rates  # path-style ids
+    missing = resolve_rates.__wrapped__("acme-llm-9", date(2026, 1, 21))
+    assert missing == "model 'acme-llm-9' is not in the genai-prices database"
