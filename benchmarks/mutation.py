@@ -9,6 +9,8 @@ Kill rate = killed / (killed + survived + timeout + suspicious); "no tests" muta
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -34,12 +36,52 @@ def _copy_repo(dest: Path) -> None:
             shutil.copy2(src, dest / name)
 
 
+def recheck(work: Path, only: str = "") -> Counter[str]:
+    """Re-run each survivor against the whole test selection (mutmut runs only the tests it saw call the
+    mutated function, and memoised helpers hide some callers): per module, survivors that a test does kill."""
+    out: Counter[str] = Counter()
+    for meta in sorted((work / "mutants").rglob("*.meta")):
+        if only and only not in str(meta):
+            continue
+        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        for name, code in codes.items():
+            if code != 0:
+                continue
+            env = {**os.environ, "MUTANT_UNDER_TEST": name}
+            run = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "-x",
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    "-p",
+                    "no:randomly",
+                    *TESTS,
+                ],
+                cwd=work / "mutants",
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            out[f"{meta.name.removesuffix('.py.meta')}:{'killed' if run.returncode else 'survived'}"] += 1
+    return out
+
+
 def main() -> int:
     """Run mutmut on a copy of the repository and print counts per outcome and the kill rate."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", nargs="*", default=list(DEFAULT_ONLY), help="globs of files to mutate")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--recheck", type=Path, help="re-run the survivors of a kept mutmut directory")
+    parser.add_argument("--recheck-only", default="", help="only meta files whose path contains this")
     args = parser.parse_args()
+    if args.recheck:
+        for key, n in sorted(recheck(args.recheck, args.recheck_only).items()):
+            print(f"{key} {n}")
+        return 0
     with tempfile.TemporaryDirectory(prefix="so-mutation-") as tmp:
         work = Path(tmp)
         _copy_repo(work)
