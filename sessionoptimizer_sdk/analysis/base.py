@@ -44,6 +44,10 @@ class Draft:
     recommendation: RecommendationDraft | None = None
     #: Drop the finding if every claimed token was already counted by an earlier finding.
     drop_if_fully_claimed: bool = True
+    #: False: the claims are a cost the agent could not avoid; priced and reported, never counted as waste.
+    avoidable: bool = True
+    #: The description holds ``{waste}``: the engine fills in the settled waste tokens (so the text agrees).
+    waste_in_description: bool = False
 
 
 @runtime_checkable

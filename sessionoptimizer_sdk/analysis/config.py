@@ -32,7 +32,10 @@ class AnalysisConfig:
 
     # repeated_file_read / large_uncompressed_read
     large_read_tokens: int = 2_000
-    assumed_compression_ratio: float = 0.5
+    #: Lines a Claude Code ``Read`` with no ``limit`` returns (its documented default cap).
+    read_default_line_cap: int = 2_000
+    #: Kept share of a large read when nothing was measured; None = the stated per-file-kind estimates.
+    assumed_compression_ratio: float | None = None
     # retry_loop
     retry_failures: int = 3
     retry_identical_pairs: int = 4
@@ -57,7 +60,10 @@ class AnalysisConfig:
     high_waste_tokens: int = 5_000
     # cost and budget
     model_aliases: Mapping[str, str] = field(default_factory=lambda: DEFAULT_MODEL_ALIASES)
-    free_models: frozenset[str] = frozenset({"grok"})
+    #: Models billed at $0 on purpose (exact id or id prefix before ``-``/``:``/``/``); none by default.
+    free_models: frozenset[str] = frozenset()
+    #: Agents whose every call is $0 on purpose (the spec runs BOLT free); reports say "free".
+    free_agents: frozenset[str] = frozenset({"BOLT"})
     monthly_budget_usd: float = 60.0
     #: Settings for third-party analyzers, keyed by analyzer name.
     extra: Mapping[str, Any] = field(default_factory=dict)

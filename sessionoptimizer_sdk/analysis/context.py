@@ -73,6 +73,11 @@ class AnalysisContext:
     totals: TokenUsage = field(default_factory=TokenUsage)
     #: Thinking tokens (reasoning, or all output of THINKING events), before capping at output.
     thinking_tokens: int = 0
+    #: Where ``thinking_tokens`` comes from: ``reported`` by the provider, ``estimated`` from stored thinking
+    #: text (chars / 4; Claude Code lumps thinking into output), ``not_measurable`` (only signatures stored).
+    thinking_basis: str = "reported"
+    #: Estimated thinking tokens per response id (Claude Code THINKING blocks with stored text).
+    thinking_by_response: dict[str, int] = field(default_factory=dict)
     #: Tokens each event put into the context (tool events; 0 for the others), by event index.
     content: list[int] = field(default_factory=list)
     #: Settled findings of the analyzers that ran before (for session-level flags such as high_waste).
@@ -93,6 +98,8 @@ class AnalysisContext:
         error_t, compaction_t, thinking_t = EventType.ERROR, EventType.COMPACTION, EventType.THINKING
         billed, model_calls = ctx.billed, ctx.model_calls
         ti = to = tcr = tcw = thinking = 0
+        estimated: dict[str, int] = {}
+        signature_only = 0
         content = ctx.content = [0] * len(ordered)
         for i, e in enumerate(ordered):
             t = e.event_type
@@ -106,6 +113,13 @@ class AnalysisContext:
                     model_calls.append(i)
             if e.reasoning_tokens or t is thinking_t:
                 thinking += ctx.reasoning_of(e)
+            if t is thinking_t and not e.tokens_output and not e.reasoning_tokens:
+                guess = get_int(e.data, "estimated_tokens")
+                if e.data.get("redacted") or (e.data.get("encrypted") and not guess):
+                    signature_only += 1
+                elif guess:
+                    key = get_str(e.data, "response_id") or e.id
+                    estimated[key] = estimated.get(key, 0) + guess
             if t in tool_types:
                 logged = get_int(e.data, "result_tokens")
                 content[i] = e.tokens_input if logged is None else logged
@@ -114,6 +128,11 @@ class AnalysisContext:
                 last_action = ctx._attach_error(i, e, by_call_id, last_action)
             elif t is compaction_t:
                 ctx.compactions.append(i)
+        if not thinking and estimated:  # the provider reported none: estimate from the stored text
+            thinking, ctx.thinking_basis = sum(estimated.values()), "estimated"
+            ctx.thinking_by_response = estimated
+        elif not thinking and signature_only:
+            ctx.thinking_basis = "not_measurable"
         ctx.thinking_tokens = thinking
         ctx.totals = TokenUsage(ti, to, tcr, tcw, min(thinking, to))
         return ctx

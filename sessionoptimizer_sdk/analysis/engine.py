@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sessionoptimizer_sdk._internal.log import get_logger
@@ -14,17 +16,25 @@ from .analyzers.thinking_overhead import thinking_share
 from .analyzers.token_spike import find_spikes
 from .base import FRESH_POOLS, Analyzer, Claim, Draft
 from .config import AnalysisConfig
-from .context import AnalysisContext
+from .context import AnalysisContext, get_int
 from .ledger import Ledger
 from .pricing import Pricer
 from .registry import load_analyzers
 from .report import AnalyzerError, Finding, OptimizationReport, Recommendation, Severity
 from .scoring import efficiency_score, weighted_tokens, weighted_waste, weights_for
+from .subagents import rollup
 
 __all__ = ["analyze_events"]
 
 _log = get_logger(__name__)
 _SEVERITY_RANK = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
+
+
+def _write_1h(e: SessionEvent) -> int:
+    """Cache-write tokens of ``e`` written with the 1-hour TTL (Claude Code records the split)."""
+    if not e.cache_write_tokens or "cache_write_1h_tokens" not in e.data:
+        return 0
+    return get_int(e.data, "cache_write_1h_tokens") or 0
 
 
 def _session_cost(ctx: AnalysisContext, pricer: Pricer) -> tuple[float | None, str | None]:
@@ -35,42 +45,67 @@ def _session_cost(ctx: AnalysisContext, pricer: Pricer) -> tuple[float | None, s
         rates = pricer.rates(model_of(e))
         if rates is None:
             return None, "; ".join(sorted(set(pricer.unpriced.values())))
-        cost += rates.cost_of(e.tokens_input, e.cache_read_tokens, e.cache_write_tokens, e.tokens_output)
+        cost += rates.cost_of(
+            e.tokens_input, e.cache_read_tokens, e.cache_write_tokens, e.tokens_output, _write_1h(e)
+        )
     return round(cost, 6), None
 
 
 def _claims_usd(
     claims: Sequence[Claim], ledger: Ledger, ctx: AnalysisContext, pricer: Pricer
-) -> float | None:
-    usd = 0.0
+) -> tuple[float | None, float | None]:
+    """USD of the claims, and the part of it that is cache-read carry-over (None when unpriced)."""
+    usd = carry = 0.0
     for c in claims:
         e = ledger.event(c.event_id)
         if e is None:
             continue
         rates = pricer.rates(ctx.model_of(e))
         if rates is None:
-            return None
+            return None, None
         prompt = e.tokens_input + e.cache_read_tokens + e.cache_write_tokens
-        rate = rates.rate(c.pool, prompt) - (rates.rate(c.net_of, prompt) if c.net_of else 0.0)
-        usd += c.tokens * max(rate, 0.0)
-    return round(usd, 6)
+        if c.pool == "cache_write":
+            gross = rates.write_rate(e.cache_write_tokens, _write_1h(e), prompt)
+        else:
+            gross = rates.rate(c.pool, prompt)
+        value = c.tokens * max(gross - (rates.rate(c.net_of, prompt) if c.net_of else 0.0), 0.0)
+        usd += value
+        if c.pool == "carry":
+            carry += value
+    return round(usd, 6), round(carry, 6)
 
 
-def _finding(draft: Draft, settled: list[Claim], usd: float | None) -> Finding:
+def _finding(draft: Draft, settled: list[Claim], usd: float | None, carry_usd: float | None) -> Finding:
     by_kind: dict[str, int] = {}
     for c in settled:
         key = "cache_read_carryover" if c.pool == "carry" else c.pool
         by_kind[key] = by_kind.get(key, 0) + c.tokens
+    if not draft.avoidable:
+        return Finding(
+            type=draft.type,
+            severity=Severity(draft.severity),
+            description=draft.description,
+            evidence=tuple(str(i) for i in draft.evidence),
+            details={**draft.details, "cost_by_kind": by_kind},
+            avoidable=False,
+            cost_usd=usd,
+            waste_usd=None if usd is None else 0.0,
+        )
     waste = sum(c.tokens for c in settled if c.pool in FRESH_POOLS)
+    description = draft.description
+    if draft.waste_in_description:
+        description = description.replace("{waste}", f"{waste:,}")
     return Finding(
         type=draft.type,
         severity=Severity(draft.severity),
-        description=draft.description,
+        description=description,
         waste_tokens=waste,
         waste_usd=usd,
         evidence=tuple(str(i) for i in draft.evidence),
         waste_by_kind=by_kind,
         details=dict(draft.details),
+        carryover_tokens=by_kind.get("cache_read_carryover", 0),
+        carryover_usd=carry_usd,
     )
 
 
@@ -87,24 +122,35 @@ def _run(
             continue
         if not isinstance(item, Draft):
             raise TypeError(f"analyzer returned {type(item).__name__}, expected Draft or Recommendation")
+        if not item.avoidable:  # a cost: priced on its own, never competes for (or counts as) waste
+            usd, _ = _claims_usd(item.claims, ledger, ctx, pricer)
+            ctx.findings.append(_finding(item, list(item.claims), usd, None))
+            continue
         settled = ledger.settle(item.claims)
         if item.claims and not settled and item.drop_if_fully_claimed:
             continue
-        finding = _finding(item, settled, _claims_usd(settled, ledger, ctx, pricer))
+        usd, carry_usd = _claims_usd(settled, ledger, ctx, pricer)
+        finding = _finding(item, settled, usd, carry_usd)
         ctx.findings.append(finding)
         claims.extend(settled)
         if item.recommendation is not None:
-            savings = sum(finding.waste_by_kind.values())
             recs.append(
                 Recommendation(
                     title=item.recommendation.title,
                     detail=item.recommendation.detail,
-                    estimated_savings_tokens=savings,
+                    estimated_savings_tokens=finding.waste_tokens,
                     estimated_savings_usd=finding.waste_usd,
                     issue_types=(finding.type,),
+                    carryover_tokens=finding.carryover_tokens,
+                    carryover_usd=finding.carryover_usd,
                 )
             )
     return claims, recs
+
+
+def _by_money(usd: float | None, tokens: int) -> tuple[float, int]:
+    """Sort key: most USD first, then most tokens (unpriced sessions fall back to tokens)."""
+    return (-(usd or 0.0), -tokens)
 
 
 def analyze_events(
@@ -113,10 +159,21 @@ def analyze_events(
     *,
     config: AnalysisConfig | None = None,
     now: datetime | None = None,
+    subagents: Sequence[tuple[Session, Sequence[SessionEvent]]] = (),
 ) -> OptimizationReport:
-    """Analyze a session's events: findings, recommendations, score, cost (provisional while ACTIVE)."""
+    """Analyze a session's events: findings, recommendations, score, cost (provisional while ACTIVE).
+
+    ``subagents`` (the sessions naming this one as parent, with their events) are analyzed on their own and
+    rolled up into the report's ``subagents`` object beside the main agent's own figures.
+    """
     # The cyclic GC is left alone: pausing it would change process-wide state under the host's feet.
-    return _analyze(session, events, config, now)
+    report = _analyze(session, events, config, now)
+    if not subagents:
+        return report
+    cfg = config or AnalysisConfig()
+    subs = [(s, ev, _analyze(s, ev, cfg, now)) for s, ev in subagents]
+    pricer = Pricer(cfg, session.started_at, session.agent)
+    return replace(report, subagents=rollup(session, events, subs, pricer, cfg.read_default_line_cap))
 
 
 def _analyze(
@@ -125,7 +182,7 @@ def _analyze(
     cfg = config or AnalysisConfig()
     now = now or datetime.now(UTC)
     ctx = AnalysisContext.build(session, events, cfg, now)
-    pricer = Pricer(cfg, session.started_at)
+    pricer = Pricer(cfg, session.started_at, session.agent)
     ledger = Ledger(ctx.events)
     all_claims: list[Claim] = []
     recommendations: list[Recommendation] = []
@@ -143,9 +200,14 @@ def _analyze(
     cost, unpriced = _session_cost(ctx, pricer)
     w = weights_for(pricer.rates(session.model))
     score = efficiency_score(weighted_tokens(totals, w), weighted_waste(all_claims, w))
-    findings = sorted(ctx.findings, key=lambda f: (_SEVERITY_RANK.get(f.severity, 3), -f.waste_tokens))
+    findings = sorted(
+        ctx.findings,
+        key=lambda f: (*_by_money(f.waste_usd, f.waste_tokens), _SEVERITY_RANK.get(f.severity, 3)),
+    )
     waste_usd = None if cost is None else round(sum(f.waste_usd or 0.0 for f in findings), 6)
+    unavoidable = None if cost is None else round(sum(f.cost_usd or 0.0 for f in findings), 6)
     active, wall = session_minutes(ctx)
+    metrics = _metrics(ctx, totals)
     return OptimizationReport(
         session_id=session.id,
         agent=session.agent,
@@ -166,18 +228,34 @@ def _analyze(
         ended_at=session.ended_at,
         generated_at=now,
         issues=tuple(findings),
-        recommendations=tuple(sorted(recommendations, key=lambda r: -r.estimated_savings_tokens)),
+        recommendations=tuple(
+            sorted(
+                recommendations, key=lambda r: _by_money(r.estimated_savings_usd, r.estimated_savings_tokens)
+            )
+        ),
         analyzer_errors=tuple(errors),
-        metrics=_metrics(ctx, totals),
-        notes=_notes(events),
+        metrics=metrics,
+        notes=_notes(events, metrics),
+        pricing=pricer.status(),
+        thinking_basis=ctx.thinking_basis,
+        scored=bool(ctx.billed),
+        unavoidable_cost_usd=unavoidable,
     )
 
 
-def _notes(events: Sequence[SessionEvent]) -> tuple[str, ...]:
+def _notes(events: Sequence[SessionEvent], metrics: dict[str, float]) -> tuple[str, ...]:
     """Caveats about the data itself (e.g. token counts a transcript only gives as lower bounds or estimates)."""
     incomplete = sum(1 for e in events if e.data.get("output_incomplete"))
     estimated = sum(1 for e in events if e.data.get("tokens_estimated"))
     notes = []
+    redacted = int(metrics.get("redacted_tool_outputs", 0))
+    thinking = metrics.get("thinking_share", 0.0)
+    if math.isnan(thinking):
+        notes.append("thinking share not measurable: the transcript stores only thinking signatures")
+    if redacted and math.isnan(metrics.get("error_rate", 0.0)):
+        notes.append(f"error rate not measurable: all {redacted} tool output(s) are redacted in the source")
+    elif redacted:
+        notes.append(f"error rate measured on the tool calls with output ({redacted} output(s) redacted)")
     if incomplete:
         notes.append(
             f"output tokens of {incomplete} model call(s) are placeholders in the transcript: "
@@ -193,12 +271,15 @@ def _metrics(ctx: AnalysisContext, totals: TokenUsage) -> dict[str, float]:
     out: dict[str, float] = {"fresh_tokens": float(totals.fresh_tokens)}
     try:
         out.update(error_stats(ctx))
-        out["error_rate"] = round(out["error_rate"], 4)
+        out["error_rate"] = round(out["error_rate"], 4)  # NaN stays NaN: null ("not measurable") in JSON
         spikes = find_spikes(ctx)
         out["token_spikes"] = float(len(spikes))
         out["max_token_spike_ratio"] = round(max((s.ratio for s in spikes), default=0.0), 4)
         thinking, output = thinking_share(ctx)
         out["thinking_share"] = round(thinking / output, 4) if output else 0.0
+        out["thinking_tokens"] = float(thinking)
+        if ctx.thinking_basis == "not_measurable":
+            out["thinking_share"] = math.nan  # null in JSON: only signatures were stored
     except Exception as exc:  # metrics share the detectors' code: contain a fault the same way
         _log.warning("metrics failed", session_id=ctx.session.id, error=repr(exc))
     return out

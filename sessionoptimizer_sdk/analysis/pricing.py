@@ -50,6 +50,8 @@ class ModelRates:
     output: KindRate
     #: Prompt size at or under which every kind is at its base rate.
     first_tier: float = float("inf")
+    #: Anthropic's 1-hour cache writes: twice the input rate (5-minute writes are ``cache_write``, 1.25x).
+    cache_write_1h: KindRate = KindRate(0.0)
 
     def __post_init__(self) -> None:
         starts = [
@@ -58,6 +60,16 @@ class ModelRates:
             for start, _ in k.tiers
         ]
         object.__setattr__(self, "first_tier", float(min(starts)) if starts else float("inf"))
+        doubled = KindRate(self.input.base * 2, tuple((at, r * 2) for at, r in self.input.tiers))
+        object.__setattr__(self, "cache_write_1h", doubled)
+
+    def write_rate(self, cache_write: int, cache_write_1h: int, prompt_tokens: int = 0) -> float:
+        """USD per cache-written token of a request whose writes include ``cache_write_1h`` 1-hour ones."""
+        five = self.cache_write.at(prompt_tokens)
+        if cache_write <= 0 or cache_write_1h <= 0:
+            return five
+        hour = min(cache_write_1h, cache_write)
+        return ((cache_write - hour) * five + hour * self.cache_write_1h.at(prompt_tokens)) / cache_write
 
     def rate(self, pool: Pool, prompt_tokens: int = 0) -> float:
         """USD per token of ``pool`` (``content`` is priced as input) at a given prompt size."""
@@ -71,27 +83,31 @@ class ModelRates:
             usage.input_tokens, usage.cache_read_tokens, usage.cache_write_tokens, usage.output_tokens
         )
 
-    def cost_of(self, input_tokens: int, cache_read: int, cache_write: int, output: int) -> float:
-        """USD of one request's token counts (the hot path: base rates unless the prompt reaches a tier)."""
+    def cost_of(
+        self, input_tokens: int, cache_read: int, cache_write: int, output: int, cache_write_1h: int = 0
+    ) -> float:
+        """USD of one request's token counts; ``cache_write_1h`` of the writes are 1-hour ones (2x input)."""
         prompt = input_tokens + cache_read + cache_write
+        hour = min(cache_write_1h, cache_write)
         if prompt <= self.first_tier:
             return (
                 input_tokens * self.input.base
                 + cache_read * self.cache_read.base
-                + cache_write * self.cache_write.base
+                + (cache_write - hour) * self.cache_write.base
+                + hour * self.cache_write_1h.base
                 + output * self.output.base
             )
-        usage = TokenUsage(input_tokens, output, cache_read, cache_write)
         return (
-            usage.input_tokens * self.input.at(prompt)
-            + usage.cache_read_tokens * self.cache_read.at(prompt)
-            + usage.cache_write_tokens * self.cache_write.at(prompt)
-            + usage.output_tokens * self.output.at(prompt)
+            input_tokens * self.input.at(prompt)
+            + cache_read * self.cache_read.at(prompt)
+            + (cache_write - hour) * self.cache_write.at(prompt)
+            + hour * self.cache_write_1h.at(prompt)
+            + output * self.output.at(prompt)
         )
 
 
 _ZERO = KindRate(0.0)
-#: The rates of a model configured as free (e.g. BOLT on grok): $0 on purpose.
+#: The rates of an agent or model configured as free (e.g. the spec's BOLT): $0 on purpose.
 FREE = ModelRates("free", _ZERO, _ZERO, _ZERO, _ZERO)
 
 
@@ -139,11 +155,15 @@ def resolve_rates(model_ref: str, day: date) -> ModelRates | str:
 class Pricer:
     """Prices tokens of the models a session used; remembers which models could not be priced and why."""
 
-    def __init__(self, config: AnalysisConfig, when: datetime) -> None:
+    def __init__(self, config: AnalysisConfig, when: datetime, agent: str = "") -> None:
         self._config = config
         self._day = when.date()
         self._cache: dict[str, ModelRates | None] = {}
         self.unpriced: dict[str, str] = {}
+        #: Models priced at $0 because a setting says so, and which setting.
+        self.free: dict[str, str] = {}
+        free_agents = {a.strip().lower() for a in config.free_agents}
+        self._free_agent = agent if agent.strip().lower() in free_agents else None
 
     def rates(self, model: str) -> ModelRates | None:
         """Rates of ``model`` (aliases and free models applied), or None if it has no known price."""
@@ -156,18 +176,33 @@ class Pricer:
 
     def _resolve(self, model: str) -> ModelRates | None:
         name = model.strip().lower()
+        if self._free_agent is not None:
+            self.free[model] = f"agent {self._free_agent} is configured free"
+            return FREE
+        for free in self._config.free_models:
+            free = free.strip().lower()
+            if name == free or name.startswith((f"{free}-", f"{free}:", f"{free}/")):
+                self.free[model] = f"model {model} is configured free"
+                return FREE
         if not name or name == "unknown":
             self.unpriced[model] = "no model was recorded for this session"
             return None
-        for free in self._config.free_models:
-            if name == free or name.startswith((f"{free}-", f"{free}:", f"{free}/")):
-                return FREE
         ref = self._config.model_aliases.get(name, name)
         result = resolve_rates(ref, self._day)
         if isinstance(result, str):
             self.unpriced[model] = result
             return None
         return result
+
+    def status(self) -> str:
+        """``unpriced`` if any model had no price, else ``free`` if every priced model was free, else ``priced``."""
+        if self.unpriced:
+            return "unpriced"
+        if self._free_agent is not None:
+            return "free"
+        if self.free and all(r is FREE for r in self._cache.values() if r is not None):
+            return "free"
+        return "priced"
 
     def cost(self, model: str, usage: TokenUsage) -> float | None:
         """USD of one request's usage, or None if the model is unpriced."""

@@ -65,6 +65,14 @@ class Finding:
     evidence: tuple[str, ...] = ()
     waste_by_kind: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
     details: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    #: Cache reads of the redundant content by later calls (not in ``waste_tokens``; in ``waste_usd``).
+    carryover_tokens: int = 0
+    #: USD of ``carryover_tokens`` at the cache-read rate (part of ``waste_usd``).
+    carryover_usd: float | None = None
+    #: False for a cost the agent could not have avoided (reported, never counted as waste).
+    avoidable: bool = True
+    #: USD of an unavoidable cost (``avoidable`` False), else None.
+    cost_usd: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The finding's JSON object (see docs/report-schema.md)."""
@@ -77,6 +85,10 @@ class Finding:
             "evidence": list(self.evidence),
             "waste_by_kind": dict(self.waste_by_kind),
             "details": dict(self.details),
+            "carryover_tokens": self.carryover_tokens,
+            "carryover_usd": _num(self.carryover_usd),
+            "avoidable": self.avoidable,
+            "cost_usd": _num(self.cost_usd),
         }
 
     @classmethod
@@ -91,6 +103,10 @@ class Finding:
             evidence=tuple(d.get("evidence", ())),
             waste_by_kind=dict(d.get("waste_by_kind", {})),
             details=dict(d.get("details", {})),
+            carryover_tokens=int(d.get("carryover_tokens", 0)),
+            carryover_usd=d.get("carryover_usd"),
+            avoidable=bool(d.get("avoidable", True)),
+            cost_usd=d.get("cost_usd"),
         )
 
 
@@ -103,6 +119,10 @@ class Recommendation:
     estimated_savings_tokens: int = 0
     estimated_savings_usd: float | None = None
     issue_types: tuple[str, ...] = ()
+    #: Cache-read carry-over the action would also save (not in the token savings; in the USD savings).
+    carryover_tokens: int = 0
+    #: USD of ``carryover_tokens`` at the cache-read rate (part of ``estimated_savings_usd``).
+    carryover_usd: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The recommendation's JSON object."""
@@ -112,6 +132,8 @@ class Recommendation:
             "estimated_savings_tokens": self.estimated_savings_tokens,
             "estimated_savings_usd": _num(self.estimated_savings_usd),
             "issue_types": list(self.issue_types),
+            "carryover_tokens": self.carryover_tokens,
+            "carryover_usd": _num(self.carryover_usd),
         }
 
     @classmethod
@@ -123,6 +145,8 @@ class Recommendation:
             estimated_savings_tokens=int(d.get("estimated_savings_tokens", 0)),
             estimated_savings_usd=d.get("estimated_savings_usd"),
             issue_types=tuple(d.get("issue_types", ())),
+            carryover_tokens=int(d.get("carryover_tokens", 0)),
+            carryover_usd=d.get("carryover_usd"),
         )
 
 
@@ -180,6 +204,16 @@ class OptimizationReport:
     metrics: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
     notes: tuple[str, ...] = ()
     schema_version: int = SCHEMA_VERSION
+    #: ``priced``, ``free`` (configured free: $0 on purpose) or ``unpriced`` (no known price: no USD).
+    pricing: str = "priced"
+    #: Unavoidable costs (e.g. cache rewrites after a compaction or a long pause), in USD.
+    unavoidable_cost_usd: float | None = None
+    #: ``reported`` (provider counts), ``estimated`` (chars / 4 of stored thinking text) or ``not_measurable``.
+    thinking_basis: str = "reported"
+    #: False when the session billed no tokens: ``efficiency_score`` then means nothing (shown as "n/a").
+    scored: bool = True
+    #: Roll-up of the session's subagents (docs/report-schema.md); empty when it has none.
+    subagents: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -213,6 +247,11 @@ class OptimizationReport:
             "analyzer_errors": [e.to_dict() for e in self.analyzer_errors],
             "metrics": {k: _num(v) for k, v in self.metrics.items()},
             "notes": list(self.notes),
+            "pricing": self.pricing,
+            "unavoidable_cost_usd": _num(self.unavoidable_cost_usd),
+            "thinking_basis": self.thinking_basis,
+            "scored": self.scored,
+            "subagents": dict(self.subagents),
         }
 
     @classmethod
@@ -255,4 +294,9 @@ class OptimizationReport:
             metrics={k: float(v) for k, v in d.get("metrics", {}).items() if v is not None},
             notes=tuple(str(n) for n in d.get("notes", ())),
             schema_version=int(d.get("schema_version", SCHEMA_VERSION)),
+            pricing=str(d.get("pricing", "priced" if d.get("cost_usd") is not None else "unpriced")),
+            unavoidable_cost_usd=d.get("unavoidable_cost_usd"),
+            thinking_basis=str(d.get("thinking_basis", "reported")),
+            scored=bool(d.get("scored", True)),
+            subagents=dict(d.get("subagents") or {}),
         )

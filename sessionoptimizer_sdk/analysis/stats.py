@@ -28,8 +28,14 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
-def _avg(values: Sequence[float]) -> float:
-    return round(sum(values) / len(values), 1) if values else 0.0
+def _avg(values: Sequence[float]) -> float | None:
+    """The mean to 1 decimal, or None ("no data") for no values: never a misleading 0.0."""
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def _scores(reports: Iterable[OptimizationReport]) -> list[float]:
+    """Efficiency scores of the reports that have one (a session with no model calls has none)."""
+    return [r.efficiency_score for r in reports if r.scored]
 
 
 def _cost(reports: Iterable[OptimizationReport]) -> tuple[float, int]:
@@ -53,7 +59,7 @@ def compare_reports(reports: Sequence[OptimizationReport]) -> dict[str, Any]:
             "model": r.model,
             "status": r.status,
             "provisional": r.provisional,
-            "efficiency_score": r.efficiency_score,
+            "efficiency_score": r.efficiency_score if r.scored else None,
             "total_waste_tokens": r.total_waste_tokens,
             "fresh_tokens": r.totals.fresh_tokens,
             "cost_usd": r.cost_usd,
@@ -67,9 +73,11 @@ def compare_reports(reports: Sequence[OptimizationReport]) -> dict[str, Any]:
     for r in reports:
         for t in {f.type for f in r.issues}:
             issue_counts[t] = issue_counts.get(t, 0) + 1
-    ranked = sorted(reports, key=lambda r: (r.efficiency_score, -r.total_waste_tokens))
+    ranked = sorted(
+        (r for r in reports if r.scored), key=lambda r: (r.efficiency_score, -r.total_waste_tokens)
+    )
     cost, unpriced = _cost(reports)
-    scores = [r.efficiency_score for r in reports]
+    scores = _scores(reports)
     return {
         "sessions": rows,
         "count": len(rows),
@@ -85,10 +93,10 @@ def compare_reports(reports: Sequence[OptimizationReport]) -> dict[str, Any]:
 
 
 def _trend(reports: Sequence[OptimizationReport]) -> dict[str, Any]:
-    """Average efficiency of the newer half minus the older half (in points)."""
-    ordered = sorted(reports, key=lambda r: _aware(r.started_at))
+    """Average efficiency of the newer half minus the older half (in points); ``no_data`` under 2 scores."""
+    ordered = sorted((r for r in reports if r.scored), key=lambda r: _aware(r.started_at))
     if len(ordered) < 2:
-        return {"direction": "stable", "change": 0.0}
+        return {"direction": "no_data", "change": None}
     half = len(ordered) // 2
     older = [r.efficiency_score for r in ordered[:half]]
     newer = [r.efficiency_score for r in ordered[half:]]
@@ -130,7 +138,7 @@ def agent_statistics(
         "agent": agent,
         "days": days,
         "sessions_analyzed": len(mine),
-        "average_efficiency": _avg([r.efficiency_score for r in mine]),
+        "average_efficiency": _avg(_scores(mine)),
         "total_waste_tokens": sum(r.total_waste_tokens for r in mine),
         "cost_usd": cost,
         "unpriced_sessions": unpriced,
@@ -173,7 +181,7 @@ def team_statistics(
     rows = {
         name: {
             "sessions": len(rs),
-            "average_efficiency": _avg([r.efficiency_score for r in rs]),
+            "average_efficiency": _avg(_scores(rs)),
             "total_waste_tokens": sum(r.total_waste_tokens for r in rs),
             "cost_usd": _cost(rs)[0],
         }
@@ -183,7 +191,7 @@ def team_statistics(
     return {
         "agents": rows,
         "total_sessions": len(recent),
-        "average_efficiency": _avg([r.efficiency_score for r in recent]),
+        "average_efficiency": _avg(_scores(recent)),
         "total_waste_tokens": sum(r.total_waste_tokens for r in recent),
         "cost_usd": cost,
         "unpriced_sessions": unpriced,

@@ -28,7 +28,12 @@ def analyze_stored(
 ) -> OptimizationReport:
     """Analyze a stored session (SessionNotFound for an unknown id); provisional while it is ACTIVE."""
     session = store.get_session(session_id)
-    return analyze_events(session, store.get_events(session_id), config=config, now=now)
+    subs = [
+        (s, store.get_events(s.id))
+        for s in store.list_sessions(since=session.started_at, limit=None)
+        if s.id != session_id and s.metadata.get("parent_session_id") == session_id
+    ]
+    return analyze_events(session, store.get_events(session_id), config=config, now=now, subagents=subs)
 
 
 def report_path(reports_dir: Path, session_id: str) -> Path:

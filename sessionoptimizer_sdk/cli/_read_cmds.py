@@ -175,13 +175,15 @@ def stats(agent: str, days: int, fmt: str) -> None:
         return
     trend: dict[str, Any] = data.get("trends") or {}
     cost = data.get("cost_usd")
+    average = data.get("average_efficiency")
     lines = [
         f"[bold]{escape(agent)}[/] - last {days} day(s)",
         f"Sessions analyzed: {data.get('sessions_analyzed', 0)}",
-        f"Average efficiency: {data.get('average_efficiency', 0)}%",
+        f"Average efficiency: {'no data' if average is None else f'{average}%'}",
         f"Waste tokens: {int(data.get('total_waste_tokens') or 0):,}",
         f"Cost: {'-' if cost is None else f'${cost:,.2f}'}",
-        f"Trend: {trend.get('direction', '-')} ({float(trend.get('change') or 0):+.1f} points)",
+        f"Trend: {trend.get('direction', '-')}"
+        + ("" if trend.get("change") is None else f" ({float(trend['change']):+.1f} points)"),
     ]
     lines.extend(_effect_lines(data.get("effect")))
     stdout_console().print("\n".join(lines))

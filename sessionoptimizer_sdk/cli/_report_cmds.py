@@ -17,12 +17,17 @@ if TYPE_CHECKING:
 
 
 def _print_report(report: OptimizationReport) -> None:
+    from ..reporting.formats._summary import cost_text, saving_text
+
     console = stdout_console()
-    cost = "unpriced" if report.cost_usd is None else f"${report.cost_usd:,.4f}"
+    cost = cost_text(report)
     console.print(f"[bold]{escape(report.session_id)}[/]  {escape(report.agent)}: {escape(report.task)}")
-    head = score_text(report.efficiency_score, provisional=report.provisional)
-    head.append(f"  efficient{' (provisional: session still active)' if report.provisional else ''}")
-    console.print(head)
+    if report.scored:
+        head = score_text(report.efficiency_score, provisional=report.provisional)
+        head.append(f"  efficient{' (provisional: session still active)' if report.provisional else ''}")
+        console.print(head)
+    else:
+        console.print("Efficiency: n/a (no model calls recorded)")
     t = report.totals
     console.print(
         f"Waste: {report.total_waste_tokens:,} tokens | cost {cost} | {report.event_count:,} events | "
@@ -46,9 +51,7 @@ def _print_report(report: OptimizationReport) -> None:
     else:
         console.print("No waste found.")
     for i, r in enumerate(report.recommendations, 1):
-        console.print(
-            f"{i}. [bold]{escape(r.title)}[/] (saves ~{r.estimated_savings_tokens:,} tokens)\n   {escape(r.detail)}"
-        )
+        console.print(f"{i}. [bold]{escape(r.title)}[/] ({escape(saving_text(r))})\n   {escape(r.detail)}")
     for err in report.analyzer_errors:
         console.print(f"[yellow]analyzer {escape(err.analyzer)} failed: {escape(err.error)}[/]")
 

@@ -1,8 +1,10 @@
-"""What a Codex tool call did: its shell command, the files ``apply_patch`` changed, the file a command read.
+"""What a shell tool call did: its command, the files ``apply_patch`` changed, the file it read or changed.
 
-Codex reads files through the shell (``sed -n 'A,Bp' f``, ``cat f``, ``head -n N f``,
-``nl -ba f | sed -n ...``); recognising those simple forms lets the re-read analysis work on Codex
-sessions as on Claude Code ones.
+Codex (and Claude Code through Bash) reads files through the shell (``sed -n 'A,Bp' f``, ``cat f``,
+``head -n N f``, ``tail -n N f``, ``nl -ba f | sed -n ...``, ``less f``); recognising those simple forms lets
+the re-read analysis see them. Commands that change files without an edit tool (``sed -i``, formatters,
+``git checkout/stash/apply/restore/reset``, ``mv``/``cp``) are recognised too, so a later read is not
+taken for an unchanged re-read.
 """
 
 from __future__ import annotations
@@ -12,7 +14,12 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["file_read_of", "patch_files", "shell_command"]
+__all__ = ["ALL_FILES", "file_read_of", "file_writes_of", "patch_files", "shell_command"]
+
+#: ``file_writes_of`` result for a command that may change any file (``ruff format .``, ``git stash``).
+ALL_FILES = "*"
+_FORMATTERS = {"black", "isort", "gofmt", "rustfmt", "clang-format", "autopep8", "yapf"}
+_GIT_WRITES = {"checkout", "stash", "apply", "restore", "reset", "switch", "merge", "rebase", "pull", "am"}
 
 _PATCH_FILE = re.compile(r"^\*\*\* (?:Add|Update|Delete) File: (.+?)\s*$", re.M)
 _SHELLS = {"bash", "sh", "zsh", "/bin/bash", "/bin/sh", "/bin/zsh", "/usr/bin/bash"}
@@ -68,10 +75,72 @@ def file_read_of(command: str | None) -> dict[str, Any] | None:
     if len(words) != 1 or not words[0]:
         return None
     argv = words[0]
-    if argv[0] == "cat" and len(argv) == 2 and not argv[1].startswith("-"):
-        return {"file_path": argv[1], "offset": None, "limit": None}
+    whole = argv[0] in {"cat", "less", "more", "nl"} and len(argv) >= 2 and not argv[-1].startswith("-")
+    if whole and all(a.startswith("-") for a in argv[1:-1]):
+        return {"file_path": argv[-1], "offset": None, "limit": None}
+    if argv[0] == "head" and len(argv) == 2 and not argv[1].startswith("-"):
+        return {"file_path": argv[1], "offset": 1, "limit": 10}
+    if argv[0] == "head" and len(argv) == 3 and argv[1][1:].isdigit() and argv[1].startswith("-"):
+        return {"file_path": argv[2], "offset": 1, "limit": int(argv[1][1:])}
+    if argv[0] == "tail" and len(argv) == 4 and argv[1] == "-n" and argv[2].isdigit():
+        return {"file_path": argv[3], "offset": None, "limit": None, "tail_lines": int(argv[2])}
+    if argv[0] == "tail" and len(argv) == 2 and not argv[1].startswith("-"):
+        return {"file_path": argv[1], "offset": None, "limit": None, "tail_lines": 10}
     if argv[0] == "sed" and len(argv) == 4 and argv[1] == "-n" and (rng := _sed_range(argv[2])):
         return {"file_path": argv[3], "offset": rng[0], "limit": rng[1]}
     if argv[0] == "head" and len(argv) == 4 and argv[1] == "-n" and argv[2].isdigit():
         return {"file_path": argv[3], "offset": 1, "limit": int(argv[2])}
     return None
+
+
+def _ruff_writes(rest: list[str]) -> bool:
+    """``ruff format`` (not ``--check``/``--diff``) or ``ruff check --fix``."""
+    if rest[:1] == ["format"]:
+        return not {"--check", "--diff"} & set(rest)
+    return rest[:1] == ["check"] and "--fix" in rest
+
+
+def _targets(argv: list[str]) -> list[str]:
+    return [a for a in argv if not a.startswith("-")]
+
+
+def file_writes_of(command: str | None) -> list[str] | None:
+    """Paths a shell command changes (``[ALL_FILES]`` when it may change any file), or None if it changes none."""
+    if not command:
+        return None
+    found: list[str] = []
+    for stage in re.split(r"&&|\|\||;|\n", command):
+        try:
+            argv = shlex.split(stage)
+        except ValueError:
+            return None
+        while argv and "=" in argv[0] and not argv[0].startswith("-"):  # VAR=value prefixes
+            argv = argv[1:]
+        if len(argv) >= 2 and argv[0] in {"uv", "poetry", "pipx", "python", "python3", "npx"}:
+            argv = argv[2:] if argv[1] in {"run", "-m"} else argv[1:]
+        if not argv:
+            continue
+        tool, rest = argv[0], argv[1:]
+        paths: list[str] | None = None
+        if tool == "sed" and any(a == "-i" or a.startswith(("-i", "--in-place")) for a in rest):
+            paths = _targets(rest)[1:]
+        elif tool == "ruff" and _ruff_writes(rest):
+            paths = _targets(rest[1:])
+        elif (tool in _FORMATTERS and not {"--check", "--diff"} & set(rest)) or (
+            tool == "prettier" and {"--write", "-w"} & set(rest)
+        ):
+            paths = _targets(rest)
+        elif tool == "git" and rest and rest[0] in _GIT_WRITES:
+            after = rest[rest.index("--") + 1 :] if "--" in rest else []
+            paths = after
+        elif tool in {"mv", "cp"} and len(_targets(rest)) >= 2:
+            targets = _targets(rest)
+            paths = [targets[-1]] + (targets[:-1] if tool == "mv" else [])
+        elif tool in {"rm", "touch", "truncate", "patch"}:
+            paths = _targets(rest)
+        if paths is None:
+            continue
+        if not paths or any(p in {".", "./"} or "*" in p for p in paths):
+            return [ALL_FILES]
+        found.extend(paths)
+    return found or None

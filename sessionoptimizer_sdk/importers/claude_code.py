@@ -20,6 +20,7 @@ from sessionoptimizer_sdk._internal.tokens import count_or_zero as _int
 from sessionoptimizer_sdk.models import EventType, Session, SessionEvent, SessionStatus
 
 from ._classify import classify_error, user_feedback
+from ._codex_tools import ALL_FILES, file_read_of, file_writes_of
 from ._common import (
     EPOCH,
     EventBuffer,
@@ -45,6 +46,9 @@ _WRITE_TOOLS = {
     "Write": "file_path",
     "NotebookEdit": "notebook_path",
 }
+#: MCP filesystem server tools (``mcp__<server>__<tool>``) that read or change one file, and its argument.
+_MCP_READS = {"read_file": "path", "read_text_file": "path", "read_media_file": "path"}
+_MCP_WRITES = {"write_file": "path", "edit_file": "path", "move_file": "destination"}
 _SYNTHETIC_MODEL = "<synthetic>"
 _MAX_RESPONSES = 256  # responses kept for dedupe: their lines are adjacent in practice
 _MAX_PENDING = 1024  # tool calls awaiting their result
@@ -72,6 +76,7 @@ class ClaudeCodeParser(EventBuffer):
         self._counts: dict[str, int] = dict(st.get("counts") or {})
         self._responses: dict[str, dict[str, Any]] = dict(st.get("responses") or {})
         self._pending: dict[str, dict[str, Any]] = dict(st.get("pending") or {})
+        self._sidechain = False
         super().__init__()
 
     # --- TranscriptParser -----------------------------------------------------------------------
@@ -88,6 +93,7 @@ class ClaudeCodeParser(EventBuffer):
             self._last = stamp if self._last is None else max(self._last, stamp)
         when = ts or (datetime.fromtimestamp(self._last, UTC) if self._last else EPOCH)
         uuid = str(record.get("uuid") or f"line{line}")
+        self._sidechain = bool(record.get("isSidechain")) and not self._subagent
         if kind == "assistant":
             self._assistant(record, when, uuid)
         elif kind == "user":
@@ -214,6 +220,17 @@ class ClaudeCodeParser(EventBuffer):
             "request_id": key.split(":", 1)[1] or None,
         }
         data.update(provider="anthropic", output_incomplete=not stopped)
+        if self._sidechain:  # a Task subagent's turn inside the main file: not the main thread's cache chain
+            data["sidechain"] = True
+        split = usage.get("cache_creation")
+        if isinstance(split, Mapping):  # 5-minute and 1-hour cache writes are priced differently
+            old_data = event_from_state(prev["event"]).data if prev is not None else {}
+            for ttl in ("5m", "1h"):
+                n = max(
+                    _int(split.get(f"ephemeral_{ttl}_input_tokens")),
+                    _int(old_data.get(f"cache_write_{ttl}_tokens")),
+                )
+                data[f"cache_write_{ttl}_tokens"] = n
         i, o, cr, cw = tokens
         event = SessionEvent(
             f"{self._sid}:resp:{key}",
@@ -238,6 +255,9 @@ class ClaudeCodeParser(EventBuffer):
         raw = block.get("input")
         args: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
         data: dict[str, Any] = {"tool": name, "tool_call_id": tid, "args_sha256": sha256_json(args)}
+        command = args.get("command") if isinstance(args.get("command"), str) else None
+        mcp = name.rsplit("__", 1)[-1] if name.startswith("mcp__") else None
+        shell_read = file_read_of(command) if name == "Bash" else None
         if name in _READ_TOOLS:
             etype = EventType.FILE_READ
             data.update(
@@ -248,16 +268,35 @@ class ClaudeCodeParser(EventBuffer):
             data["file_path"] = args.get(_WRITE_TOOLS[name])
             if isinstance(args.get("edits"), list):
                 data["edits"] = len(args["edits"])
+        elif mcp in _MCP_READS and isinstance(args.get(_MCP_READS[mcp]), str):
+            etype = EventType.FILE_READ
+            data.update(file_path=self._abs(args[_MCP_READS[mcp]]), offset=None, limit=args.get("head"))
+            data["read_via"] = "mcp"
+        elif mcp in _MCP_WRITES and isinstance(args.get(_MCP_WRITES[mcp]), str):
+            etype = EventType.FILE_WRITE
+            data["file_path"] = self._abs(args[_MCP_WRITES[mcp]])
+        elif shell_read is not None:  # cat / head / tail / sed -n / nl / less of one file
+            etype = EventType.FILE_READ
+            data.update(shell_read, file_path=self._abs(shell_read["file_path"]), read_via="shell")
         else:
             etype = EventType.TOOL_CALL
+            changed = file_writes_of(command) if name == "Bash" else None
+            if changed == [ALL_FILES]:
+                data["modifies_all"] = True
+            elif changed:
+                data["modifies"] = [self._abs(p) for p in changed]
         if self._capture:
             data["args"] = dict(args)
         event = SessionEvent(f"{self._sid}:tool:{tid}", str(self._sid), etype, ts, data, name=name)
-        command = args.get("command") if isinstance(args.get("command"), str) else None
         if len(self._pending) >= _MAX_PENDING:
             self._pending.pop(next(iter(self._pending)))
         self._pending[tid] = {"event": event_to_state(event), "command": command}
         self._emit(event)
+
+    def _abs(self, path: str) -> str:
+        """A shell-relative path made absolute against the session's working directory (as Read paths are)."""
+        cwd = self._meta.get("cwd")
+        return os.path.join(cwd, path) if isinstance(cwd, str) and cwd and not os.path.isabs(path) else path
 
     def _user(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
         msg = record.get("message")
@@ -274,6 +313,8 @@ class ClaudeCodeParser(EventBuffer):
             return
         text = "\n".join(texts)
         data: dict[str, Any] = {"chars": len(text), "content_sha256": sha256_text(text)}
+        if "<system-reminder>" in text:
+            data["system_reminder"] = True
         if text.startswith("[Request interrupted"):
             data["interrupted"] = True
         elif self._capture and not self._task:
@@ -294,6 +335,9 @@ class ClaudeCodeParser(EventBuffer):
             data = dict(event.data)
             digest_key = "content_sha256" if event.event_type is EventType.FILE_READ else "result_sha256"
             data.update({"result_tokens": tokens, digest_key: sha256_text(text)})
+            # Claude Code appends reminders to tool results: they change the cached prefix
+            if "<system-reminder>" in text:
+                data["system_reminder"] = True
             if failed:
                 data["failed"] = True
             if self._capture:

@@ -21,7 +21,7 @@ from sessionoptimizer_sdk._internal.tokens import count_or_zero as _int
 from sessionoptimizer_sdk.models import EventType, Session, SessionEvent, SessionStatus
 
 from ._classify import classify_error
-from ._codex_tools import file_read_of, patch_files, shell_command
+from ._codex_tools import ALL_FILES, file_read_of, file_writes_of, patch_files, shell_command
 from ._common import (
     EPOCH,
     EventBuffer,
@@ -68,6 +68,18 @@ def _failure(output: object) -> tuple[str, bool]:
     return text, success is False or (code is not None and code != 0)
 
 
+_REDACTION_MARKERS = frozenset({"[redacted]", "<redacted>", "redacted", "[output redacted]", "***"})
+
+
+def _redacted(output: object) -> bool:
+    """True when a tool output was not kept (absent, empty, or a redaction marker)."""
+    if isinstance(output, Mapping):
+        output = output.get("content", output.get("output"))
+    if output is None:
+        return True
+    return isinstance(output, str) and output.strip().lower() in _REDACTION_MARKERS | {""}
+
+
 class CodexParser(EventBuffer):
     """Stateful, resumable parser of one Codex rollout file (see :class:`~.base.TranscriptParser`)."""
 
@@ -89,6 +101,8 @@ class CodexParser(EventBuffer):
         self._total: dict[str, int] = dict(st.get("total") or {})
         self._counts: dict[str, int] = dict(st.get("counts") or {})
         self._pending: dict[str, dict[str, Any]] = dict(st.get("pending") or {})
+        #: The record kind of a compaction not yet followed by a model call ("" when none).
+        self._compaction_open: str = st.get("compaction_open") or ""
         super().__init__()
 
     # --- TranscriptParser -----------------------------------------------------------------------
@@ -114,7 +128,7 @@ class CodexParser(EventBuffer):
         elif kind == "event_msg":
             self._event_msg(payload, when, line)
         elif kind == "compacted":
-            self._emit(SessionEvent(f"{self._sid}:compact:{line}", self._sid, EventType.COMPACTION, when, {}))
+            self._compaction("compacted", when, line)
 
     def session(self, status: SessionStatus) -> Session | None:
         """The session so far, or None before any timestamped line."""
@@ -143,6 +157,7 @@ class CodexParser(EventBuffer):
             "total": self._total,
             "counts": self._counts,
             "pending": self._pending,
+            "compaction_open": self._compaction_open,
         }
 
     # --- records ----------------------------------------------------------------------------------
@@ -234,6 +249,11 @@ class CodexParser(EventBuffer):
             data.update(read)
         else:
             etype = EventType.TOOL_CALL
+            changed = file_writes_of(command)
+            if changed == [ALL_FILES]:
+                data["modifies_all"] = True
+            elif changed:
+                data["modifies"] = changed
         event = SessionEvent(f"{self._sid}:tool:{call_id}", self._sid, etype, ts, data, name=name)
         if len(self._pending) >= _MAX_PENDING:
             self._pending.pop(next(iter(self._pending)))
@@ -243,7 +263,8 @@ class CodexParser(EventBuffer):
     def _output(self, payload: Mapping[str, Any], ts: datetime) -> None:
         call_id = str(payload.get("call_id") or "")
         pending = self._pending.pop(call_id, None)
-        text, failed = _failure(payload.get("output"))
+        redacted = _redacted(payload.get("output"))
+        text, failed = ("", False) if redacted else _failure(payload.get("output"))
         tool: str | None = None
         if pending is not None:
             event = event_from_state(pending["event"])
@@ -253,6 +274,8 @@ class CodexParser(EventBuffer):
             data.update({"result_tokens": estimate_tokens(len(text)), digest_key: sha256_text(text)})
             if failed:
                 data["failed"] = True
+            if redacted:  # the rollout kept no output: success or failure cannot be told
+                data["result_redacted"] = True
             if self._capture:
                 data["result"] = text
             duration = max(0.0, (ts - event.timestamp).total_seconds() * 1000)
@@ -287,7 +310,18 @@ class CodexParser(EventBuffer):
                 self._task = self._task or text[:500]
             self._emit(SessionEvent(f"{self._sid}:user:{line}", self._sid, EventType.USER_MESSAGE, ts, data))
         elif ptype == "context_compacted":
-            self._emit(SessionEvent(f"{self._sid}:compact:{line}", self._sid, EventType.COMPACTION, ts, {}))
+            self._compaction("context_compacted", ts, line)
+
+    def _compaction(self, kind: str, ts: datetime, line: int) -> None:
+        """One COMPACTION per compaction: Codex records it twice (``compacted`` + ``context_compacted``)."""
+        seen = self._compaction_open
+        if seen and seen != kind:  # the other record of the compaction already emitted
+            self._compaction_open = ""
+            return
+        self._compaction_open = kind
+        self._emit(
+            SessionEvent(f"{self._sid}:compact:{line}", self._sid, EventType.COMPACTION, ts, {"record": kind})
+        )
 
     def _token_count(self, payload: Mapping[str, Any], ts: datetime, line: int) -> None:
         info = payload.get("info")
@@ -311,6 +345,7 @@ class CodexParser(EventBuffer):
         output, reasoning = _int(last.get("output_tokens")), _int(last.get("reasoning_output_tokens"))
         cached = min(cached, prompt)
         self._counts["responses"] = self._counts.get("responses", 0) + 1
+        self._compaction_open = ""  # a model call after it: a later record is a new compaction
         data = {"model": self._model, "provider": "openai", "response_id": None, "output_incomplete": False}
         event = SessionEvent(
             f"{self._sid}:resp:{line}",

@@ -7,6 +7,7 @@ the Content-Security-Policy can forbid inline scripts.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from starlette.templating import Jinja2Templates
 
 from ..errors import SessionNotFound
 from ._breakdown import by_target
+from ._context_plot import context_plot
 from .service import DashboardService
 
 __all__ = ["dashboard_routes", "templates"]
@@ -45,7 +47,17 @@ def _fmt_duration(seconds: Any) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
-templates.env.filters.update(intf=_fmt_int, pct=_fmt_pct, usd=_fmt_usd, duration=_fmt_duration)
+def _fmt_usd4(value: Any) -> str:
+    return "unpriced" if value is None else f"${float(value):,.4f}"
+
+
+def _fmt_hhmmss(epoch: Any) -> str:
+    return datetime.fromtimestamp(float(epoch), UTC).strftime("%H:%M:%S")
+
+
+templates.env.filters.update(
+    intf=_fmt_int, pct=_fmt_pct, usd=_fmt_usd, duration=_fmt_duration, usd4=_fmt_usd4, hhmmss=_fmt_hhmmss
+)
 
 
 def _service(request: Request) -> DashboardService:
@@ -85,6 +97,7 @@ def _session_page_data(svc: DashboardService, session_id: str) -> dict[str, Any]
     return {
         "session": session,
         "report": report,
+        "plot": context_plot(events, report),
         "breakdown": by_target(events),
         "timeline": timeline,
         "event_total": len(events),

@@ -15,10 +15,11 @@ def session(
     status: SessionStatus = SessionStatus.COMPLETED,
     minutes: float = 30,
     sid: str = "s1",
+    agent: str = "ATLAS",
 ) -> Session:
     """A session started at T0, ended ``minutes`` later unless ACTIVE."""
     end = None if status is SessionStatus.ACTIVE else T0 + timedelta(minutes=minutes)
-    return Session(sid, "ATLAS", "Build thing", model, status, T0, end)
+    return Session(sid, agent, "Build thing", model, status, T0, end)
 
 
 class Events:

@@ -13,15 +13,31 @@ from tests.analysis._builders import T0, Events, of_type, session
 
 
 def test_idle_cache_expiry_is_a_miss_with_its_cause() -> None:
-    """After 10 idle minutes the cache is rewritten: the lost context is waste, cause idle."""
+    """After 10 idle minutes the 5-minute cache expired: the part a 1-hour TTL would have saved, net, is waste."""
     ev = Events()
     ev.call(cw=20_000)
     ev.call(cr=20_000, cw=1_000)
     ev.call(cr=0, cw=21_500, gap=600)
     [f] = of_type(analyze_events(session(), ev.items), "cache_miss")
-    assert f.details["cause"] == "idle"
-    assert f.waste_tokens == 21_010  # the previous call's whole context (10 uncached + 21,000 cached)
-    assert any("1-hour cache TTL" in r.detail for r in analyze_events(session(), ev.items).recommendations)
+    assert (f.details["cause"], f.details["ttl"], f.avoidable) == ("ttl_expired", "5m", True)
+    # lost: the previous call's whole context, 10 uncached + 21,000 cached = 21,010 tokens, each 1.25 - 0.1 = 1.15
+    # input-units dearer; a 1-hour TTL makes the other 20,000 + 1,000 + 21,500 - 21,010 = 21,490 written tokens
+    # 2 - 1.25 = 0.75 dearer: net 21,010 x 1.15 - 21,490 x 0.75 = 8,044 input units = 6,995 rewrite tokens
+    assert f.details["rewritten_tokens"] == 21_010
+    assert f.waste_tokens == round((21_010 * 1.15 - 21_490 * 0.75) / 1.15) == 6_995
+    assert any("1-hour TTL" in r.detail for r in analyze_events(session(), ev.items).recommendations)
+
+
+def test_one_hour_ttl_that_would_cost_more_is_not_advised() -> None:
+    """A 1-hour TTL premium (0.75x input on 69,990 other writes) outweighs the 10,020-token rewrite (1.15x)."""
+    ev = Events()
+    ev.call(cw=10_000)
+    ev.call(cr=10_000, cw=60_000)
+    ev.call(cr=0, cw=10_010, gap=600)
+    report = analyze_events(session(), ev.items)
+    [f] = of_type(report, "cache_miss")
+    assert (f.details["cause"], f.avoidable, f.waste_tokens) == ("ttl_expired", False, 0)
+    assert "1-hour" not in " ".join(r.title for r in report.recommendations)
 
 
 def test_model_switch_is_named() -> None:
@@ -30,7 +46,7 @@ def test_model_switch_is_named() -> None:
     ev.call(cw=20_000, data={"model": "sonnet"})
     ev.call(cw=20_500, data={"model": "opus"})
     [f] = of_type(analyze_events(session(), ev.items), "cache_miss")
-    assert f.details["cause"] == "model_switch"
+    assert (f.details["cause"], f.avoidable, f.waste_tokens) == ("model_switch", False, 0)
 
 
 def test_first_call_and_uncached_sessions_are_not_misses() -> None:

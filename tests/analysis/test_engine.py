@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sessionoptimizer_sdk.analysis import Draft, OptimizationReport, analyze_events, registry
+from sessionoptimizer_sdk.analysis import AnalysisConfig, Draft, OptimizationReport, analyze_events, registry
 from sessionoptimizer_sdk.analysis.base import Claim
 from sessionoptimizer_sdk.analysis.context import AnalysisContext, get_int
 from sessionoptimizer_sdk.analysis.report import Severity
 from sessionoptimizer_sdk.models import EventType, SessionEvent
+from sessionoptimizer_sdk.reporting import render
 from tests.analysis._builders import T0, Events, session
 
 _junk = st.one_of(
@@ -99,14 +100,28 @@ def test_no_waste_scores_100_and_prices_the_session() -> None:
 
 
 def test_free_and_unknown_models() -> None:
-    """Grok is free on purpose ($0); an unknown model is unpriced with a reason, never $0."""
+    """BOLT is free by configuration ($0, "free"); an unknown model is unpriced with a reason, never $0."""
     ev = Events()
     ev.call(inp=1_000, out=500)
-    free = analyze_events(session(model="grok"), ev.items)
+    free = analyze_events(session(model="grok", agent="BOLT"), ev.items)
     unknown = analyze_events(session(model="my-private-llm"), ev.items)
-    assert free.cost_usd == 0.0
-    assert unknown.cost_usd is None
+    assert (free.cost_usd, free.pricing) == (0.0, "free")
+    assert "free by configuration" in render(free, "text")
+    assert (unknown.cost_usd, unknown.pricing) == (None, "unpriced")
     assert unknown.unpriced_reason and "my-private-llm" in unknown.unpriced_reason
+
+
+def test_grok_is_not_free_unless_configured() -> None:
+    """The paid grok-4 from xAI ($3 in / $15 out per million) is priced; a bare unknown grok id is unpriced, not $0."""
+    ev = Events()
+    ev.call(inp=1_000, out=500)
+    paid = analyze_events(session(model="grok-4"), ev.items)
+    assert paid.cost_usd == pytest.approx(1_000 * 3e-6 + 500 * 15e-6)
+    bare = analyze_events(session(model="grok"), ev.items)
+    assert (bare.cost_usd, bare.pricing) == (None, "unpriced")
+    mine = AnalysisConfig(free_models=frozenset({"grok"}), free_agents=frozenset())
+    configured = analyze_events(session(model="grok-4", agent="BOLT"), ev.items, config=mine)
+    assert (configured.cost_usd, configured.pricing) == (0.0, "free")
 
 
 class _Broken:
@@ -168,3 +183,9 @@ def test_builtins_are_registered_through_entry_points() -> None:
         "high_waste",
     }
     assert names[-1] == "high_waste"
+
+
+def test_free_agent_without_calls_is_still_free() -> None:
+    """A BOLT session with no model calls is reported free ($0 by configuration), not priced."""
+    report = analyze_events(session(model="grok", agent="BOLT"), [])
+    assert (report.pricing, report.cost_usd) == ("free", 0.0)

@@ -57,3 +57,49 @@ def test_saving_is_within_the_read(tokens: int, ratio: float, compressed: bool) 
     report = analyze_events(session(), ev.items, config=AnalysisConfig(assumed_compression_ratio=ratio))
     for f in of_type(report, "large_uncompressed_read"):
         assert 0 < f.waste_tokens <= tokens
+
+
+def test_unmeasured_saving_uses_the_stated_per_kind_estimate() -> None:
+    """No sizes logged: a 10,000-token log keeps 20% (saves 8,000), a 10,000-token .py keeps 60% (saves 4,000)."""
+    ev = Events()
+    ev.read("build.log", 10_000)
+    ev.read("app.py", 10_000)
+    by_path = {
+        f.details["file_path"]: f
+        for f in of_type(analyze_events(session(), ev.items), "large_uncompressed_read")
+    }
+    assert (by_path["build.log"].waste_tokens, by_path["app.py"].waste_tokens) == (8_000, 4_000)
+    assert by_path["build.log"].details["basis"] == ["estimate:log"]
+    assert "20% kept" in by_path["build.log"].description
+
+
+def test_advice_fits_the_agent_and_never_suggests_a_range_for_a_range_read() -> None:
+    """A 5,000-token range read gets 'narrow it', not 'read lines X-Y instead of the whole file', nor compression."""
+    ev = Events()
+    ev.read("big.py", 5_000, offset=1, limit=1_500, tool="Read")
+    [r] = [
+        r
+        for r in analyze_events(session(), ev.items).recommendations
+        if "large_uncompressed_read" in r.issue_types
+    ]
+    assert "already was a range" in r.detail and "Grep" in r.detail
+    assert "instead of the whole file" not in r.detail and "ContextCompressor" not in r.detail
+
+
+def test_compressor_advice_only_where_the_session_logs_compression() -> None:
+    """A session that compresses other reads is told to compress this one too, at its own measured ratio."""
+    ev = Events()
+    ev.read("a.json", 2_500, compressed=True, original_tokens=10_000, compressed_tokens=2_500)
+    ev.read("b.json", 8_000)
+    report = analyze_events(session(), ev.items)
+    [f] = of_type(report, "large_uncompressed_read")
+    assert f.waste_tokens == 6_000  # the session's measured ratio 2,500 / 10,000 = 25% kept
+    assert any("ContextCompressor" in r.detail for r in report.recommendations)
+
+
+def test_codex_shell_reads_get_shell_advice() -> None:
+    """A whole-file `cat` in a Codex session is told to use rg or sed -n ranges."""
+    ev = Events()
+    ev.read("src/main.rs", 9_000, tool="shell", read_via="shell")
+    [r] = analyze_events(session(model="gpt-5"), ev.items).recommendations[:1]
+    assert "sed -n" in r.detail and "Grep" not in r.detail

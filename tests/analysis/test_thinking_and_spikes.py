@@ -57,4 +57,4 @@ def test_spike_ratio_is_over_the_factor(sizes: list[int]) -> None:
     report = analyze_events(session(), ev.items)
     for f in of_type(report, "token_spike"):
         for spike in f.details["spikes"]:
-            assert spike["ratio"] > 3
+            assert spike["ratio"] >= 3  # strictly over 3x; the reported ratio is rounded to 2 decimals

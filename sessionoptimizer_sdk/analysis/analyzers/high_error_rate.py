@@ -8,6 +8,7 @@ Waste is the failed calls' own tokens and error output (retries are counted by r
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
 
@@ -27,12 +28,15 @@ def error_stats(ctx: AnalysisContext) -> dict[str, float]:
     cached = ctx.memo.get("error_stats")
     if cached is None:
         kinds = Counter(a.error_kind for a in ctx.actions if a.failed)
-        calls = len(ctx.actions)
+        redacted = sum(1 for a in ctx.actions if not a.failed and a.event.data.get("result_redacted"))
+        calls = len(ctx.actions) - redacted  # a call whose output was not kept: outcome unknown
         counted = sum(n for k, n in kinds.items() if k in COUNTED_KINDS)
         cached = {
             "tool_calls": float(calls),
             "agent_errors": float(counted),
-            "error_rate": counted / calls if calls else 0.0,
+            # NaN (null in JSON) = not measurable: every tool output was redacted
+            "error_rate": counted / calls if calls else (math.nan if redacted else 0.0),
+            "redacted_tool_outputs": float(redacted),
             "user_rejections": float(kinds.get(ErrorKind.USER_REJECTION, 0)),
             "permission_denials": float(kinds.get(ErrorKind.PERMISSION_DENIED, 0)),
         }
@@ -66,7 +70,11 @@ class HighErrorRateAnalyzer:
                 )
             )
         rate = stats["error_rate"]
-        if stats["tool_calls"] < cfg.error_rate_min_calls or rate <= cfg.error_rate_threshold:
+        if (
+            math.isnan(rate)
+            or stats["tool_calls"] < cfg.error_rate_min_calls
+            or rate <= cfg.error_rate_threshold
+        ):
             return out
         failed = [a for a in ctx.actions if a.failed and a.error_kind in COUNTED_KINDS]
         claims: list[Claim] = []

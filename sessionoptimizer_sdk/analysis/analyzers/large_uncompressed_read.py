@@ -1,13 +1,17 @@
 """large_uncompressed_read: a read of more than 2,000 tokens that was not compressed.
 
 The saving is measured when the read logged ``original_tokens``/``compressed_tokens`` (ContextCompressor), or
-from the compression ratio this session achieved on its compressed reads; otherwise it is an estimate at the
-configured ratio, and labelled as one.
+from the compression ratio this session achieved on its compressed reads; otherwise it is a stated estimate
+per file kind (logs keep 20%, data files 30%, docs 50%, code 60%; others 50%), or the configured
+``assumed_compression_ratio`` when one is set. Advice fits the agent: a range read or a search where the agent
+reads files itself, ContextCompressor only where the session logs compression, and never "read lines X-Y
+instead of the whole file" for a read that already was a range.
 """
 
 from __future__ import annotations
 
 import math
+import posixpath
 from collections.abc import Iterable
 
 from sessionoptimizer_sdk.analysis.base import Draft, RecommendationDraft
@@ -32,6 +36,7 @@ class LargeUncompressedReadAnalyzer:
         read_t = EventType.FILE_READ
         reads = [(i, e) for i, e in enumerate(ctx.events) if e.event_type is read_t and not e.is_error]
         session_ratio = _session_ratio([e for _, e in reads])
+        compresses = any("compressed" in e.data or "original_tokens" in e.data for _, e in reads)
         windows: dict[str, list[tuple[int, int]]] = {}
         big: dict[str, list[tuple[SessionEvent, int, float, str]]] = {}
         for i, e in reads:
@@ -50,9 +55,12 @@ class LargeUncompressedReadAnalyzer:
                 ratio, basis = compressed / original, "measured"
             elif session_ratio is not None:
                 ratio, basis = session_ratio, "session"
-            else:
+            elif cfg.assumed_compression_ratio is not None:
                 ratio, basis = cfg.assumed_compression_ratio, "estimate"
-            ratio = min(max(ratio, 0.0), 1.0) if math.isfinite(ratio) else cfg.assumed_compression_ratio
+            else:
+                kind = file_kind(path)
+                ratio, basis = KEPT_BY_KIND[kind], f"estimate:{kind}"
+            ratio = min(max(ratio, 0.0), 1.0) if math.isfinite(ratio) else KEPT_BY_KIND["other"]
             saving = int(tokens * (1.0 - ratio))
             if saving > 0:
                 big.setdefault(path or "(unnamed file)", []).append((e, saving, ratio, basis))
@@ -62,14 +70,7 @@ class LargeUncompressedReadAnalyzer:
             bases = {b for _, _, _, b in items}
             estimated = bases != {"measured"}
             claims = tuple(ctx.content_claim(e, s) for e, s, _, _ in items)
-            span = windows.get(path)
-            if span:
-                lo, hi = min(a for a, _ in span), max(b for _, b in span)
-                advice = (
-                    f"read lines {lo}-{hi} of {short_name(path)} (the range used) instead of the whole file"
-                )
-            else:
-                advice = f"compress {short_name(path)} with ContextCompressor or read only the lines you need"
+            advice = _advice(path, [e for e, _, _, _ in items], windows.get(path), compresses)
             drafts.append(
                 Draft(
                     type=self.name,
@@ -77,8 +78,12 @@ class LargeUncompressedReadAnalyzer:
                     description=(
                         f"{short_name(path)} was read uncompressed {len(items)} time(s) above "
                         f"{fmt_tokens(cfg.large_read_tokens)} tokens; compression would save "
-                        f"{'about ' if estimated else ''}{fmt_tokens(saving)} tokens"
-                        + (" (estimate)" if "estimate" in bases else "")
+                        f"{'about ' if estimated else ''}{{waste}} tokens"
+                        + (
+                            f" (estimate: {items[0][2]:.0%} kept for this kind of file)"
+                            if any(b.startswith("estimate") for b in bases)
+                            else ""
+                        )
                     ),
                     evidence=tuple(e.id for e, _, _, _ in items[:MAX_EVIDENCE]),
                     claims=claims,
@@ -89,6 +94,7 @@ class LargeUncompressedReadAnalyzer:
                         "basis": sorted(bases),
                         "compression_ratio": round(items[0][2], 4),
                     },
+                    waste_in_description=True,
                     recommendation=RecommendationDraft(
                         title=f"Shrink reads of {short_name(path)}",
                         detail=advice[0].upper() + advice[1:] + ".",
@@ -96,6 +102,70 @@ class LargeUncompressedReadAnalyzer:
                 )
             )
         return drafts
+
+
+#: Stated estimates of the share of a file a reader needs, by kind (used when nothing was measured).
+KEPT_BY_KIND: dict[str, float] = {"log": 0.2, "data": 0.3, "docs": 0.5, "code": 0.6, "other": 0.5}
+_KINDS = {
+    "log": {".log", ".out", ".err"},
+    "data": {".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".xml", ".yaml", ".yml", ".lock", ".svg", ".sql"},
+    "docs": {".md", ".rst", ".txt", ".html", ".htm", ".adoc"},
+    "code": {
+        ".py",
+        ".js",
+        ".ts",
+        ".tsx",
+        ".jsx",
+        ".go",
+        ".rs",
+        ".java",
+        ".c",
+        ".h",
+        ".cc",
+        ".cpp",
+        ".hpp",
+        ".cs",
+        ".rb",
+        ".php",
+        ".kt",
+        ".swift",
+        ".scala",
+        ".sh",
+        ".css",
+        ".vue",
+        ".svelte",
+    },
+}
+
+
+def file_kind(path: str) -> str:
+    """``log``, ``data``, ``docs``, ``code`` or ``other`` from the file's extension."""
+    ext = posixpath.splitext(path.lower())[1]
+    return next((kind for kind, exts in _KINDS.items() if ext in exts), "other")
+
+
+def _advice(
+    path: str, reads: list[SessionEvent], span: list[tuple[int, int]] | None, compresses: bool
+) -> str:
+    """What to do instead, fitted to how the agent reads and whether it logs compression."""
+    name = short_name(path)
+    ranged = [e for e in reads if get_int(e.data, "limit")]
+    shell = all(e.data.get("read_via") == "shell" or get_str(e.data, "tool") in _SHELL_TOOLS for e in reads)
+    search = "rg/grep, or sed -n 'A,Bp'" if shell else "Grep, or Read with offset/limit"
+    if ranged and len(ranged) == len(reads):
+        lo = min(max(get_int(e.data, "offset") or 1, 1) for e in ranged)
+        advice = f"the read of {name} already was a range (from line {lo}); narrow it further or use {search}"
+    elif span:
+        lo, hi = min(a for a, _ in span), max(b for _, b in span)
+        advice = f"read lines {lo}-{hi} of {name} (the range used) instead of the whole file"
+    else:
+        advice = f"read only the part of {name} you need ({search} first)"
+    if compresses:
+        advice += f", or compress {name} with ContextCompressor as this session does for other reads"
+    return advice
+
+
+_SHELL_TOOLS = frozenset({"shell", "exec_command", "local_shell", "Bash", "shell_command"})
 
 
 def _session_ratio(reads: list[SessionEvent]) -> float | None:

@@ -22,6 +22,9 @@ from ._lines import LineSet
 
 __all__ = ["RepeatedFileReadAnalyzer"]
 
+#: Read tools that return at most ``AnalysisConfig.read_default_line_cap`` lines when given no limit.
+_CAPPED_READ_TOOLS = frozenset({"Read"})
+
 
 @dataclass(slots=True)
 class _PathState:
@@ -121,6 +124,14 @@ class RepeatedFileReadAnalyzer:
                 if raw:
                     states.pop(norm_path(raw), None)
                 continue
+            if t is EventType.TOOL_CALL:  # a shell command that changed files (sed -i, formatter, git, mv)
+                if e.data.get("modifies_all"):
+                    states.clear()
+                modified = e.data.get("modifies")
+                for raw in modified if isinstance(modified, list) else ():
+                    if isinstance(raw, str):
+                        states.pop(norm_path(raw), None)
+                continue
             if t is not EventType.FILE_READ or e.is_error:
                 continue
             raw = get_str(e.data, "file_path")
@@ -128,7 +139,19 @@ class RepeatedFileReadAnalyzer:
                 continue
             path = norm_path(raw)
             state = states.setdefault(path, _PathState())
-            start, end = _line_range(get_int(e.data, "offset"), get_int(e.data, "limit"))
+            tail = get_int(e.data, "tail_lines")
+            if tail is not None:  # ``tail -n N``: redundant only when the whole file was already read
+                tokens = ctx.content[i]
+                if state.read_ids and state.lines.covers_tail(1) and tokens > 0:
+                    found.setdefault(path, []).append(
+                        _Redundant(i, e.id, tokens, math.inf, math.inf, list(state.read_ids), False)
+                    )
+                state.read_ids.append(e.id)
+                continue
+            limit = get_int(e.data, "limit")
+            if limit is None and get_str(e.data, "tool") in _CAPPED_READ_TOOLS:
+                limit = ctx.config.read_default_line_cap  # Claude Code's Read stops at 2,000 lines
+            start, end = _line_range(get_int(e.data, "offset"), limit)
             tokens = ctx.content[i]
             digest = get_str(e.data, "content_sha256")
             if digest is not None:
@@ -196,4 +219,6 @@ class RepeatedFileReadAnalyzer:
 
 
 def _fmt_range(start: float, end: float) -> str:
+    if math.isinf(start):
+        return "tail"
     return f"{int(start)}-end" if math.isinf(end) else f"{int(start)}-{int(end)}"

@@ -1,7 +1,10 @@
 """thinking_overhead: thinking/reasoning tokens as a share of output over a threshold (default 60%).
 
 Real Codex and Aider sessions spend 29-61% of output on thinking; above the threshold the excess (thinking
-beyond the threshold's share of output) is counted as waste, spread over the thinking events.
+beyond the threshold's share of output) is counted as waste, spread over the thinking events. Claude Code
+reports thinking inside output tokens: there the thinking is estimated from the stored thinking text
+(characters / 4) and the excess is claimed from the output of the response that carried it; when only
+signatures are stored the share is not measurable (never reported as 0%).
 """
 
 from __future__ import annotations
@@ -9,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sessionoptimizer_sdk.analysis.base import Claim, Draft, RecommendationDraft
-from sessionoptimizer_sdk.analysis.context import AnalysisContext
+from sessionoptimizer_sdk.analysis.context import AnalysisContext, get_str
 from sessionoptimizer_sdk.analysis.report import Recommendation
+from sessionoptimizer_sdk.models import EventType
 
 from ._common import MAX_EVIDENCE, fmt_tokens, severity_for
 
@@ -38,8 +42,14 @@ class ThinkingOverheadAnalyzer:
         claims: list[Claim] = []
         evidence: list[str] = []
         remaining = excess
+        estimated = ctx.thinking_basis == "estimated"
         for e in ctx.events:
-            r = ctx.reasoning_of(e)
+            if estimated:  # the thinking sits in the output of the response with the same id
+                rid = get_str(e.data, "response_id")
+                is_response = e.event_type is EventType.AI_RESPONSE and rid is not None
+                r = min(ctx.thinking_by_response.get(str(rid), 0), e.tokens_output) if is_response else 0
+            else:
+                r = ctx.reasoning_of(e)
             if r <= 0 or remaining <= 0:
                 continue
             take = min(remaining, round(r * excess / thinking), e.tokens_output)
@@ -53,12 +63,19 @@ class ThinkingOverheadAnalyzer:
                 type=self.name,
                 severity=severity_for(excess),
                 description=(
-                    f"Thinking was {share:.0%} of output ({fmt_tokens(thinking)} of {fmt_tokens(output)} tokens), over "
+                    f"Thinking was {'about ' if estimated else ''}{share:.0%} of output "
+                    f"({fmt_tokens(thinking)} of {fmt_tokens(output)} tokens"
+                    f"{', estimated from the thinking text at 4 characters per token' if estimated else ''}), over "
                     f"the {cfg.thinking_share_threshold:.0%} threshold by {fmt_tokens(excess)} tokens"
                 ),
                 evidence=tuple(evidence[:MAX_EVIDENCE]),
                 claims=tuple(claims),
-                details={"thinking_tokens": thinking, "output_tokens": output, "share": round(share, 4)},
+                details={
+                    "thinking_tokens": thinking,
+                    "output_tokens": output,
+                    "share": round(share, 4),
+                    "basis": ctx.thinking_basis,
+                },
                 recommendation=RecommendationDraft(
                     title="Lower the thinking budget",
                     detail=(

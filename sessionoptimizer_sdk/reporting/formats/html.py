@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
-from sessionoptimizer_sdk.reporting.formats._summary import headline_rows, usd
+from sessionoptimizer_sdk.reporting.formats._summary import headline_rows, saving_text, score_text, usd
 
 __all__ = ["render_html"]
 
@@ -27,13 +27,13 @@ def render_html(report: OptimizationReport) -> str:
     )
     issues = "".join(
         f"<tr><td><span class='sev {e(f.severity.value)}'>{e(f.severity.value)}</span></td><td><code>{e(f.type)}</code>"
-        f"</td><td class='num'>{f.waste_tokens:,}</td><td class='num'>{e(usd(f.waste_usd))}</td>"
+        f"</td><td class='num'>{f.waste_tokens:,}</td>"
+        f"<td class='num'>{e(usd(f.waste_usd) if f.avoidable else 'cost ' + usd(f.cost_usd))}</td>"
         f"<td>{e(f.description)}</td></tr>"
         for f in report.issues
     )
     recs = "".join(
-        f"<li><strong>{e(r.title)}</strong> (saves ~{r.estimated_savings_tokens:,} tokens, "
-        f"{e(usd(r.estimated_savings_usd))}): {e(r.detail)}</li>"
+        f"<li><strong>{e(r.title)}</strong> ({e(saving_text(r))}): {e(r.detail)}</li>"
         for r in report.recommendations
     )
     errors = "".join(f"<li><code>{e(x.analyzer)}</code>: {e(x.error)}</li>" for x in report.analyzer_errors)
@@ -45,7 +45,7 @@ def render_html(report: OptimizationReport) -> str:
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
         f"<title>Session report: {e(report.session_id)}</title><style>{_CSS}</style></head><body>"
         f"<h1>Session report: {e(report.session_id)}</h1>{provisional}"
-        f"<p class='score'>{report.efficiency_score:.1f}% efficient</p>"
+        f"<p class='score'>{e(score_text(report))}{' efficient' if report.scored else ''}</p>"
         f"<table>{head}</table>"
         f"<h2>Issues ({len(report.issues)})</h2>"
         + (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sessionoptimizer_sdk._internal.terminal import escape_control
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
-from sessionoptimizer_sdk.reporting.formats._summary import headline_rows, usd
+from sessionoptimizer_sdk.reporting.formats._summary import headline_rows, saving_text, usd
 
 __all__ = ["render_markdown"]
 
@@ -27,14 +27,15 @@ def render_markdown(report: OptimizationReport) -> str:
         ]
         for f in report.issues:
             lines.append(
-                f"| {f.severity.value} | `{f.type}` | {f.waste_tokens:,} | {usd(f.waste_usd)} "
+                f"| {f.severity.value} | `{f.type}` | {f.waste_tokens:,} "
+                f"| {usd(f.waste_usd) if f.avoidable else 'cost ' + usd(f.cost_usd)} "
                 f"| {_cell(f.description)} |"
             )
     else:
         lines.append("No issues found.")
     lines += ["", f"## Recommendations ({len(report.recommendations)})", ""]
     for r in report.recommendations:
-        saving = f" (saves ~{r.estimated_savings_tokens:,} tokens, {usd(r.estimated_savings_usd)})"
+        saving = f" ({saving_text(r)})"
         lines.append(f"- **{_cell(r.title)}**{saving}: {_cell(r.detail)}")
     if not report.recommendations:
         lines.append("Nothing to recommend.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sessionoptimizer_sdk._internal.terminal import escape_control
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
-from sessionoptimizer_sdk.reporting.formats._summary import headline_rows, usd
+from sessionoptimizer_sdk.reporting.formats._summary import finding_money, headline_rows, saving_text
 
 __all__ = ["render_text"]
 
@@ -22,12 +22,12 @@ def render_text(report: OptimizationReport) -> str:
     lines += ["", f"Issues ({len(report.issues)})"]
     for f in report.issues:
         lines.append(f"  [{f.severity.value:<6}] {_clean(f.type)}: {_clean(f.description)}")
-        lines.append(f"           waste {f.waste_tokens:,} tokens ({usd(f.waste_usd)})")
+        lines.append(f"           {finding_money(f)}")
     if not report.issues:
         lines.append("  none")
     lines += ["", f"Recommendations ({len(report.recommendations)})"]
     for r in report.recommendations:
-        lines.append(f"  - {_clean(r.title)} (saves ~{r.estimated_savings_tokens:,} tokens)")
+        lines.append(f"  - {_clean(r.title)} ({saving_text(r)})")
         lines.append(f"    {_clean(r.detail)}")
     for e in report.analyzer_errors:
         lines.append(f"analyzer error: {_clean(e.analyzer)}: {_clean(e.error)}")

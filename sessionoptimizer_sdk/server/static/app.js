@@ -119,11 +119,54 @@
       .catch(function () { el.textContent = "Trend unavailable."; });
   }
 
+  var MARK_COLORS = { cache_miss: "#c62828", compaction: "#6a1b9a", subagent: "#00838f", reread: "#b26a00" };
+
+  function drawContext(el, data) {
+    if (!data.t.length) { el.textContent = "No model calls with token counts."; return; }
+    var tokens = function (u, v) { return v == null ? "-" : Math.round(v).toLocaleString(); };
+    var series = [{}], names = [["cache read", "cache_read", "#2f5bd3"], ["cache write", "cache_write", "#b26a00"],
+                                ["fresh input", "input", "#2e7d32"], ["output", "output", "#c62828"]];
+    var values = [data.t];
+    names.forEach(function (n) {
+      series.push({ label: n[0], stroke: n[2], width: 2, value: tokens, points: { show: data.t.length < 60 } });
+      values.push(data[n[1]]);
+    });
+    var marks = data.marks || [];
+    var opts = {
+      width: Math.max(320, el.clientWidth - 10), height: 320,
+      scales: { x: { time: true } },
+      axes: [{}, { size: 70, values: function (u, ticks) { return ticks.map(function (t) { return t.toLocaleString(); }); } }],
+      series: series,
+      hooks: { draw: [function (u) {
+        var ctx = u.ctx, top = u.bbox.top, height = u.bbox.height;
+        ctx.save();
+        marks.forEach(function (m) {
+          var x = Math.round(u.valToPos(m.t, "x", true));
+          ctx.strokeStyle = MARK_COLORS[m.kind] || "#555";
+          ctx.lineWidth = m.kind === "cache_miss" || m.kind === "compaction" ? 2 : 1;
+          ctx.setLineDash(m.kind === "reread" ? [3, 3] : []);
+          ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke();
+        });
+        ctx.restore();
+      }] }
+    };
+    el.textContent = "";
+    new window.uPlot(opts, values, el);
+    el.setAttribute("data-marks", String(marks.length));
+  }
+
+  function loadContext() {
+    var el = document.getElementById("context-plot"), src = document.getElementById("context-data");
+    if (!el || !src || !window.uPlot) { return; }
+    try { drawContext(el, JSON.parse(src.textContent)); } catch (e) { el.textContent = "Plot unavailable."; }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     tick();
     setInterval(tick, 1000);
     connect();
     loadTrend();
+    loadContext();
     document.body.addEventListener("so-refresh", function () { setTimeout(loadTrend, 300); });
   });
 })();

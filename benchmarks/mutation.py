@@ -1,0 +1,124 @@
+"""Mutation-test ``analysis/`` and ``reporting/`` with mutmut and print the kill rate (not run in CI).
+
+Usage: ``python benchmarks/mutation.py [--only GLOB ...] [--workers N]`` (needs ``pip install mutmut==3.8.1``).
+The repository is copied to a temporary directory with its own ``setup.cfg`` ``[mutmut]`` section, so the
+project's ``pyproject.toml`` stays untouched; the analysis, importer and reporting tests are the test suite.
+Kill rate = killed / (killed + survived + timeout + suspicious); "no tests" mutants count as survived.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_ONLY = ("sessionoptimizer_sdk/analysis/*", "sessionoptimizer_sdk/reporting/*")
+TESTS = ("tests/analysis", "tests/reporting", "tests/importers")
+
+
+def _copy_repo(dest: Path) -> None:
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in files:
+        src = ROOT / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+
+
+def recheck(work: Path, only: str = "") -> Counter[str]:
+    """Re-run each survivor against the whole test selection (mutmut runs only the tests it saw call the
+    mutated function, and memoised helpers hide some callers): per module, survivors that a test does kill."""
+    out: Counter[str] = Counter()
+    for meta in sorted((work / "mutants").rglob("*.meta")):
+        if only and only not in str(meta):
+            continue
+        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        for name, code in codes.items():
+            if code != 0:
+                continue
+            env = {**os.environ, "MUTANT_UNDER_TEST": name}
+            run = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "-x",
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    "-p",
+                    "no:randomly",
+                    *TESTS,
+                ],
+                cwd=work / "mutants",
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            out[f"{meta.name.removesuffix('.py.meta')}:{'killed' if run.returncode else 'survived'}"] += 1
+    return out
+
+
+def main() -> int:
+    """Run mutmut on a copy of the repository and print counts per outcome and the kill rate."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", nargs="*", default=list(DEFAULT_ONLY), help="globs of files to mutate")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--recheck", type=Path, help="re-run the survivors of a kept mutmut directory")
+    parser.add_argument("--recheck-only", default="", help="only meta files whose path contains this")
+    args = parser.parse_args()
+    if args.recheck:
+        for key, n in sorted(recheck(args.recheck, args.recheck_only).items()):
+            print(f"{key} {n}")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="so-mutation-") as tmp:
+        work = Path(tmp)
+        _copy_repo(work)
+        (work / "setup.cfg").write_text(
+            "[mutmut]\nsource_paths=sessionoptimizer_sdk\n"
+            + "only_mutate=\n"
+            + "".join(f"    {g}\n" for g in args.only)
+            + "pytest_add_cli_args_test_selection=\n"
+            + "".join(f"    {t}\n" for t in TESTS)
+            + "pytest_add_cli_args=\n    -p\n    no:cacheprovider\n    -m\n    not slow\n",
+            encoding="utf-8",
+        )
+        started = time.perf_counter()
+        run = subprocess.run(
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.workers)],
+            cwd=work,
+            capture_output=True,
+            text=True,
+        )
+        elapsed = time.perf_counter() - started
+        results = subprocess.run(
+            [sys.executable, "-m", "mutmut", "results", "--all", "true"],
+            cwd=work,
+            capture_output=True,
+            text=True,
+        ).stdout
+    outcomes = Counter(m.group(1) for m in re.finditer(r":\s*(\w[\w ]*?)\s*$", results, re.M))
+    if not outcomes:
+        print(run.stdout[-3000:], run.stderr[-3000:], sep="\n")
+        return 1
+    killed = outcomes.get("killed", 0)
+    considered = sum(n for k, n in outcomes.items() if k not in {"skipped", "not checked"})
+    rate = killed / considered if considered else 0.0
+    print(f"mutants: {dict(outcomes)}")
+    print(f"kill rate: {killed}/{considered} = {rate:.1%} ({elapsed:.0f} s, {args.workers} workers)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
