@@ -85,6 +85,7 @@ def test_agent_statistics_exact() -> None:
         "cost_usd": 3.0,
         "unpriced_sessions": 1,
         "trends": {"direction": "improving", "change": 15.0},  # newer (70, 80) = 75 vs older (60) = 60
+        "effect": None,  # neither guidance nor the guard was ever enabled for FORGE
     }
 
 
