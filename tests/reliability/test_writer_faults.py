@@ -234,3 +234,32 @@ def test_exit_with_a_refused_collector_does_not_wait_out_the_deadline(home: Path
         exited = time.time()
     assert proc.returncode == 0
     assert exited - body_done < 3.0  # the exit deadline is 5 s; retries with backoff used all of it
+
+
+def test_exit_with_a_black_holed_collector_is_bounded_and_keeps_the_events(home: Path) -> None:
+    """A collector that accepts connections and never answers costs at most the exit deadline; events are stored."""
+    with socket.socket() as hole:  # listens (the kernel completes the handshake) but never reads or answers
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(16)
+        port = hole.getsockname()[1]
+        env = _env(home, OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{port}")
+        with subprocess.Popen(
+            [sys.executable, "-c", _DEAD_COLLECTOR],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        ) as proc:
+            assert proc.stdout is not None
+            body_done = float(proc.stdout.readline())
+            proc.wait(timeout=60)
+            exited = time.time()
+    assert proc.returncode == 0
+    assert exited - body_done < 5.0 + 2.0  # the 5 s exit deadline, plus interpreter teardown on a loaded machine
+    opt = SessionOptimizer(home)
+    try:
+        (session,) = opt.list_sessions(agent="ATLAS")
+        assert session.status.value == "COMPLETED"
+        assert [e.tokens_output for e in opt.get_events(session.id)] == [3]
+    finally:
+        opt.shutdown()
