@@ -99,9 +99,21 @@ def hooks() -> None:
     "--agent", required=True, help="Agent name the recorded sessions and the effect are kept under."
 )
 @click.option("--strict", is_flag=True, help="Deny redundant calls (default: only tell the model).")
+@click.option(
+    "--server",
+    default=None,
+    metavar="URL",
+    help="Also ship each session to this team server (token: SESSIONOPTIMIZER_INGEST_TOKEN in the agent's env).",
+)
 @_with_where
 def install(
-    agent: str, strict: bool, scope: str, target: str, settings_file: Path | None, write: bool
+    agent: str,
+    strict: bool,
+    server: str | None,
+    scope: str,
+    target: str,
+    settings_file: Path | None,
+    write: bool,
 ) -> None:
     """Add the SessionOptimizer hook entries to Claude Code's settings.json."""
     from ..hooks.settings import hook_command, install_entries, load_settings
@@ -110,13 +122,19 @@ def install(
     old = load_settings(path)
     home = get_state().home
     codex = target == "codex"
+    if server is not None and not _is_server_url(server):
+        raise click.UsageError(f"--server must be an http:// or https:// URL with a host, got {server!r}")
     command = hook_command(
-        agent=agent, home=str(home.expanduser().resolve()) if home else None, strict=strict, codex=codex
+        agent=agent,
+        home=str(home.expanduser().resolve()) if home else None,
+        strict=strict,
+        codex=codex,
+        server=server,
     )
     new = install_entries(old, command, codex=codex)
     changed = _apply(path, path.read_text(encoding="utf-8") if path.exists() else "", new, write)
     if changed:
-        detail = {"settings": str(path.resolve()), "strict": strict, "target": target}
+        detail = {"settings": str(path.resolve()), "strict": strict, "target": target, "server": server}
         get_state().optimizer().store.record_enablement(agent, "guard", detail=detail)
 
 
@@ -138,3 +156,11 @@ def uninstall(scope: str, target: str, settings_file: Path | None, write: bool) 
             store.record_enablement(
                 agent, "guard", action="disabled", detail={"settings": str(path.resolve())}
             )
+
+
+def _is_server_url(value: str) -> bool:
+    """An absolute http(s) URL with a host (what ``import --server`` ships to)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and value.strip() == value

@@ -4,7 +4,9 @@ Stdlib only, so a hook costs an interpreter start and a few file operations (see
 PostToolUse/PostToolUseFailure append the call to the session's state file (one JSON line, a single
 ``O_APPEND`` write); PreToolUse reads it back and asks :func:`~.guard.decide`; SessionStart after ``clear`` or
 ``compact`` (and PreCompact) marks a reset; Stop (at most once a minute) and SessionEnd start a detached
-``sessionoptimizer import claude-code`` of the transcript so the whole session lands in the store. Any fault
+``sessionoptimizer import claude-code`` of the transcript so the whole session lands in the store (and, when
+installed with ``--server URL``, is shipped to the team server with the ingest token of the agent's
+environment, ``SESSIONOPTIMIZER_INGEST_TOKEN``: never written into settings). Any fault
 is logged once to ``hooks/errors.log`` and the agent carries on: this process never blocks a tool call.
 """
 
@@ -161,7 +163,14 @@ def _pre(state: str, payload: Mapping[str, Any], *, strict: bool) -> dict[str, A
 
 
 def _import_transcript(
-    home: str, payload: Mapping[str, Any], agent: str, source: str, state: str, *, force: bool
+    home: str,
+    payload: Mapping[str, Any],
+    agent: str,
+    source: str,
+    state: str,
+    *,
+    force: bool,
+    server: str | None = None,
 ) -> None:
     """Start a detached import of the transcript (at most once per :data:`IMPORT_INTERVAL` unless ``force``)."""
     import subprocess  # only Stop/SessionEnd need it
@@ -177,6 +186,8 @@ def _import_transcript(
         pass
     os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     cmd = [sys.executable, "-m", "sessionoptimizer_sdk.cli", "--home", home, "import", source]
+    if server:
+        cmd += ["--server", server]
     subprocess.Popen(
         [*cmd, transcript, "--agent", agent, "--format", "json"],
         stdin=subprocess.DEVNULL,
@@ -194,6 +205,7 @@ def handle(
     strict: bool,
     importer: bool,
     source: str = "claude-code",
+    server: str | None = None,
 ) -> str:
     """The stdout answer (possibly empty) for one hook payload; records what the event says."""
     event = str(payload.get("hook_event_name") or "")
@@ -209,7 +221,7 @@ def handle(
     elif event == "PreCompact" or (event == "SessionStart" and payload.get("source") in _RESET_SOURCES):
         _append(state, Call(turn=_turn(_load(state)), tool=event, reset=True))
     elif event in ("Stop", "SessionEnd") and importer:
-        _import_transcript(home, payload, agent, source, state, force=event == "SessionEnd")
+        _import_transcript(home, payload, agent, source, state, force=event == "SessionEnd", server=server)
     return ""
 
 
@@ -252,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             strict="--strict" in args,
             importer="--no-import" not in args,
             source="codex" if _option(args, "--source") == "codex" else "claude-code",
+            server=_option(args, "--server"),
         )
         if answer:
             sys.stdout.write(answer + "\n")

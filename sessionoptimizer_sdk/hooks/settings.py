@@ -50,8 +50,12 @@ def hook_command(
     strict: bool = False,
     python: str | None = None,
     codex: bool = False,
+    server: str | None = None,
 ) -> str:
     """The shell command a hook entry runs: this interpreter on the fast entry script, with our marker.
+
+    ``server`` (a team server's URL) makes the transcript imports also ship the session there; the ingest token
+    comes from the agent's environment (``SESSIONOPTIMIZER_INGEST_TOKEN``), never from the settings file.
 
     ``-S`` skips ``site`` (about 10 ms per call): the hook modules need only the standard library.
     """
@@ -63,6 +67,8 @@ def hook_command(
         parts.append("--strict")
     if codex:
         parts += ["--source", "codex"]
+    if server:
+        parts += ["--server", server]
     return shlex.join(parts)
 
 

@@ -255,7 +255,9 @@ def test_exit_with_a_black_holed_collector_is_bounded_and_keeps_the_events(home:
             proc.wait(timeout=60)
             exited = time.time()
     assert proc.returncode == 0
-    assert exited - body_done < 5.0 + 2.0  # the 5 s exit deadline, plus interpreter teardown on a loaded machine
+    assert (
+        exited - body_done < 5.0 + 2.0
+    )  # the 5 s exit deadline, plus interpreter teardown on a loaded machine
     opt = SessionOptimizer(home)
     try:
         (session,) = opt.list_sessions(agent="ATLAS")
