@@ -25,12 +25,6 @@ _REAL = (
 )
 
 
-def _events_in_transcript(path: Path) -> int:
-    """Lines of the transcript that are user or assistant turns (the import stores at least one event)."""
-    kinds = (json.loads(line).get("type") for line in path.read_text().splitlines() if line.strip())
-    return sum(kind in ("user", "assistant") for kind in kinds)
-
-
 @pytest.mark.skipif(not _REAL.is_file(), reason="shared fixtures not present")
 def test_session_end_ships_the_session_to_the_team_server(tmp_path: Path) -> None:
     """A hook installed with --server ships the ended session to a token-guarded server; no secret in settings."""
@@ -65,8 +59,7 @@ def test_session_end_ships_the_session_to_the_team_server(tmp_path: Path) -> Non
             time.sleep(0.5)
             session = server_store.find_session(_REAL.stem)
         assert session is not None and session.agent == "CLAUDE"
-        assert 0 < session.event_count
-        assert _events_in_transcript(_REAL) > 0
+        assert session.event_count > 0
         local = SQLiteStore(local_home / "sessionoptimizer.db").get_session(_REAL.stem)
         assert (session.event_count, session.tokens) == (local.event_count, local.tokens)  # full precision
 
