@@ -84,8 +84,9 @@ class SessionOptimizer:
         self.store: Store = (
             open_store(store, self.settings) if store is None or isinstance(store, str) else store
         )
+        recovered: list[str] = []
         with _RECOVER:
-            recover_abandoned(self.store)
+            recovered = recover_abandoned(self.store)
         store = self.store
         writer = BatchWriter(
             lambda: store,
@@ -94,6 +95,8 @@ class SessionOptimizer:
             block_timeout=self.settings.block_timeout,
         )
         self._recorder = Recorder(self.settings, store, writer, tracer_provider, store_errors=_STORE_ERRORS)
+        if recovered:  # tell the collector / team server too: it saw their events but never their end
+            self._recorder.export_recovered(recovered)
         self._analysis_config = analysis_config
         self._notifiers: list[Notifier] = list(notifiers)
         self._runner: AnalysisRunner | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -49,6 +49,7 @@ _START = Guard("recorder.start")
 _RECREATE_ROOT = Guard("recorder.recreate_root")
 _END_SESSION = Guard("recorder.end_session")
 _END_ABANDONED = Guard("recorder.end_abandoned")
+_EXPORT_RECOVERED = Guard("recorder.export_recovered")
 
 
 def _span_ids(span: trace.Span) -> tuple[int, int]:
@@ -243,6 +244,37 @@ class Recorder:
             if state is not None and not state.ended:
                 with contextlib.suppress(SessionNotActive):
                     self.end(session_id, SessionStatus.ABANDONED)
+
+    def export_recovered(self, session_ids: Sequence[str]) -> None:
+        """Export the end of sessions recovered as ABANDONED (their process died without ending them).
+
+        The store already says ABANDONED; a collector or team server saw their events but never their root span,
+        so each root is re-created and ended at the session's stored end (our processor's store update is a
+        no-op: the session is no longer ACTIVE).
+        """
+        for sid in session_ids:
+            with _EXPORT_RECOVERED:
+                session = self.store.find_session(sid)
+                if session is None or session.status is not SessionStatus.ABANDONED:
+                    continue
+                trace_id = int(session.trace_id or "0", 16)
+                span_id = int(session.span_id or "0", 16)
+                if not (trace_id and span_id):
+                    continue
+                state = SessionState(
+                    session.id,
+                    session.agent,
+                    session.task,
+                    session.model,
+                    parent_context=trace.set_span_in_context(_remote(trace_id, span_id)),
+                    recorder=self,
+                    started_ns=int(session.started_at.timestamp() * 1e9),
+                )
+                root = self._recreate_root(state)
+                if root is not None:
+                    ended = session.ended_at or session.started_at
+                    root.set_attribute(c.SO_SESSION_STATUS, SessionStatus.ABANDONED.value)
+                    root.end(end_time=max(int(ended.timestamp() * 1e9), state.started_ns))
 
     def _recreate_root(self, state: SessionState) -> SdkSpan | None:
         """Rebuild the root span of a session begun elsewhere so its end is exported like any other."""

@@ -1,11 +1,14 @@
 """An SDK agent on "another machine": records locally and exports OTLP to the team server (run as a script).
 
 argv: session id, agent, then one of ``complete``, ``start-only`` (start a detached session and exit),
-``end-only`` (end a session started by another process) or ``abandon`` (exit without ending).
+``end-only`` (end a session started by another process), ``abandon`` (exit without ending), ``killed`` (export
+the events, then die by SIGKILL: nothing runs at exit) or ``recover`` (only open the local store: recovery).
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 
 from sessionoptimizer_sdk import EventType, SessionOptimizer
@@ -15,6 +18,9 @@ def main() -> None:
     """Record the scenario named on the command line."""
     sid, agent, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     optimizer = SessionOptimizer()
+    if mode == "recover":  # opening the store recovered the dead process's session; exit exports its end
+        optimizer.shutdown()
+        return
     if mode == "end-only":
         optimizer.end_session(sid, "COMPLETED")
         optimizer.shutdown()
@@ -29,6 +35,10 @@ def main() -> None:
         optimizer.end_session(sid, "COMPLETED")
     if mode == "abandon":
         return  # exit without ending: the SDK ends the session ABANDONED at interpreter exit
+    if mode == "killed":
+        optimizer.flush()
+        optimizer.tracer_provider.force_flush()  # the events reach the server; the root span never will
+        os.kill(os.getpid(), signal.SIGKILL)
     optimizer.shutdown()
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+import signal
+import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sessionoptimizer_sdk.models import EventType, SessionStatus
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
@@ -72,3 +75,25 @@ def test_session_ended_from_another_process_and_abandoned(tmp_path: Path, team_s
     assert wait_for(
         lambda: (s := store.find_session("bolt-dies-1")) is not None and s.status is SessionStatus.ABANDONED
     )
+
+
+def test_sigkilled_agent_session_becomes_abandoned_on_the_server_when_its_machine_recovers(
+    tmp_path: Path, team_server: TeamServer
+):
+    """An agent killed by SIGKILL leaves its session live on the server until the next start on its machine."""
+    with pytest.raises(subprocess.CalledProcessError) as killed:
+        run_agent(tmp_path, team_server.url, "machine-k", "nexus-killed-1", "NEXUS", "killed")
+    assert killed.value.returncode == -signal.SIGKILL
+    store = team_server.store
+    assert wait_for(
+        lambda: (s := store.find_session("nexus-killed-1")) is not None and s.event_count == EVENTS
+    )
+    assert store.get_session("nexus-killed-1").status is SessionStatus.ACTIVE  # nothing ran at the kill
+    run_agent(tmp_path, team_server.url, "machine-k", "nexus-killed-1", "NEXUS", "recover")
+    assert wait_for(lambda: store.get_session("nexus-killed-1").status is SessionStatus.ABANDONED)
+    server_session = store.get_session("nexus-killed-1")
+    local = SQLiteStore(tmp_path / "local-machine-k" / "sessionoptimizer.db").get_session("nexus-killed-1")
+    assert local.status is SessionStatus.ABANDONED
+    assert server_session.event_count == EVENTS  # the end adds no event and doubles none
+    assert server_session.ended_at is not None and local.ended_at is not None
+    assert abs((server_session.ended_at - local.ended_at).total_seconds()) < 0.01  # ended at its last event
