@@ -173,19 +173,23 @@ class Recorder:
         if session.status is not SessionStatus.ACTIVE:
             raise SessionNotActive(f"session {session_id!r} is not active (status {session.status.value})")
         if state is None:
-            trace_id = int(session.trace_id or "0", 16) or new_trace_id()
-            span_id = int(session.span_id or "0", 16) or new_span_id()
-            state = SessionState(
-                session.id,
-                session.agent,
-                session.task,
-                session.model,
-                parent_context=trace.set_span_in_context(_remote(trace_id, span_id)),
-                recorder=self,
-                started_ns=int(session.started_at.timestamp() * 1e9),
-            )
+            state = self._stored_state(session)
             self.sessions[session.id] = state
         return state
+
+    def _stored_state(self, session: Session) -> SessionState:
+        """The state of a stored session begun elsewhere: its spans join the trace under its stored root ids."""
+        trace_id = int(session.trace_id or "0", 16) or new_trace_id()
+        span_id = int(session.span_id or "0", 16) or new_span_id()
+        return SessionState(
+            session.id,
+            session.agent,
+            session.task,
+            session.model,
+            parent_context=trace.set_span_in_context(_remote(trace_id, span_id)),
+            recorder=self,
+            started_ns=int(session.started_at.timestamp() * 1e9),
+        )
 
     def end(self, session_id: str, status: SessionStatus) -> None:
         """End a session by ending its root span (re-created from stored ids if it began in another process)."""
@@ -257,19 +261,9 @@ class Recorder:
                 session = self.store.find_session(sid)
                 if session is None or session.status is not SessionStatus.ABANDONED:
                     continue
-                trace_id = int(session.trace_id or "0", 16)
-                span_id = int(session.span_id or "0", 16)
-                if not (trace_id and span_id):
-                    continue
-                state = SessionState(
-                    session.id,
-                    session.agent,
-                    session.task,
-                    session.model,
-                    parent_context=trace.set_span_in_context(_remote(trace_id, span_id)),
-                    recorder=self,
-                    started_ns=int(session.started_at.timestamp() * 1e9),
-                )
+                if not (session.trace_id and session.span_id):
+                    continue  # never traced (an import): nobody else saw it
+                state = self._stored_state(session)
                 root = self._recreate_root(state)
                 if root is not None:
                     ended = session.ended_at or session.started_at

@@ -15,14 +15,7 @@ from sessionoptimizer_sdk.server.ingest import IngestConfig
 from sessionoptimizer_sdk.server.ingest.tokens import new_token
 from sessionoptimizer_sdk.server.runner import serve_in_thread
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
-from tests._paths import FIXTURES
-
-_REAL = (
-    FIXTURES
-    / "claude-code-sniffly"
-    / "-Users-chip-dev-ai-music"
-    / "d3ad4cdc-5657-435d-98fa-0035d53e383d.jsonl"
-)
+from tests.closing_loop.test_hook_process import _REAL
 
 
 @pytest.mark.skipif(not _REAL.is_file(), reason="shared fixtures not present")
