@@ -12,7 +12,7 @@ import pytest
 
 from sessionoptimizer_sdk import EventType, Session, SessionEvent, SessionStatus
 from sessionoptimizer_sdk.config import Settings
-from sessionoptimizer_sdk.errors import StoreError
+from sessionoptimizer_sdk.errors import UnstorableValue
 from sessionoptimizer_sdk.store import Store, open_store
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -121,9 +121,10 @@ def test_tokens_are_stored_hashed_found_listed_and_revoked(store: Store) -> None
 
 
 def test_duplicate_token_secret_is_a_store_error(store: Store) -> None:
-    """Two tokens cannot share a secret hash: the second insert fails with a store error and stores nothing."""
+    """Two tokens cannot share a secret hash: the second insert fails (PostgreSQL: UnstorableValue), storing nothing."""
     store.add_token("t1", kind="ingest", agent=None, secret_sha256="00" * 32)
-    with pytest.raises((StoreError, sqlite3.IntegrityError)):
+    expected = sqlite3.IntegrityError if store.backend == "sqlite" else UnstorableValue
+    with pytest.raises(expected):
         store.add_token("t2", kind="ingest", agent=None, secret_sha256="00" * 32)
     assert [t["id"] for t in store.list_tokens()] == ["t1"]
 
@@ -140,6 +141,32 @@ def test_enablements_are_recorded_per_agent_in_time_order(store: Store) -> None:
         {"kind": "guidance", "action": "disabled", "at": 300.0, "detail": {}},
     ]
     assert store.list_enablements("NOBODY") == []
-    with pytest.raises((StoreError, sqlite3.IntegrityError)):  # the kind's CHECK constraint
+    expected = sqlite3.IntegrityError if store.backend == "sqlite" else UnstorableValue
+    with pytest.raises(expected):  # the kind's CHECK constraint
         store.record_enablement("FORGE", "telepathy", at=400.0)
     assert len(store.list_enablements("FORGE")) == 3
+
+
+def test_nul_in_descriptive_text_is_kept_or_replaced_never_fatal(store: Store) -> None:
+    """A NUL in task, model or event name is stored (PostgreSQL as U+FFFD); a NUL in an id is refused on PG."""
+    session = Session(
+        id="n1", agent="A", task="t\x00t", model="m\x00", status=SessionStatus.ACTIVE, started_at=T0
+    )
+    store.create_session(session)
+    event = SessionEvent(
+        id="e1",
+        session_id="n1",
+        event_type=EventType.TOOL_CALL,
+        timestamp=T0,
+        name="to\x00ol",
+        tokens_input=3,
+    )
+    assert store.insert_events([event]) == 1
+    nul = "\x00" if store.backend == "sqlite" else "\ufffd"
+    got = store.get_session("n1")
+    assert (got.task, got.model, got.event_count) == (f"t{nul}t", f"m{nul}", 1)
+    assert store.get_events("n1")[0].name == f"to{nul}ol"
+    if store.backend == "postgresql":
+        with pytest.raises(UnstorableValue):
+            store.create_session(Session("n\x002", "A", "t", "m", SessionStatus.ACTIVE, T0))
+        assert store.count_sessions() == 1
