@@ -29,7 +29,7 @@ _log = get_logger(__name__)
 
 
 class IngestStore(TokenStore, Protocol):
-    """The store methods the ingest uses: the SQLite store has them; a PostgreSQL store must too."""
+    """The store methods the ingest uses (part of ``Store``: SQLite and PostgreSQL both implement them)."""
 
     def find_session(self, session_id: str) -> Session | None:
         """The session or None."""
