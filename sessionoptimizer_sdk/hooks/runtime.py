@@ -161,7 +161,14 @@ def _pre(state: str, payload: Mapping[str, Any], *, strict: bool) -> dict[str, A
 
 
 def _import_transcript(
-    home: str, payload: Mapping[str, Any], agent: str, source: str, state: str, *, force: bool
+    home: str,
+    payload: Mapping[str, Any],
+    agent: str,
+    source: str,
+    state: str,
+    *,
+    force: bool,
+    store: str | None = None,
 ) -> None:
     """Start a detached import of the transcript (at most once per :data:`IMPORT_INTERVAL` unless ``force``)."""
     import subprocess  # only Stop/SessionEnd need it
@@ -176,7 +183,8 @@ def _import_transcript(
     except OSError:
         pass
     os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
-    cmd = [sys.executable, "-m", "sessionoptimizer_sdk.cli", "--home", home, "import", source]
+    cmd = [sys.executable, "-m", "sessionoptimizer_sdk.cli", "--home", home]
+    cmd += [*(["--store", store] if store else []), "import", source]
     subprocess.Popen(
         [*cmd, transcript, "--agent", agent, "--format", "json"],
         stdin=subprocess.DEVNULL,
@@ -194,6 +202,7 @@ def handle(
     strict: bool,
     importer: bool,
     source: str = "claude-code",
+    store: str | None = None,
 ) -> str:
     """The stdout answer (possibly empty) for one hook payload; records what the event says."""
     event = str(payload.get("hook_event_name") or "")
@@ -209,7 +218,7 @@ def handle(
     elif event == "PreCompact" or (event == "SessionStart" and payload.get("source") in _RESET_SOURCES):
         _append(state, Call(turn=_turn(_load(state)), tool=event, reset=True))
     elif event in ("Stop", "SessionEnd") and importer:
-        _import_transcript(home, payload, agent, source, state, force=event == "SessionEnd")
+        _import_transcript(home, payload, agent, source, state, force=event == "SessionEnd", store=store)
     return ""
 
 
@@ -252,6 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             strict="--strict" in args,
             importer="--no-import" not in args,
             source="codex" if _option(args, "--source") == "codex" else "claude-code",
+            store=_option(args, "--store"),
         )
         if answer:
             sys.stdout.write(answer + "\n")

@@ -50,10 +50,12 @@ def hook_command(
     strict: bool = False,
     python: str | None = None,
     codex: bool = False,
+    store: str | None = None,
 ) -> str:
     """The shell command a hook entry runs: this interpreter on the fast entry script, with our marker.
 
-    ``-S`` skips ``site`` (about 10 ms per call): the hook modules need only the standard library.
+    ``-S`` skips ``site`` (about 10 ms per call): the hook modules need only the standard library. ``store``:
+    the store URL transcripts are imported into (default: the home folder's SQLite store).
     """
     script = Path(__file__).with_name("_fast.py")
     parts = [python or sys.executable, "-S", str(script), MARKER, "--agent", agent]
@@ -63,6 +65,8 @@ def hook_command(
         parts.append("--strict")
     if codex:
         parts += ["--source", "codex"]
+    if store:
+        parts += ["--store", store]
     return shlex.join(parts)
 
 
