@@ -239,6 +239,7 @@ def _source_command(source: str, default_hint: str) -> click.Command:
         except SessionOptimizerError as exc:
             raise click.ClickException(str(exc)) from None
         _render(console, summary, _incomplete_output(store, summary.session_ids), fmt)
+        store.close()  # a PostgreSQL pool must not outlive the command
         if summary.nothing_read:
             raise click.exceptions.Exit(1)
 
