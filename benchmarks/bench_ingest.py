@@ -8,7 +8,7 @@ the time until a freshly exported event is visible on ``/api/sessions/active``, 
 server process, 0 lost or doubled, visible < 2 s.
 
     python benchmarks/bench_ingest.py [--sdk-agents 2] [--cc-agents 2] [--events 20000] [--batch 500]
-                                       [--store URL]   # --store: a PostgreSQL URL, once `serve --store` exists
+                                       [--store URL]   # --store: e.g. postgresql://user@host:port/db
 """
 
 from __future__ import annotations
@@ -156,11 +156,12 @@ def role_sdk(agent: int, events: int, rate: float) -> None:
 
 
 def _open_store(url: str | None, sqlite_path: Path) -> Any:
-    """The server's store, to count what arrived (``open_store(url)`` once the PostgreSQL backend exists)."""
+    """The server's store, to count what arrived: ``open_store(url)`` (PostgreSQL) or the SQLite file."""
     if url:
-        import importlib
+        from sessionoptimizer_sdk.config import Settings
+        from sessionoptimizer_sdk.store import open_store
 
-        return importlib.import_module("sessionoptimizer_sdk.store").open_store(url)
+        return open_store(url, Settings.from_env())
     from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
     return SQLiteStore(sqlite_path)

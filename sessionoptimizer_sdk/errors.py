@@ -40,6 +40,7 @@ __all__ = [
     "SessionNotFound",
     "SessionOptimizerError",
     "StoreError",
+    "UnstorableValue",
 ]
 
 
@@ -97,6 +98,10 @@ class SessionNotActive(SessionOptimizerError, RuntimeError):
 
 class StoreError(SessionOptimizerError, OSError):
     """The embedded store cannot be opened or written (permissions, disk full, read-only)."""
+
+
+class UnstorableValue(StoreError, ValueError):
+    """The store refused a value itself (a constraint, a NUL character in PostgreSQL text): retrying cannot help."""
 
 
 class ImportSourceError(SessionOptimizerError, OSError):

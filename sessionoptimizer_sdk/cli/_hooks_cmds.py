@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from ._advise_cmds import unified_diff, write_atomically
-from ._common import get_state
+from ._common import fail, get_state
 
 
 def _settings_path(user: bool, settings: Path | None, target: str = "claude-code") -> Path:
@@ -117,6 +117,7 @@ def install(
 ) -> None:
     """Add the SessionOptimizer hook entries to Claude Code's settings.json."""
     from ..hooks.settings import hook_command, install_entries, load_settings
+    from ..store._pg_connection import redact
 
     path = _settings_path(scope == "user", settings_file, target)
     old = load_settings(path)
@@ -124,12 +125,19 @@ def install(
     codex = target == "codex"
     if server is not None and not _is_server_url(server):
         raise click.UsageError(f"--server must be an http:// or https:// URL with a host, got {server!r}")
+    store = get_state().store_url  # --store / $SESSIONOPTIMIZER_STORE: where the hook imports transcripts
+    if store and redact(store) != store:
+        raise fail(
+            "the store URL holds a password, and the hook command is saved in the settings file: "
+            "put the password in ~/.pgpass or PGPASSWORD instead"
+        )
     command = hook_command(
         agent=agent,
         home=str(home.expanduser().resolve()) if home else None,
         strict=strict,
         codex=codex,
         server=server,
+        store=store,
     )
     new = install_entries(old, command, codex=codex)
     changed = _apply(path, path.read_text(encoding="utf-8") if path.exists() else "", new, write)

@@ -206,7 +206,8 @@ def _source_command(source: str, default_hint: str) -> click.Command:
             home = getattr(root, "home", None)
         try:
             settings = Settings.from_env(home)
-            store = open_store(getattr(root, "store_url", None), settings)
+            store_url = getattr(root, "store_url", None)
+            store = open_store(store_url, settings)
             capture = capture_content or settings.capture_content
             chosen = list(paths) or None
             shipper = Shipper(store, server, token=token) if server else None
@@ -226,7 +227,7 @@ def _source_command(source: str, default_hint: str) -> click.Command:
             else:
                 progress = _LazyProgress(console)
                 try:
-                    optimizer = SessionOptimizer(settings=settings)
+                    optimizer = SessionOptimizer(settings=settings, store=store_url)  # --store honoured
                     summary = optimizer.import_sessions(
                         source, chosen, agent=agent, capture_content=capture, progress=progress
                     )
@@ -238,6 +239,7 @@ def _source_command(source: str, default_hint: str) -> click.Command:
         except SessionOptimizerError as exc:
             raise click.ClickException(str(exc)) from None
         _render(console, summary, _incomplete_output(store, summary.session_ids), fmt)
+        store.close()  # a PostgreSQL pool must not outlive the command
         if summary.nothing_read:
             raise click.exceptions.Exit(1)
 

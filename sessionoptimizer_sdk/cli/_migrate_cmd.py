@@ -53,6 +53,8 @@ def migrate(source_url: str, target_url: str, fmt: str) -> None:
         "sessions_already_complete": summary.sessions_skipped,
         "reports": summary.reports,
         "alerts": summary.alerts,
+        "tokens": summary.tokens,
+        "enablements": summary.enablements,
         "verified": summary.verified,
         "mismatches": list(summary.mismatches),
     }

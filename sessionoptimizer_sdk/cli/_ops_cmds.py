@@ -66,7 +66,11 @@ def serve(
 
     state = get_state()
     store_url = store_url or state.store_url
-    read_tokens = open_store(store_url, Settings.from_env(state.home)).count_tokens("read")
+    probe = open_store(store_url, Settings.from_env(state.home))
+    try:
+        read_tokens = probe.count_tokens("read")
+    finally:
+        probe.close()  # the app opens its own store; a PostgreSQL pool must not linger
     check_bind(host, token, read_tokens=read_tokens, proxied=bool(allowed_hosts))
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

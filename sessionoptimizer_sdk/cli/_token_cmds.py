@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import click
 from rich.markup import escape
 from rich.table import Table
@@ -13,9 +16,15 @@ from ._common import fail, format_option, get_state, print_json, stdout_console
 __all__ = ["token"]
 
 
-def _store() -> Store:
+@contextlib.contextmanager
+def _store() -> Iterator[Store]:
+    """The selected store, closed afterwards (a PostgreSQL pool must not outlive the command)."""
     state = get_state()
-    return open_store(state.store_url, Settings.from_env(state.home))
+    store = open_store(state.store_url, Settings.from_env(state.home))
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _check_agent(agent: str) -> str:
@@ -41,7 +50,8 @@ def create(agent: str | None, read: bool, fmt: str) -> None:
     if read == (agent is not None):
         raise fail("give exactly one of --agent NAME (ingest token) or --read (read token)")
     kind = KIND_READ if read else KIND_INGEST
-    token_id, secret = new_token(_store(), kind, _check_agent(agent) if agent is not None else None)
+    with _store() as store:
+        token_id, secret = new_token(store, kind, _check_agent(agent) if agent is not None else None)
     if fmt == "json":
         print_json({"id": token_id, "kind": kind, "agent": agent, "token": secret})
         return
@@ -54,7 +64,8 @@ def create(agent: str | None, read: bool, fmt: str) -> None:
 @format_option("text", "json")
 def list_tokens(fmt: str) -> None:
     """List tokens (id, kind, agent, created, revoked); never their secrets."""
-    rows = _store().list_tokens()
+    with _store() as store:
+        rows = store.list_tokens()
     if fmt == "json":
         print_json({"tokens": rows})
         return
@@ -74,6 +85,8 @@ def list_tokens(fmt: str) -> None:
 @click.argument("token_id")
 def revoke(token_id: str) -> None:
     """Revoke a token by id (servers refuse it within 2 seconds)."""
-    if not _store().revoke_token(token_id):
+    with _store() as store:
+        revoked = store.revoke_token(token_id)
+    if not revoked:
         raise fail(f"no active token with id {token_id!r} (see `sessionoptimizer token list`)")
     click.echo(f"Revoked token {token_id}.")

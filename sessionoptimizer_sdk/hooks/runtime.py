@@ -171,6 +171,7 @@ def _import_transcript(
     *,
     force: bool,
     server: str | None = None,
+    store: str | None = None,
 ) -> None:
     """Start a detached import of the transcript (at most once per :data:`IMPORT_INTERVAL` unless ``force``)."""
     import subprocess  # only Stop/SessionEnd need it
@@ -185,7 +186,8 @@ def _import_transcript(
     except OSError:
         pass
     os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
-    cmd = [sys.executable, "-m", "sessionoptimizer_sdk.cli", "--home", home, "import", source]
+    cmd = [sys.executable, "-m", "sessionoptimizer_sdk.cli", "--home", home]
+    cmd += [*(["--store", store] if store else []), "import", source]
     if server:
         cmd += ["--server", server]
     subprocess.Popen(
@@ -206,6 +208,7 @@ def handle(
     importer: bool,
     source: str = "claude-code",
     server: str | None = None,
+    store: str | None = None,
 ) -> str:
     """The stdout answer (possibly empty) for one hook payload; records what the event says."""
     event = str(payload.get("hook_event_name") or "")
@@ -221,7 +224,9 @@ def handle(
     elif event == "PreCompact" or (event == "SessionStart" and payload.get("source") in _RESET_SOURCES):
         _append(state, Call(turn=_turn(_load(state)), tool=event, reset=True))
     elif event in ("Stop", "SessionEnd") and importer:
-        _import_transcript(home, payload, agent, source, state, force=event == "SessionEnd", server=server)
+        _import_transcript(
+            home, payload, agent, source, state, force=event == "SessionEnd", store=store, server=server
+        )
     return ""
 
 
@@ -265,6 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             importer="--no-import" not in args,
             source="codex" if _option(args, "--source") == "codex" else "claude-code",
             server=_option(args, "--server"),
+            store=_option(args, "--store"),
         )
         if answer:
             sys.stdout.write(answer + "\n")

@@ -50,14 +50,15 @@ def hook_command(
     strict: bool = False,
     python: str | None = None,
     codex: bool = False,
+    store: str | None = None,
     server: str | None = None,
 ) -> str:
     """The shell command a hook entry runs: this interpreter on the fast entry script, with our marker.
 
-    ``server`` (a team server's URL) makes the transcript imports also ship the session there; the ingest token
-    comes from the agent's environment (``SESSIONOPTIMIZER_INGEST_TOKEN``), never from the settings file.
-
-    ``-S`` skips ``site`` (about 10 ms per call): the hook modules need only the standard library.
+    ``-S`` skips ``site`` (about 10 ms per call): the hook modules need only the standard library. ``store``:
+    the store URL transcripts are imported into (default: the home folder's SQLite store). ``server`` (a team
+    server's URL) makes the transcript imports also ship the session there; the ingest token comes from the
+    agent's environment (``SESSIONOPTIMIZER_INGEST_TOKEN``), never from the settings file.
     """
     script = Path(__file__).with_name("_fast.py")
     parts = [python or sys.executable, "-S", str(script), MARKER, "--agent", agent]
@@ -67,6 +68,8 @@ def hook_command(
         parts.append("--strict")
     if codex:
         parts += ["--source", "codex"]
+    if store:
+        parts += ["--store", store]
     if server:
         parts += ["--server", server]
     return shlex.join(parts)

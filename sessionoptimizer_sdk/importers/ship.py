@@ -29,7 +29,7 @@ from .._internal.jsonsafe import dumps
 from .._internal.log import get_logger
 from ..errors import ConfigurationError, ImportSourceError
 from ..models import Session, SessionEvent
-from ..store.sqlite import SQLiteStore
+from ..store.base import Store
 
 __all__ = ["Shipper"]
 
@@ -113,9 +113,7 @@ def _root_span(session: Session, trace_id: bytes, root_id: bytes) -> Span:
 class Shipper:
     """Sends sessions of a local store to ``server`` and remembers what it acknowledged."""
 
-    def __init__(
-        self, store: SQLiteStore, server: str, *, token: str | None = None, timeout: float = 30.0
-    ) -> None:
+    def __init__(self, store: Store, server: str, *, token: str | None = None, timeout: float = 30.0) -> None:
         if urlsplit(server).scheme not in ("http", "https") or not urlsplit(server).netloc:
             raise ConfigurationError(f"--server must be an http(s) URL, got {server!r}")
         self.store = store

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..analysis.guidance import build_guidance
 from ..analysis.report import OptimizationReport
 from ..reporting.guidance import render_guidance
-from ..store.sqlite import SQLiteStore
+from ..store.base import Store
 
 if TYPE_CHECKING:
     from .service import DashboardService
@@ -17,18 +17,16 @@ if TYPE_CHECKING:
 __all__ = ["agent_guidance", "stored_final_reports"]
 
 
-def stored_final_reports(store: SQLiteStore, agent: str, since: float) -> list[OptimizationReport]:
+def stored_final_reports(store: Store, agent: str, since: float) -> list[OptimizationReport]:
     """The agent's stored final reports of sessions started since ``since`` (epoch seconds)."""
     sql = (
         "SELECT r.report FROM sessions s JOIN reports r ON r.session_id = s.id AND r.provisional = 0 "
         "WHERE s.agent = ? AND s.started_at >= ? ORDER BY s.started_at"
     )
-    return [
-        OptimizationReport.from_dict(json.loads(row[0])) for row in store._conn().execute(sql, (agent, since))
-    ]
+    return [OptimizationReport.from_dict(json.loads(row[0])) for row in store.query(sql, (agent, since))]
 
 
-def _guidance(store: SQLiteStore, agent: str, days: int, min_sessions: int, max_items: int) -> dict[str, Any]:
+def _guidance(store: Store, agent: str, days: int, min_sessions: int, max_items: int) -> dict[str, Any]:
     reports = stored_final_reports(store, agent, time.time() - days * 86400)
     g = build_guidance(agent, reports, days=days, min_sessions=min_sessions, max_items=max_items)
     return {

@@ -281,7 +281,7 @@ class DashboardService:
         return out
 
 
-def with_origin(store: SQLiteStore, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_origin(store: Store, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add each session's ``host`` (machine) and ``source`` (sdk, claude_code, codex, import) to its dict."""
     origins = store.session_origins([item["id"] for item in items])
     for item in items:

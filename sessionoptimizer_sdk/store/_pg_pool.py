@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from ..errors import StoreError
+from ..errors import StoreError, UnstorableValue
 from ._pg_connection import (
     describe,
     import_psycopg,
@@ -108,6 +108,8 @@ class PgConnections:
                 if getattr(exc, "sqlstate", None) in _RETRY_STATES and conflicts < 5:
                     conflicts += 1
                     continue
+                if isinstance(exc, (self._psycopg.DataError, self._psycopg.IntegrityError)):
+                    raise UnstorableValue(f"PostgreSQL store at {self.where}: {self._scrub(exc)}") from None
                 raise StoreError(f"PostgreSQL store at {self.where}: {self._scrub(exc)}") from None
 
     def fetch(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

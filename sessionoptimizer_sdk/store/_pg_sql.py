@@ -29,6 +29,7 @@ __all__ = [
     "alert_dict",
     "alerts_query",
     "event_columns",
+    "pg_text",
     "report_values",
     "session_filter",
     "session_values",
@@ -118,7 +119,18 @@ ADD_COUNTER = (
 )
 _ALERT_KEYS = ("id", "session_id", "agent", "rule", "priority", "message", "created_at", "payload")
 
-_CONVERT: tuple[Any, ...] = (str, str, str, float, float, str, int, str, int, int, int, int, int, str)
+
+def pg_text(value: Any) -> str:
+    """``value`` as text PostgreSQL can hold: a NUL character (SQLite keeps it) becomes U+FFFD.
+
+    Applied to descriptive columns (agent, task, model, event name, error type), never to ids: a NUL in an id
+    fails the write with ``UnstorableValue`` instead of silently naming another session.
+    """
+    text = str(value)
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+_CONVERT: tuple[Any, ...] = (str, str, str, float, float, pg_text, int, pg_text, int, int, int, int, int, str)
 
 
 def typed_rows(rows: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
@@ -155,9 +167,9 @@ def session_values(session: Session) -> tuple[Any, ...]:
     """The first ten session columns of an INSERT."""
     return (
         session.id,
-        session.agent,
-        session.task,
-        session.model,
+        pg_text(session.agent),
+        pg_text(session.task),
+        pg_text(session.model),
         session.status.value,
         to_ts(session.started_at),
         to_ts(session.ended_at),

@@ -134,3 +134,53 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release this process's connections."""
+
+    # --- team server: session origin and tokens (schema version 3) ----------------------------------------
+    def set_session_origin(
+        self, session_id: str, *, host: str | None, source: str | None, replace: bool = False
+    ) -> None:
+        """Record a session's machine and source; the first known values are kept unless ``replace``."""
+
+    def session_origins(self, session_ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
+        """(host, source) of each given session that exists (owner host, ``sdk``/``import`` as fallbacks)."""
+
+    def session_ids_by_origin(
+        self, *, host: str | None = None, source: str | None = None, limit: int = 1000
+    ) -> list[str]:
+        """Ids of the newest sessions recorded on ``host`` and/or from ``source``."""
+
+    def idle_active_sessions(self, sources: Sequence[str], before: float) -> list[tuple[str, float]]:
+        """(id, last event time) of ACTIVE sessions from ``sources`` with no event since ``before``."""
+
+    def delete_events(self, session_id: str) -> int:
+        """Delete a session's events (its totals follow); return how many."""
+
+    def add_token(self, token_id: str, *, kind: str, agent: str | None, secret_sha256: str) -> None:
+        """Store a token by public id and the SHA-256 of its secret (never the secret)."""
+
+    def find_token(self, secret_sha256: str) -> dict[str, Any] | None:
+        """The unrevoked token whose secret hashes to ``secret_sha256``, or None."""
+
+    def list_tokens(self) -> list[dict[str, Any]]:
+        """Every token (id, kind, agent, created_at, revoked_at), oldest first."""
+
+    def revoke_token(self, token_id: str) -> bool:
+        """Revoke a token by id; False if no such unrevoked token."""
+
+    def count_tokens(self, kind: str) -> int:
+        """How many unrevoked tokens of ``kind`` exist."""
+
+    # --- closing the loop (schema version 4) --------------------------------------------------------------
+    def record_enablement(
+        self,
+        agent: str,
+        kind: str,
+        *,
+        action: str = "enabled",
+        at: float | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record that guidance or the guard was enabled/disabled for ``agent`` at epoch ``at`` (default now)."""
+
+    def list_enablements(self, agent: str) -> list[dict[str, Any]]:
+        """The agent's enablement records (kind, action, at, detail), oldest first."""

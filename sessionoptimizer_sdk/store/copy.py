@@ -1,8 +1,9 @@
 """Copy one store into another (``sessionoptimizer migrate``): idempotent, resumable, verified by counts.
 
 Every write is idempotent on the target (sessions upserted, events inserted by their per-session id, reports
-replaced, alerts stored once per session and rule), so an interrupted copy is resumed by running it again; a
-session whose events are already all on the target is skipped after one count.
+replaced, alerts stored once per session and rule, origins replaced, tokens and enablements added when absent),
+so an interrupted copy is resumed by running it again; a session whose events are already all on the target is
+skipped after one count. Tokens keep their id, hash and revocation (their creation time becomes the copy's).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class CopySummary:
     reports: int
     alerts: int
     mismatches: tuple[str, ...]
+    tokens: int = 0
+    enablements: int = 0
 
     @property
     def verified(self) -> bool:
@@ -37,7 +40,7 @@ class CopySummary:
 
 
 def copy_store(source: Store, target: Store, progress: ProgressFn | None = None) -> CopySummary:
-    """Copy sessions, events, reports and alert history from ``source`` into ``target``; verify at the end."""
+    """Copy sessions (with host/source), events, reports, alerts, tokens and enablements; verify at the end."""
     advance = progress or (lambda _what, _n: None)
     sessions = source.list_sessions(limit=None)
     copied = skipped = 0
@@ -70,7 +73,48 @@ def copy_store(source: Store, target: Store, progress: ProgressFn | None = None)
             alert["payload"], at=float(alert["created_at"]),
         )  # fmt: skip
         alerts += 1
-    return CopySummary(len(sessions), copied, skipped, reports, alerts, tuple(_verify(source, target)))
+    _copy_origins(source, target, [s.id for s in sessions])
+    tokens, enablements = _copy_tokens(source, target), _copy_enablements(source, target)
+    mismatches = tuple(_verify(source, target))
+    return CopySummary(len(sessions), copied, skipped, reports, alerts, mismatches, tokens, enablements)
+
+
+def _copy_origins(source: Store, target: Store, session_ids: list[str]) -> None:
+    """Each session's (host, source) as the source resolves it (owner host and sdk/import fallbacks included)."""
+    for start in range(0, len(session_ids), 500):
+        for sid, (host, origin) in source.session_origins(session_ids[start : start + 500]).items():
+            target.set_session_origin(sid, host=host, source=origin, replace=True)
+
+
+def _copy_tokens(source: Store, target: Store) -> int:
+    """Tokens missing on the target (same id and secret hash, revoked ones revoked); return how many."""
+    known = {t["id"] for t in target.list_tokens()}
+    added = 0
+    rows = source.query(
+        "SELECT id, kind, agent, secret_sha256, revoked_at FROM ingest_tokens ORDER BY created_at"
+    )
+    for token_id, kind, agent, digest, revoked_at in rows:
+        if token_id in known:
+            continue
+        target.add_token(str(token_id), kind=str(kind), agent=agent, secret_sha256=str(digest))
+        if revoked_at is not None:
+            target.revoke_token(str(token_id))
+        added += 1
+    return added
+
+
+def _copy_enablements(source: Store, target: Store) -> int:
+    """Enablement records missing on the target (same agent, kind, action and time); return how many."""
+    added = 0
+    for (agent,) in source.query("SELECT DISTINCT agent FROM enablements ORDER BY agent"):
+        there = {(e["kind"], e["action"], e["at"]) for e in target.list_enablements(str(agent))}
+        for e in source.list_enablements(str(agent)):
+            if (e["kind"], e["action"], e["at"]) not in there:
+                target.record_enablement(
+                    str(agent), e["kind"], action=e["action"], at=e["at"], detail=e["detail"]
+                )
+                added += 1
+    return added
 
 
 def _verify(source: Store, target: Store) -> list[str]:

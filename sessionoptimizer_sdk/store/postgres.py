@@ -20,14 +20,18 @@ from ..errors import SessionAlreadyExists, SessionNotFound
 from ..models import Session, SessionEvent, SessionStatus
 from . import _pg_sql as sql
 from ._pg_pool import PgConnections
+from ._pg_team import PgTeamMethods
 from ._rows import SESSION_COLUMNS, event_from_row, event_to_row, session_from_row, to_ts
 from .base import Owner, SessionEnd
 
 __all__ = ["PostgresStore"]
 
 
-class PostgresStore:
-    """The store in the PostgreSQL database at ``url`` (migrated on open; StoreError when unreachable)."""
+class PostgresStore(PgTeamMethods):
+    """The store in the PostgreSQL database at ``url`` (migrated on open; StoreError when unreachable).
+
+    The team server's and closing-the-loop's methods (origin, tokens, enablements) come from ``PgTeamMethods``.
+    """
 
     backend = "postgresql"
 

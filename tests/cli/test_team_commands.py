@@ -7,27 +7,31 @@ import socket
 import tomllib
 from pathlib import Path
 
+from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.server.ingest.tokens import hash_secret
-from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from sessionoptimizer_sdk.store import open_store
 
 
-def test_token_create_list_revoke(run, tmp_path: Path):
-    """A created token's secret is printed once, stored only as its hash, listed without it, and revocable."""
+def test_token_create_list_revoke(run, tmp_path: Path, store_url: str):
+    """On each backend, a token's secret is printed once, stored only hashed, listed without it, and revocable."""
     home = str(tmp_path / "h")
-    result = run("--home", home, "token", "create", "--agent", "FORGE", "--format", "json")
+    result = run(
+        "--home", home, "--store", store_url, "token", "create", "--agent", "FORGE", "--format", "json"
+    )
     assert result.exit_code == 0
     body = json.loads(result.stdout)
     assert (body["kind"], body["agent"]) == ("ingest", "FORGE")
-    store = SQLiteStore(tmp_path / "h" / "sessionoptimizer.db")
+    store = open_store(store_url, Settings.from_env(Path(home)))
     found = store.find_token(hash_secret(body["token"]))
     assert found is not None and found["id"] == body["id"]
-    listed = run("--home", home, "token", "list", "--format", "json")
+    listed = run("--home", home, "--store", store_url, "token", "list", "--format", "json")
     assert body["token"] not in listed.stdout
     assert [t["id"] for t in json.loads(listed.stdout)["tokens"]] == [body["id"]]
-    assert run("--home", home, "token", "revoke", body["id"]).exit_code == 0
+    assert run("--home", home, "--store", store_url, "token", "revoke", body["id"]).exit_code == 0
     assert store.find_token(hash_secret(body["token"])) is None
-    again = run("--home", home, "token", "revoke", body["id"])
+    again = run("--home", home, "--store", store_url, "token", "revoke", body["id"])
     assert again.exit_code == 2
+    store.close()
 
 
 def test_token_create_needs_agent_or_read(run, tmp_path: Path):

@@ -14,9 +14,10 @@ from click.testing import CliRunner
 from sessionoptimizer_sdk.analysis.stats import enabled_since, enablement_effect
 from sessionoptimizer_sdk.analysis.stored import finalize_session
 from sessionoptimizer_sdk.cli._app import cli
+from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.models import Session, SessionStatus
 from sessionoptimizer_sdk.server.runner import serve_in_thread
-from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from sessionoptimizer_sdk.store import Store, open_store
 from tests.server.conftest import _events
 
 
@@ -70,9 +71,9 @@ def test_enabled_since_follows_the_latest_on_period() -> None:
 
 
 @pytest.fixture
-def seeded_effect(home: Path) -> Iterator[tuple[str, SQLiteStore, dict[str, tuple[int, int]]]]:
-    """LOOP: two sessions with 3 re-reads each before the guard was enabled (2 days ago), two clean ones after."""
-    store = SQLiteStore(home / "sessionoptimizer.db")
+def seeded_effect(backend_env: str, home: Path) -> Iterator[tuple[str, Store, dict[str, tuple[int, int]]]]:
+    """LOOP (on each backend): two sessions with 3 re-reads each before the guard was enabled, two clean after."""
+    store = open_store(backend_env, Settings.from_env(home))
     now = datetime.now(UTC)
     numbers: dict[str, tuple[int, int]] = {}
     for n, (days_ago, rereads) in enumerate([(5, 3), (4, 3), (1, 0), (0, 0)]):

@@ -15,6 +15,7 @@ from sessionoptimizer_sdk.analysis import analyze_events
 from sessionoptimizer_sdk.analysis.guidance import build_guidance
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
 from sessionoptimizer_sdk.cli._app import cli
+from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.errors import InvalidFormat, InvalidInputError
 from sessionoptimizer_sdk.reporting.guidance import (
     BEGIN_MARKER,
@@ -23,6 +24,7 @@ from sessionoptimizer_sdk.reporting.guidance import (
     remove_block,
     render_guidance,
 )
+from sessionoptimizer_sdk.store import open_store
 from tests._paths import FIXTURES
 from tests.analysis._builders import Events, session
 
@@ -160,7 +162,7 @@ def test_damaged_markers_are_refused() -> None:
 
 
 @pytest.mark.skipif(not FIXTURES.is_dir(), reason="shared fixtures not present")
-def test_advise_on_real_sessions_applies_to_a_copy(home: Path, tmp_path: Path) -> None:
+def test_advise_on_real_sessions_applies_to_a_copy(backend_env: str, home: Path, tmp_path: Path) -> None:
     """On real Claude Code transcripts: advise sums each file's re-read findings, and --apply --write is idempotent."""
     runner = CliRunner()
     base = ["--home", str(home)]
@@ -200,6 +202,9 @@ def test_advise_on_real_sessions_applies_to_a_copy(home: Path, tmp_path: Path) -
     assert "ai_music.py" in text and target.stat().st_mode & 0o777 == 0o640
     again = runner.invoke(cli, [*base, "advise", "REAL", "--days", days, "--apply", str(target), "--write"])
     assert "already up to date" in again.stdout and target.read_text() == text
+    store = open_store(backend_env, Settings.from_env(home))  # the one write was recorded as an enablement
+    assert [(e["kind"], e["action"]) for e in store.list_enablements("REAL")] == [("guidance", "enabled")]
+    store.close()
 
 
 def test_advise_bad_input_is_refused_and_changes_nothing(home: Path, tmp_path: Path) -> None:

@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
+from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.errors import StoreError
 from sessionoptimizer_sdk.hooks.settings import hook_command
-from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from sessionoptimizer_sdk.store import open_store
 from tests._paths import FIXTURES
 
 _TOP_KEYS = {
@@ -60,8 +61,8 @@ def _check_pre_output(stdout: str) -> dict[str, Any] | None:
 class Hook:
     """Runs the installed hook command once per payload, like Claude Code does."""
 
-    def __init__(self, home: Path, cwd: Path, *, strict: bool = False) -> None:
-        self.command = hook_command(agent="CLAUDE", home=str(home), strict=strict)
+    def __init__(self, home: Path, cwd: Path, *, strict: bool = False, store: str | None = None) -> None:
+        self.command = hook_command(agent="CLAUDE", home=str(home), strict=strict, store=store)
         self.session_id = "0b9d6c1e-5a7f-4c21-9d1e-2f0c3a4b5c6d"
         self.home, self.cwd = home, cwd
         self.turn = 0
@@ -213,9 +214,11 @@ _REAL = (
 
 
 @pytest.mark.skipif(not _REAL.is_file(), reason="shared fixtures not present")
-def test_stop_imports_the_transcript_into_the_store_in_the_background(home: Path, project: Path) -> None:
-    """Stop returns at once and a detached import puts the real transcript's session into the store."""
-    hook = Hook(home, project)
+def test_stop_imports_the_transcript_into_the_store_in_the_background(
+    home: Path, project: Path, store_url: str
+) -> None:
+    """Stop returns at once and a detached import puts the real transcript's session into the hook's store."""
+    hook = Hook(home, project, store=store_url)
     hook.session_id = _REAL.stem
     stop = hook.payload("Stop", stop_hook_active=False)
     stop["transcript_path"] = str(_REAL)
@@ -227,13 +230,12 @@ def test_stop_imports_the_transcript_into_the_store_in_the_background(home: Path
         session is None or session.event_count == 0
     ):  # row first, events next
         time.sleep(0.5)
-        if (home / "sessionoptimizer.db").exists():
-            try:  # the import may still hold the write lock (or be migrating) under load: poll again
-                store = SQLiteStore(home / "sessionoptimizer.db")
-                session = store.find_session(_REAL.stem)
-                store.close()
-            except StoreError:
-                continue
+        try:  # the import may still hold the write lock (or be migrating) under load: poll again
+            store = open_store(store_url, Settings.from_env(home))
+            session = store.find_session(_REAL.stem)
+            store.close()
+        except StoreError:
+            continue
     assert session is not None and session.agent == "CLAUDE" and session.event_count > 0
     marker = home / "hooks" / "claude-code" / f"{_REAL.stem}.jsonl.imported"
     first = marker.stat().st_mtime_ns

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from sessionoptimizer_sdk.cli._app import cli
+from sessionoptimizer_sdk.config import Settings
+from sessionoptimizer_sdk.store import open_store
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
 _USER_SETTINGS: dict[str, Any] = {
@@ -115,3 +118,29 @@ def test_damaged_settings_file_is_refused_and_untouched(home: Path, settings: Pa
     assert result.exit_code == 2 and "'hooks' is not a JSON object" in result.stderr
     assert settings.read_text() == '{"hooks": [1, 2]}'
     assert len(list(settings.parent.iterdir())) == 1
+
+
+def test_install_with_a_store_url_imports_there_and_refuses_a_password(
+    home: Path, settings: Path, store_url: str
+) -> None:
+    """--store goes into every hook command and the enablement into that store; a URL with a password is refused."""
+    before = settings.read_text()
+    args = ("hooks", "install", "--agent", "CLAUDE", "--settings", str(settings), "--write")
+    refused = _run(home, "--store", "postgresql://so:s3cret@127.0.0.1:1/team", *args)
+    assert refused.exit_code == 2 and "~/.pgpass" in refused.stderr and "s3cret" not in refused.output
+    assert settings.read_text() == before
+    assert _run(home, "--store", store_url, *args).exit_code == 0
+    commands = [
+        h["command"]
+        for groups in json.loads(settings.read_text())["hooks"].values()
+        for group in groups
+        for h in group["hooks"]
+        if "--sessionoptimizer-hook" in h["command"]
+    ]
+    assert len(commands) == 7
+    for command in commands:
+        parts = shlex.split(command)
+        assert parts[parts.index("--store") + 1] == store_url
+    store = open_store(store_url, Settings.from_env(home))
+    assert [(r["kind"], r["action"]) for r in store.list_enablements("CLAUDE")] == [("guard", "enabled")]
+    store.close()

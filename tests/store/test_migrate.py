@@ -17,7 +17,7 @@ T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 
 
 def _source(path: Path) -> SQLiteStore:
-    """3 sessions x 7 events (tokens_input = 10 each), a report on s0 and an alert on s1."""
+    """3 sessions x 7 events (10 input tokens each); s0: report, origin; s1: alert; 2 tokens; 1 enablement."""
     store = SQLiteStore(path)
     for n in range(3):
         sid = f"s{n}"
@@ -43,6 +43,11 @@ def _source(path: Path) -> SQLiteStore:
         )
     store.save_report("s0", "FORGE", {"efficiency_score": 81.5, "total_waste_tokens": 12}, at=1_700_000_000.0)
     store.insert_alert("s1", "FORGE", "retry_loop", "HIGH", "loop", {"n": 3}, at=1_700_000_100.0)
+    store.set_session_origin("s0", host="laptop", source="claude_code")
+    store.add_token("tok1", kind="ingest", agent="FORGE", secret_sha256="a1" * 32)
+    store.add_token("tok2", kind="read", agent=None, secret_sha256="b2" * 32)
+    store.revoke_token("tok2")
+    store.record_enablement("FORGE", "guard", at=1_700_000_200.0, detail={"by": "cli"})
     return store
 
 
@@ -57,7 +62,7 @@ def _target(url: str) -> Store:
 
 
 def test_migrate_copies_everything_and_verifies(tmp_path: Path, store_url: str) -> None:
-    """Sessions, events with their totals, reports and alert history arrive with their original times."""
+    """Sessions with origins, events with totals, reports, alerts, tokens and enablements all arrive."""
     _source(tmp_path / "laptop.db")
     summary = _migrate(f"sqlite://{tmp_path / 'laptop.db'}", store_url)
     assert (summary["sessions"], summary["events_copied"], summary["reports"], summary["alerts"]) == (
@@ -78,6 +83,15 @@ def test_migrate_copies_everything_and_verifies(tmp_path: Path, store_url: str) 
     assert [(a["session_id"], a["rule"], a["created_at"], a["payload"]) for a in alerts] == [
         ("s1", "retry_loop", 1_700_000_100.0, {"n": 3})
     ]
+    assert target.session_origins(["s0", "s1"]) == {"s0": ("laptop", "claude_code"), "s1": (None, "import")}
+    assert (summary["tokens"], summary["enablements"]) == (2, 1)
+    found = target.find_token("a1" * 32)
+    assert found is not None and (found["id"], found["kind"], found["agent"]) == ("tok1", "ingest", "FORGE")
+    assert target.find_token("b2" * 32) is None and target.count_tokens("read") == 0
+    assert [t["id"] for t in target.list_tokens()] == ["tok1", "tok2"]
+    assert target.list_enablements("FORGE") == [
+        {"kind": "guard", "action": "enabled", "at": 1_700_000_200.0, "detail": {"by": "cli"}}
+    ]
 
 
 def test_migrate_again_changes_nothing(tmp_path: Path, store_url: str) -> None:
@@ -86,9 +100,11 @@ def test_migrate_again_changes_nothing(tmp_path: Path, store_url: str) -> None:
     _migrate(f"sqlite://{tmp_path / 'laptop.db'}", store_url)
     again = _migrate(f"sqlite://{tmp_path / 'laptop.db'}", store_url)
     assert (again["events_copied"], again["sessions_already_complete"], again["verified"]) == (0, 3, True)
+    assert (again["tokens"], again["enablements"]) == (0, 0)
     target = _target(store_url)
     assert target.count_events() == 21 and target.get_session("s0").tokens.input_tokens == 70
     assert len(target.list_alerts()) == 1
+    assert len(target.list_tokens()) == 2 and len(target.list_enablements("FORGE")) == 1
 
 
 def test_interrupted_migration_resumes_without_doubles(tmp_path: Path, store_url: str) -> None:

@@ -169,3 +169,29 @@ def test_processes_starting_together_migrate_once(pg_url: str) -> None:
         assert store.query("SELECT count(*) FROM meta WHERE key = 'schema_version'") == [(1,)]
     finally:
         store.close()
+
+
+def test_store_vanishing_mid_session_never_reaches_agent_code(
+    pg_server: str, pg_url: str, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the store's tables gone mid-session, logging, ending, flushing and reading the session never raise."""
+    monkeypatch.setenv("SESSIONOPTIMIZER_STRICT", "0")  # production behaviour: internal errors are swallowed
+    monkeypatch.setenv("SESSIONOPTIMIZER_AUTO_ANALYZE", "0")
+    opt = SessionOptimizer(home, store=pg_url)
+    try:
+        session = opt.start_session("BOLT", "vanishing store", "grok")
+        opt.log_event(session.id, EventType.TOOL_CALL, data={"tool": "make"}, tokens_input=5)
+        assert opt.flush(timeout=30)
+        schema = pg_url.rsplit("search_path%3D", 1)[1]
+        with _pg.admin(pg_server) as admin:
+            admin.execute(
+                f"DROP SCHEMA {schema} CASCADE"
+            )  # every statement now fails (not a lost connection)
+        for _ in range(5):
+            opt.log_event(session.id, EventType.TOOL_CALL, data={"tool": "make"}, tokens_input=5)
+        ended = opt.end_session(session.id)
+        opt.flush(timeout=30)
+        assert ended.id == session.id and ended.status is SessionStatus.COMPLETED
+        assert opt._recorder.writer.dropped == 5
+    finally:
+        opt.shutdown(timeout=30)

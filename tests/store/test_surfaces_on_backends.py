@@ -154,3 +154,17 @@ def test_cli_store_option_selects_the_store(store_url: str, home: Path) -> None:
     chosen = open_store(store_url, Settings.from_env())
     assert chosen.get_session(sid).tokens.input_tokens == 7
     assert not (home / "sessionoptimizer.db").exists()
+
+
+def test_cli_store_option_selects_the_import_target(store_url: str, home: Path) -> None:
+    """``--store URL import`` stores the transcript's events in that store and creates no SQLite file in home."""
+    from sessionoptimizer_sdk.config import Settings
+    from sessionoptimizer_sdk.store import open_store
+
+    [source] = sorted((FIXTURES / "claude-code-session-share").rglob("*.jsonl"))[:1]
+    out = json.loads(_cli("--store", store_url, "import", "claude-code", str(source), "--format", "json"))
+    chosen = open_store(store_url, Settings.from_env())
+    assert chosen.count_events() > 0 and chosen.count_sessions() >= 1
+    assert chosen.count_events() == sum(chosen.count_events(sid) for sid in out["session_ids"])
+    assert not (home / "sessionoptimizer.db").exists()
+    chosen.close()

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from anyio import to_thread
 
 from ..._internal.log import get_logger
-from ...errors import SessionAlreadyExists, StoreError
+from ...errors import SessionAlreadyExists, StoreError, UnstorableValue
 from ...models import Session, SessionStatus
 from .batch import SOURCE_IMPORT, TELEMETRY_SOURCES, Batch
 from .decode import Limits
@@ -29,7 +29,7 @@ _log = get_logger(__name__)
 
 
 class IngestStore(TokenStore, Protocol):
-    """The store methods the ingest uses: the SQLite store has them; a PostgreSQL store must too."""
+    """The store methods the ingest uses (part of ``Store``: SQLite and PostgreSQL both implement them)."""
 
     def find_session(self, session_id: str) -> Session | None:
         """The session or None."""
@@ -127,7 +127,13 @@ class IngestService:
             raise IngestRefused(503, "busy", "the store is backed up; retry later", retry_after=1) from None
         try:
             await to_thread.run_sync(self._commit, batch, token.agent if token else None)
-        except (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError, OverflowError) as exc:
+        except (
+            sqlite3.IntegrityError,
+            sqlite3.DataError,
+            sqlite3.InterfaceError,
+            OverflowError,
+            UnstorableValue,
+        ) as exc:
             # the data itself cannot be stored: a retry would fail the same way, so no 503
             _log.warning("ingest.unstorable", error=type(exc).__name__)
             raise IngestRefused(

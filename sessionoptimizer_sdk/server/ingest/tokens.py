@@ -17,7 +17,7 @@ KINDS = (KIND_INGEST, KIND_READ)
 
 
 class TokenStore(Protocol):
-    """The store methods tokens need (SQLite now; PostgreSQL implements the same)."""
+    """The store methods tokens need (part of ``Store``, on SQLite and PostgreSQL)."""
 
     def add_token(self, token_id: str, *, kind: str, agent: str | None, secret_sha256: str) -> None:
         """Store a token."""

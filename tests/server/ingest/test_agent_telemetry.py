@@ -9,7 +9,7 @@ import pytest
 
 from sessionoptimizer_sdk.models import EventType, SessionStatus
 
-from .conftest import TeamServer
+from .conftest import TEAM_ON_BOTH, TeamServer
 from .payloads import T0, kv, traces
 from .telemetry_fixtures import CLAUDE_SID, CODEX_SID, claude_code_session, codex_session
 
@@ -20,6 +20,7 @@ def _send_logs(server: TeamServer, request: object) -> httpx.Response:
     return httpx.post(f"{server.url}/v1/logs", content=request.SerializeToString(), headers=PB)  # type: ignore[attr-defined]
 
 
+@TEAM_ON_BOTH
 def test_claude_code_session_is_stored_with_hand_computed_totals(team_server: TeamServer):
     """Claude Code log events make one ACTIVE session of agent CLIO with the documented token kinds."""
     now = time.time_ns()
@@ -44,6 +45,7 @@ def test_claude_code_session_is_stored_with_hand_computed_totals(team_server: Te
     assert {e.error_type for e in errors} == {"test_failure", "api_error"}
 
 
+@TEAM_ON_BOTH
 def test_idle_telemetry_session_is_ended_at_its_last_event(team_server: TeamServer):
     """Claude Code sends no session end: a session idle past the timeout (30 min) ends COMPLETED at its last event."""
     assert _send_logs(team_server, claude_code_session()).status_code == 200  # events from a year ago

@@ -14,7 +14,7 @@ from sessionoptimizer_sdk.models import SessionStatus
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 from tests._paths import FIXTURES
 
-from .conftest import TeamServer
+from .conftest import TEAM_ON_BOTH, TeamServer
 from .payloads import logs
 from .telemetry_fixtures import _cc
 
@@ -72,6 +72,7 @@ def test_reshipping_sends_nothing_twice(tmp_path: Path, team_server: TeamServer)
     assert team_server.store.count_events(SID) == count
 
 
+@TEAM_ON_BOTH
 def test_transcript_replaces_telemetry_of_the_same_session(tmp_path: Path, team_server: TeamServer):
     """Telemetry first, then the transcript: the transcript's events replace it; later telemetry is ignored."""
     now = time.time_ns()

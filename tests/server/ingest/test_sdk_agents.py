@@ -11,9 +11,10 @@ import httpx
 import pytest
 
 from sessionoptimizer_sdk.models import EventType, SessionStatus
+from sessionoptimizer_sdk.store import Store
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
-from .conftest import TeamServer, run_agent, wait_for
+from .conftest import TEAM_ON_BOTH, TeamServer, run_agent, wait_for
 
 # Each agent session: 3 reads of 3,000 tokens + one response of 4,000 in / 1,500 out = 4 events.
 EVENTS = 4
@@ -21,11 +22,12 @@ INPUT = 3 * 3000 + 4000
 OUTPUT = 1500
 
 
-def _ended(store: SQLiteStore, sid: str) -> bool:
+def _ended(store: Store, sid: str) -> bool:
     session = store.find_session(sid)
     return session is not None and not session.is_active
 
 
+@TEAM_ON_BOTH
 def test_two_machines_appear_with_same_ids_events_and_status(tmp_path: Path, team_server: TeamServer):
     """Agents on two hosts show up on the server with their ids, status, events, totals, host and source."""
     run_agent(tmp_path, team_server.url, "machine-a", "forge-remote-1", "FORGE", "complete")
@@ -50,6 +52,7 @@ def test_two_machines_appear_with_same_ids_events_and_status(tmp_path: Path, tea
         assert [e.event_type for e in store.get_events(sid)].count(EventType.FILE_READ) == 3
 
 
+@TEAM_ON_BOTH
 def test_remote_session_gets_report_with_repeated_read_finding(tmp_path: Path, team_server: TeamServer):
     """The server analyses an ended remote session: its report flags the file read three times."""
     run_agent(tmp_path, team_server.url, "machine-a", "forge-report-1", "FORGE", "complete")
@@ -59,6 +62,7 @@ def test_remote_session_gets_report_with_repeated_read_finding(tmp_path: Path, t
     assert "repeated_file_read" in {issue["type"] for issue in report["issues"]}
 
 
+@TEAM_ON_BOTH
 def test_session_ended_from_another_process_and_abandoned(tmp_path: Path, team_server: TeamServer):
     """A session started in one process and ended from another ends COMPLETED; one never ended is ABANDONED."""
     run_agent(tmp_path, team_server.url, "machine-a", "forge-split-1", "FORGE", "start-only")

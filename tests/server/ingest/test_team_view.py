@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from sessionoptimizer_sdk.cli._app import cli
 
-from .conftest import TeamServer
+from .conftest import TEAM_ON_BOTH, TeamServer
 from .payloads import event_span, traces
 from .telemetry_fixtures import CLAUDE_SID, CODEX_SID, claude_code_session, codex_session
 
@@ -34,6 +34,7 @@ def _fill(server: TeamServer) -> None:
         )
 
 
+@TEAM_ON_BOTH
 def test_api_filters_sessions_by_host_and_source(team_server: TeamServer):
     """``/api/sessions?host=`` and ``?source=`` return only that machine's or source's sessions."""
     _fill(team_server)
@@ -50,6 +51,7 @@ def test_api_filters_sessions_by_host_and_source(team_server: TeamServer):
     assert [s["agent"] for s in by_source["sessions"]] == ["BOLT"]
 
 
+@TEAM_ON_BOTH
 def test_active_sessions_show_machine_and_source(team_server: TeamServer):
     """The live list (BCH dashboard) carries each running session's host and source."""
     _fill(team_server)
@@ -61,11 +63,23 @@ def test_active_sessions_show_machine_and_source(team_server: TeamServer):
     }
 
 
+@TEAM_ON_BOTH
 def test_cli_list_filters_by_source(team_server: TeamServer):
     """``sessionoptimizer list --source claude_code --format json`` lists only Claude Code sessions."""
     _fill(team_server)
     result = CliRunner().invoke(
-        cli, ["--home", str(team_server.home), "list", "--source", "claude_code", "--format", "json"]
+        cli,
+        [
+            "--home",
+            str(team_server.home),
+            "--store",
+            team_server.store_url,
+            "list",
+            "--source",
+            "claude_code",
+            "--format",
+            "json",
+        ],
     )
     assert result.exit_code == 0, result.output
     sessions = json.loads(result.stdout)["sessions"]

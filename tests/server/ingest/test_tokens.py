@@ -15,7 +15,7 @@ from sessionoptimizer_sdk.server.ingest import IngestConfig, new_token
 from sessionoptimizer_sdk.server.runner import serve_in_thread
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
-from .conftest import TeamServer, run_agent, wait_for
+from .conftest import PUBLIC_ON_BOTH, TeamServer, run_agent, wait_for
 from .payloads import event_span, traces
 
 PB = {"Content-Type": "application/x-protobuf"}
@@ -27,6 +27,7 @@ def _post(server: TeamServer, secret: str | None, sid: str = "s-tok", n: int = 1
     return httpx.post(f"{server.url}/v1/traces", content=body, headers=headers)
 
 
+@PUBLIC_ON_BOTH
 def test_public_ingest_requires_an_ingest_token(public_server: TeamServer):
     """Public server: no token 401, a read token 403, FORGE's ingest token 200 (and the event is stored)."""
     _, read = new_token(public_server.store, "read", None)
@@ -40,6 +41,7 @@ def test_public_ingest_requires_an_ingest_token(public_server: TeamServer):
     assert public_server.store.get_session("s-tok").agent == "FORGE"
 
 
+@PUBLIC_ON_BOTH
 def test_revoked_token_stops_working(public_server: TeamServer):
     """A revoked ingest token is refused (within the 2 s verification cache)."""
     token_id, forge = new_token(public_server.store, "ingest", "FORGE")
@@ -50,6 +52,7 @@ def test_revoked_token_stops_working(public_server: TeamServer):
     assert public_server.store.count_events() == 1
 
 
+@PUBLIC_ON_BOTH
 def test_public_reads_need_a_read_token(public_server: TeamServer):
     """Public server: the API needs a read token; an ingest token does not open it."""
     _, read = new_token(public_server.store, "read", None)
