@@ -243,7 +243,13 @@ def test_an_import_resumed_from_an_old_cursor_has_one_shot_totals(tmp_path: Path
             import_paths(resumed, source, [path])  # the head's events are stored, then the file grows
             _write(path, head + tail)
             stat = os.stat(path)
-            cursor = {"v": 1, "inode": stat.st_ino, "size": head_bytes, "mtime": 0, "offset": head_bytes}
+            cursor: dict[str, Any] = {
+                "v": 1,
+                "inode": stat.st_ino,
+                "size": head_bytes,
+                "mtime": 0,
+                "offset": head_bytes,
+            }
             cursor.update(line=len(head), sid=state["sid"], state=state)
             resumed.set_cursor(f"import:{source}:{path.resolve()}", cursor)
             summary = import_paths(resumed, source, [path])
