@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Self
 
 from sessionoptimizer_sdk._internal.ids import validate_session_id
 from sessionoptimizer_sdk._internal.jsonsafe import sanitize
@@ -20,6 +22,7 @@ from sessionoptimizer_sdk.models import EventType, SessionEvent
 __all__ = [
     "EPOCH",
     "EventBuffer",
+    "ParserState",
     "content_size",
     "discover_jsonl",
     "estimate_tokens",
@@ -145,6 +148,46 @@ def event_from_state(state: Mapping[str, Any]) -> SessionEvent:
         data=MappingProxyType(dict(state.get("data") or {})),
         **extra,
     )
+
+
+@dataclass(slots=True)
+class ParserState:
+    """Resumable state shared by the JSONL parsers; subclasses add theirs, the cursor JSON keys are the fields."""
+
+    meta: dict[str, Any] = field(default_factory=dict)
+    first: float | None = None
+    last: float | None = None
+    task: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    #: Tool calls awaiting their result: call id -> ``{"event": event_to_state(...), "command": ...}``.
+    pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any] | None) -> Self:
+        """Restore a cursor's saved state: absent or empty values take the default, containers are copied."""
+        restored, saved = cls(), state or {}
+        for name in (f.name for f in fields(cls)):
+            value, default = saved.get(name), getattr(restored, name)
+            if isinstance(default, dict):  # dict or Counter
+                value = type(default)(value or {})
+            elif default is not None:
+                value = value or default
+            setattr(restored, name, value)
+        return restored
+
+    def to_state(self) -> dict[str, Any]:
+        """The JSON-able state saved in import cursors (the shape :meth:`from_state` reads)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {k: dict(v) if isinstance(v, Counter) else v for k, v in out.items()}
+
+    def seen(self, stamp: float) -> None:
+        """Widen the first/last timestamps (epoch seconds) to include ``stamp``."""
+        self.first = stamp if self.first is None else min(self.first, stamp)
+        self.last = stamp if self.last is None else max(self.last, stamp)
+
+    def count(self, key: str, delta: int = 1) -> None:
+        """Add ``delta`` to the counter ``key``."""
+        self.counts[key] = self.counts.get(key, 0) + delta
 
 
 class EventBuffer:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from ._codex_tools import ALL_FILES, file_read_of, file_writes_of
 from ._common import (
     EPOCH,
     EventBuffer,
+    ParserState,
     content_size,
     discover_jsonl,
     estimate_tokens,
@@ -37,7 +38,7 @@ from ._common import (
 from ._reader import load_file
 from .base import ImportedSession
 
-__all__ = ["ClaudeCodeImporter", "ClaudeCodeParser", "load_transcript"]
+__all__ = ["ClaudeCodeImporter", "ClaudeCodeParser", "ClaudeCodeState", "load_transcript"]
 
 _READ_TOOLS = {"Read": "file_path", "NotebookRead": "notebook_path"}
 _WRITE_TOOLS = {
@@ -54,28 +55,31 @@ _MAX_RESPONSES = 256  # responses kept for dedupe: their lines are adjacent in p
 _MAX_PENDING = 1024  # tool calls awaiting their result
 
 
+@dataclass(slots=True)
+class ClaudeCodeState(ParserState):
+    """A Claude Code parser's resumable state (the JSON kept in import cursors)."""
+
+    sid: str | None = None
+    parent: str | None = None  # the session a subagent transcript belongs to
+    models: Counter[str] = field(default_factory=Counter)  # responses per model
+    #: Recent responses by ``message.id:requestId``: ``{"event": event_to_state(...), "stop": bool}``.
+    responses: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
 class ClaudeCodeParser(EventBuffer):
     """Stateful, resumable parser of one Claude Code transcript (see :class:`~.base.TranscriptParser`)."""
 
     def __init__(
         self, path: Path, *, agent: str, capture_content: bool, state: Mapping[str, Any] | None = None
     ) -> None:
-        st = dict(state or {})
         self._path = path
         self._agent = agent
         self._capture = capture_content
         self._subagent = path.stem.startswith("agent-")
         in_subfolder = self._subagent and path.parent.name == "subagents"
-        self._parent: str | None = st.get("parent") or (path.parent.parent.name if in_subfolder else None)
-        self._sid: str | None = st.get("sid") or (None if self._subagent else safe_session_id(path.stem))
-        self._meta: dict[str, Any] = dict(st.get("meta") or {})
-        self._first: float | None = st.get("first")
-        self._last: float | None = st.get("last")
-        self._models: Counter[str] = Counter(st.get("models") or {})
-        self._task: str = st.get("task") or ""
-        self._counts: dict[str, int] = dict(st.get("counts") or {})
-        self._responses: dict[str, dict[str, Any]] = dict(st.get("responses") or {})
-        self._pending: dict[str, dict[str, Any]] = dict(st.get("pending") or {})
+        self._st = st = ClaudeCodeState.from_state(state)
+        st.parent = st.parent or (path.parent.parent.name if in_subfolder else None)
+        st.sid = st.sid or (None if self._subagent else safe_session_id(path.stem))
         self._sidechain = False
         super().__init__()
 
@@ -88,10 +92,8 @@ class ClaudeCodeParser(EventBuffer):
         ts = parse_ts(record.get("timestamp"))
         self._identify(record)
         if ts is not None:
-            stamp = ts.timestamp()
-            self._first = stamp if self._first is None else min(self._first, stamp)
-            self._last = stamp if self._last is None else max(self._last, stamp)
-        when = ts or (datetime.fromtimestamp(self._last, UTC) if self._last else EPOCH)
+            self._st.seen(ts.timestamp())
+        when = ts or (datetime.fromtimestamp(self._st.last, UTC) if self._st.last else EPOCH)
         uuid = str(record.get("uuid") or f"line{line}")
         self._sidechain = bool(record.get("isSidechain")) and not self._subagent
         if kind == "assistant":
@@ -103,60 +105,46 @@ class ClaudeCodeParser(EventBuffer):
 
     def session(self, status: SessionStatus) -> Session | None:
         """The session so far, or None before the first user/assistant line."""
-        if self._sid is None or self._first is None:
+        if self._st.sid is None or self._st.first is None:
             return None
-        started = datetime.fromtimestamp(self._first, UTC)
-        ended = datetime.fromtimestamp(self._last or self._first, UTC)
-        model = self._models.most_common(1)[0][0] if self._models else "unknown"
-        incomplete = self._counts.get("incomplete", 0)
+        started = datetime.fromtimestamp(self._st.first, UTC)
+        ended = datetime.fromtimestamp(self._st.last or self._st.first, UTC)
+        model = self._st.models.most_common(1)[0][0] if self._st.models else "unknown"
+        incomplete = self._st.counts.get("incomplete", 0)
         meta = {
-            **self._meta,
+            **self._st.meta,
             "source": "claude-code",
             "source_path": str(self._path.resolve()),
-            "responses": self._counts.get("responses", 0),
+            "responses": self._st.counts.get("responses", 0),
             "output_tokens_incomplete": incomplete > 0,
             "incomplete_responses": incomplete,
-            "api_errors": self._counts.get("api_errors", 0),
+            "api_errors": self._st.counts.get("api_errors", 0),
         }
         if self._subagent:
-            meta.update(subagent=True, parent_session_id=self._parent, subagent_id=self._path.stem)
-        project = Path(str(self._meta.get("cwd") or self._path.parent.name)).name
-        task = self._task or f"Claude Code session in {project}"
+            meta.update(subagent=True, parent_session_id=self._st.parent, subagent_id=self._path.stem)
+        project = Path(str(self._st.meta.get("cwd") or self._path.parent.name)).name
+        task = self._st.task or f"Claude Code session in {project}"
         end = None if status is SessionStatus.ACTIVE else ended
-        return Session(self._sid, self._agent, task, model, status, started, end, meta)
+        return Session(self._st.sid, self._agent, task, model, status, started, end, meta)
 
     def state(self) -> dict[str, Any]:
         """Everything needed to resume after the last fed line."""
-        return {
-            "sid": self._sid,
-            "parent": self._parent,
-            "meta": self._meta,
-            "first": self._first,
-            "last": self._last,
-            "models": dict(self._models),
-            "task": self._task,
-            "counts": self._counts,
-            "responses": self._responses,
-            "pending": self._pending,
-        }
+        return self._st.to_state()
 
     # --- records ----------------------------------------------------------------------------------
     def _identify(self, record: Mapping[str, Any]) -> None:
-        for key, field in (("cwd", "cwd"), ("gitBranch", "git_branch"), ("version", "claude_code_version")):
+        for key, name in (("cwd", "cwd"), ("gitBranch", "git_branch"), ("version", "claude_code_version")):
             value = record.get(key)
             if isinstance(value, str) and value:
-                self._meta[field] = value
-        if self._meta.get("cwd"):
-            self._meta["project"] = Path(self._meta["cwd"]).name
-        if self._sid is None:
+                self._st.meta[name] = value
+        if self._st.meta.get("cwd"):
+            self._st.meta["project"] = Path(self._st.meta["cwd"]).name
+        if self._st.sid is None:
             owner = record.get("sessionId")
-            self._parent = self._parent or (owner if isinstance(owner, str) and owner else None)
-            self._sid = safe_session_id(
-                f"{self._parent}.{self._path.stem}" if self._parent else self._path.stem
+            self._st.parent = self._st.parent or (owner if isinstance(owner, str) and owner else None)
+            self._st.sid = safe_session_id(
+                f"{self._st.parent}.{self._path.stem}" if self._st.parent else self._path.stem
             )
-
-    def _count(self, key: str, delta: int = 1) -> None:
-        self._counts[key] = self._counts.get(key, 0) + delta
 
     def _assistant(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
         msg = record.get("message")
@@ -181,7 +169,7 @@ class ClaudeCodeParser(EventBuffer):
                     data["content"] = text
                 self._emit(
                     SessionEvent(
-                        f"{self._sid}:think:{uuid}:{i}", str(self._sid), EventType.THINKING, ts, data
+                        f"{self._st.sid}:think:{uuid}:{i}", str(self._st.sid), EventType.THINKING, ts, data
                     )
                 )
             elif block.get("type") == "tool_use":
@@ -196,7 +184,7 @@ class ClaudeCodeParser(EventBuffer):
             _int(usage.get("cache_read_input_tokens")),
             _int(usage.get("cache_creation_input_tokens")),
         )
-        prev = self._responses.get(key)
+        prev = self._st.responses.get(key)
         stopped = stop is not None
         if prev is not None:
             old = event_from_state(prev["event"])
@@ -207,13 +195,13 @@ class ClaudeCodeParser(EventBuffer):
                 return
             ts = old.timestamp
             if stopped and not prev["stop"]:
-                self._count("incomplete", -1)
+                self._st.count("incomplete", -1)
         else:
-            self._models[model] += 1
-            self._count("responses")
-            self._count("incomplete", 0 if stopped else 1)
-            if len(self._responses) >= _MAX_RESPONSES:
-                self._responses.pop(next(iter(self._responses)))
+            self._st.models[model] += 1
+            self._st.count("responses")
+            self._st.count("incomplete", 0 if stopped else 1)
+            if len(self._st.responses) >= _MAX_RESPONSES:
+                self._st.responses.pop(next(iter(self._st.responses)))
         data: dict[str, Any] = {
             "model": model,
             "response_id": mid,
@@ -233,8 +221,8 @@ class ClaudeCodeParser(EventBuffer):
                 data[f"cache_write_{ttl}_tokens"] = n
         i, o, cr, cw = tokens
         event = SessionEvent(
-            f"{self._sid}:resp:{key}",
-            str(self._sid),
+            f"{self._st.sid}:resp:{key}",
+            str(self._st.sid),
             EventType.AI_RESPONSE,
             ts,
             data,
@@ -244,12 +232,12 @@ class ClaudeCodeParser(EventBuffer):
             cw,
             name=model,
         )
-        self._responses[key] = {"event": event_to_state(event), "stop": stopped}
+        self._st.responses[key] = {"event": event_to_state(event), "stop": stopped}
         self._emit(event)
 
     def _tool_use(self, block: Mapping[str, Any], ts: datetime) -> None:
         tid = str(block.get("id") or "")
-        if not tid or tid in self._pending:
+        if not tid or tid in self._st.pending:
             return
         name = str(block.get("name") or "unknown")
         raw = block.get("input")
@@ -287,15 +275,15 @@ class ClaudeCodeParser(EventBuffer):
                 data["modifies"] = [self._abs(p) for p in changed]
         if self._capture:
             data["args"] = dict(args)
-        event = SessionEvent(f"{self._sid}:tool:{tid}", str(self._sid), etype, ts, data, name=name)
-        if len(self._pending) >= _MAX_PENDING:
-            self._pending.pop(next(iter(self._pending)))
-        self._pending[tid] = {"event": event_to_state(event), "command": command}
+        event = SessionEvent(f"{self._st.sid}:tool:{tid}", str(self._st.sid), etype, ts, data, name=name)
+        if len(self._st.pending) >= _MAX_PENDING:
+            self._st.pending.pop(next(iter(self._st.pending)))
+        self._st.pending[tid] = {"event": event_to_state(event), "command": command}
         self._emit(event)
 
     def _abs(self, path: str) -> str:
         """A shell-relative path made absolute against the session's working directory (as Read paths are)."""
-        cwd = self._meta.get("cwd")
+        cwd = self._st.meta.get("cwd")
         return os.path.join(cwd, path) if isinstance(cwd, str) and cwd and not os.path.isabs(path) else path
 
     def _user(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
@@ -317,15 +305,17 @@ class ClaudeCodeParser(EventBuffer):
             data["system_reminder"] = True
         if text.startswith("[Request interrupted"):
             data["interrupted"] = True
-        elif self._capture and not self._task:
-            self._task = text[:500]
+        elif self._capture and not self._st.task:
+            self._st.task = text[:500]
         if self._capture:
             data["content"] = text
-        self._emit(SessionEvent(f"{self._sid}:user:{uuid}", str(self._sid), EventType.USER_MESSAGE, ts, data))
+        self._emit(
+            SessionEvent(f"{self._st.sid}:user:{uuid}", str(self._st.sid), EventType.USER_MESSAGE, ts, data)
+        )
 
     def _tool_result(self, block: Mapping[str, Any], ts: datetime) -> None:
         tid = str(block.get("tool_use_id") or "")
-        pending = self._pending.pop(tid, None)
+        pending = self._st.pending.pop(tid, None)
         text, tokens = content_size(block.get("content"))
         failed = bool(block.get("is_error"))
         tool: str | None = None
@@ -350,20 +340,28 @@ class ClaudeCodeParser(EventBuffer):
             data = {"message": message, "message_sha256": sha256_text(text), "error_kind": kind.value}
             data.update(tool=tool, tool_call_id=tid or None, user_feedback=user_feedback(text))
             event = SessionEvent(
-                f"{self._sid}:err:{tid}", str(self._sid), EventType.ERROR, ts, data, name=tool, is_error=True
+                f"{self._st.sid}:err:{tid}",
+                str(self._st.sid),
+                EventType.ERROR,
+                ts,
+                data,
+                name=tool,
+                is_error=True,
             )
             self._emit(replace(event, error_type=kind.value))
 
     def _system(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
         subtype = record.get("subtype")
         if subtype == "api_error":
-            self._count("api_errors")
+            self._st.count("api_errors")
         elif subtype == "compact_boundary":
             info = record.get("compactMetadata")
             meta: Mapping[str, Any] = info if isinstance(info, Mapping) else {}
             data = {"trigger": meta.get("trigger"), "pre_tokens": meta.get("preTokens")}
             self._emit(
-                SessionEvent(f"{self._sid}:compact:{uuid}", str(self._sid), EventType.COMPACTION, ts, data)
+                SessionEvent(
+                    f"{self._st.sid}:compact:{uuid}", str(self._st.sid), EventType.COMPACTION, ts, data
+                )
             )
 
 

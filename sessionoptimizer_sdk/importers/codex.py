@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from ._codex_tools import ALL_FILES, file_read_of, file_writes_of, patch_files, 
 from ._common import (
     EPOCH,
     EventBuffer,
+    ParserState,
     discover_jsonl,
     estimate_tokens,
     event_from_state,
@@ -37,7 +38,7 @@ from ._common import (
 from ._reader import load_file
 from .base import ImportedSession
 
-__all__ = ["CodexImporter", "CodexParser", "load_rollout"]
+__all__ = ["CodexImporter", "CodexParser", "CodexState", "load_rollout"]
 
 _UUID_TAIL = re.compile(r"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
 _EXIT_CODE = re.compile(r"(?:^Exit code:|Process exited with code)\s*(-?\d+)", re.M)
@@ -80,29 +81,30 @@ def _redacted(output: object) -> bool:
     return isinstance(output, str) and output.strip().lower() in _REDACTION_MARKERS | {""}
 
 
+@dataclass(slots=True)
+class CodexState(ParserState):
+    """A Codex parser's resumable state (the JSON kept in import cursors)."""
+
+    sid: str = ""
+    model: str = "unknown"
+    usage_key: str | None = None  # the last token_count's cumulative total: its duplicate is skipped
+    total: dict[str, int] = field(default_factory=dict)  # cumulative usage by token kind
+    #: The record kind of a compaction not yet followed by a model call ("" when none).
+    compaction_open: str = ""
+
+
 class CodexParser(EventBuffer):
     """Stateful, resumable parser of one Codex rollout file (see :class:`~.base.TranscriptParser`)."""
 
     def __init__(
         self, path: Path, *, agent: str, capture_content: bool, state: Mapping[str, Any] | None = None
     ) -> None:
-        st = dict(state or {})
         self._path = path
         self._agent = agent
         self._capture = capture_content
         tail = _UUID_TAIL.search(path.stem)
-        self._sid: str = st.get("sid") or safe_session_id(tail.group(1) if tail else path.stem)
-        self._meta: dict[str, Any] = dict(st.get("meta") or {})
-        self._model: str = st.get("model") or "unknown"
-        self._first: float | None = st.get("first")
-        self._last: float | None = st.get("last")
-        self._task: str = st.get("task") or ""
-        self._usage_key: str | None = st.get("usage_key")
-        self._total: dict[str, int] = dict(st.get("total") or {})
-        self._counts: dict[str, int] = dict(st.get("counts") or {})
-        self._pending: dict[str, dict[str, Any]] = dict(st.get("pending") or {})
-        #: The record kind of a compaction not yet followed by a model call ("" when none).
-        self._compaction_open: str = st.get("compaction_open") or ""
+        self._st = CodexState.from_state(state)
+        self._st.sid = self._st.sid or safe_session_id(tail.group(1) if tail else path.stem)
         super().__init__()
 
     # --- TranscriptParser -----------------------------------------------------------------------
@@ -114,15 +116,13 @@ class CodexParser(EventBuffer):
             raise ValueError(f"{kind or 'line'} without a payload object")
         ts = parse_ts(record.get("timestamp"))
         if ts is not None:
-            stamp = ts.timestamp()
-            self._first = stamp if self._first is None else min(self._first, stamp)
-            self._last = stamp if self._last is None else max(self._last, stamp)
-        when = ts or (datetime.fromtimestamp(self._last, UTC) if self._last else EPOCH)
+            self._st.seen(ts.timestamp())
+        when = ts or (datetime.fromtimestamp(self._st.last, UTC) if self._st.last else EPOCH)
         if kind == "session_meta":
             self._session_meta(payload)
         elif kind == "turn_context":
             if isinstance(payload.get("model"), str):
-                self._model = payload["model"]
+                self._st.model = payload["model"]
         elif kind == "response_item":
             self._response_item(payload, when, line)
         elif kind == "event_msg":
@@ -132,43 +132,33 @@ class CodexParser(EventBuffer):
 
     def session(self, status: SessionStatus) -> Session | None:
         """The session so far, or None before any timestamped line."""
-        if self._first is None:
+        if self._st.first is None:
             return None
-        started = datetime.fromtimestamp(self._first, UTC)
+        started = datetime.fromtimestamp(self._st.first, UTC)
         ended = (
-            None if status is SessionStatus.ACTIVE else datetime.fromtimestamp(self._last or self._first, UTC)
+            None
+            if status is SessionStatus.ACTIVE
+            else datetime.fromtimestamp(self._st.last or self._st.first, UTC)
         )
-        meta = {**self._meta, "source": "codex", "source_path": str(self._path.resolve())}
-        meta["responses"] = self._counts.get("responses", 0)
-        project = Path(str(self._meta.get("cwd") or "codex")).name
-        task = self._task or f"Codex session in {project}"
-        return Session(self._sid, self._agent, task, self._model, status, started, ended, meta)
+        meta = {**self._st.meta, "source": "codex", "source_path": str(self._path.resolve())}
+        meta["responses"] = self._st.counts.get("responses", 0)
+        project = Path(str(self._st.meta.get("cwd") or "codex")).name
+        task = self._st.task or f"Codex session in {project}"
+        return Session(self._st.sid, self._agent, task, self._st.model, status, started, ended, meta)
 
     def state(self) -> dict[str, Any]:
         """Everything needed to resume after the last fed line."""
-        return {
-            "sid": self._sid,
-            "meta": self._meta,
-            "model": self._model,
-            "first": self._first,
-            "last": self._last,
-            "task": self._task,
-            "usage_key": self._usage_key,
-            "total": self._total,
-            "counts": self._counts,
-            "pending": self._pending,
-            "compaction_open": self._compaction_open,
-        }
+        return self._st.to_state()
 
     # --- records ----------------------------------------------------------------------------------
     def _session_meta(self, payload: Mapping[str, Any]) -> None:
         if isinstance(payload.get("id"), str) and payload["id"]:
-            self._sid = safe_session_id(payload["id"])
+            self._st.sid = safe_session_id(payload["id"])
         for key in ("cwd", "cli_version", "originator", "model_provider", "forked_from_id"):
             if isinstance(payload.get(key), str) and payload[key]:
-                self._meta[key] = payload[key]
-        if self._meta.get("cwd"):
-            self._meta["project"] = Path(self._meta["cwd"]).name
+                self._st.meta[key] = payload[key]
+        if self._st.meta.get("cwd"):
+            self._st.meta["project"] = Path(self._st.meta["cwd"]).name
         git = payload.get("git")
         if isinstance(git, Mapping):
             for src, dst in (
@@ -177,17 +167,17 @@ class CodexParser(EventBuffer):
                 ("repository_url", "git_repo"),
             ):
                 if isinstance(git.get(src), str):
-                    self._meta[dst] = git[src]
+                    self._st.meta[dst] = git[src]
         source = payload.get("source")
         spawn = source.get("subagent") if isinstance(source, Mapping) else None
         spawn = spawn.get("thread_spawn") if isinstance(spawn, Mapping) else None
         if isinstance(spawn, Mapping) and isinstance(spawn.get("parent_thread_id"), str):
-            self._meta.update(subagent=True, parent_session_id=spawn["parent_thread_id"])
+            self._st.meta.update(subagent=True, parent_session_id=spawn["parent_thread_id"])
         elif isinstance(source, str):
-            self._meta["origin"] = source
+            self._st.meta["origin"] = source
         started = parse_ts(payload.get("timestamp"))
         if started is not None:
-            self._first = min(self._first or started.timestamp(), started.timestamp())
+            self._st.first = min(self._st.first or started.timestamp(), started.timestamp())
 
     def _response_item(self, payload: Mapping[str, Any], ts: datetime, line: int) -> None:
         ptype = payload.get("type")
@@ -202,25 +192,27 @@ class CodexParser(EventBuffer):
                 for s in (summary if isinstance(summary, list) else ())
                 if isinstance(s, Mapping)
             )
-            data: dict[str, Any] = {"model": self._model, "provider": "openai", "chars": len(text)}
+            data: dict[str, Any] = {"model": self._st.model, "provider": "openai", "chars": len(text)}
             data.update(
                 estimated_tokens=estimate_tokens(len(text)), encrypted=bool(payload.get("encrypted_content"))
             )
             if self._capture:
                 data["content"] = text
-            self._emit(SessionEvent(f"{self._sid}:think:{line}", self._sid, EventType.THINKING, ts, data))
+            self._emit(
+                SessionEvent(f"{self._st.sid}:think:{line}", self._st.sid, EventType.THINKING, ts, data)
+            )
         elif ptype == "web_search_call":
             data = {
                 "tool": "web_search",
                 "tool_call_id": None,
                 "args_sha256": sha256_json(payload.get("action")),
             }
-            event_id = f"{self._sid}:tool:web{line}"
-            self._emit(SessionEvent(event_id, self._sid, EventType.TOOL_CALL, ts, data, name="web_search"))
+            event_id = f"{self._st.sid}:tool:web{line}"
+            self._emit(SessionEvent(event_id, self._st.sid, EventType.TOOL_CALL, ts, data, name="web_search"))
 
     def _call(self, payload: Mapping[str, Any], ts: datetime, line: int) -> None:
         call_id = str(payload.get("call_id") or payload.get("id") or f"line{line}")
-        if call_id in self._pending:
+        if call_id in self._st.pending:
             return
         name = str(
             payload.get("name") or ("shell" if payload.get("type") == "local_shell_call" else "unknown")
@@ -242,7 +234,9 @@ class CodexParser(EventBuffer):
             for n, extra in enumerate(files[1:], start=1):
                 more = {**data, "file_path": extra}
                 self._emit(
-                    SessionEvent(f"{self._sid}:tool:{call_id}:{n}", self._sid, etype, ts, more, name=name)
+                    SessionEvent(
+                        f"{self._st.sid}:tool:{call_id}:{n}", self._st.sid, etype, ts, more, name=name
+                    )
                 )
         elif read is not None:
             etype = EventType.FILE_READ
@@ -254,15 +248,15 @@ class CodexParser(EventBuffer):
                 data["modifies_all"] = True
             elif changed:
                 data["modifies"] = changed
-        event = SessionEvent(f"{self._sid}:tool:{call_id}", self._sid, etype, ts, data, name=name)
-        if len(self._pending) >= _MAX_PENDING:
-            self._pending.pop(next(iter(self._pending)))
-        self._pending[call_id] = {"event": event_to_state(event), "command": command}
+        event = SessionEvent(f"{self._st.sid}:tool:{call_id}", self._st.sid, etype, ts, data, name=name)
+        if len(self._st.pending) >= _MAX_PENDING:
+            self._st.pending.pop(next(iter(self._st.pending)))
+        self._st.pending[call_id] = {"event": event_to_state(event), "command": command}
         self._emit(event)
 
     def _output(self, payload: Mapping[str, Any], ts: datetime) -> None:
         call_id = str(payload.get("call_id") or "")
-        pending = self._pending.pop(call_id, None)
+        pending = self._st.pending.pop(call_id, None)
         redacted = _redacted(payload.get("output"))
         text, failed = ("", False) if redacted else _failure(payload.get("output"))
         tool: str | None = None
@@ -287,8 +281,8 @@ class CodexParser(EventBuffer):
             data.update(tool=tool, tool_call_id=call_id or None)
             self._emit(
                 SessionEvent(
-                    f"{self._sid}:err:{call_id}",
-                    self._sid,
+                    f"{self._st.sid}:err:{call_id}",
+                    self._st.sid,
                     EventType.ERROR,
                     ts,
                     data,
@@ -307,20 +301,24 @@ class CodexParser(EventBuffer):
             data: dict[str, Any] = {"chars": len(text), "content_sha256": sha256_text(text)}
             if self._capture:
                 data["content"] = text
-                self._task = self._task or text[:500]
-            self._emit(SessionEvent(f"{self._sid}:user:{line}", self._sid, EventType.USER_MESSAGE, ts, data))
+                self._st.task = self._st.task or text[:500]
+            self._emit(
+                SessionEvent(f"{self._st.sid}:user:{line}", self._st.sid, EventType.USER_MESSAGE, ts, data)
+            )
         elif ptype == "context_compacted":
             self._compaction("context_compacted", ts, line)
 
     def _compaction(self, kind: str, ts: datetime, line: int) -> None:
         """One COMPACTION per compaction: Codex records it twice (``compacted`` + ``context_compacted``)."""
-        seen = self._compaction_open
+        seen = self._st.compaction_open
         if seen and seen != kind:  # the other record of the compaction already emitted
-            self._compaction_open = ""
+            self._st.compaction_open = ""
             return
-        self._compaction_open = kind
+        self._st.compaction_open = kind
         self._emit(
-            SessionEvent(f"{self._sid}:compact:{line}", self._sid, EventType.COMPACTION, ts, {"record": kind})
+            SessionEvent(
+                f"{self._st.sid}:compact:{line}", self._st.sid, EventType.COMPACTION, ts, {"record": kind}
+            )
         )
 
     def _token_count(self, payload: Mapping[str, Any], ts: datetime, line: int) -> None:
@@ -330,26 +328,31 @@ class CodexParser(EventBuffer):
         total = info.get("total_token_usage")
         last = info.get("last_token_usage")
         key = json.dumps(total if isinstance(total, Mapping) else [last, ts.timestamp()], sort_keys=True)
-        if key == self._usage_key:
+        if key == self._st.usage_key:
             return  # Codex writes every token_count twice
-        self._usage_key = key
+        self._st.usage_key = key
         kinds = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
         if isinstance(total, Mapping):
             new_total = {k: _int(total.get(k)) for k in kinds}
             if not isinstance(last, Mapping):
-                last = {k: max(0, new_total[k] - self._total.get(k, 0)) for k in kinds}
-            self._total = new_total
+                last = {k: max(0, new_total[k] - self._st.total.get(k, 0)) for k in kinds}
+            self._st.total = new_total
         if not isinstance(last, Mapping):
             return
         prompt, cached = _int(last.get("input_tokens")), _int(last.get("cached_input_tokens"))
         output, reasoning = _int(last.get("output_tokens")), _int(last.get("reasoning_output_tokens"))
         cached = min(cached, prompt)
-        self._counts["responses"] = self._counts.get("responses", 0) + 1
-        self._compaction_open = ""  # a model call after it: a later record is a new compaction
-        data = {"model": self._model, "provider": "openai", "response_id": None, "output_incomplete": False}
+        self._st.count("responses")
+        self._st.compaction_open = ""  # a model call after it: a later record is a new compaction
+        data = {
+            "model": self._st.model,
+            "provider": "openai",
+            "response_id": None,
+            "output_incomplete": False,
+        }
         event = SessionEvent(
-            f"{self._sid}:resp:{line}",
-            self._sid,
+            f"{self._st.sid}:resp:{line}",
+            self._st.sid,
             EventType.AI_RESPONSE,
             ts,
             data,
@@ -357,7 +360,7 @@ class CodexParser(EventBuffer):
             tokens_output=output,
             cache_read_tokens=cached,
             reasoning_tokens=min(reasoning, output),
-            name=self._model,
+            name=self._st.model,
         )
         self._emit(event)
 
