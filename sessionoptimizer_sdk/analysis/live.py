@@ -1,8 +1,10 @@
 """Per-session state of a live (provisional) analysis, fed batch by batch with the session's new events.
 
-Pure: the runner reads new rows from the store and hands them over; nothing here touches a store or a clock.
-A :class:`LiveAnalysis` keeps the session's decoded events in time order (an event arriving out of time order
-is inserted in place) so a provisional report needs no reload; :class:`LiveCache` bounds how many are held.
+Pure: the runner reads new rows from the store and hands them over; nothing here touches a store. A
+:class:`LiveAnalysis` keeps the session's decoded events in time order (an event arriving out of time order is
+inserted in place) and the shared views of the analysis context (totals, actions, model calls), extended with
+each batch of events appended in time order and rebuilt after an out-of-order one; :class:`LiveCache` bounds how
+many events are held.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from datetime import datetime
 from sessionoptimizer_sdk.models import Session, SessionEvent
 
 from .config import AnalysisConfig
-from .engine import analyze_events
+from .context import AnalysisContext, Scan
+from .engine import analyze_context
 from .report import OptimizationReport
 
 __all__ = ["LiveAnalysis", "LiveCache"]
@@ -28,11 +31,13 @@ def _key(e: SessionEvent) -> tuple[datetime, int]:
 class LiveAnalysis:
     """One live session's events (time order, as the store returns them) and the last ``seq`` seen."""
 
-    __slots__ = ("events", "last_seq", "out_of_order")
+    __slots__ = ("_base", "_scan", "events", "last_seq", "out_of_order")
 
     def __init__(self) -> None:
         self.events: list[SessionEvent] = []
         self.last_seq = 0
+        self._base: AnalysisContext | None = None  # the views so far, extended by ``_scan``
+        self._scan = Scan()
         #: Events that arrived older than one already held (inserted in place, not appended).
         self.out_of_order = 0
 
@@ -50,24 +55,44 @@ class LiveAnalysis:
             else:  # older than the newest held event: keep time order (O(n) for this event only)
                 events.insert(bisect.bisect_right(events, _key(e), key=_key), e)
                 self.out_of_order += 1
+                self._base = None  # the views of the later events moved: rebuild them on the next report
             added += 1
         return added
 
     def report(
         self,
         session: Session,
+        now: datetime,
         config: AnalysisConfig | None = None,
-        now: datetime | None = None,
         subagents: Sequence[tuple[Session, Sequence[SessionEvent]]] = (),
     ) -> OptimizationReport:
         """The report of the events held so far (equal to analyzing the same events loaded from the store)."""
-        return analyze_events(session, self.events, config=config, now=now, subagents=subagents)
+        cfg = config or AnalysisConfig()
+        base = self._base
+        if base is None:
+            base = self._base = AnalysisContext(session, self.events, cfg, now, session.is_active)
+            self._scan = Scan()
+        self._scan.extend(base)  # only the events appended since the last report
+        ctx = AnalysisContext(
+            session,
+            self.events,
+            cfg,
+            now,
+            session.is_active,
+            actions=base.actions,
+            model_calls=base.model_calls,
+            compactions=base.compactions,
+            billed=base.billed,
+            content=base.content,
+        )
+        self._scan.finish(ctx)
+        return analyze_context(ctx, subagents)
 
 
 class LiveCache:
     """Live analyses of the most recently analyzed sessions, holding at most ``max_events`` events in all."""
 
-    def __init__(self, max_events: int = 500_000) -> None:
+    def __init__(self, max_events: int = 200_000) -> None:
         self.max_events = max_events
         self._items: OrderedDict[str, LiveAnalysis] = OrderedDict()
         self.evictions = 0

@@ -81,7 +81,7 @@ class AnalysisRunner:
         max_pending: int = 10_000,
         provisional_interval: float = 1.0,
         max_duty: float = 0.05,
-        max_live_events: int = 500_000,
+        max_live_events: int = 200_000,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -99,6 +99,7 @@ class AnalysisRunner:
         self._cost: dict[str, float] = {}  # worker thread only: CPU seconds of the last provisional analysis
         self._live = LiveCache(max_live_events)  # worker thread only
         self._force = False
+        self._warm = False  # the first analysis in a process also loads analyzers and prices: not paced on
         self._worker: BatchWorker[AnalysisJob] = BatchWorker(
             _Jobs(self),
             name="sessionoptimizer-analysis",
@@ -171,7 +172,9 @@ class AnalysisRunner:
             try:
                 report = self._provisional(session_id)
             finally:
-                self._cost[session_id] = time.thread_time() - started
+                if self._warm:
+                    self._cost[session_id] = time.thread_time() - started
+                self._warm = True
             if report is not None:
                 self.engine.evaluate(report)
                 return
@@ -193,7 +196,7 @@ class AnalysisRunner:
                 self._live.drop(session_id)
                 live = self._live.get(session_id)
                 live.add(store.get_events(session_id))
-            report = live.report(session, self.config, datetime.now(UTC), load_subagents(store, session))
+            report = live.report(session, datetime.now(UTC), self.config, load_subagents(store, session))
         except BaseException:
             self._live.drop(session_id)
             raise

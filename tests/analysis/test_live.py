@@ -90,7 +90,7 @@ def test_live_report_equals_full_reanalysis_after_every_batch(
             store.insert_events(events[lo:hi])
             live.add(store.get_events_after(active.id, live.last_seq))
             assert len(live) == hi
-            got = live.report(active, cfg, NOW, load_subagents(store, active)).to_dict()
+            got = live.report(active, NOW, cfg, load_subagents(store, active)).to_dict()
             _assert_same(got, analyze_stored(store, active.id, cfg, NOW).to_dict())
     finally:
         store.close()
