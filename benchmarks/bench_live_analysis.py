@@ -96,6 +96,7 @@ def scenario(mode: str, n: int) -> dict[str, Any]:
         out["peak"] = max(peak, out["growth"])
         if mode == "on":
             out["latency_burst"] = _latency(opt, session.id, seen, arrived)
+            out["reloads"] = opt._runner.reloads if opt._runner is not None else 0
     opt.shutdown()
     return out
 
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"\nCPU on/off {res['cpu_ratio']:.2f}x (target <= 1.10x); RSS growth on/off {res['growth_ratio']:.2f}x, "
         f"peak {res['peak_ratio']:.2f}x (target <= 1.5x)\n"
         f"provisional report latency: {on['latency_1k']:.3f} s in a 1,000-event session, "
-        f"{on['latency_burst']:.3f} s after the burst (target < 1 s)"
+        f"{on['latency_burst']:.3f} s after the burst (target < 1 s); full reloads: {on['reloads']}"
     )
     if args.save:
         save("live_analysis", res)

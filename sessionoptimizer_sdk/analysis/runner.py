@@ -190,8 +190,9 @@ class AnalysisRunner:
             if not session.is_active:
                 return None
             live = self._live.get(session_id)
+            stored = store.count_events(session_id)  # before the read: rows committed in between only add
             live.add(store.get_events_after(session_id, live.last_seq))
-            if len(live) != store.count_events(session_id):  # a row became visible below last_seq: reload
+            if len(live) < stored:  # a row became visible below last_seq (concurrent writers): reload
                 self.reloads += 1
                 self._live.drop(session_id)
                 live = self._live.get(session_id)
