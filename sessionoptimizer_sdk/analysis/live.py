@@ -59,6 +59,15 @@ class LiveAnalysis:
             added += 1
         return added
 
+    def sync(self, session: Session, now: datetime, config: AnalysisConfig) -> AnalysisContext:
+        """Extend the shared views with the events appended since the last call (all of them after a rebuild)."""
+        base = self._base
+        if base is None:
+            base = self._base = AnalysisContext(session, self.events, config, now, session.is_active)
+            self._scan = Scan()
+        self._scan.extend(base)
+        return base
+
     def report(
         self,
         session: Session,
@@ -68,11 +77,7 @@ class LiveAnalysis:
     ) -> OptimizationReport:
         """The report of the events held so far (equal to analyzing the same events loaded from the store)."""
         cfg = config or AnalysisConfig()
-        base = self._base
-        if base is None:
-            base = self._base = AnalysisContext(session, self.events, cfg, now, session.is_active)
-            self._scan = Scan()
-        self._scan.extend(base)  # only the events appended since the last report
+        base = self.sync(session, now, cfg)
         ctx = AnalysisContext(
             session,
             self.events,

@@ -186,3 +186,43 @@ def test_row_committed_below_the_last_seen_seq_falls_back_to_a_full_reload(tmp_p
     finally:
         runner.close()
         store.close()
+
+
+def test_costly_live_analysis_is_held_back_in_proportion_to_its_cost(tmp_path: Path) -> None:
+    """With a 10% duty, a session whose last analyzers took 2 CPU s waits 20 s for its next live report."""
+    store, runner = _runner(tmp_path, [])
+    try:
+        runner.max_duty = 0.10
+        runner._last_provisional["s1"] = 100.0
+        runner._cost["s1"] = 2.0
+        assert not runner._due("s1", 119.9)
+        assert runner._due("s1", 120.0)
+        runner._cost["s1"] = 0.001  # cheap: due 0.01 s later
+        assert not runner._due("s1", 100.0)
+        assert runner._due("s1", 100.02)
+    finally:
+        runner.close()
+        store.close()
+
+
+def test_flush_runs_held_back_live_analyses_at_once(tmp_path: Path) -> None:
+    """flush() does not wait out an hour of pacing: the held-back provisional analysis runs and is counted."""
+    reports: list[Any] = []
+    store, runner = _runner(tmp_path, reports)
+    try:
+        runner.provisional_interval = 3600.0
+        active = session(status=SessionStatus.ACTIVE)
+        store.upsert_session(active)
+        ev = Events()
+        ev.call()
+        ev.call()
+        store.insert_events(ev.items[:1])
+        runner.submit(active.id, False)
+        assert runner.flush(10)
+        store.insert_events(ev.items[1:])
+        runner.submit(active.id, False)
+        assert runner.flush(10)
+        assert [r.event_count for r in reports] == [1, 2]
+    finally:
+        runner.close()
+        store.close()
