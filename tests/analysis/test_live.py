@@ -226,3 +226,31 @@ def test_flush_runs_held_back_live_analyses_at_once(tmp_path: Path) -> None:
     finally:
         runner.close()
         store.close()
+
+
+def test_sessions_evicted_from_a_full_cache_are_reloaded_and_still_counted_right(tmp_path: Path) -> None:
+    """With room for 3 held events, two live sessions of 2 and 3 events evict each other and report 2 and 3+1."""
+    settings_ = Settings.from_env(home=tmp_path / "home")
+    store = SQLiteStore(settings_.db_path)
+    runner = AnalysisRunner(store, settings_, provisional_interval=0.0, max_live_events=3)
+    reports: list[Any] = []
+    runner.engine.report_listeners.append(reports.append)
+    try:
+        a, b = Events(sid="a"), Events(sid="b")
+        for ev, n in ((a, 2), (b, 3)):
+            store.upsert_session(session(status=SessionStatus.ACTIVE, sid=ev.sid))
+            for _ in range(n):
+                ev.call(inp=100, out=1)
+            store.insert_events(ev.items)
+            runner.submit(ev.sid, False)
+            assert runner.flush(10)
+        b.call(inp=100, out=1)
+        store.insert_events(b.items[3:])
+        runner.submit("b", False)
+        assert runner.flush(10)
+        got = [(r.session_id, r.event_count, r.totals.input_tokens) for r in reports]
+        assert got == [("a", 2, 200), ("b", 3, 300), ("b", 4, 400)]
+        assert runner._live.evictions == 2  # a made room for b; then b alone is over the bound
+    finally:
+        runner.close()
+        store.close()
