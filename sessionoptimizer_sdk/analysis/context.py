@@ -14,7 +14,7 @@ from .config import AnalysisConfig
 from .errorkinds import classify_error
 from .report import Finding
 
-__all__ = ["MODEL_CALL_TYPES", "TOOL_TYPES", "Action", "AnalysisContext", "get_int", "get_str"]
+__all__ = ["MODEL_CALL_TYPES", "TOOL_TYPES", "Action", "AnalysisContext", "Scan", "get_int", "get_str"]
 
 MODEL_CALL_TYPES = frozenset({EventType.AI_RESPONSE, EventType.THINKING, EventType.TOKEN_USAGE})
 TOOL_TYPES = frozenset({EventType.TOOL_CALL, EventType.FILE_READ, EventType.FILE_WRITE})
@@ -92,49 +92,9 @@ class AnalysisContext:
         """Sort events by time and build the shared views in one pass."""
         ordered = sorted(events, key=lambda e: (e.timestamp, e.seq))
         ctx = cls(session, ordered, config, now, session.is_active)
-        by_call_id: dict[str, Action] = {}
-        last_action: Action | None = None
-        model_types, tool_types = MODEL_CALL_TYPES, TOOL_TYPES
-        error_t, compaction_t, thinking_t = EventType.ERROR, EventType.COMPACTION, EventType.THINKING
-        billed, model_calls = ctx.billed, ctx.model_calls
-        ti = to = tcr = tcw = thinking = 0
-        estimated: dict[str, int] = {}
-        signature_only = 0
-        content = ctx.content = [0] * len(ordered)
-        for i, e in enumerate(ordered):
-            t = e.event_type
-            if e.tokens_input or e.tokens_output or e.cache_read_tokens or e.cache_write_tokens:
-                billed.append(i)
-                ti += e.tokens_input
-                to += e.tokens_output
-                tcr += e.cache_read_tokens
-                tcw += e.cache_write_tokens
-                if t in model_types:
-                    model_calls.append(i)
-            if e.reasoning_tokens or t is thinking_t:
-                thinking += ctx.reasoning_of(e)
-            if t is thinking_t and not e.tokens_output and not e.reasoning_tokens:
-                guess = get_int(e.data, "estimated_tokens")
-                if e.data.get("redacted") or (e.data.get("encrypted") and not guess):
-                    signature_only += 1
-                elif guess:
-                    key = get_str(e.data, "response_id") or e.id
-                    estimated[key] = estimated.get(key, 0) + guess
-            if t in tool_types:
-                logged = get_int(e.data, "result_tokens")
-                content[i] = e.tokens_input if logged is None else logged
-                last_action = ctx._add_action(i, e, by_call_id)
-            elif t is error_t:
-                last_action = ctx._attach_error(i, e, by_call_id, last_action)
-            elif t is compaction_t:
-                ctx.compactions.append(i)
-        if not thinking and estimated:  # the provider reported none: estimate from the stored text
-            thinking, ctx.thinking_basis = sum(estimated.values()), "estimated"
-            ctx.thinking_by_response = estimated
-        elif not thinking and signature_only:
-            ctx.thinking_basis = "not_measurable"
-        ctx.thinking_tokens = thinking
-        ctx.totals = TokenUsage(ti, to, tcr, tcw, min(thinking, to))
+        scan = Scan()
+        scan.extend(ctx)
+        scan.finish(ctx)
         return ctx
 
     def _add_action(self, i: int, e: SessionEvent, by_call_id: dict[str, Action]) -> Action:
@@ -210,3 +170,76 @@ class AnalysisContext:
         if e.event_type is EventType.THINKING:
             return max(e.reasoning_tokens, e.tokens_output)
         return min(e.reasoning_tokens, e.tokens_output)
+
+
+@dataclass(slots=True)
+class Scan:
+    """The state of the one pass over a context's events, so it can resume when events are appended."""
+
+    done: int = 0
+    ti: int = 0
+    to: int = 0
+    tcr: int = 0
+    tcw: int = 0
+    thinking: int = 0
+    signature_only: int = 0
+    estimated: dict[str, int] = field(default_factory=dict)
+    by_call_id: dict[str, Action] = field(default_factory=dict)
+    last_action: Action | None = None
+
+    def extend(self, ctx: AnalysisContext) -> None:
+        """Add the views of ``ctx.events[done:]`` (events appended in time order since the last call)."""
+        ordered = ctx.events
+        by_call_id = self.by_call_id
+        last_action = self.last_action
+        model_types, tool_types = MODEL_CALL_TYPES, TOOL_TYPES
+        error_t, compaction_t, thinking_t = EventType.ERROR, EventType.COMPACTION, EventType.THINKING
+        billed, model_calls = ctx.billed, ctx.model_calls
+        ti, to, tcr, tcw, thinking = self.ti, self.to, self.tcr, self.tcw, self.thinking
+        estimated = self.estimated
+        signature_only = self.signature_only
+        content = ctx.content
+        content.extend([0] * (len(ordered) - len(content)))
+        for i in range(self.done, len(ordered)):
+            e = ordered[i]
+            t = e.event_type
+            if e.tokens_input or e.tokens_output or e.cache_read_tokens or e.cache_write_tokens:
+                billed.append(i)
+                ti += e.tokens_input
+                to += e.tokens_output
+                tcr += e.cache_read_tokens
+                tcw += e.cache_write_tokens
+                if t in model_types:
+                    model_calls.append(i)
+            if e.reasoning_tokens or t is thinking_t:
+                thinking += ctx.reasoning_of(e)
+            if t is thinking_t and not e.tokens_output and not e.reasoning_tokens:
+                guess = get_int(e.data, "estimated_tokens")
+                if e.data.get("redacted") or (e.data.get("encrypted") and not guess):
+                    signature_only += 1
+                elif guess:
+                    key = get_str(e.data, "response_id") or e.id
+                    estimated[key] = estimated.get(key, 0) + guess
+            if t in tool_types:
+                logged = get_int(e.data, "result_tokens")
+                content[i] = e.tokens_input if logged is None else logged
+                last_action = ctx._add_action(i, e, by_call_id)
+            elif t is error_t:
+                last_action = ctx._attach_error(i, e, by_call_id, last_action)
+            elif t is compaction_t:
+                ctx.compactions.append(i)
+        self.done = len(ordered)
+        self.ti, self.to, self.tcr, self.tcw, self.thinking = ti, to, tcr, tcw, thinking
+        self.signature_only = signature_only
+        self.last_action = last_action
+
+    def finish(self, ctx: AnalysisContext) -> None:
+        """Set the context's totals and thinking figures from the pass so far."""
+        thinking, estimated = self.thinking, self.estimated
+        if not thinking and estimated:  # the provider reported none: estimate from the stored text
+            thinking, ctx.thinking_basis = sum(estimated.values()), "estimated"
+            ctx.thinking_by_response = dict(estimated)
+        elif not thinking and self.signature_only:
+            ctx.thinking_basis = "not_measurable"
+        ctx.thinking_tokens = thinking
+        ctx.totals = TokenUsage(self.ti, self.to, self.tcr, self.tcw, min(thinking, self.to))

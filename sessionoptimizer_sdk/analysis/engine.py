@@ -24,7 +24,7 @@ from .report import AnalyzerError, Finding, OptimizationReport, Recommendation, 
 from .scoring import efficiency_score, weighted_tokens, weighted_waste, weights_for
 from .subagents import rollup
 
-__all__ = ["analyze_events"]
+__all__ = ["analyze_context", "analyze_events"]
 
 _log = get_logger(__name__)
 _SEVERITY_RANK = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
@@ -176,12 +176,29 @@ def analyze_events(
     return replace(report, subagents=rollup(session, events, subs, pricer, cfg.read_default_line_cap))
 
 
+def analyze_context(
+    ctx: AnalysisContext, subagents: Sequence[tuple[Session, Sequence[SessionEvent]]] = ()
+) -> OptimizationReport:
+    """``analyze_events`` on an already built context (e.g. one kept up to date as events arrive)."""
+    report = _report(ctx)
+    if not subagents:
+        return report
+    session, cfg = ctx.session, ctx.config
+    subs = [(s, ev, _analyze(s, ev, cfg, ctx.now)) for s, ev in subagents]
+    pricer = Pricer(cfg, session.started_at, session.agent)
+    return replace(report, subagents=rollup(session, ctx.events, subs, pricer, cfg.read_default_line_cap))
+
+
 def _analyze(
     session: Session, events: Sequence[SessionEvent], config: AnalysisConfig | None, now: datetime | None
 ) -> OptimizationReport:
     cfg = config or AnalysisConfig()
     now = now or datetime.now(UTC)
-    ctx = AnalysisContext.build(session, events, cfg, now)
+    return _report(AnalysisContext.build(session, events, cfg, now))
+
+
+def _report(ctx: AnalysisContext) -> OptimizationReport:
+    session, cfg, now, events = ctx.session, ctx.config, ctx.now, ctx.events
     pricer = Pricer(cfg, session.started_at, session.agent)
     ledger = Ledger(ctx.events)
     all_claims: list[Claim] = []

@@ -1,8 +1,10 @@
 """Runs analysis off the agent's thread, on a :class:`BatchWorker` fed with typed analysis jobs.
 
 Repeated submits for one session coalesce (a final submit wins over a provisional one); provisional analyses
-of an ACTIVE session are rate-limited to one per ``provisional_interval`` per session (held back, then run on
-a later wake). Every fault is contained: it is logged, counted in ``errors`` and never reaches the agent.
+of an ACTIVE session are rate-limited to one per ``provisional_interval`` per session, and paced so that they
+use at most ``max_duty`` of the time (held back, then run on a later wake). A provisional analysis reads only
+the rows stored since the last one into the session's :class:`LiveAnalysis` (no reload); the final report is a
+full analysis of the stored events. Every fault is contained: logged, counted in ``errors``, never raised.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from sessionoptimizer_sdk.alerts.engine import AlertEngine
 from sessionoptimizer_sdk.alerts.notifiers import Notifier
 from sessionoptimizer_sdk.alerts.rules import AlertRule, default_rules
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
-from sessionoptimizer_sdk.analysis.stored import analyze_stored, finalize_session
+from sessionoptimizer_sdk.analysis.live import LiveCache
+from sessionoptimizer_sdk.analysis.report import OptimizationReport
+from sessionoptimizer_sdk.analysis.stored import analyze_stored, finalize_session, load_subagents
 from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.store.base import Store
 
@@ -76,6 +80,8 @@ class AnalysisRunner:
         rules: Sequence[AlertRule] | None = None,
         max_pending: int = 10_000,
         provisional_interval: float = 1.0,
+        max_duty: float = 0.05,
+        max_live_events: int = 200_000,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -83,9 +89,18 @@ class AnalysisRunner:
         self.engine = AlertEngine(store, rules_for(self.config) if rules is None else rules, notifiers)
         self.max_pending = max_pending
         self.provisional_interval = provisional_interval
+        #: A session's provisional analyses wait at least the CPU cost of its last one's analyzers (the part
+        #: repeated on every report; decoding and extending the views happen once per event) / this (0.05: 5%).
+        self.max_duty = max_duty
         self.errors: list[BaseException] = []
+        #: Live sessions' held events had to be reloaded (a row appeared below the last seen ``seq``).
+        self.reloads = 0
         self._pending: dict[str, bool] = {}  # worker thread only: session id -> final; FIFO
         self._last_provisional: dict[str, float] = {}
+        self._cost: dict[str, float] = {}  # worker thread only: CPU seconds of the last provisional analysis
+        self._live = LiveCache(max_live_events)  # worker thread only
+        self._force = False
+        self._warm = False  # the first analysis in a process also loads analyzers and prices: not paced on
         self._worker: BatchWorker[AnalysisJob] = BatchWorker(
             _Jobs(self),
             name="sessionoptimizer-analysis",
@@ -102,6 +117,8 @@ class AnalysisRunner:
             if runner is not None:
                 runner._pending = {}
                 runner._last_provisional = {}
+                runner._cost = {}
+                runner._live = LiveCache(runner._live.max_events)
 
         os.register_at_fork(after_in_child=reset_in_child)
 
@@ -121,14 +138,18 @@ class AnalysisRunner:
         if not pending:
             return
         now = time.monotonic()
-        due = [
-            (sid, final)
-            for sid, final in pending.items()
-            if final or now - self._last_provisional.get(sid, -1e9) >= self.provisional_interval
-        ]
+        force, self._force = self._force, False
+        due = [(sid, final) for sid, final in pending.items() if final or force or self._due(sid, now)]
         for sid, final in due:
             self._process(sid, final)
             del pending[sid]  # only once analyzed: flush() waits while a session is pending
+
+    def _due(self, session_id: str, now: float) -> bool:
+        """A provisional analysis is due: past the rate limit and the pacing of its last CPU cost."""
+        wait = self.provisional_interval
+        if self.max_duty > 0:
+            wait = max(wait, self._cost.get(session_id, 0.0) / self.max_duty)
+        return now - self._last_provisional.get(session_id, -1e9) >= wait
 
     def _process(self, session_id: str, final: bool) -> None:
         try:
@@ -142,23 +163,55 @@ class AnalysisRunner:
             _log.error("analysis failed", session_id=session_id)
         if final:
             self._last_provisional.pop(session_id, None)
+            self._cost.pop(session_id, None)
 
     def _analyze(self, session_id: str, final: bool) -> None:
         reports_dir = self.settings.reports_dir
         if not final:
             self._last_provisional[session_id] = time.monotonic()
-            report = analyze_stored(self.store, session_id, self.config, datetime.now(UTC))
-            if report.provisional:
+            report = self._provisional(session_id)
+            if report is not None:
                 self.engine.evaluate(report)
                 return
         # final, or it ended since it was submitted: store the report, write its file, raise alerts
+        self._live.drop(session_id)
         finalize_session(self.store, reports_dir, session_id, config=self.config, engine=self.engine)
+
+    def _provisional(self, session_id: str) -> OptimizationReport | None:
+        """The live report from the held events plus the rows stored since; None if the session ended."""
+        store = self.store
+        try:
+            session = store.get_session(session_id)
+            if not session.is_active:
+                return None
+            live = self._live.get(session_id)
+            stored = store.count_events(session_id)  # before the read: rows committed in between only add
+            live.add(store.get_events_after(session_id, live.last_seq))
+            if len(live) < stored:  # a row became visible below last_seq (concurrent writers): reload
+                self.reloads += 1
+                self._live.drop(session_id)
+                live = self._live.get(session_id)
+                live.add(store.get_events(session_id))
+            now = datetime.now(UTC)
+            live.sync(session, now, self.config)  # once per new event: not what the pacing is about
+            started = time.thread_time()
+            report = live.report(session, now, self.config, load_subagents(store, session))
+            if self._warm:  # the part repeated on every report, whatever is new, is what gets paced
+                self._cost[session_id] = time.thread_time() - started
+            self._warm = True
+        except BaseException:
+            self._live.drop(session_id)
+            raise
+        self._live.trim(keep=session_id)
+        return report
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every submitted session was analyzed; False if ``timeout`` ran out first."""
         deadline = time.monotonic() + timeout
         if not self._worker.flush(timeout):
             return False
+        if self._pending:
+            self._force = True  # run held-back provisional analyses on the next wake, not after their pacing
         while self._pending:  # rate-limited provisional analyses run on a later wake of the worker
             if time.monotonic() >= deadline:
                 return False

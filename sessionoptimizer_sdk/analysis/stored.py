@@ -15,12 +15,22 @@ from sessionoptimizer_sdk._internal.ids import validate_session_id
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.engine import analyze_events
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
+from sessionoptimizer_sdk.models import Session, SessionEvent
 from sessionoptimizer_sdk.store.base import Store
 
 if TYPE_CHECKING:
     from sessionoptimizer_sdk.alerts.engine import AlertEngine
 
-__all__ = ["analyze_stored", "finalize_session", "report_path", "write_report_file"]
+__all__ = ["analyze_stored", "finalize_session", "load_subagents", "report_path", "write_report_file"]
+
+
+def load_subagents(store: Store, session: Session) -> list[tuple[Session, list[SessionEvent]]]:
+    """The stored sessions naming ``session`` as their parent, each with its events."""
+    return [
+        (s, store.get_events(s.id))
+        for s in store.list_sessions(since=session.started_at, limit=None)
+        if s.id != session.id and s.metadata.get("parent_session_id") == session.id
+    ]
 
 
 def analyze_stored(
@@ -28,11 +38,7 @@ def analyze_stored(
 ) -> OptimizationReport:
     """Analyze a stored session (SessionNotFound for an unknown id); provisional while it is ACTIVE."""
     session = store.get_session(session_id)
-    subs = [
-        (s, store.get_events(s.id))
-        for s in store.list_sessions(since=session.started_at, limit=None)
-        if s.id != session_id and s.metadata.get("parent_session_id") == session_id
-    ]
+    subs = load_subagents(store, session)
     return analyze_events(session, store.get_events(session_id), config=config, now=now, subagents=subs)
 
 

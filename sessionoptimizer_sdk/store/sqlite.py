@@ -293,6 +293,11 @@ class SQLiteStore:
             params += [limit, offset]
         return [event_from_row(r) for r in self._conn().execute(sql, params)]
 
+    def get_events_after(self, session_id: str, after_seq: int) -> list[SessionEvent]:
+        """A session's events stored after ``after_seq`` (insertion order, ``seq`` ascending)."""
+        sql = f"SELECT {EVENT_COLUMNS}, seq FROM events WHERE session_id = ? AND seq > ? ORDER BY seq"
+        return [event_from_row(r) for r in self._conn().execute(sql, (session_id, after_seq))]
+
     def count_events(self, session_id: str | None = None) -> int:
         """Events in one session, or in the whole store."""
         if session_id is None:

@@ -70,6 +70,20 @@ def test_insert_events_is_idempotent_and_totals_follow(store: Store) -> None:
     assert store.get_session("s1").tokens.input_tokens == 140
 
 
+def test_get_events_after_returns_only_rows_stored_since_in_insertion_order(store: Store) -> None:
+    """Rows after a seen ``seq`` come back in insertion order, an older timestamp included; other sessions not."""
+    store.create_session(_session())
+    store.create_session(_session("s2"))
+    store.insert_events([_event(5), _event(6)])
+    seen = max(e.seq for e in store.get_events("s1"))
+    store.insert_events([_event(9), _event(1), _event(7, sid="s2")])  # e1 is older than e5 but stored later
+    new = store.get_events_after("s1", seen)
+    assert [e.id for e in new] == ["e9", "e1"]
+    assert all(e.seq > seen for e in new)
+    assert [e.id for e in store.get_events_after("s1", 0)] == ["e5", "e6", "e9", "e1"]
+    assert store.get_events_after("s1", max(e.seq for e in new)) == []
+
+
 def test_retried_write_batch_never_doubles(store: Store) -> None:
     """The writer retrying a whole batch (rows and session end) leaves each event and total counted once."""
     from sessionoptimizer_sdk.store._rows import event_to_row
