@@ -20,6 +20,8 @@ from sessionoptimizer_sdk._internal.tokens import count_or_zero as _int
 from sessionoptimizer_sdk.models import EventType, Session, SessionEvent, SessionStatus
 
 from ._classify import classify_error, user_feedback
+from ._claude_tools import READ_TOOLS as _READ_TOOLS
+from ._claude_tools import WRITE_TOOLS as _WRITE_TOOLS
 from ._codex_tools import ALL_FILES, file_read_of, file_writes_of
 from ._common import (
     EPOCH,
@@ -40,13 +42,6 @@ from .base import ImportedSession
 
 __all__ = ["ClaudeCodeImporter", "ClaudeCodeParser", "ClaudeCodeState", "load_transcript"]
 
-_READ_TOOLS = {"Read": "file_path", "NotebookRead": "notebook_path"}
-_WRITE_TOOLS = {
-    "Edit": "file_path",
-    "MultiEdit": "file_path",
-    "Write": "file_path",
-    "NotebookEdit": "notebook_path",
-}
 #: MCP filesystem server tools (``mcp__<server>__<tool>``) that read or change one file, and its argument.
 _MCP_READS = {"read_file": "path", "read_text_file": "path", "read_media_file": "path"}
 _MCP_WRITES = {"write_file": "path", "edit_file": "path", "move_file": "destination"}

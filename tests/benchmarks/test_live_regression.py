@@ -6,35 +6,19 @@ more than 2x the figure in ``benchmarks/documented_live.json`` (measured at the 
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-TOLERANCE = 2.0
-DOCUMENTED: dict[str, float] = {
-    k: v for k, v in json.loads((BENCH / "documented_live.json").read_text()).items() if not k.startswith("_")
-}
+from tests.benchmarks._bench import TOLERANCE, documented, load_bench
 
-
-def _load(name: str) -> ModuleType:
-    sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+DOCUMENTED = documented("documented_live.json")
 
 
 @pytest.fixture(scope="module")
 def measured() -> dict[str, Any]:
     """One off/on pair of fresh processes recording 10,000 events."""
-    return dict(_load("bench_live_analysis").measure(10_000, 1))
+    return dict(load_bench("bench_live_analysis").measure(10_000, 1))
 
 
 @pytest.mark.parametrize("name", ["cpu_ratio", "growth_ratio"])

@@ -6,37 +6,19 @@ it is more than 2x the figure in ``benchmarks/documented_pipeline.json``. A few 
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
 import orjson
 import pytest
 
 from sessionoptimizer_sdk.importers.runner import import_paths
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from tests.benchmarks._bench import TOLERANCE, documented, load_bench
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-TOLERANCE = 2.0
-DOCUMENTED: dict[str, float] = {
-    k: v
-    for k, v in json.loads((BENCH / "documented_pipeline.json").read_text()).items()
-    if not k.startswith("_")
-}
-
-
-def _load(name: str) -> ModuleType:
-    sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+DOCUMENTED = documented("documented_pipeline.json")
 
 
 def _median_ratio(case: Callable[[], float], baseline: Callable[[], float], rounds: int) -> float:
@@ -53,7 +35,7 @@ def _check(name: str, measured: float) -> None:
 
 def test_stored_analysis_costs_little_more_than_the_in_memory_analysis(tmp_path: Path) -> None:
     """analyze(id) end to end (load, analysis, report row and file) stays within 2x its documented cost ratio."""
-    stored = _load("bench_analyze_stored")
+    stored = load_bench("bench_analyze_stored")
     store, sid = stored.build_store(tmp_path, 5_000)
     reports = tmp_path / "reports"
     stored.stages(store, sid, reports)  # warm-up: price table, page cache
@@ -65,7 +47,7 @@ def test_stored_analysis_costs_little_more_than_the_in_memory_analysis(tmp_path:
 
 def test_transcript_import_stays_close_to_parsing_its_json(tmp_path: Path) -> None:
     """Importing a Claude Code transcript (parse, store) stays within 2x its documented cost vs decoding its JSON."""
-    bench = _load("bench_import")
+    bench = load_bench("bench_import")
     path = tmp_path / "t" / "a1.jsonl"
     path.parent.mkdir()
     bench.build(path, 3)
@@ -96,7 +78,7 @@ def test_transcript_import_stays_close_to_parsing_its_json(tmp_path: Path) -> No
 )
 def test_import_time_stays_close_to_the_otel_sdk(module: str) -> None:
     """Loading the SDK in a fresh interpreter stays within 2x its documented ratio to ``opentelemetry.sdk.trace``."""
-    startup = _load("bench_startup")
+    startup = load_bench("bench_startup")
 
     def ours() -> float:
         return float(startup.import_seconds(module))

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-TOLERANCE = 2.0  # only a gross regression fails; absolute times are never compared
-
-
-def _load(name: str) -> ModuleType:
-    sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.benchmarks._bench import BENCH, TOLERANCE, load_bench
 
 
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
     """Ratios of a short interleaved run (sync, async and generator tools; same baselines as the docs)."""
-    hot = _load("bench_hotpath")
-    common = _load("_common")
+    hot = load_bench("bench_hotpath")
+    common = load_bench("_common")
     with pytest.MonkeyPatch.context() as mp:  # the benchmark's environment must not leak into other tests
         mp.setenv("SESSIONOPTIMIZER_HOME", str(tmp_path_factory.mktemp("bench-home")))
         mp.setenv("SESSIONOPTIMIZER_AUTO_ANALYZE", "0")

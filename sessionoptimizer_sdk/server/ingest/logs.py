@@ -19,6 +19,8 @@ from ..._internal.ids import validate_session_id
 from ..._internal.jsonsafe import dumps
 from ...errors import InvalidInputError
 from ...importers._classify import classify_error
+from ...importers._claude_tools import READ_TOOLS as _READ_TOOLS
+from ...importers._claude_tools import WRITE_TOOLS as _WRITE_TOOLS
 from ...importers._codex_tools import file_read_of, shell_command
 from ...models import ErrorKind, EventType
 from .batch import MAX_COUNT, SOURCE_CLAUDE_CODE, SOURCE_CODEX, Batch, SessionSeen
@@ -36,15 +38,6 @@ def _json(data: Mapping[str, Any]) -> str:
         return _compact(data)
     except ValueError:
         return dumps(dict(data))
-
-
-_READ_TOOLS = {"Read": "file_path", "NotebookRead": "notebook_path"}
-_WRITE_TOOLS = {
-    "Edit": "file_path",
-    "MultiEdit": "file_path",
-    "Write": "file_path",
-    "NotebookEdit": "notebook_path",
-}
 
 
 def _num(value: object) -> int:
