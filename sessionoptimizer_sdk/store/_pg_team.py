@@ -12,12 +12,10 @@ from typing import Any
 
 from .._internal.jsonsafe import dumps
 from ._pg_pool import PgConnections
+from ._rows import ORIGIN_HOST, ORIGIN_SOURCE
 
 __all__ = ["PgTeamMethods"]
 
-#: A session's (host, source), falling back to its owner's host and to ``sdk``/``import`` like SQLite does.
-_ORIGIN_HOST = "coalesce(host, owner_host)"
-_ORIGIN_SOURCE = "coalesce(source, CASE WHEN trace_id IS NULL THEN 'import' ELSE 'sdk' END)"
 _SET_ORIGIN = "UPDATE sessions SET host = coalesce(host, %s), source = coalesce(source, %s) WHERE id = %s"
 _REPLACE_ORIGIN = "UPDATE sessions SET host = coalesce(%s, host), source = coalesce(%s, source) WHERE id = %s"
 _TOKEN_KEYS = ("id", "kind", "agent", "created_at", "revoked_at")
@@ -50,14 +48,14 @@ class PgTeamMethods:
         ids = list(session_ids)
         if not ids:
             return {}
-        statement = f"SELECT id, {_ORIGIN_HOST}, {_ORIGIN_SOURCE} FROM sessions WHERE id = ANY(%s)"
+        statement = f"SELECT id, {ORIGIN_HOST}, {ORIGIN_SOURCE} FROM sessions WHERE id = ANY(%s)"
         return {str(sid): (host, source) for sid, host, source in self._db.fetch(statement, (ids,))}
 
     def session_ids_by_origin(
         self, *, host: str | None = None, source: str | None = None, limit: int = 1000
     ) -> list[str]:
         """Ids of the newest sessions recorded on ``host`` and/or from ``source``."""
-        pairs = ((f"{_ORIGIN_HOST} = %s", host), (f"{_ORIGIN_SOURCE} = %s", source))
+        pairs = ((f"{ORIGIN_HOST} = %s", host), (f"{ORIGIN_SOURCE} = %s", source))
         clauses = [c for c, v in pairs if v is not None]
         params: list[Any] = [v for v in (host, source) if v is not None]
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""

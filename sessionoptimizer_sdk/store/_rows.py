@@ -14,6 +14,8 @@ from .._internal.jsonsafe import dumps
 from ..models import EventType, Session, SessionEvent, SessionStatus, TokenUsage
 
 __all__ = [
+    "ORIGIN_HOST",
+    "ORIGIN_SOURCE",
     "EVENT_COLUMNS",
     "SESSION_COLUMNS",
     "event_from_row",
@@ -157,3 +159,9 @@ def event_to_row(event: SessionEvent) -> tuple[Any, ...]:
         event.reasoning_tokens,
         dumps(event.data),
     )
+
+
+#: A session's (host, source) in SQL both backends share: stored values, else its owner's host and ``sdk`` (traced)
+#: or ``import`` (no trace ids) for sessions recorded before schema version 3.
+ORIGIN_HOST = "coalesce(host, owner_host)"
+ORIGIN_SOURCE = "coalesce(source, CASE WHEN trace_id IS NULL THEN 'import' ELSE 'sdk' END)"
