@@ -55,6 +55,8 @@ def test_write_rate_mixes_five_minute_and_one_hour_writes() -> None:
     """100 writes of which 25 are 1-hour: (75 x $1.25 + 25 x $2) / 100 per M; none or no 1-hour: the 5-minute rate."""
     assert RATES.write_rate(100, 25) == pytest.approx((75 * 1.25e-6 + 25 * 2e-6) / 100)
     assert RATES.write_rate(100, 0) == 1.25e-6
+    assert RATES.write_rate(1, 1) == 2e-6  # a single 1-hour write
+    assert RATES.write_rate(100, 1) == pytest.approx((99 * 1.25e-6 + 1 * 2e-6) / 100)
     assert RATES.write_rate(0, 10) == 1.25e-6
     assert RATES.write_rate(100, 500) == pytest.approx(2e-6)  # more 1-hour writes than writes: all are 1-hour
     assert RATES.write_rate(100, 25, 6_000) == pytest.approx((75 * 9e-6 + 25 * 4e-6) / 100)
@@ -83,6 +85,8 @@ def test_price_sheet_values_of_every_shape() -> None:
     assert _kind_rate(0.5, None) == KindRate(0.5e-6)
     assert _kind_rate(SimpleNamespace(base=None, tiers=()), fallback) is fallback
     assert _kind_rate(SimpleNamespace(base=1, tiers=None), fallback) is fallback
+    assert _kind_rate(SimpleNamespace(), fallback) is fallback  # neither attribute: a shape we do not know
+    assert _kind_rate(SimpleNamespace(base=1), fallback) is fallback
     tiered = SimpleNamespace(
         base=Decimal("1"),
         tiers=[SimpleNamespace(start=8_000.0, price=Decimal("4")), SimpleNamespace(start=5_000, price=2)],
@@ -115,7 +119,11 @@ def test_free_agent_unknown_model_and_status() -> None:
     assert (bolt.free, bolt.status()) == ({"opus": "agent Bolt is configured free"}, "free")
     forge = Pricer(AnalysisConfig(), DAY, agent="FORGE")
     assert forge.rates(" ") is None
-    assert forge.unpriced == {" ": "no model was recorded for this session"}
+    assert forge.rates("Unknown") is None
+    assert forge.unpriced == {
+        " ": "no model was recorded for this session",
+        "Unknown": "no model was recorded for this session",
+    }
     priced = Pricer(AnalysisConfig(free_models=frozenset({"local"})), DAY)
     assert priced.rates("local") is FREE
     assert priced.rates("opus") is not None

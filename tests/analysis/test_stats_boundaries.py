@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
-from sessionoptimizer_sdk.analysis import agent_statistics, analyze_events, budget_status, team_statistics
+from sessionoptimizer_sdk.analysis import (
+    agent_statistics,
+    analyze_events,
+    budget_status,
+    compare_reports,
+    team_statistics,
+)
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
 from sessionoptimizer_sdk.analysis.stats import enabled_since, enablement_effect
 from tests.analysis._builders import Events, session
@@ -36,22 +44,53 @@ def test_window_includes_both_ends_and_nothing_outside() -> None:
 
 
 def test_budget_month_starts_at_midnight_and_equal_forecast_is_on_track() -> None:
-    """Mar 1 00:00:00.000000 is in March, Feb 28 23:59:59.999999 is not; 9 days, $4.50: forecast 4.5/9*31 = 15.5."""
+    """Mar 1 00:00:00 is in March, Feb 28 23:59:59.999999 is not; 9 days, $900: forecast 900 / 9 x 31 = 3100.0."""
     reports = [
-        _r("first", datetime(2026, 3, 1, tzinfo=UTC), cost=3.0),
+        _r("first", datetime(2026, 3, 1, tzinfo=UTC), cost=600.0),
         _r("feb", datetime(2026, 3, 1, tzinfo=UTC) - US, cost=100.0),
-        _r("now", NOW, cost=1.5),
+        _r("now", NOW, cost=300.0),
     ]
-    assert budget_status(reports, monthly_budget_usd=15.5, now=NOW) == {
+    assert budget_status(reports, monthly_budget_usd=3100.0, now=NOW) == {
         "month": "2026-03",
-        "monthly_budget_usd": 15.5,
-        "month_to_date_usd": 4.5,
-        "forecast_usd": 15.5,
-        "remaining_usd": 11.0,
+        "monthly_budget_usd": 3100.0,
+        "month_to_date_usd": 900.0,
+        "forecast_usd": 3100.0,  # a day is 86,400 s: 86,401 would give 3100.04
+        "remaining_usd": 2200.0,
         "on_track": True,  # a forecast equal to the budget is on track
         "sessions": 2,
         "unpriced_sessions": 0,
     }
+
+
+def test_budget_month_start_ignores_the_seconds_of_now() -> None:
+    """At Mar 10 00:00:30.5 a session started Mar 1 00:00:00.000000 still counts in March's spend."""
+    now = datetime(2026, 3, 10, 0, 0, 30, 500_000, tzinfo=UTC)
+    out = budget_status(
+        [_r("first", datetime(2026, 3, 1, tzinfo=UTC), cost=2.0)], monthly_budget_usd=10.0, now=now
+    )
+    assert (out["sessions"], out["month_to_date_usd"]) == (1, 2.0)
+
+
+def test_budget_month_is_the_utc_month_whatever_the_server_zone() -> None:
+    """At Mar 1 02:00 UTC (Feb 28 21:00 in New York) a New York server still reports March."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    try:
+        out = budget_status([], monthly_budget_usd=10.0, now=datetime(2026, 3, 1, 2, 0, tzinfo=UTC))
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+    assert out["month"] == "2026-03"
+
+
+def test_aware_start_times_in_other_zones_are_converted_not_relabelled() -> None:
+    """A session started 01:00+02:00 (23:00 UTC the day before) is inside a window ending at midnight UTC."""
+    at = datetime(2026, 3, 10, 1, 0, tzinfo=timezone(timedelta(hours=2)))
+    assert agent_statistics("FORGE", [_r("tz", at)], days=1, now=NOW)["sessions_analyzed"] == 1
 
 
 def test_budget_forecast_counts_at_least_one_hour() -> None:
@@ -64,13 +103,13 @@ def test_budget_forecast_counts_at_least_one_hour() -> None:
 
 
 def test_money_and_efficiency_rounding_digits() -> None:
-    """Team cost keeps 6 decimals (1.1234567 -> 1.123457), the budget 2 (1.12, 58.88), averages 1 (70.67 -> 70.7)."""
+    """Team cost keeps 6 decimals (1.1234567 -> 1.123457), the budget 2 (60.504 -> 60.5), averages 1 (70.7)."""
     reports = [
         _r("a", NOW - timedelta(hours=1), score=70.0, cost=0.1234567),
         _r("b", NOW - timedelta(hours=2), score=71.0, cost=1.0),
         _r("c", NOW - timedelta(hours=3), score=71.0, cost=None),
     ]
-    out = team_statistics(reports, days=1, now=NOW, monthly_budget_usd=60.004)
+    out = team_statistics(reports, days=1, now=NOW, monthly_budget_usd=60.504)
     assert out["cost_usd"] == 1.123457
     assert out["agents"]["FORGE"] == {
         "sessions": 3,
@@ -79,11 +118,12 @@ def test_money_and_efficiency_rounding_digits() -> None:
         "cost_usd": 1.123457,
     }
     assert (out["average_efficiency"], out["unpriced_sessions"]) == (70.7, 1)
+    assert out["total_waste_tokens"] == 3 * reports[0].total_waste_tokens
     budget = out["budget"]
     assert (budget["monthly_budget_usd"], budget["month_to_date_usd"], budget["remaining_usd"]) == (
-        60.0,
+        60.5,
         1.12,
-        58.88,
+        59.38,  # 60.504 - 1.1234567 = 59.3805433
     )
 
 
@@ -137,19 +177,22 @@ def test_enabled_since_latest_period_and_its_kinds() -> None:
 
 
 def test_enablement_effect_split_rounding_and_change() -> None:
-    """A session at the enablement instant counts after it; 1/3 -> 333.33 vs 2/3 -> 666.67 per 1k is +100.0 %."""
-    rows = [(500.0, 0, 0, None), (999.0, 1, 3, 0.1234567), (1000.0, 2, 3, 0.5)]
+    """A session at the enablement instant counts after it; 1/3 -> 333.33 vs 2/3 -> 666.67 per 1k is +100.0 %.
+
+    USD per priced session: before (0.3 + 0.1) / 2 = 0.2, after 0.1234567 -> 0.123457; change -38.2715 -> -38.3 %.
+    """
+    rows = [(500.0, 0, 0, None), (600.0, 0, 0, 0.3), (999.0, 1, 3, 0.1), (1000.0, 2, 3, 0.1234567)]
     effect = enablement_effect(rows, [{"kind": "guard", "action": "enabled", "at": 1000}])
     assert effect == {
         "enabled_at": "1970-01-01T00:16:40+00:00",
         "kinds": ["guard"],
         "active": True,
         "before": {
-            "sessions": 2,
+            "sessions": 3,
             "waste_tokens": 1,
             "fresh_tokens": 3,
             "waste_per_1k_tokens": 333.33,
-            "usd_per_session": 0.123457,
+            "usd_per_session": 0.2,
             "unpriced_sessions": 1,
         },
         "after": {
@@ -157,11 +200,10 @@ def test_enablement_effect_split_rounding_and_change() -> None:
             "waste_tokens": 2,
             "fresh_tokens": 3,
             "waste_per_1k_tokens": 666.67,
-            "usd_per_session": 0.5,
+            "usd_per_session": 0.123457,
             "unpriced_sessions": 0,
         },
-        # (666.67 - 333.33) / 333.33 = +100.0 %; (0.5 - 0.123457) / 0.123457 = +305.0 %
-        "change": {"waste_per_1k_tokens_pct": 100.0, "usd_per_session_pct": 305.0},
+        "change": {"waste_per_1k_tokens_pct": 100.0, "usd_per_session_pct": -38.3},
         "direction": "declining",
     }
 
@@ -182,3 +224,65 @@ def test_enablement_effect_five_percent_is_a_change() -> None:
     assert direction(100, 104) == ("stable", 4.0)
     assert direction(0, 10) == ("insufficient_data", None)
     assert enablement_effect([(99.0, 1, 10, None)], []) is None
+
+
+def test_enablement_effect_with_no_session_since_is_insufficient_data() -> None:
+    """Enabled after every session: the after side is empty (no rates, no change) and the direction says so."""
+    effect = enablement_effect([(10.0, 5, 100, 1.0)], [{"kind": "guard", "action": "enabled", "at": 50.0}])
+    assert effect is not None
+    assert effect["after"] == {
+        "sessions": 0,
+        "waste_tokens": 0,
+        "fresh_tokens": 0,
+        "waste_per_1k_tokens": None,
+        "usd_per_session": None,
+        "unpriced_sessions": 0,
+    }
+    assert effect["before"]["waste_per_1k_tokens"] == 50.0
+    assert effect["change"] == {"waste_per_1k_tokens_pct": None, "usd_per_session_pct": None}
+    assert effect["direction"] == "insufficient_data"
+
+
+def test_agent_statistics_effect_uses_the_agents_sessions() -> None:
+    """Sessions 2 h and 1 h ago (110 fresh tokens each, waste 11 then 22) around guidance enabled 90 min ago: +100 %."""
+    reports = [
+        replace(_r("old", NOW - timedelta(hours=2)), total_waste_tokens=11),
+        replace(_r("new", NOW - timedelta(hours=1)), total_waste_tokens=22),
+        replace(_r("bolt", NOW - timedelta(hours=1), agent="BOLT"), total_waste_tokens=99),
+    ]
+    enabled = [{"kind": "guidance", "action": "enabled", "at": (NOW - timedelta(minutes=90)).timestamp()}]
+    effect = agent_statistics("FORGE", reports, days=1, now=NOW, enablements=enabled)["effect"]
+    assert (effect["before"]["waste_per_1k_tokens"], effect["after"]["waste_per_1k_tokens"]) == (100.0, 200.0)
+    assert (effect["after"]["sessions"], effect["direction"]) == (1, "declining")
+
+
+def test_team_panel_defaults_to_one_day_and_a_60_dollar_budget() -> None:
+    """Without arguments the team panel covers the last 24 hours and a $60.00 monthly budget."""
+    out = team_statistics(
+        [_r("in", NOW - timedelta(hours=23)), _r("out", NOW - timedelta(hours=25))], now=NOW
+    )
+    assert (out["total_sessions"], out["budget"]["monthly_budget_usd"]) == (1, 60.0)
+
+
+def test_compare_orders_common_issues_and_rounds_the_spread() -> None:
+    """Most shared issue first, ties by name; an unscored session has no score; spread 80.1234 - 70 -> 10.12."""
+    ev = Events()
+    ev.call(inp=100, out=10)
+    ev.read("a.py", 50)
+    ev.read("a.py", 50)
+    finding = analyze_events(session(), ev.items).issues[0]
+
+    def with_issue(sid: str, kind: str, score: float) -> OptimizationReport:
+        return replace(_r(sid, NOW, score=score), issues=(replace(finding, type=kind),))
+
+    reports = [
+        with_issue("1", "c_issue", 70.0),
+        with_issue("2", "a_issue", 80.1234),
+        with_issue("3", "b_issue", 75.0),
+        with_issue("4", "b_issue", 75.0),
+        replace(_r("5", NOW, score=0.0), scored=False),
+    ]
+    out = compare_reports(reports)
+    assert list(out["common_issues"].items()) == [("b_issue", 2), ("a_issue", 1), ("c_issue", 1)]
+    assert out["efficiency_spread"] == 10.12
+    assert [row["efficiency_score"] for row in out["sessions"]] == [70.0, 80.1234, 75.0, 75.0, None]
