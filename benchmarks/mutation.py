@@ -1,6 +1,6 @@
 """Mutation-test ``analysis/`` and ``reporting/`` with mutmut and print the kill rate (not run in CI).
 
-Usage: ``python benchmarks/mutation.py [--only GLOB ...] [--workers N]`` (needs ``pip install mutmut==3.8.1``).
+Usage: ``python benchmarks/mutation.py [--only GLOB ...] [--workers N] [--keep DIR]`` (``pip install mutmut==3.8.1``).
 The repository is copied to a temporary directory with its own ``setup.cfg`` ``[mutmut]`` section, so the
 project's ``pyproject.toml`` stays untouched; the analysis, importer and reporting tests are the test suite.
 Kill rate = killed / (killed + survived + timeout + suspicious); "no tests" mutants count as survived.
@@ -75,6 +75,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", nargs="*", default=list(DEFAULT_ONLY), help="globs of files to mutate")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--keep", type=Path, help="run in DIR and keep it (to list survivors, or --recheck it)"
+    )
     parser.add_argument("--recheck", type=Path, help="re-run the survivors of a kept mutmut directory")
     parser.add_argument("--recheck-only", default="", help="only meta files whose path contains this")
     args = parser.parse_args()
@@ -83,7 +86,8 @@ def main() -> int:
             print(f"{key} {n}")
         return 0
     with tempfile.TemporaryDirectory(prefix="so-mutation-") as tmp:
-        work = Path(tmp)
+        work = args.keep.resolve() if args.keep else Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         _copy_repo(work)
         (work / "setup.cfg").write_text(
             "[mutmut]\nsource_paths=sessionoptimizer_sdk\n"
@@ -108,6 +112,9 @@ def main() -> int:
             capture_output=True,
             text=True,
         ).stdout
+    for line in results.splitlines():
+        if line.strip().endswith(("survived", "no tests", "timeout", "suspicious")):
+            print(line.strip())
     outcomes = Counter(m.group(1) for m in re.finditer(r":\s*(\w[\w ]*?)\s*$", results, re.M))
     if not outcomes:
         print(run.stdout[-3000:], run.stderr[-3000:], sep="\n")
