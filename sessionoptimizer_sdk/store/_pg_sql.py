@@ -10,6 +10,7 @@ from typing import Any
 
 from .._internal.jsonsafe import dumps
 from ..models import Session, SessionStatus
+from . import _rows
 from ._rows import EVENT_COLUMNS, to_ts
 
 __all__ = [
@@ -198,22 +199,8 @@ def report_values(
 def session_filter(
     agent: str | None, status: SessionStatus | None, since: datetime | None, until: datetime | None
 ) -> tuple[str, list[Any]]:
-    """WHERE clause and parameters of the session listing filters."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if agent is not None:
-        clauses.append("agent = %s")
-        params.append(agent)
-    if status is not None:
-        clauses.append("status = %s")
-        params.append(SessionStatus.parse(status).value)
-    if since is not None:
-        clauses.append("started_at >= %s")
-        params.append(to_ts(since))
-    if until is not None:
-        clauses.append("started_at < %s")
-        params.append(to_ts(until))
-    return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params
+    """WHERE clause and parameters of the session listing filters (psycopg placeholders)."""
+    return _rows.session_filter(agent, status, since, until, mark="%s")
 
 
 def alerts_query(session_id: str | None, since: float | None, limit: int) -> tuple[str, list[Any]]:

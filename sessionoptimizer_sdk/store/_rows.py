@@ -15,6 +15,7 @@ from ..models import EventType, Session, SessionEvent, SessionStatus, TokenUsage
 
 __all__ = [
     "ORIGIN_HOST",
+    "session_filter",
     "ORIGIN_SOURCE",
     "EVENT_COLUMNS",
     "SESSION_COLUMNS",
@@ -165,3 +166,29 @@ def event_to_row(event: SessionEvent) -> tuple[Any, ...]:
 #: or ``import`` (no trace ids) for sessions recorded before schema version 3.
 ORIGIN_HOST = "coalesce(host, owner_host)"
 ORIGIN_SOURCE = "coalesce(source, CASE WHEN trace_id IS NULL THEN 'import' ELSE 'sdk' END)"
+
+
+def session_filter(
+    agent: str | None,
+    status: SessionStatus | None,
+    since: datetime | None,
+    until: datetime | None,
+    *,
+    mark: str = "?",
+) -> tuple[str, list[Any]]:
+    """WHERE clause and parameters of the session listing filters; ``mark`` is the driver's placeholder."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if agent is not None:
+        clauses.append(f"agent = {mark}")
+        params.append(agent)
+    if status is not None:
+        clauses.append(f"status = {mark}")
+        params.append(SessionStatus.parse(status).value)
+    if since is not None:
+        clauses.append(f"started_at >= {mark}")
+        params.append(to_ts(since))
+    if until is not None:
+        clauses.append(f"started_at < {mark}")
+        params.append(to_ts(until))
+    return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params

@@ -28,6 +28,7 @@ from ._rows import (
     SESSION_COLUMNS,
     event_from_row,
     event_to_row,
+    session_filter,
     session_from_row,
     to_ts,
 )
@@ -209,7 +210,7 @@ class SQLiteStore(SQLiteTeamMethods):
         offset: int = 0,
     ) -> list[Session]:
         """Sessions newest first, filtered by agent, status and start time."""
-        where, params = _session_filter(agent, status, since, until)
+        where, params = session_filter(agent, status, since, until)
         sql = f"SELECT {SESSION_COLUMNS} FROM sessions{where} ORDER BY started_at DESC, id"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
@@ -225,7 +226,7 @@ class SQLiteStore(SQLiteTeamMethods):
         until: datetime | None = None,
     ) -> int:
         """How many sessions match the filters."""
-        where, params = _session_filter(agent, status, since, until)
+        where, params = session_filter(agent, status, since, until)
         row = self._conn().execute(f"SELECT count(*) FROM sessions{where}", params).fetchone()
         return int(row[0])
 
@@ -448,23 +449,3 @@ def _file_ident(path: Path) -> tuple[int, int] | None:
 def _max_seq(conn: sqlite3.Connection) -> int:
     """Highest event ``seq`` so far: rows inserted after this call in the same transaction get a larger one."""
     return int(conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
-
-
-def _session_filter(
-    agent: str | None, status: SessionStatus | None, since: datetime | None, until: datetime | None
-) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if agent is not None:
-        clauses.append("agent = ?")
-        params.append(agent)
-    if status is not None:
-        clauses.append("status = ?")
-        params.append(SessionStatus.parse(status).value)
-    if since is not None:
-        clauses.append("started_at >= ?")
-        params.append(to_ts(since))
-    if until is not None:
-        clauses.append("started_at < ?")
-        params.append(to_ts(until))
-    return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params
