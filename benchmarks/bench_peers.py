@@ -43,6 +43,25 @@ REQUIREMENT = {
     "agentops": "agentops==0.4.21",
     "openlit": "openlit==1.45.0",
 }
+#: One OpenTelemetry release train for the peers whose open ranges over dozens of ``opentelemetry-instrumentation-*``
+#: packages made pip backtrack into a conflict: this package index does not carry every instrumentation at the
+#: newest contrib release (no ``opentelemetry-instrumentation-aiohttp-client==0.66b2``), and pip gave up after
+#: mixing releases. With the train pinned (SDK 1.45.1, contrib 0.66b1: all present) both resolve in one pass.
+OTEL_TRAIN = (
+    "opentelemetry-api==1.45.1",
+    "opentelemetry-sdk==1.45.1",
+    "opentelemetry-proto==1.45.1",
+    "opentelemetry-exporter-otlp==1.45.1",
+    "opentelemetry-exporter-otlp-proto-http==1.45.1",
+    "opentelemetry-exporter-otlp-proto-grpc==1.45.1",
+    "opentelemetry-exporter-otlp-proto-common==1.45.1",
+    "opentelemetry-semantic-conventions==0.66b1",
+    "opentelemetry-instrumentation==0.66b1",
+    "opentelemetry-util-http==0.66b1",
+)
+CONSTRAINTS = {"openlit": OTEL_TRAIN, "traceloop": OTEL_TRAIN}
+#: Imported by the peer but missing from its declared dependencies (traceloop-sdk 0.62.4 imports httpx).
+EXTRA = {"traceloop": ("httpx",)}
 
 
 def work(x: int) -> int:
@@ -142,7 +161,10 @@ def _pip_reason(output: str) -> str:
 
 def peer_python(peer: str, folder: Path, *, retry: bool = False) -> tuple[Path | None, str]:
     """The interpreter of ``peer``'s virtualenv, created and filled on first use; (None, why) if pip fails."""
-    key = hashlib.sha256(f"{REQUIREMENT[peer]} {sys.version}".encode()).hexdigest()[:10]
+    pins = CONSTRAINTS.get(peer, ())
+    extra = EXTRA.get(peer, ())
+    spec = " ".join((REQUIREMENT[peer], *extra, *pins))  # == the requirement alone for peers without either
+    key = hashlib.sha256(f"{spec} {sys.version}".encode()).hexdigest()[:10]
     home = folder / f"{peer}-{key}"
     python = home / "bin" / "python"
     if (home / ".complete").exists():
@@ -150,13 +172,17 @@ def peer_python(peer: str, folder: Path, *, retry: bool = False) -> tuple[Path |
     if (home / ".failed").exists() and not retry:  # resolving again takes minutes and fails the same way
         return None, (home / ".failed").read_text().strip() + " (cached; --retry-install to try again)"
     venv.EnvBuilder(with_pip=True, clear=True).create(home)
+    constraints: list[str] = []
+    if pins:
+        (home / "constraints.txt").write_text("\n".join(pins) + "\n")
+        constraints = ["-c", str(home / "constraints.txt")]
     # The peer first (its exact pins win), then this checkout into what the peer brought: resolving both at once
     # backtracks for many minutes over the peers' dozens of pinned instrumentation packages.
-    for what in (REQUIREMENT[peer], str(ROOT)):
-        cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", what]
+    for what in ([REQUIREMENT[peer], *extra], [str(ROOT)]):
+        cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", *constraints, *what]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
         if proc.returncode != 0:
-            why = f"pip could not install {what} here: {_pip_reason(proc.stdout + proc.stderr)}"
+            why = f"pip could not install {' '.join(what)} here: {_pip_reason(proc.stdout + proc.stderr)}"
             (home / ".failed").write_text(why + "\n")
             return None, why
     (home / ".complete").write_text(REQUIREMENT[peer] + "\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -24,9 +23,6 @@ from .recording.context import current_scope
 from .recording.recorder import Recorder
 from .recording.scope import SessionScope
 from .recording.tool import instrument_tool
-from .store.base import Store
-from .store.recovery import recover_abandoned
-from .store.selection import open_store
 
 if TYPE_CHECKING:
     from .adapters import (
@@ -39,6 +35,7 @@ if TYPE_CHECKING:
     from .analysis import AnalysisConfig, OptimizationReport
     from .analysis.runner import AnalysisRunner
     from .importers.runner import ImportSummary
+    from .store.base import Store
 
 __all__ = ["SessionOptimizer", "analyze_session", "get_optimizer"]
 
@@ -47,8 +44,13 @@ _FINALIZE_IMPORT = Guard("optimizer.finalize_import")
 
 F = TypeVar("F", bound=Callable[..., Any])
 _log = get_logger("sessionoptimizer")
-#: Exceptions meaning "the store failed under us": recording goes on and reads answer from memory.
-_STORE_ERRORS: tuple[type[Exception], ...] = (StoreError, sqlite3.Error, OSError)
+
+
+def _store_errors() -> tuple[type[Exception], ...]:
+    """Exceptions meaning "the store failed under us": recording goes on and reads answer from memory."""
+    import sqlite3  # with the store, not at import (docs/decisions/import-speed.md)
+
+    return (StoreError, sqlite3.Error, OSError)
 
 
 class SessionOptimizer:
@@ -81,6 +83,9 @@ class SessionOptimizer:
         self.settings = settings or Settings.from_env(
             home, default_model=default_model, capture_content=capture_content
         )
+        from .store.recovery import recover_abandoned  # deferred: the store loads SQLite (import-speed.md)
+        from .store.selection import open_store
+
         self.store: Store = (
             open_store(store, self.settings) if store is None or isinstance(store, str) else store
         )
@@ -94,7 +99,7 @@ class SessionOptimizer:
             queue_size=self.settings.queue_size,
             block_timeout=self.settings.block_timeout,
         )
-        self._recorder = Recorder(self.settings, store, writer, tracer_provider, store_errors=_STORE_ERRORS)
+        self._recorder = Recorder(self.settings, store, writer, tracer_provider, store_errors=_store_errors())
         if recovered:  # tell the collector / team server too: it saw their events but never their end
             self._recorder.export_recovered(recovered)
         self._analysis_config = analysis_config

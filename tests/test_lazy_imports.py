@@ -42,3 +42,31 @@ def test_unknown_names_raise_attribute_error() -> None:
 
     with pytest.raises(AttributeError, match=r"sessionoptimizer_sdk.*SessionOptimiser"):
         sessionoptimizer_sdk.SessionOptimiser  # noqa: B018
+
+
+STORE_PROBE = """
+import json, sys
+from sessionoptimizer_sdk import SessionOptimizer
+deferred = sorted(m for m in ("sqlite3", "sessionoptimizer_sdk.store.sqlite")
+                  if m in sys.modules)
+import tempfile
+opt = SessionOptimizer(tempfile.mkdtemp())
+with opt.session("ATLAS", "probe", model="m") as s:
+    s.log("FILE_READ", data={"file_path": "a.py"}, tokens_input=7)
+opt.flush(30)
+print(json.dumps({"deferred": deferred, "stored": opt.store.count_events(s.id),
+                  "tokens": opt.store.get_session(s.id).tokens.input_tokens, "sqlite3": "sqlite3" in sys.modules}))
+opt.shutdown(10)
+"""
+
+
+def test_importing_the_optimizer_defers_the_store_until_one_is_opened() -> None:
+    """``from sessionoptimizer_sdk import SessionOptimizer`` loads no SQLite; constructing one opens and writes it."""
+    out = subprocess.run(
+        [sys.executable, "-c", STORE_PROBE], capture_output=True, text=True, check=True, timeout=60
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["deferred"] == []  # none of them loaded by the import
+    assert result["sqlite3"] is True  # loaded by SessionOptimizer()
+    assert result["stored"] == 1
+    assert result["tokens"] == 7

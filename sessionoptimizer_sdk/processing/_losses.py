@@ -9,10 +9,8 @@ when its folder is read-only too, in the temp folder), merged into the store by 
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
@@ -49,6 +47,9 @@ def drop_cause(exc: BaseException) -> str:
 
 def _side_paths(store_path: str | os.PathLike[str]) -> list[Path]:
     """Where counts go when the store cannot take them: next to it, else (read-only folder) the temp folder."""
+    import hashlib  # only when the store fails: not at import (docs/decisions/import-speed.md)
+    import tempfile
+
     digest = hashlib.sha256(str(Path(store_path).resolve()).encode()).hexdigest()[:16]
     return [
         Path(f"{store_path}{_SIDE_SUFFIX}"),
