@@ -2,7 +2,9 @@
 
 Run: ``python benchmarks/bench_store.py [--events 100000] [--rounds 3]``. Baselines measured in the same run:
 raw ``sqlite3`` ``executemany`` into a bare WAL table in batches of 100, and the stock OTel BatchSpanProcessor
-(default settings) taking the same burst.
+(default settings) taking the same burst. Also prints the CPU time per event of the one-process case (all threads:
+on a shared machine the fair figure; its inverse is the one-process ceiling on one free core) and how long
+``flush()`` takes with an idle queue, live analysis on (issue 16 target: < 10 ms).
 """
 
 from __future__ import annotations
@@ -95,21 +97,56 @@ def store_rows(n: int, batch: int) -> float:
     return n / elapsed
 
 
-def sdk_events(n: int) -> tuple[float, int]:
-    """(events/s, events stored) of n decorated tool calls in one session, until all are committed."""
+def sdk_events(n: int) -> tuple[float, int, float]:
+    """(events/s, events stored, CPU seconds of all threads) of n decorated tool calls until all are committed."""
     from sessionoptimizer_sdk import SessionOptimizer
 
     opt = SessionOptimizer(tempfile.mkdtemp(prefix="so-bench-sdk-"))
     tool = opt.tool(work)
     with opt.session("bench", "store throughput", model="m") as scope:
         t0 = time.perf_counter()
+        c0 = time.process_time()
         for i in range(n):
             tool(i)
         opt.flush(120)
         elapsed = time.perf_counter() - t0
+        cpu = time.process_time() - c0
     stored = opt.store.count_events(scope.id)
     opt.shutdown(30)
-    return n / elapsed, stored
+    return n / elapsed, stored, cpu
+
+
+def idle_flush_ms(events: int = 20_000, calls: int = 200) -> dict[str, float]:
+    """Milliseconds a ``flush()`` takes once everything is committed, live analysis on (median, p95, max).
+
+    The session stays open with ``events`` events in it, so the live analysis has a session to keep up to date.
+    """
+    from sessionoptimizer_sdk import SessionOptimizer
+
+    saved = os.environ.pop("SESSIONOPTIMIZER_AUTO_ANALYZE", None)  # the default: live analysis on
+    try:
+        opt = SessionOptimizer(tempfile.mkdtemp(prefix="so-bench-flush-"))
+    finally:
+        if saved is not None:
+            os.environ["SESSIONOPTIMIZER_AUTO_ANALYZE"] = saved
+    tool = opt.tool(work)
+    out: dict[str, float] = {}
+    with opt.session("bench", "idle flush", model="m"):
+        for i in range(events):
+            tool(i)
+        opt.flush(120, analysis=True)
+        for label, analysis in (("flush()", False), ("flush(analysis=True)", True)):
+            times = []
+            for _ in range(calls):
+                t0 = time.perf_counter()
+                assert opt.flush(10, analysis=analysis)
+                times.append((time.perf_counter() - t0) * 1000)
+            times.sort()
+            out[f"{label} median"] = statistics.median(times)
+            out[f"{label} p95"] = times[int(0.95 * (calls - 1))]
+            out[f"{label} max"] = times[-1]
+    opt.shutdown(30)
+    return out
 
 
 class EncodingExporter(SpanExporter):
@@ -201,12 +238,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     quiet_env()
     n = args.events
     raw, rows100, rows5000, sdk, multi, kept_otel, kept_so = [], [], [], [], [], [], []
+    cpu: list[float] = []
     for _ in range(args.rounds):
         raw.append(raw_sqlite(n))
         rows100.append(store_rows(n, 100))
         rows5000.append(store_rows(n, 5000))
-        rate, stored = sdk_events(n)
+        rate, stored, cpu_s = sdk_events(n)
         sdk.append(rate)
+        cpu.append(cpu_s / n)
         kept_so.append(stored / n)
         kept_otel.append(otel_burst(n))
         mrate, mstored = multi_process(3, n // 3)
@@ -247,6 +286,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         table,
     )
     print_table(
+        f"One process, CPU per event (all threads, {n:,} @tool calls until committed), median of {args.rounds}",
+        ["measure", "value"],
+        [
+            ("CPU us per event", f"{med(cpu) * 1e6:.1f}"),
+            ("events per CPU-second (ceiling on one free core)", f"{1 / med(cpu):,.0f}"),
+        ],
+    )
+    flush = idle_flush_ms()
+    print_table(
+        "flush() with an idle queue (20,000 events in an open session, live analysis on; 200 calls)",
+        ["call", "ms"],
+        [(k, f"{v:.3f}") for k, v in flush.items()],
+    )
+    print_table(
         f"Burst of {n:,} events",
         ["pipeline", "delivered"],
         [
@@ -262,6 +315,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "store_rows_s_100": med(rows100),
         "store_rows_s_5000": med(rows5000),
         "sdk_events_s": med(sdk),
+        "sdk_cpu_us_per_event": med(cpu) * 1e6,
+        "idle_flush_ms": flush,
         "three_process_events_s": med(multi),
         "burst_otel_kept": med(kept_otel),
         "burst_so_kept": med(kept_so),
