@@ -200,14 +200,9 @@ def peer_version(peer: str) -> str:
         return "?"
 
 
-def child(peer: str, n: int, rounds: int) -> dict[str, Any]:
-    """Measure one peer next to the OTel span and SessionOptimizer in this process."""
-    quiet_env()
-    from sessionoptimizer_sdk import SessionOptimizer
-
-    provider, _ = otel_provider()
+def own_cases(opt: Any, provider: Any) -> list[Case]:
+    """The plain OTel span and our ``@tool`` in a session (until committed; caller's thread only), interleaved."""
     tracer = provider.get_tracer("bench")
-    opt = SessionOptimizer()  # before the peer: our private provider, not a peer's global one
     tool = opt.tool(work)
 
     def otel(x: int) -> int:
@@ -217,12 +212,6 @@ def child(peer: str, n: int, rounds: int) -> dict[str, Any]:
             span.set_attribute("bench.arg", x)
             return work(x)
 
-    try:
-        peer_fn = SETUP[peer]()
-    except Skip as exc:
-        return {"peer": peer, "skipped": str(exc)}
-    except Exception as exc:
-        return {"peer": peer, "skipped": f"could not be configured offline: {exc!r}"}
     holder: list[Any] = []
 
     def enter() -> None:
@@ -236,13 +225,29 @@ def child(peer: str, n: int, rounds: int) -> dict[str, Any]:
         opt.flush(60)
         leave()
 
-    cases = [
+    return [
         Case(OTEL, _loop(otel), finish=provider.force_flush),
         Case(SO, _loop(tool), baseline=OTEL, finish=lambda: opt.flush(60), setup=enter, teardown=leave),
         # the caller's thread only: the writer's backlog is flushed after the clock stops (untimed)
         Case(SO_CALLER, _loop(tool), baseline=OTEL, setup=enter, teardown=flush_and_leave),
-        Case(LABEL[peer], _loop(peer_fn), baseline=OTEL),
     ]
+
+
+def child(peer: str, n: int, rounds: int) -> dict[str, Any]:
+    """Measure one peer next to the OTel span and SessionOptimizer in this process."""
+    quiet_env()
+    from sessionoptimizer_sdk import SessionOptimizer
+
+    provider, _ = otel_provider()
+    opt = SessionOptimizer()  # before the peer: our private provider, not a peer's global one
+    cases = own_cases(opt, provider)
+    try:
+        peer_fn = SETUP[peer]()
+    except Skip as exc:
+        return {"peer": peer, "skipped": str(exc)}
+    except Exception as exc:
+        return {"peer": peer, "skipped": f"could not be configured offline: {exc!r}"}
+    cases.append(Case(LABEL[peer], _loop(peer_fn), baseline=OTEL))
     measure(cases, n, rounds)
     rows = summarize(cases)
     opt.shutdown(30)

@@ -116,6 +116,24 @@ def sdk_events(n: int) -> tuple[float, int, float]:
     return n / elapsed, stored, cpu
 
 
+def otel_cpu(n: int) -> float:
+    """CPU seconds (all threads) of n plain OTel spans (3 attributes) through a BatchSpanProcessor, flushed."""
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(BatchSpanProcessor(EncodingExporter.Drop()))
+    tracer = provider.get_tracer("bench")
+    c0 = time.process_time()
+    for i in range(n):
+        with tracer.start_as_current_span("execute_tool work") as span:
+            span.set_attribute("gen_ai.operation.name", "execute_tool")
+            span.set_attribute("gen_ai.tool.name", "work")
+            span.set_attribute("bench.arg", i)
+            work(i)
+    provider.force_flush()
+    cpu = time.process_time() - c0
+    provider.shutdown()
+    return cpu
+
+
 def idle_flush_ms(events: int = 20_000, calls: int = 200) -> dict[str, float]:
     """Milliseconds a ``flush()`` takes once everything is committed, live analysis on (median, p95, max).
 
@@ -164,6 +182,15 @@ class EncodingExporter(SpanExporter):
 
     def shutdown(self) -> None:
         return None
+
+    class Drop(SpanExporter):
+        """Accepts every batch and keeps nothing (the baseline of the CPU comparison)."""
+
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+        def shutdown(self) -> None:
+            return None
 
 
 def otel_burst(n: int) -> float:
@@ -239,6 +266,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     n = args.events
     raw, rows100, rows5000, sdk, multi, kept_otel, kept_so = [], [], [], [], [], [], []
     cpu: list[float] = []
+    cpu_otel: list[float] = []
     for _ in range(args.rounds):
         raw.append(raw_sqlite(n))
         rows100.append(store_rows(n, 100))
@@ -246,6 +274,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         rate, stored, cpu_s = sdk_events(n)
         sdk.append(rate)
         cpu.append(cpu_s / n)
+        cpu_otel.append(otel_cpu(n) / n)
         kept_so.append(stored / n)
         kept_otel.append(otel_burst(n))
         mrate, mstored = multi_process(3, n // 3)
@@ -291,6 +320,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         [
             ("CPU us per event", f"{med(cpu) * 1e6:.1f}"),
             ("events per CPU-second (ceiling on one free core)", f"{1 / med(cpu):,.0f}"),
+            (
+                "plain OTel span (3 attributes, BatchSpanProcessor, drop exporter), CPU us",
+                f"{med(cpu_otel) * 1e6:.1f}",
+            ),
+            (
+                "ours / OTel span, CPU per event",
+                f"{med(a / b for a, b in zip(cpu, cpu_otel, strict=True)):.2f}x",
+            ),
         ],
     )
     flush = idle_flush_ms()
