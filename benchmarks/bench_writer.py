@@ -3,6 +3,10 @@
 Run: ``python benchmarks/bench_writer.py [--events 100000] [--batch 5000]``. Records ``--events`` decorated tool
 calls with the writer's queue intercepted, then replays the finished spans through the same steps the writer
 takes, timing each. The sum is the writer-only ceiling of one process's store throughput.
+
+``--growth 300000`` instead writes that many rows into one session with ``SQLiteStore.write_batch`` and prints the
+CPU per row of early and late batches, with the store's indexes as they are and without the unique
+``(session_id, id)`` index (an experiment on a scratch store: what an append-friendly event key would buy).
 """
 
 from __future__ import annotations
@@ -11,21 +15,69 @@ import argparse
 import os
 import tempfile
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("SESSIONOPTIMIZER_AUTO_ANALYZE", "0")
 
 from sessionoptimizer_sdk import SessionOptimizer
+from sessionoptimizer_sdk.models import Session, SessionStatus
 from sessionoptimizer_sdk.processing.mapping import event_row_from_span
 from sessionoptimizer_sdk.store import sqlite as store_sql
 from sessionoptimizer_sdk.store.schema import ADD_INSERTED_TOTALS
+
+ROW_DATA = (
+    '{"tool":"work","args_sha256":"0123456789abcdef","result_sha256":"0123456789abcdef","result_chars":4}'
+)
+
+
+def growth(n: int, batch: int, *, drop_id_index: bool) -> list[float]:
+    """CPU us per row of each ``write_batch`` of ``batch`` rows into one session of a fresh store (n rows)."""
+    store = store_sql.SQLiteStore(Path(tempfile.mkdtemp(prefix="so-bench-growth-")) / "so.db")
+    sid = "bench_20261130_142207_fd5b523a87462502"  # a recorder-made id's length
+    started = datetime.now(UTC)
+    store.create_session(
+        Session(id=sid, agent="a", task="t", model="m", status=SessionStatus.ACTIVE, started_at=started)
+    )
+    if drop_id_index:
+        store._conn().execute("DROP INDEX idx_events_id")
+    now = time.time()
+    rows = [
+        (os.urandom(8).hex(), sid, "TOOL_CALL", now + i * 1e-6, 0.01, "t", 0, None, 0, 0, 0, 0, 0, ROW_DATA)
+        for i in range(n)
+    ]
+    per_row = []
+    for i in range(0, n, batch):
+        c0 = time.process_time()
+        store.write_batch(rows[i : i + batch])
+        per_row.append((time.process_time() - c0) / batch * 1e6)
+    store.close()
+    return per_row
+
+
+def print_growth(n: int, batch: int) -> None:
+    """The growth table: CPU per row at a few points of one session's life, with and without the id index."""
+    cases = {"as stored (unique (session_id, id) index)": growth(n, batch, drop_id_index=False)}
+    cases["without the unique (session_id, id) index (experiment)"] = growth(n, batch, drop_id_index=True)
+    points = sorted({0, len(next(iter(cases.values()))) // 3, 2 * len(next(iter(cases.values()))) // 3})
+    points.append(len(next(iter(cases.values()))) - 1)
+    head = " | ".join(f"rows {p * batch:,}-{(p + 1) * batch:,}" for p in points)
+    print(f"\n### write_batch CPU us per row as one session grows ({n:,} rows, batches of {batch:,})\n")
+    print(f"| store | {head} |\n|---|{'---|' * len(points)}")
+    for label, per_row in cases.items():
+        print(f"| {label} | " + " | ".join(f"{per_row[p]:.1f}" for p in points) + " |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=5_000)
+    parser.add_argument("--growth", type=int, default=0, help="rows for the growth table (0: the breakdown)")
     args = parser.parse_args()
+    if args.growth:
+        print_growth(args.growth, args.batch)
+        return
     optimizer = SessionOptimizer(tempfile.mkdtemp(prefix="so-bench-writer-"))
     writer = optimizer._recorder.writer
     spans: list[Any] = []
