@@ -159,13 +159,20 @@ def _pip_reason(output: str) -> str:
     return errors[-1][:300]
 
 
+def peer_home(peer: str, folder: Path) -> Path:
+    """Where ``peer``'s virtualenv lives (its name changes with what it installs and with this Python)."""
+    spec = " ".join((REQUIREMENT[peer], *EXTRA.get(peer, ()), *CONSTRAINTS.get(peer, ())))
+    key = hashlib.sha256(f"{spec} {sys.version}".encode()).hexdigest()[
+        :10
+    ]  # old names kept for peers w/o pins
+    return folder / f"{peer}-{key}"
+
+
 def peer_python(peer: str, folder: Path, *, retry: bool = False) -> tuple[Path | None, str]:
     """The interpreter of ``peer``'s virtualenv, created and filled on first use; (None, why) if pip fails."""
     pins = CONSTRAINTS.get(peer, ())
     extra = EXTRA.get(peer, ())
-    spec = " ".join((REQUIREMENT[peer], *extra, *pins))  # == the requirement alone for peers without either
-    key = hashlib.sha256(f"{spec} {sys.version}".encode()).hexdigest()[:10]
-    home = folder / f"{peer}-{key}"
+    home = peer_home(peer, folder)
     python = home / "bin" / "python"
     if (home / ".complete").exists():
         return python, ""

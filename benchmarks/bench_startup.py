@@ -11,6 +11,7 @@ source on every import while site-packages have their ``.pyc``, which measured t
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import subprocess
@@ -70,9 +71,27 @@ def warm_up(modules: tuple[str, ...] = MODULES) -> None:
         import_seconds(module)
 
 
-def import_seconds(module: str) -> float | None:
+#: The peers' import statements and their ``bench_peers.py`` names: a peer not installed here is timed in the
+#: virtualenv ``bench_peers.py`` built for it (if any), against the OTel SDK import of that same virtualenv.
+PEERS = {"langfuse": "langfuse", "logfire": "logfire", "traceloop.sdk": "traceloop", "agentops": "agentops"}
+PEERS["openlit"] = "openlit"
+
+
+def interpreter(module: str) -> str | None:
+    """The Python that has ``module``: this one, or the peer's benchmark virtualenv; None if neither has it."""
+    name = module.partition(":")[0]
+    if name not in PEERS or importlib.util.find_spec(name.partition(".")[0]) is not None:
+        return sys.executable
+    import bench_peers
+
+    home = bench_peers.peer_home(PEERS[name], Path(tempfile.gettempdir()) / "sessionoptimizer-bench-peers")
+    return str(home / "bin" / "python") if (home / ".complete").exists() else None
+
+
+def import_seconds(module: str, python: str = sys.executable) -> float | None:
+    """Seconds ``module``'s import statement takes in a fresh ``python`` (None if it fails)."""
     proc = subprocess.run(
-        [sys.executable, "-c", SNIPPET.format(stmt=_statement(module))],
+        [python, "-c", SNIPPET.format(stmt=_statement(module))],
         capture_output=True,
         text=True,
         check=False,
@@ -87,30 +106,52 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--save", action="store_true")
     args = parser.parse_args(argv)
+    pythons = {m: interpreter(m) for m in MODULES}
     samples: dict[str, list[float | None]] = {m: [] for m in MODULES}
-    warm_up()
+    bases: dict[str, list[float | None]] = {
+        m: [] for m in MODULES
+    }  # the baseline in the module's interpreter
+    for module, python in pythons.items():  # untimed: bytecode for every module, in every interpreter used
+        if python is not None:
+            import_seconds(module, python)
+            import_seconds(BASELINE, python)
     for _ in range(args.rounds):
+        base_here = import_seconds(BASELINE)
         for module in MODULES:
-            samples[module].append(import_seconds(module))
+            python = pythons[module]
+            if python is None:
+                continue
+            here = python == sys.executable
+            samples[module].append(
+                base_here if here and module == BASELINE else import_seconds(module, python)
+            )
+            bases[module].append(base_here if here else import_seconds(BASELINE, python))
     rows: list[dict[str, Any]] = []
-    base = [b or 0.0 for b in samples[BASELINE]]
     for module in MODULES:
         got = [s for s in samples[module] if s is not None]
-        if len(got) != args.rounds:
-            rows.append({"module": module, "ms": None, "ratio": None})
+        base = [b for b in bases[module] if b is not None]
+        if len(got) != args.rounds or len(base) != args.rounds:
+            rows.append({"module": module, "ms": None, "ratio": None, "where": None})
             continue
         ratios = [s / b for s, b in zip(got, base, strict=True)]
+        where = "this interpreter" if pythons[module] == sys.executable else "its benchmark virtualenv"
         rows.append(
-            {"module": module, "ms": statistics.median(got) * 1000, "ratio": statistics.median(ratios)}
+            {
+                "module": module,
+                "ms": statistics.median(got) * 1000,
+                "ratio": statistics.median(ratios),
+                "where": where,
+            }
         )
     print_table(
         f"Import time, fresh interpreter, median of {args.rounds} rounds",
-        ["statement", "ms", f"ratio to `import {BASELINE}`"],
+        ["statement", "ms", f"ratio to `import {BASELINE}` (same interpreter, same round)", "measured in"],
         [
             (
                 _label(r["module"]),
                 r["ms"] if r["ms"] is not None else "-",
                 f"{r['ratio']:.2f}x" if r["ratio"] is not None else "skipped: not installed",
+                r["where"] or "-",
             )
             for r in rows
         ],
