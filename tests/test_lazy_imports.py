@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -49,8 +50,7 @@ import json, sys
 from sessionoptimizer_sdk import SessionOptimizer
 deferred = sorted(m for m in ("sqlite3", "sessionoptimizer_sdk.store.sqlite")
                   if m in sys.modules)
-import tempfile
-opt = SessionOptimizer(tempfile.mkdtemp())
+opt = SessionOptimizer(sys.argv[1])
 with opt.session("ATLAS", "probe", model="m") as s:
     s.log("FILE_READ", data={"file_path": "a.py"}, tokens_input=7)
 opt.flush(30)
@@ -60,10 +60,14 @@ opt.shutdown(10)
 """
 
 
-def test_importing_the_optimizer_defers_the_store_until_one_is_opened() -> None:
+def test_importing_the_optimizer_defers_the_store_until_one_is_opened(tmp_path: Path) -> None:
     """``from sessionoptimizer_sdk import SessionOptimizer`` loads no SQLite; constructing one opens and writes it."""
     out = subprocess.run(
-        [sys.executable, "-c", STORE_PROBE], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", STORE_PROBE, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["deferred"] == []  # none of them loaded by the import
