@@ -97,11 +97,18 @@ def store_rows(n: int, batch: int) -> float:
     return n / elapsed
 
 
-def sdk_events(n: int) -> tuple[float, int, float]:
-    """(events/s, events stored, CPU seconds of all threads) of n decorated tool calls until all are committed."""
+def sdk_events(n: int, *, drop_id_index: bool = False) -> tuple[float, int, float]:
+    """(events/s, events stored, CPU seconds of all threads) of n decorated tool calls until all are committed.
+
+    ``drop_id_index`` is an experiment: the store's unique ``(session_id, id)`` index is dropped first.
+    """
     from sessionoptimizer_sdk import SessionOptimizer
+    from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
     opt = SessionOptimizer(tempfile.mkdtemp(prefix="so-bench-sdk-"))
+    if drop_id_index:
+        assert isinstance(opt.store, SQLiteStore)
+        opt.store._conn().execute("DROP INDEX idx_events_id")
     tool = opt.tool(work)
     with opt.session("bench", "store throughput", model="m") as scope:
         t0 = time.perf_counter()
@@ -251,6 +258,30 @@ def multi_process(procs: int, n_each: int) -> tuple[float, int]:
     return procs * n_each / elapsed, stored
 
 
+def id_index_experiment(n: int, rounds: int) -> dict[str, Any]:
+    """One process end to end with the store as it is and without its unique id index, interleaved."""
+    runs: dict[bool, list[tuple[float, int, float]]] = {False: [], True: []}
+    for _ in range(rounds):
+        for drop in (False, True):
+            runs[drop].append(sdk_events(n, drop_id_index=drop))
+    med = statistics.median
+    rows = [
+        (
+            "without the unique (session_id, id) index (experiment)" if drop else "as stored",
+            f"{med(r[0] for r in got):,.0f}",
+            f"{med(r[2] / n for r in got) * 1e6:.1f}",
+            f"{med(r[1] / n for r in got):.1%}",
+        )
+        for drop, got in runs.items()
+    ]
+    print_table(
+        f"One process, {n:,} @tool calls until committed, median of {rounds}",
+        ["store", "events/s", "CPU us per event (all threads)", "stored"],
+        rows,
+    )
+    return {"as_stored": runs[False], "without_id_index": runs[True]}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
@@ -258,12 +289,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--go-at", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--save", action="store_true")
+    parser.add_argument(
+        "--id-index-experiment",
+        action="store_true",
+        help="only the one-process case, interleaved with and without the unique (session_id, id) index",
+    )
     args = parser.parse_args(argv)
     if args.worker:
         worker(args.worker, args.events, args.go_at)
         return {}
     quiet_env()
     n = args.events
+    if args.id_index_experiment:
+        return id_index_experiment(n, args.rounds)
     raw, rows100, rows5000, sdk, multi, kept_otel, kept_so = [], [], [], [], [], [], []
     cpu: list[float] = []
     cpu_otel: list[float] = []
