@@ -3,7 +3,8 @@
 Run: ``python benchmarks/bench_peers.py [--n 3000] [--rounds 7]``. Each peer gets its own virtualenv (created on
 first use under ``--venvs``, default ``$TMPDIR/sessionoptimizer-bench-peers``, with one ``pip install`` of this
 checkout and the peer, so pip picks versions that fit both; the peers cannot all be installed beside each other
-or beside the dev extra). In it, a subprocess measures the peer next to a plain OTel span and SessionOptimizer's
+or beside the dev extra; OpenLIT and Traceloop get one OpenTelemetry release train as pip constraints, see
+``OTEL_TRAIN``). In it, a subprocess measures the peer next to a plain OTel span and SessionOptimizer's
 ``@tool`` in the same process and rounds, and reports ratios to that span: ratios from different processes are
 comparable, microseconds are not. Every peer is kept offline: exporters disabled or pointed at a closed local
 port. A peer that cannot be installed, imported or kept offline is reported skipped with the reason.
