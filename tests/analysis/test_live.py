@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import inspect
 import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,7 +86,7 @@ def test_live_report_equals_full_reanalysis_after_every_batch(
         store.upsert_session(active)
         events = _build(steps)
         bounds = sorted({0, len(events), *(c for c in cuts if c < len(events))})
-        live = LiveAnalysis()
+        live = LiveAnalysis(lambda: store.get_events(active.id))
         cfg = AnalysisConfig()
         for lo, hi in itertools.pairwise(bounds):
             store.insert_events(events[lo:hi])
@@ -96,19 +98,43 @@ def test_live_report_equals_full_reanalysis_after_every_batch(
         store.close()
 
 
-def test_out_of_order_event_is_held_in_time_order() -> None:
-    """An event older than the newest held one is inserted at its time, not appended."""
+def test_out_of_order_event_rebuilds_the_state_from_all_events() -> None:
+    """An event older than one already fed makes the state rebuild from all events, in time order."""
     t = datetime(2026, 1, 1, tzinfo=UTC)
 
     def ev(i: int, seconds: int) -> SessionEvent:
-        return SessionEvent(f"e{i}", "s1", EventType.AI_RESPONSE, t + timedelta(seconds=seconds), seq=i)
+        return SessionEvent(
+            f"e{i}", "s1", EventType.AI_RESPONSE, t + timedelta(seconds=seconds), tokens_input=10 * i, seq=i
+        )
 
+    stored = [ev(1, 10), ev(2, 30)]
+    live = LiveAnalysis(lambda: stored)
+    active = session(status=SessionStatus.ACTIVE, sid="s1")
+    live.add(stored)
+    first = live.report(active, NOW)
+    stored.append(ev(3, 20))
+    live.add([stored[-1]])
+    second = live.report(active, NOW)
+    assert (first.event_count, first.totals.input_tokens) == (2, 10 + 20)
+    assert (second.event_count, second.totals.input_tokens) == (3, 10 + 20 + 30)
+    assert (live.out_of_order, live.rebuilds, live.last_seq) == (1, 1, 3)
+
+
+def test_live_state_holds_no_events() -> None:
+    """After a report, the live state keeps running figures, not the decoded events it was fed."""
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    events = [
+        SessionEvent(
+            f"e{i}", "s1", EventType.TOOL_CALL, t + timedelta(seconds=i), {"tool": "Bash"}, seq=i + 1
+        )
+        for i in range(200)
+    ]
     live = LiveAnalysis()
-    live.add([ev(1, 10), ev(2, 30)])
-    live.add([ev(3, 20)])
-    assert [e.id for e in live.events] == ["e1", "e3", "e2"]
-    assert live.out_of_order == 1
-    assert live.last_seq == 3
+    live.add(events)
+    live.report(session(status=SessionStatus.ACTIVE, sid="s1"), NOW)
+    assert len(live) == 200
+    for i in (0, 100, 199):
+        assert [o for o in gc.get_referrers(events[i]) if o is not events and not inspect.isframe(o)] == []
 
 
 def test_cache_evicts_least_recently_used_sessions_over_its_bound() -> None:
