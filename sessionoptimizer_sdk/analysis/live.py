@@ -50,13 +50,14 @@ class LiveAnalysis:
         "rebuilds",
     )
 
-    def __init__(self, reload: Loader | None = None) -> None:
+    def __init__(self, reload: Loader | None = None, *, window: int | None = ACTION_WINDOW) -> None:
         self._reload = reload
         self._feed: Feed | None = None
         self._fresh = True
         self._stamp: tuple[object, ...] | None = None
         self._pending: list[SessionEvent] = []  # added, not fed yet (fed on the next report)
-        self._window: int | None = ACTION_WINDOW
+        #: Tool actions kept open to a later error (see ``feed.ACTION_WINDOW``); None after a late error.
+        self._window = window
         self.last_seq = 0
         #: Events that arrived older than one already seen (the state was rebuilt for them).
         self.out_of_order = 0

@@ -29,16 +29,20 @@ _TOOLS = ("Bash", "Grep")
 @st.composite
 def _steps(draw: st.DrawFn) -> list[tuple[str, float, dict[str, Any]]]:
     """Random agent steps: (kind, gap in seconds, negative for an event older than the previous, params)."""
-    kinds = st.sampled_from(["call", "read", "write", "tool", "error", "thinking", "compaction"])
+    kinds = st.sampled_from(["call", "read", "write", "tool", "retry", "error", "thinking", "compaction"])
     out = []
     for _ in range(draw(st.integers(1, 40))):
         kind = draw(kinds)
-        gap = draw(st.sampled_from([1.0, 5.0, 30.0, 900.0, -20.0]))
+        gap = draw(st.sampled_from([1.0, 5.0, 30.0, 240.0, 900.0, -20.0]))
         params: dict[str, Any] = {
             "tokens": draw(st.sampled_from([0, 40, 3_000, 60_000])),
             "path": draw(st.sampled_from(_PATHS)),
             "tool": draw(st.sampled_from(_TOOLS)),
             "failed": draw(st.booleans()),
+            # an error naming an earlier call (by how many tool steps back), or none
+            "names": draw(st.sampled_from([None, None, 0, 1, 3])),
+            "message": draw(st.sampled_from(["exit 1", "permission denied", "boom"])),
+            "flag": draw(st.sampled_from([None, "result_redacted", "system_reminder", "sidechain"])),
         }
         out.append((kind, gap, params))
     return out
@@ -46,21 +50,31 @@ def _steps(draw: st.DrawFn) -> list[tuple[str, float, dict[str, Any]]]:
 
 def _build(steps: list[tuple[str, float, dict[str, Any]]]) -> list[SessionEvent]:
     ev = Events(step=10.0)
+    calls: list[str] = []
     for kind, gap, p in steps:
         n = p["tokens"]
+        flag = {p["flag"]: True} if p["flag"] else {}
         if kind == "call":
-            ev.call(inp=n // 10, cr=n, cw=n // 3, out=n // 20 + 1, gap=gap)
+            ev.call(
+                inp=n // 10, cr=n, cw=n // 3, out=n // 20 + 1, gap=gap, reasoning_tokens=n // 40, data=flag
+            )
         elif kind == "read":
             ev.add(EventType.FILE_READ, gap=gap, data={"file_path": p["path"], "result_tokens": n})
         elif kind == "write":
             ev.add(EventType.FILE_WRITE, gap=gap, data={"file_path": p["path"], "tool": "Edit"})
-        elif kind == "tool":
-            data = {"tool": p["tool"], "args_sha256": p["path"], "result_sha256": "r", "result_tokens": n}
-            if p["failed"]:
-                data["message"] = "exit 1"
-            ev.add(EventType.TOOL_CALL, gap=gap, data=data, is_error=p["failed"])
+        elif kind in ("tool", "retry"):  # retry: the same call 4 times in a row
+            for _ in range(4 if kind == "retry" else 1):
+                calls.append(f"c{len(calls)}")
+                data = {"tool": p["tool"], "args_sha256": p["path"], "result_sha256": "r", "result_tokens": n}
+                data.update(flag, tool_call_id=calls[-1])
+                if p["failed"]:
+                    data["message"] = p["message"]
+                ev.add(EventType.TOOL_CALL, gap=gap, data=data, is_error=p["failed"])
         elif kind == "error":
-            ev.add(EventType.ERROR, gap=gap, data={"message": "boom"}, is_error=True)
+            data = {"message": p["message"]}
+            if p["names"] is not None and len(calls) > p["names"]:
+                data.update(tool_call_id=calls[-1 - p["names"]], tool=p["tool"])
+            ev.add(EventType.ERROR, gap=gap, data=data, is_error=True)
         elif kind == "thinking":
             ev.add(EventType.THINKING, gap=gap, tokens_output=n // 20 + 1)
         else:
@@ -74,19 +88,19 @@ def _assert_same(live: dict[str, Any], full: dict[str, Any]) -> None:
         assert live[key] == full[key], key
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=_steps(), cuts=st.lists(st.integers(0, 40), max_size=6))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=_steps(), cuts=st.lists(st.integers(0, 40), max_size=6), window=st.sampled_from([1, 2, 64]))
 def test_live_report_equals_full_reanalysis_after_every_batch(
-    tmp_path_factory: Any, steps: list[tuple[str, float, dict[str, Any]]], cuts: list[int]
+    tmp_path_factory: Any, steps: list[tuple[str, float, dict[str, Any]]], cuts: list[int], window: int
 ) -> None:
-    """After each random batch (events possibly older than earlier ones), the live report equals a full one."""
+    """After each random batch (events out of time order, errors naming older calls), live equals a full one."""
     store = SQLiteStore(tmp_path_factory.mktemp("live") / "s.db")
     try:
         active = session(status=SessionStatus.ACTIVE)
         store.upsert_session(active)
         events = _build(steps)
         bounds = sorted({0, len(events), *(c for c in cuts if c < len(events))})
-        live = LiveAnalysis(lambda: store.get_events(active.id))
+        live = LiveAnalysis(lambda: store.get_events(active.id), window=window)
         cfg = AnalysisConfig()
         for lo, hi in itertools.pairwise(bounds):
             store.insert_events(events[lo:hi])
