@@ -34,6 +34,8 @@ __all__ = ["AnalysisRunner", "analyze_stored"]
 
 _log = get_logger(__name__)
 _GUARD = Guard("analysis.runner")
+#: New rows read (and fed to the live state) per query of a provisional analysis.
+_CHUNK = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +193,12 @@ class AnalysisRunner:
 
             live = self._live.get(session_id, reload)
             stored = store.count_events(session_id)  # before the read: rows committed in between only add
-            live.add(store.get_events_after(session_id, live.last_seq))
+            while True:  # new rows in chunks, each fed before the next is decoded: memory stays flat
+                rows = store.get_events_after(session_id, live.last_seq, limit=_CHUNK)
+                live.add(rows)
+                if len(rows) < _CHUNK:
+                    break
+                live.sync(session, self.config)
             if len(live) < stored:  # a row became visible below last_seq (concurrent writers): reload
                 self.reloads += 1
                 self._live.drop(session_id)
