@@ -99,8 +99,8 @@ class CacheTracker:
         self._spike(i, e, content)
 
     def _between(self, e: SessionEvent) -> None:
-        tool = get_str(e.data, "tool") or e.name or ""
         if e.event_type is EventType.TOOL_CALL:
+            tool = get_str(e.data, "tool") or e.name or ""
             if self.changed is None and (
                 tool == "ToolSearch" or (tool.startswith("mcp__") and tool not in self.seen)
             ):

@@ -185,7 +185,7 @@ class Feed:
             None,
             args,
             result,
-            facts_of(e),
+            e,
             tuple(self.pending_calls),
             bool(e.data.get("result_redacted")),
             command if isinstance(command, str) and command else None,

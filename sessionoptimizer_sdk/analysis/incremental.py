@@ -16,7 +16,7 @@ from sessionoptimizer_sdk.models import ErrorKind, SessionEvent
 
 from .base import Draft
 from .config import AnalysisConfig
-from .facts import EventFacts
+from .facts import EventFacts, facts_of
 from .report import Recommendation
 
 if TYPE_CHECKING:
@@ -27,14 +27,17 @@ __all__ = ["Delta", "IncrementalAnalyzer", "LiveAction", "is_incremental"]
 
 @dataclass(slots=True)
 class LiveAction:
-    """A tool action (read, write, tool call, or an error with no call) as compact facts, and how it ended."""
+    """A tool action (read, write, tool call, or an error with no call) as compact facts, and how it ended.
+
+    It refers to its event only until an analyzer keeps it (:meth:`keep`) or drops it: then just the facts remain.
+    """
 
     id: str
     tool: str
     call_id: str | None
     args_key: str | None
     result_key: str | None
-    facts: EventFacts
+    event: SessionEvent | None
     #: Facts of the model calls between the previous action and this one (they produced it).
     gen: tuple[EventFacts, ...]
     redacted: bool = False
@@ -45,6 +48,23 @@ class LiveAction:
     message: str | None = None
     #: Released to the analyzers: no later error may change it any more.
     closed: bool = False
+    _facts: EventFacts | None = None
+
+    @property
+    def facts(self) -> EventFacts:
+        """The facts of the action's event (settling and pricing its claims)."""
+        f = self._facts
+        if f is None:
+            assert self.event is not None
+            f = self._facts = facts_of(self.event)
+        return f
+
+    def keep(self) -> LiveAction:
+        """Turn the event into facts (an analyzer keeps this action beyond the current batch); return self."""
+        if self.event is not None:
+            _ = self.facts
+            self.event = None
+        return self
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,21 +134,23 @@ def test_out_of_order_event_rebuilds_the_state_from_all_events() -> None:
     assert (live.out_of_order, live.rebuilds, live.last_seq) == (1, 1, 3)
 
 
-def test_live_state_holds_no_events() -> None:
-    """After a report, the live state keeps running figures, not the decoded events it was fed."""
+def test_live_state_holds_no_events_beyond_the_open_actions() -> None:
+    """After a report of 1,000 tool calls, only the 64 still open to a later error keep their events alive."""
     t = datetime(2026, 1, 1, tzinfo=UTC)
     events = [
-        SessionEvent(
-            f"e{i}", "s1", EventType.TOOL_CALL, t + timedelta(seconds=i), {"tool": "Bash"}, seq=i + 1
-        )
-        for i in range(200)
+        SessionEvent(f"e{i}", "s1", EventType.TOOL_CALL, t + timedelta(seconds=i), {"tool": "Bash"}, seq=i + 1)
+        for i in range(1_000)
     ]
     live = LiveAnalysis()
     live.add(events)
     live.report(session(status=SessionStatus.ACTIVE, sid="s1"), NOW)
-    assert len(live) == 200
-    for i in (0, 100, 199):
-        assert [o for o in gc.get_referrers(events[i]) if o is not events and not inspect.isframe(o)] == []
+    assert len(live) == 1_000
+    held = [
+        i
+        for i in range(1_000)
+        if [o for o in gc.get_referrers(events[i]) if o is not events and not inspect.isframe(o)]
+    ]
+    assert held == list(range(1_000 - 64, 1_000))
 
 
 def test_cache_evicts_least_recently_used_sessions_over_its_bound() -> None:

@@ -48,7 +48,7 @@ class ErrorState:
         if not a.failed:
             return
         if a.error_kind in COUNTED_KINDS:
-            self.failed.append(a)
+            self.failed.append(a.keep())
         elif a.error_kind is ErrorKind.PERMISSION_DENIED:
             self.denied += 1
             self.denied_tools.add(_what(a))

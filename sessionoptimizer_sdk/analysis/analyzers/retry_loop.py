@@ -42,11 +42,11 @@ class RetryState:
         counted = a is not None and a.failed and a.error_kind in COUNTED_KINDS
         run = self.failing
         if a is not None and counted and run and a.tool == run[0].tool:
-            run.append(a)
+            run.append(a.keep())
         else:
             if len(run) >= cfg.retry_failures and _has_repeat(run):
                 self.failing_loops.append(run)
-            self.failing = [a] if a is not None and counted else []
+            self.failing = [a.keep()] if a is not None and counted else []
         key = (
             None
             if a is None or a.args_key is None or a.result_key is None
@@ -54,11 +54,13 @@ class RetryState:
         )
         run = self.identical
         if key is not None and run and key == (run[0].tool, run[0].args_key, run[0].result_key):
-            run.append(a)  # type: ignore[arg-type]
+            if len(run) == 1:
+                run[0].keep()
+            run.append(a.keep())  # type: ignore[union-attr]
         else:
             if len(run) >= cfg.retry_identical_pairs:
                 self.identical_loops.append(run)
-            self.identical = [a] if key is not None and a is not None else []
+            self.identical = [a] if key is not None and a is not None else []  # kept once it repeats
 
 
 class RetryLoopAnalyzer(FedAnalyzer):
