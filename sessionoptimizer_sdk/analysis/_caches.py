@@ -78,12 +78,12 @@ class CacheTracker:
     def _model_of(self, e: SessionEvent) -> str:
         return get_str(e.data, "model") or self.session_model
 
-    def add(self, i: int, e: SessionEvent, is_call: bool, content: int) -> None:
-        """Feed the event at position ``i`` (``is_call``: it billed tokens as a model call)."""
+    def add(self, i: int, e: SessionEvent, is_call: bool, content: int, facts: EventFacts | None) -> None:
+        """Feed the event at position ``i`` (``is_call``: it billed tokens as a model call, with ``facts``)."""
         t = e.event_type
         if is_call and not e.data.get("sidechain"):
             if self.prev is not None:
-                self._pair(i, e)
+                self._pair(i, e, facts)
             self.prev = e
             self.seen |= self.pending
             self.pending = set()
@@ -96,7 +96,8 @@ class CacheTracker:
                 self.compaction_since = True
             if self.prev is not None:
                 self._between(e)
-        self._spike(i, e, content)
+        if content or e.tokens_input or e.cache_write_tokens or e.tokens_output:  # else nothing changes
+            self._spike(i, e, content)
 
     def _between(self, e: SessionEvent) -> None:
         if e.event_type is EventType.TOOL_CALL:
@@ -109,7 +110,7 @@ class CacheTracker:
         if self.changed is None and e.data.get("system_reminder"):
             self.changed = "a system reminder was inserted"
 
-    def _pair(self, i: int, cur: SessionEvent) -> None:
+    def _pair(self, i: int, cur: SessionEvent, facts: EventFacts | None) -> None:
         cfg, prev = self.config, self.prev
         assert prev is not None
         self.on_1h = self.on_1h or bool(get_int(prev.data, "cache_write_1h_tokens"))
@@ -126,7 +127,7 @@ class CacheTracker:
         gap = (cur.timestamp - prev.timestamp).total_seconds()
         miss = self._classify(i, cur, lost, previous, gap)
         self.found.append(miss)
-        self.facts[i] = facts_of(cur)
+        self.facts[i] = facts or facts_of(cur)
         self._miss_at = (i, miss.cause)
 
     def _classify(self, i: int, cur: SessionEvent, lost: int, previous: int, gap: float) -> CacheMiss:

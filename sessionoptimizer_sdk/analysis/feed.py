@@ -8,6 +8,7 @@ analyzers' ``drafts`` read. A full analysis feeds all events once; a live one fe
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from array import array
 from collections import Counter, deque
@@ -93,81 +94,88 @@ class Feed:
         """Feed events that follow every event fed so far in time order (RetroactiveError: feed again)."""
         if not events:
             return
-        start = self.count
+        start = count = self.count
         released: list[LiveAction] = []
+        facts: list[EventFacts | None] = []
         model_types, tool_types = MODEL_CALL_TYPES, TOOL_TYPES
         error_t, thinking_t = EventType.ERROR, EventType.THINKING
         times, idle = self.times, self._idle
         last_us = times[-1] if times else None
-        caches = self.caches
+        active_us = self.active_us
+        add_cache, window, open_actions = self.caches.add, self.window, self.open
         for e in events:
             t = e.event_type
             d = e.data
-            us = _us(e.timestamp)
+            ts = e.timestamp
+            delta = ts - (_EPOCH if ts.tzinfo is not None else _EPOCH_NAIVE)
+            us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
             if last_us is not None:
                 gap = us - last_us
                 if gap > 0 and gap / 1_000_000 <= idle:
-                    self.active_us += gap
+                    active_us += gap
             times.append(us)
             last_us = us
-            billed = bool(e.tokens_input or e.tokens_output or e.cache_read_tokens or e.cache_write_tokens)
-            is_call = billed and t in model_types
-            if billed:
-                self._bill(e)
-                if is_call:
-                    self.pending_calls.append(facts_of(e))
+            f = None
+            is_call = False
+            if e.tokens_input or e.tokens_output or e.cache_read_tokens or e.cache_write_tokens:
+                f = self._bill(e)
+                if t in model_types:
+                    is_call = True
+                    self.pending_calls.append(f)
+            facts.append(f)
             if e.reasoning_tokens or t is thinking_t:
-                self.thinking += (
-                    max(e.reasoning_tokens, e.tokens_output)
-                    if t is thinking_t
-                    else min(e.reasoning_tokens, e.tokens_output)
-                )
-            if t is thinking_t and not e.tokens_output and not e.reasoning_tokens:
-                self._thinking_text(e)
-            if d.get("output_incomplete"):
-                self.incomplete += 1
-            if d.get("tokens_estimated"):
-                self.estimated_events += 1
+                if t is thinking_t:
+                    self.thinking += max(e.reasoning_tokens, e.tokens_output)
+                    if not e.tokens_output and not e.reasoning_tokens:
+                        self._thinking_text(e)
+                else:
+                    self.thinking += min(e.reasoning_tokens, e.tokens_output)
+            if d:
+                if d.get("output_incomplete"):
+                    self.incomplete += 1
+                if d.get("tokens_estimated"):
+                    self.estimated_events += 1
             content = 0
             if t in tool_types:
                 logged = get_int(d, "result_tokens")
                 content = e.tokens_input if logged is None else logged
                 self._add_action(e)
+                if window is not None and len(open_actions) > window:
+                    released.append(self._release())
             elif t is error_t:
                 self._attach_error(e)
-            caches.add(self.count, e, is_call, content)
-            if self.window is not None:
-                while len(self.open) > self.window:
+                while window is not None and len(open_actions) > window:
                     released.append(self._release())
-            if self.first_id is None:
-                self.first_id = e.id
-            self.last_id = e.id
-            self.count += 1
+            add_cache(count, e, is_call, content, f)
+            count += 1
+        self.active_us = active_us
+        self.count = count
+        if self.first_id is None:
+            self.first_id = events[0].id
+        self.last_id = events[-1].id
         self.last_key = (events[-1].timestamp, events[-1].seq)
-        delta = Delta(events, start, self.config, self.session_model, released)
+        batch = Delta(events, start, self.config, self.session_model, released, facts)
         for a in self.analyzers:
-            a.feed(self.states[a.name], delta)
+            a.feed(self.states[a.name], batch)
 
-    def _bill(self, e: SessionEvent) -> None:
+    def _bill(self, e: SessionEvent) -> EventFacts:
+        f = facts_of(e)
         self.billed += 1
-        self.ti += e.tokens_input
-        self.to += e.tokens_output
-        self.tcr += e.cache_read_tokens
-        self.tcw += e.cache_write_tokens
-        model = get_str(e.data, "model") or self.session_model
-        self.models[model] = None
+        self.ti += f.input
+        self.to += f.output
+        self.tcr += f.cache_read
+        self.tcw += f.cache_write
+        model = f.model or self.session_model
+        if model not in self.models:
+            self.models[model] = None
         if self.cost_unpriced:
-            return
+            return f
         rates = self._pricer.rates(model)
         if rates is None:
             self.cost_unpriced = True
-            return
-        w1h = 0
-        if e.cache_write_tokens and "cache_write_1h_tokens" in e.data:
-            w1h = get_int(e.data, "cache_write_1h_tokens") or 0
-        self.cost += rates.cost_of(
-            e.tokens_input, e.cache_read_tokens, e.cache_write_tokens, e.tokens_output, w1h
-        )
+            return f
+        self.cost += rates.cost_of(f.input, f.cache_read, f.cache_write, f.output, f.write_1h)
+        return f
 
     def _thinking_text(self, e: SessionEvent) -> None:
         guess = get_int(e.data, "estimated_tokens")
@@ -282,24 +290,31 @@ class Feed:
         }
 
     def minutes(self, session: Session, now: datetime) -> tuple[float, float]:
-        """(active minutes, wall minutes); an ACTIVE session runs to ``now``."""
-        start = _us(session.started_at)
+        """(active minutes, wall minutes); an ACTIVE session runs to ``now``.
+
+        O(log n): the session's start and end are merged into the events' running figures where they fall.
+        """
         end = session.ended_at if session.ended_at is not None else (now if session.is_active else None)
-        end_us = None if end is None else _us(end)
+        extra = sorted([_us(session.started_at), *(() if end is None else (_us(end),))])
         times, idle = self.times, self._idle
-        if times and start <= times[0] and (end_us is None or end_us >= times[-1]):
-            active = self.active_us
-            for a, b in ((start, times[0]), (times[-1], end_us)):
-                if b is not None and b - a > 0 and (b - a) / 1_000_000 <= idle:
-                    active += b - a
-            wall = (times[-1] if end_us is None else end_us) - start
-        else:  # a point falls among the events (clock skew): merge and walk them all
-            points = sorted([start, *times, *(() if end_us is None else (end_us,))])
-            active = sum(
-                b - a for a, b in itertools.pairwise(points) if b - a > 0 and (b - a) / 1_000_000 <= idle
-            )
-            wall = points[-1] - points[0]
-        return active / 1_000_000 / 60, max(wall / 1_000_000, 0.0) / 60
+
+        def active(a: int, b: int) -> int:
+            return b - a if b - a > 0 and (b - a) / 1_000_000 <= idle else 0
+
+        total = self.active_us
+        groups: dict[int, list[int]] = {}
+        for x in extra:  # after the equal event times, as a stable sort of [start, *events, end] puts them
+            groups.setdefault(bisect.bisect_right(times, x), []).append(x)
+        for pos, xs in groups.items():
+            before = times[pos - 1] if pos > 0 else None
+            after = times[pos] if pos < len(times) else None
+            chain = [p for p in (before, *xs, after) if p is not None]
+            if before is not None and after is not None:
+                total -= active(before, after)
+            total += sum(active(a, b) for a, b in itertools.pairwise(chain))
+        lo = min(extra[0], times[0]) if times else extra[0]
+        hi = max(extra[-1], times[-1]) if times else extra[-1]
+        return total / 1_000_000 / 60, max((hi - lo) / 1_000_000, 0.0) / 60
 
     def context(self, session: Session, now: datetime) -> AnalysisContext:
         """The context the analyzers' ``drafts`` read: totals, thinking, shared results (no events)."""

@@ -78,6 +78,8 @@ class Delta:
     session_model: str
     #: Tool actions that became final with this batch, in order (later errors can no longer change them).
     actions: Sequence[LiveAction] = ()
+    #: The facts of each event that billed tokens (None for the others), aligned with ``events``.
+    facts: Sequence[EventFacts | None] = ()
 
 
 @runtime_checkable

@@ -49,7 +49,8 @@ class ThinkingOverheadAnalyzer(FedAnalyzer):
     def feed(self, state: ThinkingState, delta: Delta) -> None:
         """Keep the events with reported thinking, and the AI responses that may carry estimated thinking."""
         thinking_t, response_t = EventType.THINKING, EventType.AI_RESPONSE
-        for e in delta.events:
+        facts = delta.facts
+        for j, e in enumerate(delta.events):
             t = e.event_type
             if not (e.reasoning_tokens or t is thinking_t or t is response_t):
                 continue
@@ -57,7 +58,7 @@ class ThinkingOverheadAnalyzer(FedAnalyzer):
             r = max(e.reasoning_tokens, out) if t is thinking_t else min(e.reasoning_tokens, out)
             rid = get_str(e.data, "response_id") if t is response_t else None
             if r > 0 or rid is not None:
-                state.carriers.append((facts_of(e), r, rid))
+                state.carriers.append(((facts[j] if facts else None) or facts_of(e), r, rid))
 
     def drafts(self, state: ThinkingState, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
         """A finding when thinking exceeds the configured share of output."""
