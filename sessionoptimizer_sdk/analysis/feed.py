@@ -343,14 +343,9 @@ class Feed:
 def feed_all(
     session: Session, events: Sequence[SessionEvent], config: AnalysisConfig, analyzers: Iterable[object]
 ) -> Feed:
-    """A feed of all ``events`` (already in time order), without a window if an error names an old action."""
-    analyzers = list(analyzers)
-    feed = Feed(session, config, analyzers)
-    try:
-        feed.add(events)
-    except RetroactiveError:
-        feed = Feed(session, config, analyzers, window=None)
-        feed.add(events)
+    """A feed of all ``events`` (already in time order; held by the caller anyway, so no action window)."""
+    feed = Feed(session, config, analyzers, window=None)
+    feed.add(events)
     return feed
 
 

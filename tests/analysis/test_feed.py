@@ -6,12 +6,14 @@ import itertools
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sessionoptimizer_sdk.analysis import analyze_events
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
-from sessionoptimizer_sdk.analysis.feed import Feed, feed_all
+from sessionoptimizer_sdk.analysis.feed import Feed, RetroactiveError
+from sessionoptimizer_sdk.analysis.live import LiveAnalysis
 from sessionoptimizer_sdk.analysis.registry import load_analyzers
 from sessionoptimizer_sdk.models import EventType, Session, SessionStatus
 from tests.analysis._builders import T0, Events
@@ -57,8 +59,17 @@ def test_error_naming_a_released_action_reanalyses_without_a_window() -> None:
         ev.read(f"f{i}.py", 10)
     ev.add(EventType.ERROR, data={"message": "exit 1", "tool_call_id": "c0", "tool": "Bash"}, is_error=True)
     sess = Session("s1", "ATLAS", "t", "sonnet", SessionStatus.COMPLETED, T0, T0 + timedelta(hours=1))
-    feed = feed_all(sess, ev.items, AnalysisConfig(), load_analyzers())
-    assert feed.window is None
+    with pytest.raises(RetroactiveError):
+        Feed(sess, AnalysisConfig(), load_analyzers()).add(ev.items)
+    live = LiveAnalysis(lambda: ev.items)
+    live.add(ev.items[:40])
+    live.report(replace(sess, status=SessionStatus.ACTIVE, ended_at=None), T0)
+    live.add(ev.items[40:])
+    provisional = live.report(
+        replace(sess, status=SessionStatus.ACTIVE, ended_at=None), T0 + timedelta(hours=1)
+    )
+    assert live.rebuilds == 1
+    assert (provisional.metrics["tool_calls"], provisional.metrics["agent_errors"]) == (71, 1)
     report = analyze_events(sess, ev.items)
     assert report.metrics["tool_calls"] == 71
     assert report.metrics["agent_errors"] == 1
