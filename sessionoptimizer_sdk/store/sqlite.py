@@ -296,7 +296,10 @@ class SQLiteStore(SQLiteTeamMethods):
         self, session_id: str, after_seq: int, *, limit: int | None = None
     ) -> list[SessionEvent]:
         """A session's events stored after ``after_seq`` (insertion order, ``seq`` ascending; at most ``limit``)."""
-        sql = f"SELECT {EVENT_COLUMNS}, seq FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+        # After a seen row: walk the rowid range (the rows stored since, O(new rows)); the session index would
+        # visit every row of the session on each call. From the start: the session index.
+        where = "+session_id = ? AND seq > ?" if after_seq > 0 else "session_id = ? AND seq > ?"
+        sql = f"SELECT {EVENT_COLUMNS}, seq FROM events WHERE {where} ORDER BY seq LIMIT ?"
         rows = self._conn().execute(sql, (session_id, after_seq, -1 if limit is None else limit))
         return [event_from_row(r) for r in rows]
 
