@@ -138,7 +138,9 @@ def test_live_state_holds_no_events_beyond_the_open_actions() -> None:
     """After a report of 1,000 tool calls, only the 64 still open to a later error keep their events alive."""
     t = datetime(2026, 1, 1, tzinfo=UTC)
     events = [
-        SessionEvent(f"e{i}", "s1", EventType.TOOL_CALL, t + timedelta(seconds=i), {"tool": "Bash"}, seq=i + 1)
+        SessionEvent(
+            f"e{i}", "s1", EventType.TOOL_CALL, t + timedelta(seconds=i), {"tool": "Bash"}, seq=i + 1
+        )
         for i in range(1_000)
     ]
     live = LiveAnalysis()
