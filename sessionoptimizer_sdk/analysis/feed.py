@@ -186,7 +186,9 @@ class Feed:
             self.estimated[key] = self.estimated.get(key, 0) + guess
 
     def _new_action(self, e: SessionEvent, tool: str, args: str | None, result: str | None) -> LiveAction:
-        command = e.data.get("command")
+        d = e.data
+        command = d.get("command")
+        calls = self.pending_calls
         action = LiveAction(
             e.id,
             tool,
@@ -194,11 +196,12 @@ class Feed:
             args,
             result,
             e,
-            tuple(self.pending_calls),
-            bool(e.data.get("result_redacted")),
+            tuple(calls) if calls else (),
+            bool(d.get("result_redacted")),
             command if isinstance(command, str) and command else None,
         )
-        self.pending_calls = []
+        if calls:
+            self.pending_calls = []
         self.open.append(action)
         self.actions += 1
         return action
@@ -343,9 +346,18 @@ class Feed:
 def feed_all(
     session: Session, events: Sequence[SessionEvent], config: AnalysisConfig, analyzers: Iterable[object]
 ) -> Feed:
-    """A feed of all ``events`` (already in time order; held by the caller anyway, so no action window)."""
-    feed = Feed(session, config, analyzers, window=None)
-    feed.add(events)
+    """A feed of all ``events`` (already in time order); fed again without a window if an error names an old action.
+
+    The window also keeps the full path's memory flat: released actions die young instead of piling up for the
+    cyclic GC to walk.
+    """
+    analyzers = list(analyzers)
+    feed = Feed(session, config, analyzers)
+    try:
+        feed.add(events)
+    except RetroactiveError:
+        feed = Feed(session, config, analyzers, window=None)
+        feed.add(events)
     return feed
 
 

@@ -14,6 +14,7 @@ import math
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sessionoptimizer_sdk.analysis.base import Draft, RecommendationDraft
 from sessionoptimizer_sdk.analysis.context import AnalysisContext, get_int, get_str
@@ -27,9 +28,11 @@ from ._common import MAX_EVIDENCE, FedAnalyzer, fmt_tokens, norm_path, severity_
 __all__ = ["LargeUncompressedReadAnalyzer"]
 
 
-@dataclass(frozen=True, slots=True)
-class _Big:
-    """A read above the threshold that was not compressed (its saving depends on the session's ratio)."""
+class _Big(NamedTuple):
+    """A read above the threshold that was not compressed (its saving depends on the session's ratio).
+
+    A named tuple of plain values: untracked by the cyclic GC (see ``EventFacts``).
+    """
 
     key: str
     facts: EventFacts
@@ -200,10 +203,12 @@ _KINDS = {
 }
 
 
+_KIND_OF_EXT = {ext: kind for kind, exts in _KINDS.items() for ext in exts}
+
+
 def file_kind(path: str) -> str:
     """``log``, ``data``, ``docs``, ``code`` or ``other`` from the file's extension."""
-    ext = posixpath.splitext(path.lower())[1]
-    return next((kind for kind, exts in _KINDS.items() if ext in exts), "other")
+    return _KIND_OF_EXT.get(posixpath.splitext(path.lower())[1], "other")
 
 
 def _advice(path: str, reads: list[_Big], span: tuple[int, int] | None, compresses: bool) -> str:

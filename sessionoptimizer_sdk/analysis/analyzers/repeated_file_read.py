@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sessionoptimizer_sdk.analysis.base import Claim, Draft, RecommendationDraft
 from sessionoptimizer_sdk.analysis.context import MODEL_CALL_TYPES, AnalysisContext, get_int, get_str
@@ -46,8 +47,7 @@ class _PathState:
         self.last_ids = (*self.last_ids[-2:], event_id)
 
 
-@dataclass(slots=True)
-class _Redundant:
+class _Redundant(NamedTuple):
     facts: EventFacts
     tokens: int
     start: float
