@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -14,9 +14,11 @@ from .analyzers.high_error_rate import error_stats
 from .analyzers.long_session import session_minutes
 from .analyzers.thinking_overhead import thinking_share
 from .analyzers.token_spike import find_spikes
-from .base import FRESH_POOLS, Analyzer, Claim, Draft
+from .base import FRESH_POOLS, Claim, Draft
 from .config import AnalysisConfig
-from .context import AnalysisContext, get_int
+from .context import AnalysisContext
+from .feed import Feed, feed_all
+from .incremental import is_incremental
 from .ledger import Ledger
 from .pricing import Pricer
 from .registry import load_analyzers
@@ -24,31 +26,18 @@ from .report import AnalyzerError, Finding, OptimizationReport, Recommendation, 
 from .scoring import efficiency_score, weighted_tokens, weighted_waste, weights_for
 from .subagents import rollup
 
-__all__ = ["analyze_context", "analyze_events"]
+__all__ = ["analyze_context", "analyze_events", "analyze_feed"]
 
 _log = get_logger(__name__)
 _SEVERITY_RANK = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
 
 
-def _write_1h(e: SessionEvent) -> int:
-    """Cache-write tokens of ``e`` written with the 1-hour TTL (Claude Code records the split)."""
-    if not e.cache_write_tokens or "cache_write_1h_tokens" not in e.data:
-        return 0
-    return get_int(e.data, "cache_write_1h_tokens") or 0
-
-
-def _session_cost(ctx: AnalysisContext, pricer: Pricer) -> tuple[float | None, str | None]:
-    cost = 0.0
-    model_of = ctx.model_of
-    for i in ctx.billed:
-        e = ctx.events[i]
-        rates = pricer.rates(model_of(e))
-        if rates is None:
+def _session_cost(feed: Feed, pricer: Pricer) -> tuple[float | None, str | None]:
+    """The feed's running cost; looks up the billed models (in order, to the first unpriced) as a walk would."""
+    for model in feed.models:
+        if pricer.rates(model) is None:
             return None, "; ".join(sorted(set(pricer.unpriced.values())))
-        cost += rates.cost_of(
-            e.tokens_input, e.cache_read_tokens, e.cache_write_tokens, e.tokens_output, _write_1h(e)
-        )
-    return round(cost, 6), None
+    return round(feed.cost, 6), None
 
 
 def _claims_usd(
@@ -56,16 +45,17 @@ def _claims_usd(
 ) -> tuple[float | None, float | None]:
     """USD of the claims, and the part of it that is cache-read carry-over (None when unpriced)."""
     usd = carry = 0.0
+    model = ctx.session.model
     for c in claims:
-        e = ledger.event(c.event_id)
-        if e is None:
+        f = ledger.lookup(c)
+        if f is None:
             continue
-        rates = pricer.rates(ctx.model_of(e))
+        rates = pricer.rates(f.model or model)
         if rates is None:
             return None, None
-        prompt = e.tokens_input + e.cache_read_tokens + e.cache_write_tokens
+        prompt = f.input + f.cache_read + f.cache_write
         if c.pool == "cache_write":
-            gross = rates.write_rate(e.cache_write_tokens, _write_1h(e), prompt)
+            gross = rates.write_rate(f.cache_write, f.write_1h, prompt)
         else:
             gross = rates.rate(c.pool, prompt)
         value = c.tokens * max(gross - (rates.rate(c.net_of, prompt) if c.net_of else 0.0), 0.0)
@@ -110,10 +100,9 @@ def _finding(draft: Draft, settled: list[Claim], usd: float | None, carry_usd: f
 
 
 def _run(
-    analyzer: Analyzer, ctx: AnalysisContext, ledger: Ledger, pricer: Pricer
+    items: Sequence[object], ctx: AnalysisContext, ledger: Ledger, pricer: Pricer
 ) -> tuple[list[Claim], list[Recommendation]]:
-    """Run one analyzer, settle its drafts into findings on ``ctx``; return its settled claims and advice."""
-    items = list(analyzer.analyze(ctx))
+    """Settle one analyzer's drafts into findings on ``ctx``; return its settled claims and advice."""
     claims: list[Claim] = []
     recs: list[Recommendation] = []
     for item in items:
@@ -179,34 +168,87 @@ def analyze_events(
 def analyze_context(
     ctx: AnalysisContext, subagents: Sequence[tuple[Session, Sequence[SessionEvent]]] = ()
 ) -> OptimizationReport:
-    """``analyze_events`` on an already built context (e.g. one kept up to date as events arrive)."""
-    report = _report(ctx)
-    if not subagents:
-        return report
-    session, cfg = ctx.session, ctx.config
-    subs = [(s, ev, _analyze(s, ev, cfg, ctx.now)) for s, ev in subagents]
-    pricer = Pricer(cfg, session.started_at, session.agent)
-    return replace(report, subagents=rollup(session, ctx.events, subs, pricer, cfg.read_default_line_cap))
+    """``analyze_events`` on an already built context (its events in time order)."""
+    feed = feed_all(ctx.session, ctx.events, ctx.config, load_analyzers())
+    return analyze_feed(feed, ctx.session, ctx.now, ctx.events, subagents)
 
 
 def _analyze(
     session: Session, events: Sequence[SessionEvent], config: AnalysisConfig | None, now: datetime | None
 ) -> OptimizationReport:
     cfg = config or AnalysisConfig()
-    now = now or datetime.now(UTC)
-    return _report(AnalysisContext.build(session, events, cfg, now))
+    ordered = sorted(events, key=lambda e: (e.timestamp, e.seq))
+    return analyze_feed(
+        feed_all(session, ordered, cfg, load_analyzers()), session, now or datetime.now(UTC), ordered
+    )
 
 
-def _report(ctx: AnalysisContext) -> OptimizationReport:
-    session, cfg, now, events = ctx.session, ctx.config, ctx.now, ctx.events
+def analyze_feed(
+    feed: Feed,
+    session: Session,
+    now: datetime,
+    events: Sequence[SessionEvent] | Callable[[], Sequence[SessionEvent]] | None = None,
+    subagents: Sequence[tuple[Session, Sequence[SessionEvent]]] = (),
+) -> OptimizationReport:
+    """The report of everything fed so far.
+
+    ``events`` (time order; or a loader) serves the analyzers that only implement ``analyze(ctx)`` and the
+    subagent roll-up; without it those analyzers are left out (live reports).
+    """
+    report = _report(feed, session, now, events)
+    if not subagents:
+        return report
+    cfg = feed.config
+    subs = [(s, ev, _analyze(s, ev, cfg, now)) for s, ev in subagents]
     pricer = Pricer(cfg, session.started_at, session.agent)
-    ledger = Ledger(ctx.events)
+    main = (events() if callable(events) else events) if events is not None else ()
+    return replace(report, subagents=rollup(session, main, subs, pricer, cfg.read_default_line_cap))
+
+
+def _legacy_context(
+    session: Session,
+    events: Sequence[SessionEvent],
+    cfg: AnalysisConfig,
+    now: datetime,
+    view: AnalysisContext,
+) -> AnalysisContext:
+    """A context with the events and their views, for analyzers that only implement ``analyze(ctx)``."""
+    ctx = AnalysisContext.build(session, events, cfg, now)
+    ctx.findings = view.findings  # high_waste and friends read every finding settled so far
+    return ctx
+
+
+def _report(
+    feed: Feed,
+    session: Session,
+    now: datetime,
+    source: Sequence[SessionEvent] | Callable[[], Sequence[SessionEvent]] | None,
+) -> OptimizationReport:
+    cfg = feed.config
+    ctx = feed.context(session, now)
+    loaded: list[Sequence[SessionEvent]] = []
+
+    def events() -> Sequence[SessionEvent]:
+        if not loaded:
+            loaded.append(() if source is None else source() if callable(source) else source)
+        return loaded[0]
+
+    pricer = Pricer(cfg, session.started_at, session.agent)
+    ledger = Ledger(events)
     all_claims: list[Claim] = []
     recommendations: list[Recommendation] = []
     errors: list[AnalyzerError] = []
+    legacy: AnalysisContext | None = None
     for analyzer in sorted(load_analyzers(), key=lambda a: (a.order, a.name)):
         try:
-            claims, recs = _run(analyzer, ctx, ledger, pricer)
+            if analyzer.name in feed.states and is_incremental(analyzer):
+                items = list(analyzer.drafts(feed.states[analyzer.name], ctx))  # type: ignore[attr-defined]
+            elif source is None:
+                continue  # a live report: analyze(ctx) needs the events, which are not held
+            else:
+                legacy = legacy or _legacy_context(session, events(), cfg, now, ctx)
+                items = list(analyzer.analyze(legacy))
+            claims, recs = _run(items, ctx, ledger, pricer)
         except Exception as exc:  # one broken analyzer must not hide the others' findings
             _log.warning("analyzer failed", analyzer=analyzer.name, session_id=session.id, error=repr(exc))
             errors.append(AnalyzerError(analyzer.name, f"{type(exc).__name__}: {exc}"))
@@ -214,7 +256,7 @@ def _report(ctx: AnalysisContext) -> OptimizationReport:
         all_claims.extend(claims)
         recommendations.extend(recs)
     totals = ctx.totals
-    cost, unpriced = _session_cost(ctx, pricer)
+    cost, unpriced = _session_cost(feed, pricer)
     w = weights_for(pricer.rates(session.model))
     score = efficiency_score(weighted_tokens(totals, w), weighted_waste(all_claims, w))
     findings = sorted(
@@ -240,7 +282,7 @@ def _report(ctx: AnalysisContext) -> OptimizationReport:
         waste_usd=waste_usd,
         active_minutes=round(active, 2),
         wall_minutes=round(wall, 2),
-        event_count=len(ctx.events),
+        event_count=feed.count,
         started_at=session.started_at,
         ended_at=session.ended_at,
         generated_at=now,
@@ -252,18 +294,17 @@ def _report(ctx: AnalysisContext) -> OptimizationReport:
         ),
         analyzer_errors=tuple(errors),
         metrics=metrics,
-        notes=_notes(events, metrics),
+        notes=_notes(feed, metrics),
         pricing=pricer.status(),
         thinking_basis=ctx.thinking_basis,
-        scored=bool(ctx.billed),
+        scored=bool(feed.billed),
         unavoidable_cost_usd=unavoidable,
     )
 
 
-def _notes(events: Sequence[SessionEvent], metrics: dict[str, float]) -> tuple[str, ...]:
+def _notes(feed: Feed, metrics: dict[str, float]) -> tuple[str, ...]:
     """Caveats about the data itself (e.g. token counts a transcript only gives as lower bounds or estimates)."""
-    incomplete = sum(1 for e in events if e.data.get("output_incomplete"))
-    estimated = sum(1 for e in events if e.data.get("tokens_estimated"))
+    incomplete, estimated = feed.incomplete, feed.estimated_events
     notes = []
     redacted = int(metrics.get("redacted_tool_outputs", 0))
     thinking = metrics.get("thinking_share", 0.0)

@@ -2,36 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from sessionoptimizer_sdk.models import SessionEvent
 
-from .base import Claim, Pool
-from .context import get_int
+from .base import Claim
+from .facts import EventFacts, facts_of
 
 __all__ = ["Ledger"]
 
 
-def _capacity(e: SessionEvent, pool: Pool) -> int:
-    if pool == "input":
-        return e.tokens_input
-    if pool == "cache_read":
-        return e.cache_read_tokens
-    if pool == "cache_write":
-        return e.cache_write_tokens
-    if pool == "output":
-        return e.tokens_output
-    if pool == "content":
-        return get_int(e.data, "result_tokens") or 0
-    return 2**62  # carry: bounded by the detector that computes it (see repeated_file_read)
-
-
 class Ledger:
-    """Remaining claimable tokens per (event, pool); a claim beyond what remains is trimmed."""
+    """Remaining claimable tokens per (event, pool); a claim beyond what remains is trimmed.
 
-    def __init__(self, events: Sequence[SessionEvent]) -> None:
-        self._events = {e.id: e for e in events}
-        self._used: dict[tuple[str, Pool], int] = {}
+    A claim made by an incremental analyzer carries its event's facts; a plain :class:`Claim` (an analyzer that
+    only has ``analyze(ctx)``) is looked up among ``events`` (a final report's), built on first need.
+    """
+
+    def __init__(self, events: Sequence[SessionEvent] | Callable[[], Sequence[SessionEvent]] = ()) -> None:
+        self._source = events
+        self._events: Mapping[str, SessionEvent] | None = None
+        self._facts: dict[str, EventFacts] = {}
+        self._used: dict[tuple[str, str], int] = {}
+
+    def lookup(self, c: Claim) -> EventFacts | None:
+        """The facts of the event a claim is on (None for an unknown event)."""
+        facts = getattr(c, "facts", None)
+        if facts is not None:
+            return facts  # type: ignore[no-any-return]
+        known = self._facts.get(c.event_id)
+        if known is not None:
+            return known
+        if self._events is None:
+            source = self._source
+            self._events = {e.id: e for e in (source() if callable(source) else source)}
+        e = self._events.get(c.event_id)
+        if e is None:
+            return None
+        known = self._facts[c.event_id] = facts_of(e)
+        return known
 
     def settle(self, claims: Iterable[Claim]) -> list[Claim]:
         """Claims trimmed to what is still unclaimed (zero-token claims are dropped), recorded as used."""
@@ -39,18 +48,19 @@ class Ledger:
         for c in claims:
             if not isinstance(c, Claim) or not isinstance(c.tokens, int) or c.tokens <= 0:
                 continue
-            event = self._events.get(c.event_id)
-            if event is None:
+            facts = self.lookup(c)
+            if facts is None:
                 continue
             key = (c.event_id, c.pool)
             used = self._used.get(key, 0)
-            take = min(c.tokens, _capacity(event, c.pool) - used)
+            take = min(c.tokens, facts.capacity(c.pool) - used)
             if take <= 0:
                 continue
             self._used[key] = used + take
+            self._facts.setdefault(c.event_id, facts)
             out.append(Claim(c.event_id, c.pool, take, c.net_of))
         return out
 
-    def event(self, event_id: str) -> SessionEvent | None:
-        """The event with this id (for pricing a claim)."""
-        return self._events.get(event_id)
+    def facts(self, event_id: str) -> EventFacts | None:
+        """The facts of a settled claim's event (for pricing it)."""
+        return self._facts.get(event_id)

@@ -1,27 +1,34 @@
 """Per-session state of a live (provisional) analysis, fed batch by batch with the session's new events.
 
 Pure: the runner reads new rows from the store and hands them over; nothing here touches a store. A
-:class:`LiveAnalysis` keeps the session's decoded events in time order (an event arriving out of time order is
-inserted in place) and the shared views of the analysis context (totals, actions, model calls), extended with
-each batch of events appended in time order and rebuilt after an out-of-order one; :class:`LiveCache` bounds how
-many events are held.
+:class:`LiveAnalysis` holds no events: each batch is fed (in time order) to a :class:`Feed`, the running views
+and every analyzer's own state, and a report is drafted from them. An event older than one already fed, a
+changed session (model, start, agent) or an error naming an action already released makes the state stale:
+it is rebuilt from ``reload`` (all of the session's events). :class:`LiveCache` bounds how many sessions'
+states are kept.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from sessionoptimizer_sdk.models import Session, SessionEvent
 
 from .config import AnalysisConfig
-from .context import AnalysisContext, Scan
-from .engine import analyze_context
+from .engine import analyze_feed
+from .feed import ACTION_WINDOW, Feed, RetroactiveError
+from .registry import load_analyzers
 from .report import OptimizationReport
 
-__all__ = ["LiveAnalysis", "LiveCache"]
+__all__ = ["LiveAnalysis", "LiveCache", "StaleLiveState"]
+
+Loader = Callable[[], Sequence[SessionEvent]]
+
+
+class StaleLiveState(RuntimeError):
+    """The live state must be rebuilt from all of the session's events and no ``reload`` was given."""
 
 
 def _key(e: SessionEvent) -> tuple[datetime, int]:
@@ -29,44 +36,85 @@ def _key(e: SessionEvent) -> tuple[datetime, int]:
 
 
 class LiveAnalysis:
-    """One live session's events (time order, as the store returns them) and the last ``seq`` seen."""
+    """One live session's running analysis state; ``len()`` is how many events it has seen."""
 
-    __slots__ = ("_base", "_scan", "events", "last_seq", "out_of_order")
+    __slots__ = (
+        "_feed",
+        "_fresh",
+        "_pending",
+        "_reload",
+        "_stamp",
+        "_window",
+        "last_seq",
+        "out_of_order",
+        "rebuilds",
+    )
 
-    def __init__(self) -> None:
-        self.events: list[SessionEvent] = []
+    def __init__(self, reload: Loader | None = None, *, window: int | None = ACTION_WINDOW) -> None:
+        self._reload = reload
+        self._feed: Feed | None = None
+        self._fresh = True
+        self._stamp: tuple[object, ...] | None = None
+        self._pending: list[SessionEvent] = []  # added, not fed yet (fed on the next report)
+        #: Tool actions kept open to a later error (see ``feed.ACTION_WINDOW``); None after a late error.
+        self._window = window
         self.last_seq = 0
-        self._base: AnalysisContext | None = None  # the views so far, extended by ``_scan``
-        self._scan = Scan()
-        #: Events that arrived older than one already held (inserted in place, not appended).
+        #: Events that arrived older than one already seen (the state was rebuilt for them).
         self.out_of_order = 0
+        #: Times the state was rebuilt from all events (out-of-order event, changed session, late error).
+        self.rebuilds = 0
 
     def __len__(self) -> int:
-        return len(self.events)
+        return (self._feed.count if self._feed is not None else 0) + len(self._pending)
 
     def add(self, batch: Iterable[SessionEvent]) -> int:
         """Add rows new to the store (read after ``last_seq``); return how many were added."""
-        events = self.events
         added = 0
         for e in batch:
             self.last_seq = max(self.last_seq, e.seq)
-            if not events or _key(e) >= _key(events[-1]):
-                events.append(e)
-            else:  # older than the newest held event: keep time order (O(n) for this event only)
-                events.insert(bisect.bisect_right(events, _key(e), key=_key), e)
-                self.out_of_order += 1
-                self._base = None  # the views of the later events moved: rebuild them on the next report
+            self._pending.append(e)
             added += 1
         return added
 
-    def sync(self, session: Session, now: datetime, config: AnalysisConfig) -> AnalysisContext:
-        """Extend the shared views with the events appended since the last call (all of them after a rebuild)."""
-        base = self._base
-        if base is None:
-            base = self._base = AnalysisContext(session, self.events, config, now, session.is_active)
-            self._scan = Scan()
-        self._scan.extend(base)
-        return base
+    def sync(self, session: Session, config: AnalysisConfig) -> Feed:
+        """Feed the events added since the last call (rebuilding from ``reload`` when the state went stale)."""
+        stamp = (session.model, session.started_at, session.agent, config)
+        pending = sorted(self._pending, key=_key)
+        self._pending = []
+        if self._fresh:  # nothing fed yet: what was added is every event so far
+            self._fresh = False
+            self._feed, self._stamp = Feed(session, config, load_analyzers(), window=self._window), stamp
+        feed = self._feed
+        if feed is not None and stamp == self._stamp:
+            last = feed.last_key
+            if pending and last is not None and _key(pending[0]) < last:
+                self.out_of_order += sum(1 for e in pending if _key(e) < last)
+            else:
+                try:
+                    feed.add(pending)
+                    return feed
+                except RetroactiveError:
+                    self._window = None  # an error named an old action: keep every action open from now on
+        return self._rebuild(session, config, stamp)
+
+    def _rebuild(self, session: Session, config: AnalysisConfig, stamp: tuple[object, ...]) -> Feed:
+        if self._reload is None:
+            self._feed = None
+            raise StaleLiveState(
+                "the live state needs all of the session's events and has no way to load them"
+            )
+        self.rebuilds += 1
+        events = sorted(self._reload(), key=_key)
+        while True:
+            feed = Feed(session, config, load_analyzers(), window=self._window)
+            try:
+                feed.add(events)
+                break
+            except RetroactiveError:
+                self._window = None
+        self._feed, self._stamp = feed, stamp
+        self.last_seq = max([self.last_seq, *(e.seq for e in events)])
+        return feed
 
     def report(
         self,
@@ -75,29 +123,19 @@ class LiveAnalysis:
         config: AnalysisConfig | None = None,
         subagents: Sequence[tuple[Session, Sequence[SessionEvent]]] = (),
     ) -> OptimizationReport:
-        """The report of the events held so far (equal to analyzing the same events loaded from the store)."""
-        cfg = config or AnalysisConfig()
-        base = self.sync(session, now, cfg)
-        ctx = AnalysisContext(
-            session,
-            self.events,
-            cfg,
-            now,
-            session.is_active,
-            actions=base.actions,
-            model_calls=base.model_calls,
-            compactions=base.compactions,
-            billed=base.billed,
-            content=base.content,
-        )
-        self._scan.finish(ctx)
-        return analyze_context(ctx, subagents)
+        """The report of the events seen so far (equal to analyzing the same events loaded from the store).
+
+        Analyzers that only implement ``analyze(ctx)`` need the events and are left out; the final report
+        runs them. With ``subagents``, the roll-up reads the session's events through ``reload``.
+        """
+        feed = self.sync(session, config or AnalysisConfig())
+        return analyze_feed(feed, session, now, self._reload if subagents else None, subagents)
 
 
 class LiveCache:
-    """Live analyses of the most recently analyzed sessions, holding at most ``max_events`` events in all."""
+    """Live analyses of the most recently analyzed sessions, standing for at most ``max_events`` events in all."""
 
-    def __init__(self, max_events: int = 200_000) -> None:
+    def __init__(self, max_events: int = 1_000_000) -> None:
         self.max_events = max_events
         self._items: OrderedDict[str, LiveAnalysis] = OrderedDict()
         self.evictions = 0
@@ -105,16 +143,16 @@ class LiveCache:
     def __contains__(self, session_id: object) -> bool:
         return session_id in self._items
 
-    def get(self, session_id: str) -> LiveAnalysis:
+    def get(self, session_id: str, reload: Loader | None = None) -> LiveAnalysis:
         """The session's live analysis (a new, empty one if none is held), marked most recently used."""
         live = self._items.get(session_id)
         if live is None:
-            live = self._items[session_id] = LiveAnalysis()
+            live = self._items[session_id] = LiveAnalysis(reload)
         self._items.move_to_end(session_id)
         return live
 
     def drop(self, session_id: str) -> None:
-        """Forget a session (it ended, or its held events no longer match the store)."""
+        """Forget a session (it ended, or its state no longer matches the store)."""
         self._items.pop(session_id, None)
 
     def clear(self) -> None:
@@ -123,7 +161,7 @@ class LiveCache:
 
     @property
     def held(self) -> int:
-        """Events held over all sessions."""
+        """Events seen over all sessions' states."""
         return sum(len(v) for v in self._items.values())
 
     def trim(self, keep: str) -> None:

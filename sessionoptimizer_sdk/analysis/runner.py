@@ -27,12 +27,15 @@ from sessionoptimizer_sdk.analysis.live import LiveCache
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
 from sessionoptimizer_sdk.analysis.stored import analyze_stored, finalize_session, load_subagents
 from sessionoptimizer_sdk.config import Settings
+from sessionoptimizer_sdk.models import SessionEvent
 from sessionoptimizer_sdk.store.base import Store
 
 __all__ = ["AnalysisRunner", "analyze_stored"]
 
 _log = get_logger(__name__)
 _GUARD = Guard("analysis.runner")
+#: New rows read (and fed to the live state) per query of a provisional analysis.
+_CHUNK = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,7 @@ class AnalysisRunner:
         max_pending: int = 10_000,
         provisional_interval: float = 1.0,
         max_duty: float = 0.05,
-        max_live_events: int = 200_000,
+        max_live_events: int = 1_000_000,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -184,16 +187,25 @@ class AnalysisRunner:
             session = store.get_session(session_id)
             if not session.is_active:
                 return None
-            live = self._live.get(session_id)
+
+            def reload() -> list[SessionEvent]:
+                return store.get_events(session_id)
+
+            live = self._live.get(session_id, reload)
             stored = store.count_events(session_id)  # before the read: rows committed in between only add
-            live.add(store.get_events_after(session_id, live.last_seq))
+            while True:  # new rows in chunks, each fed before the next is decoded: memory stays flat
+                rows = store.get_events_after(session_id, live.last_seq, limit=_CHUNK)
+                live.add(rows)
+                if len(rows) < _CHUNK:
+                    break
+                live.sync(session, self.config)
             if len(live) < stored:  # a row became visible below last_seq (concurrent writers): reload
                 self.reloads += 1
                 self._live.drop(session_id)
-                live = self._live.get(session_id)
+                live = self._live.get(session_id, reload)
                 live.add(store.get_events(session_id))
             now = datetime.now(UTC)
-            live.sync(session, now, self.config)  # once per new event: not what the pacing is about
+            live.sync(session, self.config)  # once per new event: not what the pacing is about
             started = time.thread_time()
             report = live.report(session, now, self.config, load_subagents(store, session))
             if self._warm:  # the part repeated on every report, whatever is new, is what gets paced

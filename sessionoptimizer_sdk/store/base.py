@@ -85,8 +85,10 @@ class Store(Protocol):
     def get_events(self, session_id: str, *, limit: int | None = None, offset: int = 0) -> list[SessionEvent]:
         """A session's events in time order."""
 
-    def get_events_after(self, session_id: str, after_seq: int) -> list[SessionEvent]:
-        """A session's events stored after ``after_seq`` (insertion order, ``seq`` ascending)."""
+    def get_events_after(
+        self, session_id: str, after_seq: int, *, limit: int | None = None
+    ) -> list[SessionEvent]:
+        """A session's events stored after ``after_seq`` (insertion order, ``seq`` ascending; at most ``limit``)."""
 
     def count_events(self, session_id: str | None = None) -> int:
         """Events in one session, or in the whole store."""

@@ -201,10 +201,14 @@ class PostgresStore(PgTeamMethods):
             params += [limit, offset]
         return [event_from_row(r) for r in self._fetch(statement, params)]
 
-    def get_events_after(self, session_id: str, after_seq: int) -> list[SessionEvent]:
-        """A session's events stored after ``after_seq`` (insertion order, ``seq`` ascending)."""
-        statement = f"SELECT {sql.EVENT_SELECT} FROM events WHERE session_id = %s AND seq > %s ORDER BY seq"
-        return [event_from_row(r) for r in self._fetch(statement, (session_id, after_seq))]
+    def get_events_after(
+        self, session_id: str, after_seq: int, *, limit: int | None = None
+    ) -> list[SessionEvent]:
+        """A session's events stored after ``after_seq`` (insertion order, ``seq`` ascending; at most ``limit``)."""
+        statement = (
+            f"SELECT {sql.EVENT_SELECT} FROM events WHERE session_id = %s AND seq > %s ORDER BY seq LIMIT %s"
+        )
+        return [event_from_row(r) for r in self._fetch(statement, (session_id, after_seq, limit))]
 
     def count_events(self, session_id: str | None = None) -> int:
         """Events in one session, or in the whole store."""

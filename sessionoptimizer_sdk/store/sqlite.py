@@ -292,10 +292,16 @@ class SQLiteStore(SQLiteTeamMethods):
             params += [limit, offset]
         return [event_from_row(r) for r in self._conn().execute(sql, params)]
 
-    def get_events_after(self, session_id: str, after_seq: int) -> list[SessionEvent]:
-        """A session's events stored after ``after_seq`` (insertion order, ``seq`` ascending)."""
-        sql = f"SELECT {EVENT_COLUMNS}, seq FROM events WHERE session_id = ? AND seq > ? ORDER BY seq"
-        return [event_from_row(r) for r in self._conn().execute(sql, (session_id, after_seq))]
+    def get_events_after(
+        self, session_id: str, after_seq: int, *, limit: int | None = None
+    ) -> list[SessionEvent]:
+        """A session's events stored after ``after_seq`` (insertion order, ``seq`` ascending; at most ``limit``)."""
+        # After a seen row: walk the rowid range (the rows stored since, O(new rows)); the session index would
+        # visit every row of the session on each call. From the start: the session index.
+        where = "+session_id = ? AND seq > ?" if after_seq > 0 else "session_id = ? AND seq > ?"
+        sql = f"SELECT {EVENT_COLUMNS}, seq FROM events WHERE {where} ORDER BY seq LIMIT ?"
+        rows = self._conn().execute(sql, (session_id, after_seq, -1 if limit is None else limit))
+        return [event_from_row(r) for r in rows]
 
     def count_events(self, session_id: str | None = None) -> int:
         """Events in one session, or in the whole store."""

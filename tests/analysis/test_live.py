@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import inspect
 import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,16 +29,20 @@ _TOOLS = ("Bash", "Grep")
 @st.composite
 def _steps(draw: st.DrawFn) -> list[tuple[str, float, dict[str, Any]]]:
     """Random agent steps: (kind, gap in seconds, negative for an event older than the previous, params)."""
-    kinds = st.sampled_from(["call", "read", "write", "tool", "error", "thinking", "compaction"])
+    kinds = st.sampled_from(["call", "read", "write", "tool", "retry", "error", "thinking", "compaction"])
     out = []
     for _ in range(draw(st.integers(1, 40))):
         kind = draw(kinds)
-        gap = draw(st.sampled_from([1.0, 5.0, 30.0, 900.0, -20.0]))
+        gap = draw(st.sampled_from([1.0, 5.0, 30.0, 240.0, 900.0, -20.0]))
         params: dict[str, Any] = {
             "tokens": draw(st.sampled_from([0, 40, 3_000, 60_000])),
             "path": draw(st.sampled_from(_PATHS)),
             "tool": draw(st.sampled_from(_TOOLS)),
             "failed": draw(st.booleans()),
+            # an error naming an earlier call (by how many tool steps back), or none
+            "names": draw(st.sampled_from([None, None, 0, 1, 3])),
+            "message": draw(st.sampled_from(["exit 1", "permission denied", "boom"])),
+            "flag": draw(st.sampled_from([None, "result_redacted", "system_reminder", "sidechain"])),
         }
         out.append((kind, gap, params))
     return out
@@ -44,21 +50,31 @@ def _steps(draw: st.DrawFn) -> list[tuple[str, float, dict[str, Any]]]:
 
 def _build(steps: list[tuple[str, float, dict[str, Any]]]) -> list[SessionEvent]:
     ev = Events(step=10.0)
+    calls: list[str] = []
     for kind, gap, p in steps:
         n = p["tokens"]
+        flag = {p["flag"]: True} if p["flag"] else {}
         if kind == "call":
-            ev.call(inp=n // 10, cr=n, cw=n // 3, out=n // 20 + 1, gap=gap)
+            ev.call(
+                inp=n // 10, cr=n, cw=n // 3, out=n // 20 + 1, gap=gap, reasoning_tokens=n // 40, data=flag
+            )
         elif kind == "read":
             ev.add(EventType.FILE_READ, gap=gap, data={"file_path": p["path"], "result_tokens": n})
         elif kind == "write":
             ev.add(EventType.FILE_WRITE, gap=gap, data={"file_path": p["path"], "tool": "Edit"})
-        elif kind == "tool":
-            data = {"tool": p["tool"], "args_sha256": p["path"], "result_sha256": "r", "result_tokens": n}
-            if p["failed"]:
-                data["message"] = "exit 1"
-            ev.add(EventType.TOOL_CALL, gap=gap, data=data, is_error=p["failed"])
+        elif kind in ("tool", "retry"):  # retry: the same call 4 times in a row
+            for _ in range(4 if kind == "retry" else 1):
+                calls.append(f"c{len(calls)}")
+                data = {"tool": p["tool"], "args_sha256": p["path"], "result_sha256": "r", "result_tokens": n}
+                data.update(flag, tool_call_id=calls[-1])
+                if p["failed"]:
+                    data["message"] = p["message"]
+                ev.add(EventType.TOOL_CALL, gap=gap, data=data, is_error=p["failed"])
         elif kind == "error":
-            ev.add(EventType.ERROR, gap=gap, data={"message": "boom"}, is_error=True)
+            data = {"message": p["message"]}
+            if p["names"] is not None and len(calls) > p["names"]:
+                data.update(tool_call_id=calls[-1 - p["names"]], tool=p["tool"])
+            ev.add(EventType.ERROR, gap=gap, data=data, is_error=True)
         elif kind == "thinking":
             ev.add(EventType.THINKING, gap=gap, tokens_output=n // 20 + 1)
         else:
@@ -72,19 +88,19 @@ def _assert_same(live: dict[str, Any], full: dict[str, Any]) -> None:
         assert live[key] == full[key], key
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=_steps(), cuts=st.lists(st.integers(0, 40), max_size=6))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=_steps(), cuts=st.lists(st.integers(0, 40), max_size=6), window=st.sampled_from([1, 2, 64]))
 def test_live_report_equals_full_reanalysis_after_every_batch(
-    tmp_path_factory: Any, steps: list[tuple[str, float, dict[str, Any]]], cuts: list[int]
+    tmp_path_factory: Any, steps: list[tuple[str, float, dict[str, Any]]], cuts: list[int], window: int
 ) -> None:
-    """After each random batch (events possibly older than earlier ones), the live report equals a full one."""
+    """After each random batch (events out of time order, errors naming older calls), live equals a full one."""
     store = SQLiteStore(tmp_path_factory.mktemp("live") / "s.db")
     try:
         active = session(status=SessionStatus.ACTIVE)
         store.upsert_session(active)
         events = _build(steps)
         bounds = sorted({0, len(events), *(c for c in cuts if c < len(events))})
-        live = LiveAnalysis()
+        live = LiveAnalysis(lambda: store.get_events(active.id), window=window)
         cfg = AnalysisConfig()
         for lo, hi in itertools.pairwise(bounds):
             store.insert_events(events[lo:hi])
@@ -96,19 +112,47 @@ def test_live_report_equals_full_reanalysis_after_every_batch(
         store.close()
 
 
-def test_out_of_order_event_is_held_in_time_order() -> None:
-    """An event older than the newest held one is inserted at its time, not appended."""
+def test_out_of_order_event_rebuilds_the_state_from_all_events() -> None:
+    """An event older than one already fed makes the state rebuild from all events, in time order."""
     t = datetime(2026, 1, 1, tzinfo=UTC)
 
     def ev(i: int, seconds: int) -> SessionEvent:
-        return SessionEvent(f"e{i}", "s1", EventType.AI_RESPONSE, t + timedelta(seconds=seconds), seq=i)
+        return SessionEvent(
+            f"e{i}", "s1", EventType.AI_RESPONSE, t + timedelta(seconds=seconds), tokens_input=10 * i, seq=i
+        )
 
+    stored = [ev(1, 10), ev(2, 30)]
+    live = LiveAnalysis(lambda: stored)
+    active = session(status=SessionStatus.ACTIVE, sid="s1")
+    live.add(stored)
+    first = live.report(active, NOW)
+    stored.append(ev(3, 20))
+    live.add([stored[-1]])
+    second = live.report(active, NOW)
+    assert (first.event_count, first.totals.input_tokens) == (2, 10 + 20)
+    assert (second.event_count, second.totals.input_tokens) == (3, 10 + 20 + 30)
+    assert (live.out_of_order, live.rebuilds, live.last_seq) == (1, 1, 3)
+
+
+def test_live_state_holds_no_events_beyond_the_open_actions() -> None:
+    """After a report of 1,000 tool calls, only the 64 still open to a later error keep their events alive."""
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    events = [
+        SessionEvent(
+            f"e{i}", "s1", EventType.TOOL_CALL, t + timedelta(seconds=i), {"tool": "Bash"}, seq=i + 1
+        )
+        for i in range(1_000)
+    ]
     live = LiveAnalysis()
-    live.add([ev(1, 10), ev(2, 30)])
-    live.add([ev(3, 20)])
-    assert [e.id for e in live.events] == ["e1", "e3", "e2"]
-    assert live.out_of_order == 1
-    assert live.last_seq == 3
+    live.add(events)
+    live.report(session(status=SessionStatus.ACTIVE, sid="s1"), NOW)
+    assert len(live) == 1_000
+    held = [
+        i
+        for i in range(1_000)
+        if [o for o in gc.get_referrers(events[i]) if o is not events and not inspect.isframe(o)]
+    ]
+    assert held == list(range(1_000 - 64, 1_000))
 
 
 def test_cache_evicts_least_recently_used_sessions_over_its_bound() -> None:

@@ -84,6 +84,17 @@ def test_get_events_after_returns_only_rows_stored_since_in_insertion_order(stor
     assert store.get_events_after("s1", max(e.seq for e in new)) == []
 
 
+def test_get_events_after_reads_at_most_limit_rows_in_chunks(store: Store) -> None:
+    """With ``limit``, new rows come back in chunks of at most that many, in insertion order, none skipped."""
+    store.create_session(_session())
+    store.insert_events([_event(i) for i in (4, 2, 0, 3, 1)])
+    chunks, seen = [], 0
+    while chunk := store.get_events_after("s1", seen, limit=2):
+        chunks.append([e.id for e in chunk])
+        seen = chunk[-1].seq
+    assert chunks == [["e4", "e2"], ["e0", "e3"], ["e1"]]
+
+
 def test_retried_write_batch_never_doubles(store: Store) -> None:
     """The writer retrying a whole batch (rows and session end) leaves each event and total counted once."""
     from sessionoptimizer_sdk.store._rows import event_to_row

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from sessionoptimizer_sdk.analysis.report import Severity
+from sessionoptimizer_sdk.analysis.report import Recommendation, Severity
 
-__all__ = ["MAX_EVIDENCE", "fmt_tokens", "norm_path", "severity_for", "short_name"]
+if TYPE_CHECKING:
+    from sessionoptimizer_sdk.analysis.base import Draft
+    from sessionoptimizer_sdk.analysis.context import AnalysisContext
+
+__all__ = ["MAX_EVIDENCE", "FedAnalyzer", "fmt_tokens", "norm_path", "severity_for", "short_name"]
 
 #: Event ids listed per finding (the finding's details say how many there were in all).
 MAX_EVIDENCE = 50
@@ -34,3 +40,13 @@ def short_name(path: str) -> str:
 def fmt_tokens(n: int) -> str:
     """``12,345`` style token counts."""
     return f"{n:,}"
+
+
+class FedAnalyzer:
+    """Base of the built-in incremental analyzers: ``analyze(ctx)`` feeds the context's events, then drafts."""
+
+    def analyze(self, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
+        """This detector's drafts for the session in ``ctx`` (the same code path as a live analysis)."""
+        from sessionoptimizer_sdk.analysis.feed import analyze_alone
+
+        return analyze_alone(self, ctx)  # type: ignore[arg-type]

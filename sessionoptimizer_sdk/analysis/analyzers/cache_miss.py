@@ -10,20 +10,21 @@ bridged); the others are a cost, reported as such. Sessions that never use cachi
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import Any
 
+from sessionoptimizer_sdk.analysis._caches import CacheMiss
+from sessionoptimizer_sdk.analysis._caches import _is_openai as _is_openai
 from sessionoptimizer_sdk.analysis.base import Claim, Draft, RecommendationDraft
-from sessionoptimizer_sdk.analysis.context import AnalysisContext, get_int, get_str
+from sessionoptimizer_sdk.analysis.context import AnalysisContext
+from sessionoptimizer_sdk.analysis.facts import FactClaim
+from sessionoptimizer_sdk.analysis.incremental import Delta
 from sessionoptimizer_sdk.analysis.report import Recommendation
-from sessionoptimizer_sdk.models import EventType
 
-from ._common import MAX_EVIDENCE, fmt_tokens, severity_for
+from ._common import MAX_EVIDENCE, FedAnalyzer, fmt_tokens, severity_for
 
 __all__ = ["CacheMiss", "CacheMissAnalyzer", "find_cache_misses"]
 
-_HOUR = 3600.0
 #: Anthropic's published price ratios to input: cache read 0.1x, 5-minute write 1.25x, 1-hour write 2x.
 _READ, _WRITE_5M, _WRITE_1H = 0.1, 1.25, 2.0
 _LABEL = {
@@ -33,112 +34,23 @@ _LABEL = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class CacheMiss:
-    """One collapsed call: its index, the context it lost from cache, the cause and whether it was avoidable."""
+def _feed(ctx: AnalysisContext) -> Any:
+    """The feed behind ``ctx`` (a context built from events gets one on first use)."""
+    feed = ctx.memo.get("feed")
+    if feed is None:
+        from sessionoptimizer_sdk.analysis.feed import feed_all
 
-    index: int
-    lost_tokens: int
-    previous_context: int
-    cause: str
-    gap_seconds: float
-    #: ``5m``, ``1h`` or ``automatic`` (OpenAI: no TTL to choose) for ``ttl_expired``; else None.
-    ttl: str | None = None
-    avoidable: bool = True
-    #: What changed before a ``prefix_changed`` miss, when the transcript shows it.
-    changed: str | None = None
-
-
-def _is_openai(provider: str | None, model: str) -> bool:
-    return provider == "openai" or model.startswith(("gpt", "o1", "o3", "o4", "codex"))
-
-
-def _what_changed(ctx: AnalysisContext, start: int, end: int, seen_tools: set[str]) -> str | None:
-    """What the transcript shows changed the prefix between two calls (tool list, system reminder)."""
-    for e in ctx.events[start + 1 : end]:
-        tool = get_str(e.data, "tool") or e.name or ""
-        if e.event_type is EventType.TOOL_CALL and (
-            tool == "ToolSearch" or (tool.startswith("mcp__") and tool not in seen_tools)
-        ):
-            return "tool list loaded mid-session"
-        if e.data.get("system_reminder"):
-            return "a system reminder was inserted"
-    return None
+        feed = feed_all(ctx.session, ctx.events, ctx.config, ())
+        ctx.memo["feed"] = feed
+    return feed
 
 
 def find_cache_misses(ctx: AnalysisContext) -> list[CacheMiss]:
-    """Every collapsed call of the session (memoised on the context; token_spike names causes with it)."""
+    """Every collapsed call of the session (kept by the feed; token_spike names causes with it)."""
     cached = ctx.memo.get("cache_misses")
-    if cached is not None:
-        return list(cached)
-    cfg = ctx.config
-    events = ctx.events
-    calls = [i for i in ctx.model_calls if not events[i].data.get("sidechain")]
-    misses: list[CacheMiss] = []
-    if any(events[i].cache_read_tokens or events[i].cache_write_tokens for i in calls):
-        compaction_at = [0] * (len(events) + 1)
-        seen: set[str] = set()
-        for i, e in enumerate(events):
-            compaction_at[i + 1] = compaction_at[i] + (e.event_type is EventType.COMPACTION)
-        on_1h = False
-        for prev_i, i in itertools.pairwise(calls):
-            prev, cur = events[prev_i], events[i]
-            on_1h = on_1h or bool(get_int(prev.data, "cache_write_1h_tokens"))
-            previous = prev.tokens_input + prev.cache_read_tokens + prev.cache_write_tokens
-            current = cur.tokens_input + cur.cache_read_tokens + cur.cache_write_tokens
-            if (
-                previous < cfg.cache_min_context_tokens
-                or cur.cache_read_tokens >= cfg.cache_collapse_ratio * previous
-            ):
-                _note_tools(ctx, prev_i, i, seen)
-                continue
-            lost = min(
-                min(previous, current) - cur.cache_read_tokens, cur.cache_write_tokens + cur.tokens_input
-            )
-            gap = (cur.timestamp - prev.timestamp).total_seconds()
-            miss = _classify(ctx, prev_i, i, lost, previous, gap, on_1h, compaction_at, seen)
-            _note_tools(ctx, prev_i, i, seen)
-            if lost > 0:
-                misses.append(miss)
-    ctx.memo["cache_misses"] = tuple(misses)
-    return misses
-
-
-def _note_tools(ctx: AnalysisContext, start: int, end: int, seen: set[str]) -> None:
-    for e in ctx.events[start:end]:
-        if e.event_type is EventType.TOOL_CALL:
-            seen.add(get_str(e.data, "tool") or e.name or "")
-
-
-def _classify(
-    ctx: AnalysisContext,
-    prev_i: int,
-    i: int,
-    lost: int,
-    previous: int,
-    gap: float,
-    on_1h: bool,
-    compaction_at: list[int],
-    seen: set[str],
-) -> CacheMiss:
-    """Label one miss with its cause and whether a different choice would have avoided it."""
-    prev, cur = ctx.events[prev_i], ctx.events[i]
-    model = ctx.model_of(cur)
-    if model != ctx.model_of(prev):
-        return CacheMiss(i, lost, previous, "model_switch", gap, avoidable=False)
-    if compaction_at[i] > compaction_at[prev_i]:
-        return CacheMiss(i, lost, previous, "compaction", gap, avoidable=False)
-    if _is_openai(get_str(cur.data, "provider"), model.lower()):
-        ttl, seconds = "automatic", ctx.config.cache_ttl_seconds
-    elif on_1h:
-        ttl, seconds = "1h", _HOUR
-    else:
-        ttl, seconds = "5m", ctx.config.cache_ttl_seconds
-    if gap > seconds:
-        avoidable = ttl == "5m" and gap <= _HOUR  # a 1-hour TTL would have bridged the gap
-        return CacheMiss(i, lost, previous, "ttl_expired", gap, ttl, avoidable)
-    changed = _what_changed(ctx, prev_i, i, seen)
-    return CacheMiss(i, lost, previous, "prefix_changed", gap, changed=changed)
+    if cached is None:
+        cached = ctx.memo["cache_misses"] = tuple(_feed(ctx).caches.misses())
+    return list(cached)
 
 
 def _advice(m: CacheMiss, ttl_minutes: float) -> RecommendationDraft | None:
@@ -169,26 +81,29 @@ def _advice(m: CacheMiss, ttl_minutes: float) -> RecommendationDraft | None:
     )
 
 
-class CacheMissAnalyzer:
+class CacheMissAnalyzer(FedAnalyzer):
     """Finds prompt-cache rewrites after the first call, names their cause and separates waste from cost."""
 
     name = "cache_miss"
     order = 30
 
+    def start(self) -> None:
+        """No state of its own: the feed finds the misses (token_spike and the metrics share them)."""
+        return None
+
+    def feed(self, state: None, delta: Delta) -> None:
+        """Nothing to do: the feed's cache tracker saw the batch."""
+
     @staticmethod
     def _one_hour_net(ctx: AnalysisContext, lost: int) -> tuple[float, dict[str, int]]:
         """Share of ``lost`` a 1-hour TTL would really have saved: rewrites avoided minus dearer other writes."""
-        writes = sum(
-            ctx.events[i].cache_write_tokens
-            for i in ctx.model_calls
-            if not ctx.events[i].data.get("sidechain")
-        )
+        writes = _feed(ctx).caches.call_writes
         other = max(writes - lost, 0)
         saved = lost * (_WRITE_5M - _READ) - other * (_WRITE_1H - _WRITE_5M)  # in input-token units
         scale = max(saved, 0.0) / (lost * (_WRITE_5M - _READ)) if lost else 0.0
         return scale, {"one_hour_premium_tokens": other, "net_avoidable_tokens": round(lost * scale)}
 
-    def analyze(self, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
+    def drafts(self, state: None, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
         """One finding per cause (and TTL / what changed); unavoidable causes are costs, not waste."""
         groups: dict[tuple[str, str | None, bool, str | None], list[CacheMiss]] = {}
         for m in find_cache_misses(ctx):
@@ -202,14 +117,15 @@ class CacheMissAnalyzer:
                 scale, extra = self._one_hour_net(ctx, lost)
                 avoidable = scale > 0
             claims: list[Claim] = []
+            facts = _feed(ctx).caches.facts
             for m in misses:
-                e = ctx.events[m.index]
+                f = facts[m.index]
                 keep = round(m.lost_tokens * scale) if avoidable else m.lost_tokens
-                from_write = min(keep, e.cache_write_tokens)
+                from_write = min(keep, f.cache_write)
                 if from_write:
-                    claims.append(Claim(e.id, "cache_write", from_write, net_of="cache_read"))
+                    claims.append(FactClaim(f.id, "cache_write", from_write, "cache_read", f))
                 if keep - from_write:
-                    claims.append(Claim(e.id, "input", keep - from_write, net_of="cache_read"))
+                    claims.append(FactClaim(f.id, "input", keep - from_write, "cache_read", f))
             if cause == "ttl_expired":
                 what = {"5m": f"{ttl_minutes:g}-minute", "1h": "1-hour", "automatic": "provider's automatic"}
                 label = f"after idle gaps longer than the {what[str(ttl)]} cache TTL"
@@ -228,7 +144,7 @@ class CacheMissAnalyzer:
                         f"The prompt cache was rewritten {len(misses)} time(s) {label}: "
                         f"{fmt_tokens(lost)} tokens written again instead of read from cache{kind}"
                     ),
-                    evidence=tuple(ctx.events[m.index].id for m in misses[:MAX_EVIDENCE]),
+                    evidence=tuple(facts[m.index].id for m in misses[:MAX_EVIDENCE]),
                     claims=tuple(claims),
                     details={
                         "cause": cause,

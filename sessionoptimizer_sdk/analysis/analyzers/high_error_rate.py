@@ -11,58 +11,79 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from sessionoptimizer_sdk.analysis.base import Claim, Draft, RecommendationDraft
-from sessionoptimizer_sdk.analysis.context import Action, AnalysisContext
+from sessionoptimizer_sdk.analysis.context import AnalysisContext
 from sessionoptimizer_sdk.analysis.errorkinds import COUNTED_KINDS
+from sessionoptimizer_sdk.analysis.facts import content_claim, fresh_claims
+from sessionoptimizer_sdk.analysis.incremental import Delta, LiveAction
 from sessionoptimizer_sdk.analysis.report import Recommendation, Severity
 from sessionoptimizer_sdk.models import ErrorKind
 
-from ._common import MAX_EVIDENCE
+from ._common import MAX_EVIDENCE, FedAnalyzer
 
 __all__ = ["HighErrorRateAnalyzer", "error_stats"]
 
 
 def error_stats(ctx: AnalysisContext) -> dict[str, float]:
-    """Tool calls, errors by kind and the counted error rate (memoised on the context)."""
+    """Tool calls, errors by kind and the counted error rate (kept by the feed; on the context's memo)."""
     cached = ctx.memo.get("error_stats")
     if cached is None:
-        kinds = Counter(a.error_kind for a in ctx.actions if a.failed)
-        redacted = sum(1 for a in ctx.actions if not a.failed and a.event.data.get("result_redacted"))
-        calls = len(ctx.actions) - redacted  # a call whose output was not kept: outcome unknown
-        counted = sum(n for k, n in kinds.items() if k in COUNTED_KINDS)
-        cached = {
-            "tool_calls": float(calls),
-            "agent_errors": float(counted),
-            # NaN (null in JSON) = not measurable: every tool output was redacted
-            "error_rate": counted / calls if calls else (math.nan if redacted else 0.0),
-            "redacted_tool_outputs": float(redacted),
-            "user_rejections": float(kinds.get(ErrorKind.USER_REJECTION, 0)),
-            "permission_denials": float(kinds.get(ErrorKind.PERMISSION_DENIED, 0)),
-        }
-        ctx.memo["error_stats"] = cached
+        from sessionoptimizer_sdk.analysis.feed import feed_all
+
+        cached = ctx.memo["error_stats"] = feed_all(ctx.session, ctx.events, ctx.config, ()).error_stats()
     return dict(cached)
 
 
-class HighErrorRateAnalyzer:
+@dataclass(slots=True)
+class ErrorState:
+    """The final failed actions that count toward the rate, and the permission denials."""
+
+    failed: list[LiveAction] = field(default_factory=list)
+    denied: int = 0
+    denied_tools: set[str] = field(default_factory=set)
+
+    def fold(self, a: LiveAction) -> None:
+        if not a.failed:
+            return
+        if a.error_kind in COUNTED_KINDS:
+            self.failed.append(a.keep())
+        elif a.error_kind is ErrorKind.PERMISSION_DENIED:
+            self.denied += 1
+            self.denied_tools.add(_what(a))
+
+
+class HighErrorRateAnalyzer(FedAnalyzer):
     """Flags a high rate of agent errors; turns permission denials into a configuration recommendation."""
 
     name = "high_error_rate"
     order = 40
 
-    def analyze(self, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
+    def start(self) -> ErrorState:
+        """No failures yet."""
+        return ErrorState()
+
+    def feed(self, state: ErrorState, delta: Delta) -> None:
+        """Fold the actions that became final."""
+        for a in delta.actions:
+            state.fold(a)
+
+    def drafts(self, state: ErrorState, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
         """A finding when the counted error rate is over the threshold, plus advice on denials."""
         cfg = ctx.config
         stats = error_stats(ctx)
+        end = ErrorState(state.failed[:], state.denied, set(state.denied_tools))
+        for a in ctx.memo["feed"].open:
+            end.fold(a)
         out: list[Draft | Recommendation] = []
-        denied = [a for a in ctx.actions if a.failed and a.error_kind is ErrorKind.PERMISSION_DENIED]
-        if denied:
-            tools = sorted({_what(a) for a in denied})
+        if end.denied:
+            tools = sorted(end.denied_tools)
             out.append(
                 Recommendation(
                     title="Allow-list the denied commands",
                     detail=(
-                        f"{len(denied)} tool call(s) were denied by permissions ({', '.join(tools[:5])}); "
+                        f"{end.denied} tool call(s) were denied by permissions ({', '.join(tools[:5])}); "
                         "these are not agent mistakes. If the agent needs them, allow-list them in the agent's "
                         "permission settings; if not, tell the agent up front so it does not try."
                     ),
@@ -76,13 +97,13 @@ class HighErrorRateAnalyzer:
             or rate <= cfg.error_rate_threshold
         ):
             return out
-        failed = [a for a in ctx.actions if a.failed and a.error_kind in COUNTED_KINDS]
+        failed = end.failed
         claims: list[Claim] = []
         for a in failed:
-            claims.extend(ctx.fresh_claims(a.event))
-            content = ctx.content_tokens(a.event)
+            claims.extend(fresh_claims(a.facts))
+            content = a.facts.content_tokens
             if content:
-                claims.append(ctx.content_claim(a.event, content))
+                claims.append(content_claim(a.facts, content))
         kinds = Counter(str(a.error_kind) for a in failed)
         out.insert(
             0,
@@ -94,7 +115,7 @@ class HighErrorRateAnalyzer:
                     "agent's doing "
                     f"({rate:.0%}, threshold {cfg.error_rate_threshold:.0%}); rejections and denials not counted"
                 ),
-                evidence=tuple(a.event.id for a in failed[:MAX_EVIDENCE]),
+                evidence=tuple(a.id for a in failed[:MAX_EVIDENCE]),
                 claims=tuple(claims),
                 details={**stats, "by_kind": dict(kinds), "threshold": cfg.error_rate_threshold},
                 recommendation=RecommendationDraft(
@@ -112,6 +133,5 @@ class HighErrorRateAnalyzer:
         return out
 
 
-def _what(a: Action) -> str:
-    command = a.event.data.get("command")
-    return f"{a.tool}: {command[:60]}" if isinstance(command, str) and command else a.tool
+def _what(a: LiveAction) -> str:
+    return f"{a.tool}: {a.command[:60]}" if a.command else a.tool

@@ -10,20 +10,28 @@ from collections.abc import Iterable
 
 from sessionoptimizer_sdk.analysis.base import Draft
 from sessionoptimizer_sdk.analysis.context import AnalysisContext
+from sessionoptimizer_sdk.analysis.incremental import Delta
 from sessionoptimizer_sdk.analysis.report import Recommendation, Severity
 
-from ._common import MAX_EVIDENCE, fmt_tokens
+from ._common import MAX_EVIDENCE, FedAnalyzer, fmt_tokens
 
 __all__ = ["HighWasteAnalyzer"]
 
 
-class HighWasteAnalyzer:
+class HighWasteAnalyzer(FedAnalyzer):
     """Flags a session whose findings wasted more than the threshold in total."""
 
     name = "high_waste"
     order = 1000
 
-    def analyze(self, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
+    def start(self) -> None:
+        """No state: it reads the findings settled before it."""
+        return None
+
+    def feed(self, state: None, delta: Delta) -> None:
+        """Nothing to do."""
+
+    def drafts(self, state: None, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
         """A finding naming the biggest contributors when total waste exceeds the threshold."""
         total = sum(f.waste_tokens for f in ctx.findings)
         limit = ctx.config.high_waste_tokens

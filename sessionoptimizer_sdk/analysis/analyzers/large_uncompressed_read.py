@@ -13,64 +13,129 @@ from __future__ import annotations
 import math
 import posixpath
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sessionoptimizer_sdk.analysis.base import Draft, RecommendationDraft
 from sessionoptimizer_sdk.analysis.context import AnalysisContext, get_int, get_str
+from sessionoptimizer_sdk.analysis.facts import EventFacts, content_claim, facts_of
+from sessionoptimizer_sdk.analysis.incremental import Delta
 from sessionoptimizer_sdk.analysis.report import Recommendation
-from sessionoptimizer_sdk.models import EventType, SessionEvent
+from sessionoptimizer_sdk.models import EventType
 
-from ._common import MAX_EVIDENCE, fmt_tokens, norm_path, severity_for, short_name
+from ._common import MAX_EVIDENCE, FedAnalyzer, fmt_tokens, norm_path, severity_for, short_name
 
 __all__ = ["LargeUncompressedReadAnalyzer"]
 
 
-class LargeUncompressedReadAnalyzer:
+class _Big(NamedTuple):
+    """A read above the threshold that was not compressed (its saving depends on the session's ratio).
+
+    A named tuple of plain values: untracked by the cyclic GC (see ``EventFacts``).
+    """
+
+    key: str
+    facts: EventFacts
+    tokens: int
+    measured: float | None
+    kind: str
+    ranged: bool
+    offset: int
+    shell: bool
+
+
+@dataclass(slots=True)
+class LargeReadState:
+    """Big uncompressed reads, ranges read per file, and the session's compression figures so far."""
+
+    big: list[_Big] = field(default_factory=list)
+    windows: dict[str, tuple[int, int]] = field(default_factory=dict)
+    original: int = 0
+    compressed: int = 0
+    compresses: bool = False
+
+
+class LargeUncompressedReadAnalyzer(FedAnalyzer):
     """Flags big uncompressed reads and claims the tokens compression would have saved."""
 
     name = "large_uncompressed_read"
     order = 20
 
-    def analyze(self, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
-        """One finding per file read uncompressed above the threshold."""
-        cfg = ctx.config
+    def start(self) -> LargeReadState:
+        """Nothing read yet."""
+        return LargeReadState()
+
+    def feed(self, state: LargeReadState, delta: Delta) -> None:
+        """Note compression figures and ranges of every read; keep the big uncompressed ones."""
+        threshold = delta.config.large_read_tokens
         read_t = EventType.FILE_READ
-        reads = [(i, e) for i, e in enumerate(ctx.events) if e.event_type is read_t and not e.is_error]
-        session_ratio = _session_ratio([e for _, e in reads])
-        compresses = any("compressed" in e.data or "original_tokens" in e.data for _, e in reads)
-        windows: dict[str, list[tuple[int, int]]] = {}
-        big: dict[str, list[tuple[SessionEvent, int, float, str]]] = {}
-        for i, e in reads:
-            tokens = ctx.content[i]
-            if tokens <= cfg.large_read_tokens and "limit" not in e.data:
+        for e in delta.events:
+            if e.event_type is not read_t or e.is_error:
                 continue
-            path = norm_path(get_str(e.data, "file_path") or "")
-            offset, limit = get_int(e.data, "offset"), get_int(e.data, "limit")
+            d = e.data
+            if d.get("compressed") is True:
+                o, c = get_int(d, "original_tokens"), get_int(d, "compressed_tokens")
+                if o and c is not None and c <= o:
+                    state.original += o
+                    state.compressed += c
+            if not state.compresses and ("compressed" in d or "original_tokens" in d):
+                state.compresses = True
+            logged = get_int(d, "result_tokens")
+            tokens = e.tokens_input if logged is None else logged
+            if tokens <= threshold and "limit" not in d:
+                continue
+            path = norm_path(get_str(d, "file_path") or "")
+            offset, limit = get_int(d, "offset"), get_int(d, "limit")
             if path and limit:
                 start = max(offset or 1, 1)
-                windows.setdefault(path, []).append((start, start + limit - 1))
-            if tokens <= cfg.large_read_tokens or e.data.get("compressed") is True:
+                lo, hi = state.windows.get(path, (start, start + limit - 1))
+                state.windows[path] = (min(lo, start), max(hi, start + limit - 1))
+            if tokens <= threshold or d.get("compressed") is True:
                 continue
-            original, compressed = get_int(e.data, "original_tokens"), get_int(e.data, "compressed_tokens")
-            if original and compressed is not None and compressed < original:
-                ratio, basis = compressed / original, "measured"
+            original, compressed = get_int(d, "original_tokens"), get_int(d, "compressed_tokens")
+            measured = (
+                compressed / original
+                if original and compressed is not None and compressed < original
+                else None
+            )
+            shell = d.get("read_via") == "shell" or get_str(d, "tool") in _SHELL_TOOLS
+            big = _Big(
+                path or "(unnamed file)",
+                facts_of(e),
+                tokens,
+                measured,
+                file_kind(path),
+                bool(limit),
+                max(offset or 1, 1),
+                shell,
+            )
+            state.big.append(big)
+
+    def drafts(self, state: LargeReadState, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
+        """One finding per file read uncompressed above the threshold."""
+        cfg = ctx.config
+        session_ratio = state.compressed / state.original if state.original else None
+        big: dict[str, list[tuple[_Big, int, float, str]]] = {}
+        for b in state.big:
+            if b.measured is not None:
+                ratio, basis = b.measured, "measured"
             elif session_ratio is not None:
                 ratio, basis = session_ratio, "session"
             elif cfg.assumed_compression_ratio is not None:
                 ratio, basis = cfg.assumed_compression_ratio, "estimate"
             else:
-                kind = file_kind(path)
-                ratio, basis = KEPT_BY_KIND[kind], f"estimate:{kind}"
+                ratio, basis = KEPT_BY_KIND[b.kind], f"estimate:{b.kind}"
             ratio = min(max(ratio, 0.0), 1.0) if math.isfinite(ratio) else KEPT_BY_KIND["other"]
-            saving = int(tokens * (1.0 - ratio))
+            saving = int(b.tokens * (1.0 - ratio))
             if saving > 0:
-                big.setdefault(path or "(unnamed file)", []).append((e, saving, ratio, basis))
+                big.setdefault(b.key, []).append((b, saving, ratio, basis))
         drafts: list[Draft | Recommendation] = []
         for path, items in big.items():
             saving = sum(s for _, s, _, _ in items)
             bases = {b for _, _, _, b in items}
             estimated = bases != {"measured"}
-            claims = tuple(ctx.content_claim(e, s) for e, s, _, _ in items)
-            advice = _advice(path, [e for e, _, _, _ in items], windows.get(path), compresses)
+            claims = tuple(content_claim(b.facts, s) for b, s, _, _ in items)
+            advice = _advice(path, [b for b, _, _, _ in items], state.windows.get(path), state.compresses)
             drafts.append(
                 Draft(
                     type=self.name,
@@ -85,7 +150,7 @@ class LargeUncompressedReadAnalyzer:
                             else ""
                         )
                     ),
-                    evidence=tuple(e.id for e, _, _, _ in items[:MAX_EVIDENCE]),
+                    evidence=tuple(b.facts.id for b, _, _, _ in items[:MAX_EVIDENCE]),
                     claims=claims,
                     details={
                         "file_path": path,
@@ -138,25 +203,25 @@ _KINDS = {
 }
 
 
+_KIND_OF_EXT = {ext: kind for kind, exts in _KINDS.items() for ext in exts}
+
+
 def file_kind(path: str) -> str:
     """``log``, ``data``, ``docs``, ``code`` or ``other`` from the file's extension."""
-    ext = posixpath.splitext(path.lower())[1]
-    return next((kind for kind, exts in _KINDS.items() if ext in exts), "other")
+    return _KIND_OF_EXT.get(posixpath.splitext(path.lower())[1], "other")
 
 
-def _advice(
-    path: str, reads: list[SessionEvent], span: list[tuple[int, int]] | None, compresses: bool
-) -> str:
+def _advice(path: str, reads: list[_Big], span: tuple[int, int] | None, compresses: bool) -> str:
     """What to do instead, fitted to how the agent reads and whether it logs compression."""
     name = short_name(path)
-    ranged = [e for e in reads if get_int(e.data, "limit")]
-    shell = all(e.data.get("read_via") == "shell" or get_str(e.data, "tool") in _SHELL_TOOLS for e in reads)
+    ranged = [b for b in reads if b.ranged]
+    shell = all(b.shell for b in reads)
     search = "rg/grep, or sed -n 'A,Bp'" if shell else "Grep, or Read with offset/limit"
     if ranged and len(ranged) == len(reads):
-        lo = min(max(get_int(e.data, "offset") or 1, 1) for e in ranged)
+        lo = min(b.offset for b in ranged)
         advice = f"the read of {name} already was a range (from line {lo}); narrow it further or use {search}"
     elif span:
-        lo, hi = min(a for a, _ in span), max(b for _, b in span)
+        lo, hi = span
         advice = f"read lines {lo}-{hi} of {name} (the range used) instead of the whole file"
     else:
         advice = f"read only the part of {name} you need ({search} first)"
@@ -166,15 +231,3 @@ def _advice(
 
 
 _SHELL_TOOLS = frozenset({"shell", "exec_command", "local_shell", "Bash", "shell_command"})
-
-
-def _session_ratio(reads: list[SessionEvent]) -> float | None:
-    """Compressed/original over this session's compressed reads that logged both sizes."""
-    original = compressed = 0
-    for e in reads:
-        if e.data.get("compressed") is True:
-            o, c = get_int(e.data, "original_tokens"), get_int(e.data, "compressed_tokens")
-            if o and c is not None and c <= o:
-                original += o
-                compressed += c
-    return compressed / original if original else None

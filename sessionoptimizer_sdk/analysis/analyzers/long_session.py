@@ -6,52 +6,47 @@ Wall-clock time misleads (one real session spans 18 hours with 10 minutes of act
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 
 from sessionoptimizer_sdk.analysis.base import Draft, RecommendationDraft
 from sessionoptimizer_sdk.analysis.context import AnalysisContext
+from sessionoptimizer_sdk.analysis.incremental import Delta
 from sessionoptimizer_sdk.analysis.report import Recommendation, Severity
+
+from ._common import FedAnalyzer
+from .cache_miss import _feed
 
 __all__ = ["LongSessionAnalyzer", "session_minutes"]
 
 
 def session_minutes(ctx: AnalysisContext) -> tuple[float, float]:
-    """(active minutes, wall minutes); an ACTIVE session runs to ``ctx.now``."""
+    """(active minutes, wall minutes); an ACTIVE session runs to ``ctx.now`` (kept by the feed)."""
     cached = ctx.memo.get("minutes")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    s = ctx.session
-    points = [s.started_at, *(e.timestamp for e in ctx.events)]
-    if s.ended_at is not None:
-        points.append(s.ended_at)
-    elif s.is_active:
-        points.append(ctx.now)
-    points.sort()
-    idle = ctx.config.idle_gap_minutes * 60
-    active = 0.0
-    for a, b in itertools.pairwise(points):
-        gap = (b - a).total_seconds()
-        if 0 < gap <= idle:
-            active += gap
-    wall = (points[-1] - points[0]).total_seconds()
-    result = (active / 60, max(wall, 0.0) / 60)
-    ctx.memo["minutes"] = result
-    return result
+    if cached is None:
+        cached = ctx.memo["minutes"] = _feed(ctx).minutes(ctx.session, ctx.now)
+    return cached  # type: ignore[no-any-return]
 
 
-class LongSessionAnalyzer:
+class LongSessionAnalyzer(FedAnalyzer):
     """Flags sessions whose active time exceeds the threshold."""
 
     name = "long_session"
     order = 80
 
-    def analyze(self, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
+    def start(self) -> None:
+        """No state of its own: the feed keeps active time (the report shows it too)."""
+        return None
+
+    def feed(self, state: None, delta: Delta) -> None:
+        """Nothing to do: the feed timed the batch."""
+
+    def drafts(self, state: None, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
         """A finding when active minutes exceed the threshold."""
         active, wall = session_minutes(ctx)
         limit = ctx.config.long_session_minutes
         if active <= limit:
             return []
+        feed = _feed(ctx)
         return [
             Draft(
                 type=self.name,
@@ -60,7 +55,7 @@ class LongSessionAnalyzer:
                     f"The session was active {active:.0f} minutes (threshold {limit:g}; wall time {wall:.0f} minutes, "
                     f"gaps over {ctx.config.idle_gap_minutes:g} minutes excluded)"
                 ),
-                evidence=(ctx.events[0].id, ctx.events[-1].id) if ctx.events else (),
+                evidence=(feed.first_id, feed.last_id) if feed.first_id and feed.last_id else (),
                 details={
                     "active_minutes": round(active, 2),
                     "wall_minutes": round(wall, 2),

@@ -11,13 +11,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sessionoptimizer_sdk.analysis.base import Claim, Draft, RecommendationDraft
-from sessionoptimizer_sdk.analysis.context import AnalysisContext, get_int, get_str
+from sessionoptimizer_sdk.analysis.context import MODEL_CALL_TYPES, AnalysisContext, get_int, get_str
+from sessionoptimizer_sdk.analysis.facts import EventFacts, content_claim, facts_of
+from sessionoptimizer_sdk.analysis.incremental import Delta
 from sessionoptimizer_sdk.analysis.report import Recommendation
-from sessionoptimizer_sdk.models import EventType
+from sessionoptimizer_sdk.models import EventType, SessionEvent
 
-from ._common import MAX_EVIDENCE, fmt_tokens, norm_path, severity_for, short_name
+from ._common import MAX_EVIDENCE, FedAnalyzer, fmt_tokens, norm_path, severity_for, short_name
 from ._lines import LineSet
 
 __all__ = ["RepeatedFileReadAnalyzer"]
@@ -29,7 +32,9 @@ _CAPPED_READ_TOOLS = frozenset({"Read"})
 @dataclass(slots=True)
 class _PathState:
     lines: LineSet = field(default_factory=LineSet)
-    read_ids: list[str] = field(default_factory=list)
+    reads: int = 0
+    #: The last three read ids (evidence names at most three earlier reads per redundant one).
+    last_ids: tuple[str, ...] = ()
     hashes: dict[tuple[float, float], str] = field(default_factory=dict)
     tokens: int = 0
     line_count: float = 0.0
@@ -37,16 +42,38 @@ class _PathState:
     def density(self) -> float | None:
         return self.tokens / self.line_count if self.line_count else None
 
+    def note(self, event_id: str) -> None:
+        self.reads += 1
+        self.last_ids = (*self.last_ids[-2:], event_id)
 
-@dataclass(slots=True)
-class _Redundant:
-    index: int
-    event_id: str
+
+class _Redundant(NamedTuple):
+    facts: EventFacts
     tokens: int
     start: float
     end: float
-    prior: list[str]
+    prior: tuple[str, ...]
     estimated: bool
+
+
+@dataclass(slots=True)
+class ReadState:
+    """Per file: the lines in context (this version); redundant reads found; their cache-read carry-over."""
+
+    paths: dict[str, _PathState] = field(default_factory=dict)
+    found: dict[str, list[_Redundant]] = field(default_factory=dict)
+    active: float = 0.0
+    pending: list[_Redundant] = field(default_factory=list)
+    open_reads: list[tuple[_Redundant, float]] = field(default_factory=list)  # (read, prefix F when active)
+    closed: dict[str, float] = field(default_factory=dict)
+    prefix: float = 0.0
+
+    def carry(self) -> dict[str, int]:
+        """Cache-read tokens each redundant read cost later calls so far (shared fairly when several are active)."""
+        closed = dict(self.closed)
+        for r, f0 in self.open_reads:
+            closed[r.facts.id] = closed.get(r.facts.id, 0.0) + r.tokens * (self.prefix - f0)
+        return {k: int(v) for k, v in closed.items() if v >= 1}
 
 
 def _line_range(offset: int | None, limit: int | None) -> tuple[float, float]:
@@ -54,26 +81,30 @@ def _line_range(offset: int | None, limit: int | None) -> tuple[float, float]:
     return start, (start + limit - 1 if limit else math.inf)
 
 
-class RepeatedFileReadAnalyzer:
+class RepeatedFileReadAnalyzer(FedAnalyzer):
     """Finds re-reads of unchanged, already-read lines and counts their tokens and carry-over."""
 
     name = "repeated_file_read"
     order = 10
 
-    def analyze(self, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
+    def start(self) -> ReadState:
+        """Nothing read yet."""
+        return ReadState()
+
+    def drafts(self, state: ReadState, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
         """One finding per file whose content was returned again unchanged."""
-        by_path = self._redundant_reads(ctx)
+        by_path = state.found
         if not by_path:
             return []
-        carry = self._carry_over(ctx, by_path)
+        carry = state.carry()
         drafts = []
         for path, items in by_path.items():
-            claims = [ctx.content_claim(ctx.events[r.index], r.tokens) for r in items]
-            carried = sum(carry.get(r.event_id, 0) for r in items)
+            claims = [content_claim(r.facts, r.tokens) for r in items]
+            carried = sum(carry.get(r.facts.id, 0) for r in items)
             if carried:
-                claims.append(Claim(items[-1].event_id, "carry", carried))
+                claims.append(Claim(items[-1].facts.id, "carry", carried))
             redundant = sum(r.tokens for r in items)
-            evidence = list(dict.fromkeys(i for r in items for i in (*r.prior[-3:], r.event_id)))
+            evidence = list(dict.fromkeys(i for r in items for i in (*r.prior[-3:], r.facts.id)))
             ranges = [_fmt_range(r.start, r.end) for r in items]
             drafts.append(
                 Draft(
@@ -111,70 +142,96 @@ class RepeatedFileReadAnalyzer:
             )
         return drafts
 
-    def _redundant_reads(self, ctx: AnalysisContext) -> dict[str, list[_Redundant]]:
-        states: dict[str, _PathState] = {}
-        found: dict[str, list[_Redundant]] = {}
-        for i, e in enumerate(ctx.events):
+    def feed(self, state: ReadState, delta: Delta) -> None:
+        """Follow reads, writes and compactions; fold redundant reads into the carry-over as calls read them."""
+        states, found, cap = state.paths, state.found, delta.config.read_default_line_cap
+        model_types, read_t = MODEL_CALL_TYPES, EventType.FILE_READ
+        for e in delta.events:
             t = e.event_type
             if t is EventType.COMPACTION:
                 states.clear()
-                continue
-            if t is EventType.FILE_WRITE:
-                raw = get_str(e.data, "file_path")
-                if raw:
-                    states.pop(norm_path(raw), None)
-                continue
-            if t is EventType.TOOL_CALL:  # a shell command that changed files (sed -i, formatter, git, mv)
-                if e.data.get("modifies_all"):
-                    states.clear()
-                modified = e.data.get("modifies")
-                for raw in modified if isinstance(modified, list) else ():
-                    if isinstance(raw, str):
-                        states.pop(norm_path(raw), None)
-                continue
-            if t is not EventType.FILE_READ or e.is_error:
-                continue
-            raw = get_str(e.data, "file_path")
-            if raw is None:
-                continue
-            path = norm_path(raw)
-            state = states.setdefault(path, _PathState())
-            tail = get_int(e.data, "tail_lines")
-            if tail is not None:  # ``tail -n N``: redundant only when the whole file was already read
-                tokens = ctx.content[i]
-                if state.read_ids and state.lines.covers_tail(1) and tokens > 0:
-                    found.setdefault(path, []).append(
-                        _Redundant(i, e.id, tokens, math.inf, math.inf, list(state.read_ids), False)
+                for r, f0 in state.open_reads:
+                    state.closed[r.facts.id] = state.closed.get(r.facts.id, 0.0) + r.tokens * (
+                        state.prefix - f0
                     )
-                state.read_ids.append(e.id)
+                state.open_reads, state.pending, state.active = [], [], 0.0
                 continue
-            limit = get_int(e.data, "limit")
-            if limit is None and get_str(e.data, "tool") in _CAPPED_READ_TOOLS:
-                limit = ctx.config.read_default_line_cap  # Claude Code's Read stops at 2,000 lines
-            start, end = _line_range(get_int(e.data, "offset"), limit)
-            tokens = ctx.content[i]
-            digest = get_str(e.data, "content_sha256")
-            if digest is not None:
-                known = state.hashes.get((start, end))
-                if known is not None and known != digest:  # changed by something we did not see
-                    state = states[path] = _PathState()
-                state.hashes[(start, end)] = digest
-            redundant, estimated = self._overlap(state, start, end, tokens)
-            if redundant > 0:
-                found.setdefault(path, []).append(
-                    _Redundant(i, e.id, redundant, start, end, list(state.read_ids), estimated)
-                )
-            state.lines.add(start, end)
-            state.read_ids.append(e.id)
-            if not math.isinf(end) and tokens:
-                state.tokens += tokens
-                state.line_count += end - start + 1
-        return found
+            if t in model_types and (
+                e.tokens_input or e.tokens_output or e.cache_read_tokens or e.cache_write_tokens
+            ):
+                if state.active > 0:
+                    state.prefix += min(state.active, e.cache_read_tokens) / state.active
+                for r in state.pending:
+                    state.open_reads.append((r, state.prefix))
+                    state.active += r.tokens
+                state.pending = []
+                continue
+            if t is not read_t and t is not EventType.FILE_WRITE and t is not EventType.TOOL_CALL:
+                continue
+            red = self._read(states, e, cap) if t is read_t else self._change(states, e)
+            if red is not None:
+                found.setdefault(red[0], []).append(red[1])
+                state.pending.append(red[1])
+
+    @staticmethod
+    def _change(states: dict[str, _PathState], e: SessionEvent) -> None:
+        if e.event_type is EventType.FILE_WRITE:
+            raw = get_str(e.data, "file_path")
+            if raw:
+                states.pop(norm_path(raw), None)
+            return None
+        if e.data.get("modifies_all"):  # a shell command that changed files (sed -i, formatter, git, mv)
+            states.clear()
+        modified = e.data.get("modifies")
+        for raw in modified if isinstance(modified, list) else ():
+            if isinstance(raw, str):
+                states.pop(norm_path(raw), None)
+        return None
+
+    def _read(
+        self, states: dict[str, _PathState], e: SessionEvent, cap: int
+    ) -> tuple[str, _Redundant] | None:
+        if e.is_error:
+            return None
+        raw = get_str(e.data, "file_path")
+        if raw is None:
+            return None
+        path = norm_path(raw)
+        state = states.setdefault(path, _PathState())
+        logged = get_int(e.data, "result_tokens")
+        tokens = e.tokens_input if logged is None else logged
+        tail = get_int(e.data, "tail_lines")
+        if tail is not None:  # ``tail -n N``: redundant only when the whole file was already read
+            found = None
+            if state.reads and state.lines.covers_tail(1) and tokens > 0:
+                found = (path, _Redundant(facts_of(e), tokens, math.inf, math.inf, state.last_ids, False))
+            state.note(e.id)
+            return found
+        limit = get_int(e.data, "limit")
+        if limit is None and get_str(e.data, "tool") in _CAPPED_READ_TOOLS:
+            limit = cap  # Claude Code's Read stops at 2,000 lines
+        start, end = _line_range(get_int(e.data, "offset"), limit)
+        digest = get_str(e.data, "content_sha256")
+        if digest is not None:
+            known = state.hashes.get((start, end))
+            if known is not None and known != digest:  # changed by something we did not see
+                state = states[path] = _PathState()
+            state.hashes[(start, end)] = digest
+        redundant, estimated = self._overlap(state, start, end, tokens)
+        red = None
+        if redundant > 0:
+            red = (path, _Redundant(facts_of(e), redundant, start, end, state.last_ids, estimated))
+        state.lines.add(start, end)
+        state.note(e.id)
+        if not math.isinf(end) and tokens:
+            state.tokens += tokens
+            state.line_count += end - start + 1
+        return red
 
     @staticmethod
     def _overlap(state: _PathState, start: float, end: float, tokens: int) -> tuple[int, bool]:
         """Redundant tokens of a read of ``[start, end]`` and whether the figure is an estimate."""
-        if not state.read_ids or tokens <= 0:
+        if not state.reads or tokens <= 0:
             return 0, False
         covered = state.lines.covered(start, end)
         if math.isinf(end):
@@ -187,35 +244,6 @@ class RepeatedFileReadAnalyzer:
             return min(tokens, round(finite * density)), True
         lines = end - start + 1
         return min(tokens, round(tokens * min(covered, lines) / lines)), False
-
-    @staticmethod
-    def _carry_over(ctx: AnalysisContext, by_path: dict[str, list[_Redundant]]) -> dict[str, int]:
-        """Cache-read tokens each redundant read cost later calls (shared fairly when several are active)."""
-        reds = {r.index: r for items in by_path.values() for r in items}
-        active = 0.0
-        pending: list[_Redundant] = []
-        open_reads: list[tuple[_Redundant, float]] = []  # (read, prefix F when it became active)
-        closed: dict[str, float] = {}
-        prefix = 0.0
-        events = ctx.events
-        calls = set(ctx.model_calls)
-        for i, e in enumerate(events):
-            if i in reds:
-                pending.append(reds[i])
-            elif e.event_type is EventType.COMPACTION:
-                for r, f0 in open_reads:
-                    closed[r.event_id] = closed.get(r.event_id, 0.0) + r.tokens * (prefix - f0)
-                open_reads, pending, active = [], [], 0.0
-            elif i in calls:
-                if active > 0:
-                    prefix += min(active, e.cache_read_tokens) / active
-                for r in pending:
-                    open_reads.append((r, prefix))
-                    active += r.tokens
-                pending = []
-        for r, f0 in open_reads:
-            closed[r.event_id] = closed.get(r.event_id, 0.0) + r.tokens * (prefix - f0)
-        return {k: int(v) for k, v in closed.items() if v >= 1}
 
 
 def _fmt_range(start: float, end: float) -> str:

@@ -9,65 +9,95 @@ every attempt after the first failure: the model calls that produced it, its own
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from sessionoptimizer_sdk.analysis.base import Claim, Draft, RecommendationDraft
-from sessionoptimizer_sdk.analysis.context import Action, AnalysisContext
+from sessionoptimizer_sdk.analysis.config import AnalysisConfig
+from sessionoptimizer_sdk.analysis.context import AnalysisContext
 from sessionoptimizer_sdk.analysis.errorkinds import COUNTED_KINDS
+from sessionoptimizer_sdk.analysis.facts import content_claim, fresh_claims
+from sessionoptimizer_sdk.analysis.incremental import Delta, LiveAction
 from sessionoptimizer_sdk.analysis.report import Recommendation, Severity
 
-from ._common import MAX_EVIDENCE, fmt_tokens, severity_for
+from ._common import MAX_EVIDENCE, FedAnalyzer, fmt_tokens, severity_for
 
 __all__ = ["RetryLoopAnalyzer"]
 
 
-class RetryLoopAnalyzer:
+@dataclass(slots=True)
+class RetryState:
+    """The failing and identical runs in progress, and the loops found among the final actions."""
+
+    failing: list[LiveAction] = field(default_factory=list)
+    identical: list[LiveAction] = field(default_factory=list)
+    failing_loops: list[list[LiveAction]] = field(default_factory=list)
+    identical_loops: list[list[LiveAction]] = field(default_factory=list)
+
+    def copy(self) -> RetryState:
+        return RetryState(self.failing[:], self.identical[:], self.failing_loops[:], self.identical_loops[:])
+
+    def fold(self, a: LiveAction | None, cfg: AnalysisConfig) -> None:
+        """Add one action (None: the end of the session) to both runs."""
+        counted = a is not None and a.failed and a.error_kind in COUNTED_KINDS
+        run = self.failing
+        if a is not None and counted and run and a.tool == run[0].tool:
+            run.append(a.keep())
+        else:
+            if len(run) >= cfg.retry_failures and _has_repeat(run):
+                self.failing_loops.append(run)
+            self.failing = [a.keep()] if a is not None and counted else []
+        key = (
+            None
+            if a is None or a.args_key is None or a.result_key is None
+            else (a.tool, a.args_key, a.result_key)
+        )
+        run = self.identical
+        if key is not None and run and key == (run[0].tool, run[0].args_key, run[0].result_key):
+            if len(run) == 1:
+                run[0].keep()
+            run.append(a.keep())  # type: ignore[union-attr]
+        else:
+            if len(run) >= cfg.retry_identical_pairs:
+                self.identical_loops.append(run)
+            self.identical = [a] if key is not None and a is not None else []  # kept once it repeats
+
+
+class RetryLoopAnalyzer(FedAnalyzer):
     """Finds failing retry runs and identical action/result repeats; claims the repeats' tokens."""
 
     name = "retry_loop"
     order = 5
 
-    def analyze(self, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
-        """One finding per loop."""
-        loops = list(self._failing_runs(ctx)) + list(self._identical_runs(ctx))
-        starts = [a.index for a in ctx.actions]
-        return [self._draft(ctx, starts, run, rule) for run, rule in loops]
+    def start(self) -> RetryState:
+        """No runs yet."""
+        return RetryState()
 
-    def _failing_runs(self, ctx: AnalysisContext) -> Iterable[tuple[list[Action], str]]:
-        run: list[Action] = []
-        for a in [*ctx.actions, None]:
-            counted = a is not None and a.failed and a.error_kind in COUNTED_KINDS
-            if a is not None and counted and run and a.tool == run[0].tool:
-                run.append(a)
-                continue
-            if len(run) >= ctx.config.retry_failures and _has_repeat(run):
-                yield run, "failing"
-            run = [a] if a is not None and counted else []
+    def feed(self, state: RetryState, delta: Delta) -> None:
+        """Fold the actions that became final."""
+        for a in delta.actions:
+            state.fold(a, delta.config)
 
-    def _identical_runs(self, ctx: AnalysisContext) -> Iterable[tuple[list[Action], str]]:
-        run: list[Action] = []
-        for a in [*ctx.actions, None]:
-            key = (
-                None
-                if a is None or a.args_key is None or a.result_key is None
-                else (a.tool, a.args_key, a.result_key)
-            )
-            if key is not None and run and key == (run[0].tool, run[0].args_key, run[0].result_key):
-                run.append(a)  # type: ignore[arg-type]
-                continue
-            if len(run) >= ctx.config.retry_identical_pairs:
-                yield run, "identical"
-            run = [a] if key is not None and a is not None else []
+    def drafts(self, state: RetryState, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
+        """One finding per loop (the still open actions folded into a copy of the runs)."""
+        end = state.copy()
+        for a in ctx.memo["feed"].open:
+            end.fold(a, ctx.config)
+        end.fold(None, ctx.config)
+        loops = [(run, "failing") for run in end.failing_loops] + [
+            (run, "identical") for run in end.identical_loops
+        ]
+        return [self._draft(run, rule) for run, rule in loops]
 
-    def _draft(self, ctx: AnalysisContext, starts: list[int], run: Sequence[Action], rule: str) -> Draft:
+    def _draft(self, run: Sequence[LiveAction], rule: str) -> Draft:
         claims: list[Claim] = []
         for a in run[1:]:
-            claims.extend(ctx.fresh_claims(a.event))
-            content = ctx.content_tokens(a.event)
+            claims.extend(fresh_claims(a.facts))
+            content = a.facts.content_tokens
             if content:
-                claims.append(ctx.content_claim(a.event, content))
-            claims.extend(_generating_calls(ctx, starts, a))
+                claims.append(content_claim(a.facts, content))
+            for call in a.gen:  # the model calls between the previous action and this one produced it
+                claims.extend(fresh_claims(call))
         identical = len(run) - len({a.args_key for a in run})
         tool = run[0].tool
         retried = sum(c.tokens for c in claims)
@@ -90,7 +120,7 @@ class RetryLoopAnalyzer:
             type=self.name,
             severity=Severity.MEDIUM if sev is Severity.LOW else sev,
             description=f"{what}: {len(run) - 1} retries (up to {fmt_tokens(retried)} tokens)",
-            evidence=tuple(i for a in run for i in (a.event.id, *a.error_events))[:MAX_EVIDENCE],
+            evidence=tuple(i for a in run for i in (a.id, *a.error_events))[:MAX_EVIDENCE],
             claims=tuple(claims),
             details={
                 "rule": rule,
@@ -104,7 +134,7 @@ class RetryLoopAnalyzer:
         )
 
 
-def _has_repeat(run: Sequence[Action]) -> bool:
+def _has_repeat(run: Sequence[LiveAction]) -> bool:
     """True if some attempt repeats an earlier one byte for byte (unknown arguments count as identical)."""
     seen: set[str | None] = set()
     for a in run:
@@ -112,15 +142,3 @@ def _has_repeat(run: Sequence[Action]) -> bool:
             return True
         seen.add(a.args_key)
     return False
-
-
-def _generating_calls(ctx: AnalysisContext, starts: list[int], action: Action) -> list[Claim]:
-    """Fresh tokens of the model calls between the previous action and this one (they produced it)."""
-    pos = bisect.bisect_left(starts, action.index)
-    previous = starts[pos - 1] if pos > 0 else -1
-    lo = bisect.bisect_right(ctx.model_calls, previous)
-    hi = bisect.bisect_left(ctx.model_calls, action.index)
-    out: list[Claim] = []
-    for i in ctx.model_calls[lo:hi]:
-        out.extend(ctx.fresh_claims(ctx.events[i]))
-    return out

@@ -10,13 +10,16 @@ signatures are stored the share is not measurable (never reported as 0%).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from sessionoptimizer_sdk.analysis.base import Claim, Draft, RecommendationDraft
 from sessionoptimizer_sdk.analysis.context import AnalysisContext, get_str
+from sessionoptimizer_sdk.analysis.facts import EventFacts, FactClaim, facts_of
+from sessionoptimizer_sdk.analysis.incremental import Delta
 from sessionoptimizer_sdk.analysis.report import Recommendation
 from sessionoptimizer_sdk.models import EventType
 
-from ._common import MAX_EVIDENCE, fmt_tokens, severity_for
+from ._common import MAX_EVIDENCE, FedAnalyzer, fmt_tokens, severity_for
 
 __all__ = ["ThinkingOverheadAnalyzer", "thinking_share"]
 
@@ -26,13 +29,38 @@ def thinking_share(ctx: AnalysisContext) -> tuple[int, int]:
     return ctx.thinking_tokens, ctx.totals.output_tokens
 
 
-class ThinkingOverheadAnalyzer:
+@dataclass(slots=True)
+class ThinkingState:
+    """Events that may carry thinking: (facts, reported thinking tokens, response id of an AI response)."""
+
+    carriers: list[tuple[EventFacts, int, str | None]] = field(default_factory=list)
+
+
+class ThinkingOverheadAnalyzer(FedAnalyzer):
     """Flags sessions whose output is mostly thinking; claims the excess over the threshold."""
 
     name = "thinking_overhead"
     order = 50
 
-    def analyze(self, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
+    def start(self) -> ThinkingState:
+        """No thinking seen yet."""
+        return ThinkingState()
+
+    def feed(self, state: ThinkingState, delta: Delta) -> None:
+        """Keep the events with reported thinking, and the AI responses that may carry estimated thinking."""
+        thinking_t, response_t = EventType.THINKING, EventType.AI_RESPONSE
+        facts = delta.facts
+        for j, e in enumerate(delta.events):
+            t = e.event_type
+            if not (e.reasoning_tokens or t is thinking_t or t is response_t):
+                continue
+            out = e.tokens_output
+            r = max(e.reasoning_tokens, out) if t is thinking_t else min(e.reasoning_tokens, out)
+            rid = get_str(e.data, "response_id") if t is response_t else None
+            if r > 0 or rid is not None:
+                state.carriers.append(((facts[j] if facts else None) or facts_of(e), r, rid))
+
+    def drafts(self, state: ThinkingState, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
         """A finding when thinking exceeds the configured share of output."""
         cfg = ctx.config
         thinking, output = thinking_share(ctx)
@@ -43,19 +71,17 @@ class ThinkingOverheadAnalyzer:
         evidence: list[str] = []
         remaining = excess
         estimated = ctx.thinking_basis == "estimated"
-        for e in ctx.events:
+        for f, reported, rid in state.carriers:
             if estimated:  # the thinking sits in the output of the response with the same id
-                rid = get_str(e.data, "response_id")
-                is_response = e.event_type is EventType.AI_RESPONSE and rid is not None
-                r = min(ctx.thinking_by_response.get(str(rid), 0), e.tokens_output) if is_response else 0
+                r = min(ctx.thinking_by_response.get(rid, 0), f.output) if rid is not None else 0
             else:
-                r = ctx.reasoning_of(e)
+                r = reported
             if r <= 0 or remaining <= 0:
                 continue
-            take = min(remaining, round(r * excess / thinking), e.tokens_output)
+            take = min(remaining, round(r * excess / thinking), f.output)
             if take > 0:
-                claims.append(Claim(e.id, "output", take))
-                evidence.append(e.id)
+                claims.append(FactClaim(f.id, "output", take, None, f))
+                evidence.append(f.id)
                 remaining -= take
         share = thinking / output
         return [

@@ -9,86 +9,46 @@ that cause, so the spike itself claims no tokens.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from sessionoptimizer_sdk.analysis._caches import Spike
 from sessionoptimizer_sdk.analysis.base import Draft, RecommendationDraft
-from sessionoptimizer_sdk.analysis.context import TOOL_TYPES, AnalysisContext, get_str
+from sessionoptimizer_sdk.analysis.context import AnalysisContext
+from sessionoptimizer_sdk.analysis.incremental import Delta
 from sessionoptimizer_sdk.analysis.report import Recommendation, Severity
-from sessionoptimizer_sdk.models import EventType
 
-from ._common import MAX_EVIDENCE, fmt_tokens, short_name
-from .cache_miss import find_cache_misses
+from ._common import MAX_EVIDENCE, FedAnalyzer, fmt_tokens
+from .cache_miss import _feed
 
 __all__ = ["Spike", "TokenSpikeAnalyzer", "find_spikes"]
 
 
-@dataclass(frozen=True, slots=True)
-class Spike:
-    """One spike: event index, fresh tokens, ratio to the running average before it, and its cause."""
-
-    index: int
-    fresh_tokens: int
-    ratio: float
-    cause: str
-
-
 def find_spikes(ctx: AnalysisContext) -> list[Spike]:
-    """Every spike of the session (memoised; the metrics' ``max_token_spike_ratio`` comes from here)."""
+    """Every spike of the session (kept by the feed; the metrics' ``max_token_spike_ratio`` comes from here)."""
     cached = ctx.memo.get("spikes")
-    if cached is not None:
-        return list(cached)
-    cfg = ctx.config
-    misses = {m.index: m.cause for m in find_cache_misses(ctx)}
-    spikes: list[Spike] = []
-    total = count = 0
-    tool_tokens = 0
-    big_tool = ""
-    for i, e in enumerate(ctx.events):
-        if e.event_type in TOOL_TYPES:
-            content = ctx.content[i]
-            if content > tool_tokens:
-                big_tool = (
-                    get_str(e.data, "file_path") or get_str(e.data, "tool") or e.name or e.event_type.value
-                )
-            tool_tokens = max(tool_tokens, content)
-        fresh = e.fresh_tokens
-        if fresh <= 0:
-            continue
-        if (
-            count >= cfg.spike_min_prior_calls
-            and fresh >= cfg.spike_min_tokens
-            and fresh > cfg.spike_factor * total / count
-        ):
-            if i in misses:
-                cause = f"prompt-cache rewrite ({misses[i].replace('_', ' ')})"
-            elif e.event_type is EventType.COMPACTION:
-                cause = "compaction"
-            elif tool_tokens * 2 >= fresh - e.tokens_output and tool_tokens:
-                cause = f"large tool result ({short_name(big_tool)})"
-            elif e.tokens_output * 2 >= fresh:
-                cause = "long output"
-            else:
-                cause = "unknown"
-            spikes.append(Spike(i, fresh, fresh * count / total, cause))
-        if e.event_type not in TOOL_TYPES:
-            tool_tokens, big_tool = 0, ""
-        total += fresh
-        count += 1
-    ctx.memo["spikes"] = tuple(spikes)
-    return spikes
+    if cached is None:
+        cached = ctx.memo["spikes"] = tuple(_feed(ctx).caches.spikes())
+    return list(cached)
 
 
-class TokenSpikeAnalyzer:
+class TokenSpikeAnalyzer(FedAnalyzer):
     """Reports token spikes with their causes (no waste of its own: the cause's finding counts it)."""
 
     name = "token_spike"
     order = 70
 
-    def analyze(self, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
+    def start(self) -> None:
+        """No state of its own: the feed finds the spikes (the metrics share them)."""
+        return None
+
+    def feed(self, state: None, delta: Delta) -> None:
+        """Nothing to do: the feed's tracker saw the batch."""
+
+    def drafts(self, state: None, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
         """One finding listing every spike, largest first."""
         spikes = sorted(find_spikes(ctx), key=lambda s: -s.ratio)
         if not spikes:
             return []
+        ids = {i: eid for i, eid, *_ in _feed(ctx).caches.spiked}
         top = spikes[0]
         causes = sorted({s.cause for s in spikes})
         return [
@@ -100,11 +60,11 @@ class TokenSpikeAnalyzer:
                     f"tokens; the largest was {top.ratio:.1f}x ({fmt_tokens(top.fresh_tokens)} tokens, "
                     f"cause: {top.cause})"
                 ),
-                evidence=tuple(ctx.events[s.index].id for s in spikes[:MAX_EVIDENCE]),
+                evidence=tuple(ids[s.index] for s in spikes[:MAX_EVIDENCE]),
                 details={
                     "spikes": [
                         {
-                            "event_id": ctx.events[s.index].id,
+                            "event_id": ids[s.index],
                             "fresh_tokens": s.fresh_tokens,
                             "ratio": round(s.ratio, 2),
                             "cause": s.cause,
