@@ -2,7 +2,9 @@
 
 Usage: ``python benchmarks/mutation.py [--only GLOB ...] [--workers N] [--keep DIR]`` (``pip install mutmut==3.8.1``).
 The repository is copied to a temporary directory with its own ``setup.cfg`` ``[mutmut]`` section, so the
-project's ``pyproject.toml`` stays untouched; the analysis, importer and reporting tests are the test suite.
+project's ``pyproject.toml`` stays untouched. The tests are those that exercise ``analysis/`` and ``reporting/``
+directly (analysis, reporting, importers, closing_loop for guidance); PostgreSQL variants are deselected (same code
+under test, a cluster start per mutant) and mutmut runs, per mutant, only the tests it saw call the mutated function.
 Kill rate = killed / (killed + survived + timeout + suspicious); "no tests" mutants count as survived.
 """
 
@@ -22,7 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ONLY = ("sessionoptimizer_sdk/analysis/*", "sessionoptimizer_sdk/reporting/*")
-TESTS = ("tests/analysis", "tests/reporting", "tests/importers")
+TESTS = ("tests/analysis", "tests/reporting", "tests/importers", "tests/closing_loop")
+#: pytest arguments of every run: no cache, no slow stress tests, SQLite only (see the module docstring).
+PYTEST_ARGS = ("-p", "no:cacheprovider", "-m", "not slow", "-k", "not postgresql")
 
 
 def _copy_repo(dest: Path) -> None:
@@ -55,8 +59,7 @@ def recheck(work: Path, only: str = "") -> Counter[str]:
                     "pytest",
                     "-x",
                     "-q",
-                    "-p",
-                    "no:cacheprovider",
+                    *PYTEST_ARGS,
                     "-p",
                     "no:randomly",
                     *TESTS,
@@ -95,7 +98,8 @@ def main() -> int:
             + "".join(f"    {g}\n" for g in args.only)
             + "pytest_add_cli_args_test_selection=\n"
             + "".join(f"    {t}\n" for t in TESTS)
-            + "pytest_add_cli_args=\n    -p\n    no:cacheprovider\n    -m\n    not slow\n",
+            + "pytest_add_cli_args=\n"
+            + "".join(f"    {a}\n" for a in PYTEST_ARGS),
             encoding="utf-8",
         )
         started = time.perf_counter()
