@@ -120,7 +120,7 @@ def main() -> int:
         if line.strip().endswith(("survived", "no tests", "timeout", "suspicious")):
             print(line.strip())
     outcomes = Counter(m.group(1) for m in re.finditer(r":\s*(\w[\w ]*?)\s*$", results, re.M))
-    if not outcomes:
+    if not outcomes or set(outcomes) <= {"not checked", "skipped"}:  # the clean test run failed: say why
         print(run.stdout[-3000:], run.stderr[-3000:], sep="\n")
         return 1
     killed = outcomes.get("killed", 0)

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from sessionoptimizer_sdk.analysis import analyze_events
+from sessionoptimizer_sdk.analysis.report import Finding
 from sessionoptimizer_sdk.importers.claude_code import load_transcript
-from sessionoptimizer_sdk.models import EventType
+from sessionoptimizer_sdk.models import EventType, SessionEvent
 from tests.importers._cc_builder import Transcript
 
 FIRST = {"input_tokens": 10, "output_tokens": 5, "cache_creation_input_tokens": 20_000}
@@ -26,7 +27,9 @@ SECOND = {
 }
 
 
-def _miss(tmp_path: Path, between: dict[str, Any] | None, **second: Any) -> tuple[Any, list[Any]]:
+def _miss(
+    tmp_path: Path, between: dict[str, Any] | None, **second: Any
+) -> tuple[Finding, tuple[SessionEvent, ...]]:
     """Two calls (the second a cache miss 5 s later) with ``between`` written after the first call's result."""
     t = Transcript()
     t.call("Bash", {"command": "ls"}, "a", usage=FIRST)
