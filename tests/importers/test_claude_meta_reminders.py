@@ -34,7 +34,8 @@ def _miss(
     t = Transcript()
     t.call("Bash", {"command": "ls"}, "a", usage=FIRST)
     if between is not None:
-        t.lines.append(t._base(between.pop("type"), **between))
+        line = dict(between)
+        t.lines.append(t._base(line.pop("type"), **line))
     t.call("Bash", {"command": "pwd"}, "/w", usage=SECOND, **second)
     imported = load_transcript(t.write(tmp_path / "sess.jsonl"))
     [f] = [f for f in analyze_events(imported.session, imported.events).issues if f.type == "cache_miss"]
