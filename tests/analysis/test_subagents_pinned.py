@@ -246,3 +246,80 @@ def test_the_subagents_own_reads_are_not_cross_agent() -> None:
     sub.read("/p/z.py", 100)
     sub.read("/p/z.py", 100)
     assert _rows(main, sub) == []
+
+
+def test_main_compaction_does_not_hide_later_rereads() -> None:
+    """A compaction of the main agent's context before the subagent's read leaves the re-read counted."""
+    main = Events()
+    main.read("/p/a.py", 100)
+    main.add(EventType.COMPACTION, data={"trigger": "auto"})
+    main.read("/p/b.py", 100)
+    sub = _sub()
+    sub.read("/p/a.py", 100)
+    sub.read("/p/b.py", 100)
+    assert _tokens(main, sub) == [100, 100]
+
+
+def test_changes_to_files_never_read_are_harmless() -> None:
+    """Writing or modifying a file nobody read leaves what is known about the others intact."""
+    main = Events()
+    main.read("/p/a.py", 100)
+    main.write("/p/new.py")
+    main.add(EventType.TOOL_CALL, data={"tool": "Bash", "modifies": ["/p/other.py"]})
+    sub = _sub()
+    sub.write("/p/fresh.py")
+    sub.read("/p/a.py", 100)
+    assert _tokens(main, sub) == [100]
+
+
+def test_a_one_token_reread_counts() -> None:
+    """Even a 1-token re-read is listed (no threshold hides small ones)."""
+    main = Events()
+    main.read("/p/a.py", 1)
+    sub = _sub()
+    sub.read("/p/a.py", 1)
+    assert _tokens(main, sub) == [1]
+
+
+def test_rollup_uses_the_read_default_cap() -> None:
+    """Through analyze_events: a main Read with no limit covers 2,000 lines, so lines 2,001-2,010 are new."""
+    main = Events()
+    main.call()
+    main.read("/p/a.py", 5_000, tool="Read")
+    sub = _sub()
+    sub.read("/p/a.py", 70, offset=2_001, limit=10, tool="Read")
+    sub.read("/p/a.py", 30, offset=1_991, limit=10, tool="Read")
+    roll = analyze_events(session(), main.items, subagents=[(session(sid="s1.agent-a"), sub.items)]).subagents
+    assert [r["tokens"] for r in roll["cross_agent_rereads"]] == [30]
+
+
+def test_rollup_usd_is_rounded_to_micro_dollars() -> None:
+    """On gpt-4o-mini ($0.15/M input) a 7-token re-read is $0.00000105, shown rounded to $0.000001."""
+    main = Events()
+    main.call()
+    main.read("/p/a.py", 7)
+    sub = _sub()
+    sub.read("/p/a.py", 7)
+    sub.call(inp=10, out=0)
+    child = session(model="gpt-4o-mini", sid="s1.agent-a")
+    roll = analyze_events(session(), main.items, subagents=[(child, sub.items)]).subagents
+    assert roll["cross_agent_rereads"][0]["usd"] == pytest.approx(1e-6, abs=1e-12)
+    assert roll["sessions"][0]["waste_usd"] == pytest.approx(1e-6, abs=1e-12)
+    assert roll["waste_usd"] == pytest.approx(1e-6, abs=1e-12)
+
+
+def test_rollup_adds_each_subagents_own_waste() -> None:
+    """Two subagents each re-reading their own 1,500-token file: 3,000 waste tokens, 2 x $0.0045."""
+    main = Events()
+    main.call()
+    subs = []
+    for name in ("s1.agent-a", "s1.agent-b"):
+        ev = _sub(name)
+        ev.read("/p/s.py", 1_500)
+        ev.read("/p/s.py", 1_500)
+        ev.call(inp=10, out=1)
+        subs.append((session(sid=name), ev.items))
+    roll = analyze_events(session(), main.items, subagents=subs).subagents
+    assert roll["waste_tokens"] == 3_000
+    assert roll["waste_usd"] == pytest.approx(2 * 1_500 * IN, abs=1e-9)
+    assert [s["waste_tokens"] for s in roll["sessions"]] == [1_500, 1_500]

@@ -396,3 +396,91 @@ def test_remove_block_without_one_and_half_markers() -> None:
             remove_block(damaged)
         with pytest.raises(InvalidInputError):
             apply_block(damaged, f"{BEGIN_MARKER}\n{END_MARKER}\n")
+
+
+LARGE_TEXT = "`src/big.py` is large: read only the lines you need (offset/limit, or a search) instead of the whole file"
+
+
+def _large(sid: str, used: list[str]) -> OptimizationReport:
+    recs = [
+        {
+            "title": "Shrink reads",
+            "detail": f"Read lines {r} of big.py (the range used) instead of the whole file.",
+        }
+        for r in used
+    ]
+    return _r(sid, [_f("large_uncompressed_read", 0.08, 6_000, file_path="/p/src/big.py", reads=2)], recs)
+
+
+def test_large_read_item_exact() -> None:
+    """A large read without a known range, and with five (the first four listed, joined by commas)."""
+    [plain] = build_guidance("ATLAS", [_large("s", [])], days=1, root=ROOT).items
+    assert (plain.instruction, plain.detail) == (
+        LARGE_TEXT + ".",
+        "read whole 2 time(s) in 1 session(s); $0.08, 6,000 tokens",
+    )
+    ranges = ["1-10", "20-30", "40-50", "60-70", "80-90"]
+    [item] = build_guidance(
+        "ATLAS", [_large(f"s{i}", [r]) for i, r in enumerate(ranges)], days=1, root=ROOT
+    ).items
+    assert item.instruction == LARGE_TEXT + "; the lines used were 1-10, 20-30, 40-50, 60-70."
+    assert (item.sessions, item.occurrences) == (5, 10)
+
+
+def test_every_kind_counts_the_sessions_it_recurred_in() -> None:
+    """The same retry, TTL miss, large read and denial in two sessions: each item says 2 session(s)."""
+    findings = [
+        _f("retry_loop", 0.1, 10, tool="Bash", attempts=2),
+        _f("cache_miss", 0.1, 10, cause="ttl_expired", ttl="5m"),
+        _f("large_uncompressed_read", 0.1, 10, file_path="/p/big.py"),
+    ]
+    reports = [_r(sid, findings, [_denied("Bash: make deploy")]) for sid in ("s1", "s2")]
+    items = build_guidance("ATLAS", reports, days=1, root=ROOT).items
+    assert {(i.kind, i.sessions) for i in items} == {
+        ("retry_command", 2),
+        ("cache_ttl", 2),
+        ("large_read", 2),
+        ("denied_command", 2),
+    }
+
+
+def test_unknown_finding_types_give_no_guidance() -> None:
+    """A third-party finding naming a file is not mistaken for a large read or a re-read."""
+    g = build_guidance("ATLAS", [_r("s", [_f("my_plugin_finding", 5.0, 900, file_path="/p/a.py")])], days=1)
+    assert g.items == ()
+
+
+def test_usd_is_kept_to_micro_dollars_and_at_most_eight_items() -> None:
+    """Item USD rounds to 6 decimals ($0.1234567 -> 0.123457); nine recurring files give eight items by default."""
+    files = [_f("repeated_file_read", 0.1234567 - i / 100, 10, file_path=f"/p/f{i}.py") for i in range(9)]
+    g = build_guidance("ATLAS", [_r("s", files)], days=1, root=ROOT)
+    assert len(g.items) == 8 and g.items[0].waste_usd == 0.123457
+    assert [i.subject for i in g.items] == [f"f{i}.py" for i in range(8)]
+
+
+def test_a_project_folder_whose_name_ends_in_x() -> None:
+    """Only trailing slashes are trimmed from the root: files under /work/projX become relative to it."""
+    g = build_guidance(
+        "ATLAS",
+        [_r("s", [_f("repeated_file_read", 0.1, 10, file_path="/work/projX/a.py")])],
+        days=1,
+        root="/work/projX",
+    )
+    assert [i.subject for i in g.items] == ["a.py"]
+
+
+def test_damaged_marker_message_exact() -> None:
+    """The damaged-marker error says what is expected and what to do."""
+    with pytest.raises(InvalidInputError) as info:
+        remove_block(f"{END_MARKER}\n{BEGIN_MARKER}\n")
+    assert str(info.value) == (
+        "the file's SessionOptimizer guidance markers are damaged (expected one begin marker followed by one end "
+        "marker); fix or remove them by hand"
+    )
+
+
+def test_json_guidance_refuses_nan() -> None:
+    """A NaN figure makes the JSON format raise instead of writing invalid JSON."""
+    item = GuidanceItem("reread_file", "a.py", "i", 1, 1, 10, float("nan"))
+    with pytest.raises(ValueError, match="JSON compliant"):
+        render_guidance(Guidance("A", 1, 1, (item,)), "json")
