@@ -40,9 +40,25 @@ def _copy_repo(dest: Path) -> None:
             shutil.copy2(src, dest / name)
 
 
-def recheck(work: Path, only: str = "") -> Counter[str]:
-    """Re-run each survivor against the whole test selection (mutmut runs only the tests it saw call the
+def _refresh_tests(mutants: Path) -> None:
+    """Copy the repository's current tests over the kept copy (a recheck then counts tests written since)."""
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for name in files:
+        if (ROOT / name).is_file():
+            (mutants / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, mutants / name)
+
+
+def recheck(work: Path, only: str = "", tests: tuple[str, ...] = TESTS) -> Counter[str]:
+    """Re-run each survivor against ``tests`` as they are now (mutmut runs only the tests it saw call the
     mutated function, and memoised helpers hide some callers): per module, survivors that a test does kill."""
+    _refresh_tests(work / "mutants")
     out: Counter[str] = Counter()
     for meta in sorted((work / "mutants").rglob("*.meta")):
         if only and only not in str(meta):
@@ -62,14 +78,17 @@ def recheck(work: Path, only: str = "") -> Counter[str]:
                     *PYTEST_ARGS,
                     "-p",
                     "no:randomly",
-                    *TESTS,
+                    *tests,
                 ],
                 cwd=work / "mutants",
                 env=env,
                 capture_output=True,
                 text=True,
             )
-            out[f"{meta.name.removesuffix('.py.meta')}:{'killed' if run.returncode else 'survived'}"] += 1
+            outcome = "killed" if run.returncode else "survived"
+            out[f"{meta.name.removesuffix('.py.meta')}:{outcome}"] += 1
+            if not run.returncode:
+                print(f"survived: {name}", flush=True)
     return out
 
 
@@ -83,9 +102,10 @@ def main() -> int:
     )
     parser.add_argument("--recheck", type=Path, help="re-run the survivors of a kept mutmut directory")
     parser.add_argument("--recheck-only", default="", help="only meta files whose path contains this")
+    parser.add_argument("--recheck-tests", nargs="*", default=list(TESTS), help="tests a recheck runs")
     args = parser.parse_args()
     if args.recheck:
-        for key, n in sorted(recheck(args.recheck, args.recheck_only).items()):
+        for key, n in sorted(recheck(args.recheck, args.recheck_only, tuple(args.recheck_tests)).items()):
             print(f"{key} {n}")
         return 0
     with tempfile.TemporaryDirectory(prefix="so-mutation-") as tmp:

@@ -270,3 +270,12 @@ def test_from_dict_coerces_stored_values() -> None:
         True,
     )
     assert r.analyzer_errors == (AnalyzerError("x", ""),)
+
+
+def test_stored_schema_version_and_partial_errors_read_back() -> None:
+    """A report stored under another schema version keeps it; an analyzer error without a name reads as ''."""
+    r = OptimizationReport.from_dict(
+        {"session_id": "s", "schema_version": 2, "analyzer_errors": [{"error": "e"}]}
+    )
+    assert r.schema_version == 2
+    assert r.analyzer_errors == (AnalyzerError("", "e"),)

@@ -294,18 +294,18 @@ def test_rollup_uses_the_read_default_cap() -> None:
 
 
 def test_rollup_usd_is_rounded_to_micro_dollars() -> None:
-    """On gpt-4o-mini ($0.15/M input) a 7-token re-read is $0.00000105, shown rounded to $0.000001."""
+    """On gpt-4o-mini ($0.15/M input) an 11-token re-read is $0.00000165, kept as $0.000002."""
     main = Events()
     main.call()
-    main.read("/p/a.py", 7)
+    main.read("/p/a.py", 11)
     sub = _sub()
-    sub.read("/p/a.py", 7)
+    sub.read("/p/a.py", 11)
     sub.call(inp=10, out=0)
     child = session(model="gpt-4o-mini", sid="s1.agent-a")
     roll = analyze_events(session(), main.items, subagents=[(child, sub.items)]).subagents
-    assert roll["cross_agent_rereads"][0]["usd"] == pytest.approx(1e-6, abs=1e-12)
-    assert roll["sessions"][0]["waste_usd"] == pytest.approx(1e-6, abs=1e-12)
-    assert roll["waste_usd"] == pytest.approx(1e-6, abs=1e-12)
+    assert roll["cross_agent_rereads"][0]["usd"] == pytest.approx(2e-6, abs=1e-12)
+    assert roll["sessions"][0]["waste_usd"] == pytest.approx(2e-6, abs=1e-12)
+    assert roll["waste_usd"] == pytest.approx(2e-6, abs=1e-12)
 
 
 def test_rollup_adds_each_subagents_own_waste() -> None:
