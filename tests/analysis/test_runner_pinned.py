@@ -7,6 +7,7 @@ import math
 import os
 import stat
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ def _with_ids(e: Any, sid: str) -> Any:
     return replace(e, id=f"{sid}:{e.id}")
 
 
-def _wait(predicate: Any, timeout: float = 5.0) -> bool:
+def _wait(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
