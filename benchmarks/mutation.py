@@ -2,7 +2,9 @@
 
 Usage: ``python benchmarks/mutation.py [--only GLOB ...] [--workers N] [--keep DIR]`` (``pip install mutmut==3.8.1``).
 The repository is copied to a temporary directory with its own ``setup.cfg`` ``[mutmut]`` section, so the
-project's ``pyproject.toml`` stays untouched; the analysis, importer and reporting tests are the test suite.
+project's ``pyproject.toml`` stays untouched. The tests are those that exercise ``analysis/`` and ``reporting/``
+directly (analysis, reporting, importers, closing_loop for guidance); PostgreSQL variants are deselected (same code
+under test, a cluster start per mutant) and mutmut runs, per mutant, only the tests it saw call the mutated function.
 Kill rate = killed / (killed + survived + timeout + suspicious); "no tests" mutants count as survived.
 """
 
@@ -22,7 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ONLY = ("sessionoptimizer_sdk/analysis/*", "sessionoptimizer_sdk/reporting/*")
-TESTS = ("tests/analysis", "tests/reporting", "tests/importers")
+TESTS = ("tests/analysis", "tests/reporting", "tests/importers", "tests/closing_loop")
+#: pytest arguments of every run: no cache, no slow stress tests, SQLite only (see the module docstring).
+PYTEST_ARGS = ("-p", "no:cacheprovider", "-m", "not slow", "-k", "not postgresql")
 
 
 def _copy_repo(dest: Path) -> None:
@@ -36,9 +40,25 @@ def _copy_repo(dest: Path) -> None:
             shutil.copy2(src, dest / name)
 
 
-def recheck(work: Path, only: str = "") -> Counter[str]:
-    """Re-run each survivor against the whole test selection (mutmut runs only the tests it saw call the
+def _refresh_tests(mutants: Path) -> None:
+    """Copy the repository's current tests over the kept copy (a recheck then counts tests written since)."""
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for name in files:
+        if (ROOT / name).is_file():
+            (mutants / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, mutants / name)
+
+
+def recheck(work: Path, only: str = "", tests: tuple[str, ...] = TESTS) -> Counter[str]:
+    """Re-run each survivor against ``tests`` as they are now (mutmut runs only the tests it saw call the
     mutated function, and memoised helpers hide some callers): per module, survivors that a test does kill."""
+    _refresh_tests(work / "mutants")
     out: Counter[str] = Counter()
     for meta in sorted((work / "mutants").rglob("*.meta")):
         if only and only not in str(meta):
@@ -55,18 +75,20 @@ def recheck(work: Path, only: str = "") -> Counter[str]:
                     "pytest",
                     "-x",
                     "-q",
-                    "-p",
-                    "no:cacheprovider",
+                    *PYTEST_ARGS,
                     "-p",
                     "no:randomly",
-                    *TESTS,
+                    *tests,
                 ],
                 cwd=work / "mutants",
                 env=env,
                 capture_output=True,
                 text=True,
             )
-            out[f"{meta.name.removesuffix('.py.meta')}:{'killed' if run.returncode else 'survived'}"] += 1
+            outcome = "killed" if run.returncode else "survived"
+            out[f"{meta.name.removesuffix('.py.meta')}:{outcome}"] += 1
+            if not run.returncode:
+                print(f"survived: {name}", flush=True)
     return out
 
 
@@ -80,9 +102,10 @@ def main() -> int:
     )
     parser.add_argument("--recheck", type=Path, help="re-run the survivors of a kept mutmut directory")
     parser.add_argument("--recheck-only", default="", help="only meta files whose path contains this")
+    parser.add_argument("--recheck-tests", nargs="*", default=list(TESTS), help="tests a recheck runs")
     args = parser.parse_args()
     if args.recheck:
-        for key, n in sorted(recheck(args.recheck, args.recheck_only).items()):
+        for key, n in sorted(recheck(args.recheck, args.recheck_only, tuple(args.recheck_tests)).items()):
             print(f"{key} {n}")
         return 0
     with tempfile.TemporaryDirectory(prefix="so-mutation-") as tmp:
@@ -95,7 +118,8 @@ def main() -> int:
             + "".join(f"    {g}\n" for g in args.only)
             + "pytest_add_cli_args_test_selection=\n"
             + "".join(f"    {t}\n" for t in TESTS)
-            + "pytest_add_cli_args=\n    -p\n    no:cacheprovider\n    -m\n    not slow\n",
+            + "pytest_add_cli_args=\n"
+            + "".join(f"    {a}\n" for a in PYTEST_ARGS),
             encoding="utf-8",
         )
         started = time.perf_counter()
@@ -116,7 +140,7 @@ def main() -> int:
         if line.strip().endswith(("survived", "no tests", "timeout", "suspicious")):
             print(line.strip())
     outcomes = Counter(m.group(1) for m in re.finditer(r":\s*(\w[\w ]*?)\s*$", results, re.M))
-    if not outcomes:
+    if not outcomes or set(outcomes) <= {"not checked", "skipped"}:  # the clean test run failed: say why
         print(run.stdout[-3000:], run.stderr[-3000:], sep="\n")
         return 1
     killed = outcomes.get("killed", 0)

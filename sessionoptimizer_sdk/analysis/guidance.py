@@ -8,7 +8,7 @@ many sessions) and what it cost, so the most expensive habit comes first.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -156,13 +156,19 @@ def _add_finding(
     elif f.type == "retry_loop" and d.get("tool"):
         a = get("retry_command", str(d["tool"]))
         a.add(r.session_id, max(int(d.get("attempts", 1)) - 1, 0), f.waste_tokens, f.waste_usd)
-    elif f.type == "cache_miss" and d.get("cause") == "idle":
+    elif f.type == "cache_miss" and f.avoidable and _ttl_avoidable(d):
         get("cache_ttl", "prompt cache").add(
             r.session_id, int(d.get("misses", 1)), f.waste_tokens, f.waste_usd
         )
     elif f.type == "large_uncompressed_read" and d.get("file_path"):
         a = get("large_read", _rel(str(d["file_path"]), root))
         a.add(r.session_id, int(d.get("reads", 1)), f.waste_tokens, f.waste_usd)
+
+
+def _ttl_avoidable(details: Mapping[str, Any]) -> bool:
+    """A 5-minute TTL expiry the 1-hour TTL would have avoided (``idle``: reports before the TTL causes)."""
+    cause = details.get("cause")
+    return cause == "idle" or (cause == "ttl_expired" and details.get("ttl") == "5m")
 
 
 def _item(a: _Acc) -> GuidanceItem:

@@ -45,6 +45,8 @@ __all__ = ["ClaudeCodeImporter", "ClaudeCodeParser", "ClaudeCodeState", "load_tr
 #: MCP filesystem server tools (``mcp__<server>__<tool>``) that read or change one file, and its argument.
 _MCP_READS = {"read_file": "path", "read_text_file": "path", "read_media_file": "path"}
 _MCP_WRITES = {"write_file": "path", "edit_file": "path", "move_file": "destination"}
+#: Attachment lines that carry the user's own words (a prompt queued mid-turn), not a system reminder.
+_USER_ATTACHMENTS = frozenset({"queued_command"})
 _SYNTHETIC_MODEL = "<synthetic>"
 _MAX_RESPONSES = 256  # responses kept for dedupe: their lines are adjacent in practice
 _MAX_PENDING = 1024  # tool calls awaiting their result
@@ -82,11 +84,11 @@ class ClaudeCodeParser(EventBuffer):
     def feed(self, record: Mapping[str, Any], line: int) -> None:
         """Consume one transcript line."""
         kind = record.get("type")
-        if kind not in {"user", "assistant", "system"}:
+        if kind not in {"user", "assistant", "system", "attachment"}:
             return  # summaries, snapshots, queue operations, progress (subagent echoes) carry no usage
         ts = parse_ts(record.get("timestamp"))
         self._identify(record)
-        if ts is not None:
+        if ts is not None and kind != "attachment":  # the conversation's lines bound the session
             self._st.seen(ts.timestamp())
         when = ts or (datetime.fromtimestamp(self._st.last, UTC) if self._st.last else EPOCH)
         uuid = str(record.get("uuid") or f"line{line}")
@@ -95,6 +97,8 @@ class ClaudeCodeParser(EventBuffer):
             self._assistant(record, when, uuid)
         elif kind == "user":
             self._user(record, when, uuid)
+        elif kind == "attachment":
+            self._attachment(record, when, uuid)
         else:
             self._system(record, when, uuid)
 
@@ -292,9 +296,13 @@ class ClaudeCodeParser(EventBuffer):
                 self._tool_result(block, ts)
             elif isinstance(block, Mapping) and block.get("type") == "text":
                 texts.append(str(block.get("text") or ""))
-        if not texts or record.get("isMeta") or record.get("isCompactSummary"):
+        if not texts or record.get("isCompactSummary"):
             return
         text = "\n".join(texts)
+        if record.get("isMeta"):  # caveats, command output, skill text; reminders change the prompt
+            if "<system-reminder>" in text:
+                self._reminder(ts, uuid, len(text), sha256_text(text), "meta")
+            return
         data: dict[str, Any] = {"chars": len(text), "content_sha256": sha256_text(text)}
         if "<system-reminder>" in text:
             data["system_reminder"] = True
@@ -307,6 +315,29 @@ class ClaudeCodeParser(EventBuffer):
         self._emit(
             SessionEvent(f"{self._st.sid}:user:{uuid}", str(self._st.sid), EventType.USER_MESSAGE, ts, data)
         )
+
+    def _attachment(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
+        """An attachment line (hook output, todo/plan reminder, tool delta): a reminder unless a queued prompt."""
+        body = record.get("attachment")
+        att: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
+        kind = str(att.get("type") or "attachment")
+        if kind not in _USER_ATTACHMENTS:
+            text = str(att.get("content") or att.get("text") or att.get("output") or "")
+            self._reminder(ts, uuid, len(text), sha256_json(att), kind)
+
+    def _reminder(self, ts: datetime, uuid: str, chars: int, digest: str, kind: str) -> None:
+        """A system reminder inserted by Claude Code in a meta line (a sidechain's belongs to its subagent)."""
+        if self._sidechain:
+            return
+        data: dict[str, Any] = {
+            "chars": chars,
+            "content_sha256": digest,
+            "system_reminder": True,
+            "meta": True,
+            "reminder": kind,
+        }
+        sid = str(self._st.sid)
+        self._emit(SessionEvent(f"{sid}:reminder:{uuid}", sid, EventType.USER_MESSAGE, ts, data))
 
     def _tool_result(self, block: Mapping[str, Any], ts: datetime) -> None:
         tid = str(block.get("tool_use_id") or "")

@@ -1,0 +1,228 @@
+"""Runner, stored analysis and the monitoring pass against a real SQLite store: what runs when, what is written."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import stat
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sessionoptimizer_sdk.analysis.monitor import monitor_once
+from sessionoptimizer_sdk.analysis.runner import AnalysisRunner
+from sessionoptimizer_sdk.analysis.stored import (
+    finalize_session,
+    load_subagents,
+    report_path,
+    write_report_file,
+)
+from sessionoptimizer_sdk.config import Settings
+from sessionoptimizer_sdk.errors import InvalidSessionId
+from sessionoptimizer_sdk.models import Session, SessionStatus
+from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+from tests.analysis._builders import T0, Events, session
+
+
+def _store(tmp_path: Path, *sessions: Session) -> tuple[SQLiteStore, Settings]:
+    settings = Settings.from_env(home=tmp_path / "home")
+    store = SQLiteStore(settings.db_path)
+    for s in sessions or (session(status=SessionStatus.ACTIVE),):
+        store.upsert_session(s)
+        ev = Events(sid=s.id)
+        ev.call(inp=100, out=10)
+        ev.read("a.py", 4_000)
+        ev.read("a.py", 4_000)
+        store.insert_events([_with_ids(e, s.id) for e in ev.items])
+    return store, settings
+
+
+def _with_ids(e: Any, sid: str) -> Any:
+    from dataclasses import replace
+
+    return replace(e, id=f"{sid}:{e.id}")
+
+
+def _wait(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def _spy(runner: AnalysisRunner) -> list[bool]:
+    seen: list[bool] = []
+    runner.engine.report_listeners.append(lambda r: seen.append(r.provisional))
+    return seen
+
+
+def test_provisional_analyses_are_rate_limited_and_flush_runs_the_held_one(tmp_path: Path) -> None:
+    """A second provisional submit within the interval waits (0.6 s later it has not run); flush runs it."""
+    store, settings = _store(tmp_path)
+    runner = AnalysisRunner(store, settings, provisional_interval=3_600, max_duty=0)
+    seen = _spy(runner)
+    runner.submit("s1", final=False)
+    assert runner.flush(10) and seen == [True]
+    runner.submit("s1", final=False)
+    time.sleep(0.6)  # two worker wakes (every 0.25 s): still held back
+    assert seen == [True]
+    assert runner.flush(10) and seen == [True, True]
+    runner.close(5)
+    assert runner.errors == [] and runner.dropped == 0
+
+
+def test_final_submit_runs_at_once_even_with_a_held_provisional(tmp_path: Path) -> None:
+    """A held provisional analysis and then a final submit for the same session coalesce into one final analysis."""
+    store, settings = _store(tmp_path)
+    runner = AnalysisRunner(store, settings, provisional_interval=3_600, max_duty=0)
+    seen = _spy(runner)
+    runner.submit("s1", final=False)
+    assert runner.flush(10)
+    runner.submit("s1", final=False)  # held back by the rate limit
+    store.upsert_session(session())  # the session ends
+    runner.submit("s1", final=True)
+    path = settings.reports_dir / "s1_report.json"
+    assert _wait(path.exists), "the final analysis ran without waiting for the rate limit or a flush"
+    assert _wait(lambda: seen == [True, False])
+    assert json.loads(path.read_text())["provisional"] is False
+    runner.close(5)
+    assert seen == [True, False]  # nothing left over for close to run
+
+
+def test_provisional_submit_of_an_ended_session_is_final(tmp_path: Path) -> None:
+    """A provisional submit for a session that ended since is analyzed as final: stored report and file."""
+    store, settings = _store(tmp_path, session())
+    runner = AnalysisRunner(store, settings)
+    seen = _spy(runner)
+    runner.submit("s1", final=False)
+    assert runner.flush(10) and seen == [False]
+    assert (settings.reports_dir / "s1_report.json").exists()
+    stored = store.get_report("s1")
+    assert stored is not None and stored["provisional"] is False
+    runner.close(5)
+
+
+def test_final_submit_of_a_still_active_session_writes_no_file(tmp_path: Path) -> None:
+    """Submitted as final while the store still says ACTIVE: a provisional report is stored, no report file."""
+    store, settings = _store(tmp_path)
+    runner = AnalysisRunner(store, settings)
+    runner.submit("s1", final=True)
+    assert runner.flush(10)
+    stored = store.get_report("s1")
+    assert stored is not None and stored["provisional"] is True
+    assert not (settings.reports_dir / "s1_report.json").exists()
+    runner.close(5)
+
+
+def test_submit_after_close_is_ignored(tmp_path: Path) -> None:
+    """After close, submits are ignored without error and nothing is analyzed; close is idempotent."""
+    store, settings = _store(tmp_path, session())
+    runner = AnalysisRunner(store, settings)
+    runner.close(5)
+    runner.submit("s1", final=True)
+    runner.close(5)
+    assert store.get_report("s1") is None and runner.errors == [] and runner.dropped == 0
+
+
+def test_report_file_is_atomic_private_and_strict(tmp_path: Path) -> None:
+    """The JSON file is indented by 2 with non-ASCII kept; NaN is refused, leaving the old file and no temp file."""
+    folder = tmp_path / "a" / "reports"
+    path = write_report_file(folder, "s-1", {"task": "Café", "n": 1})
+    assert path == folder / "s-1_report.json"
+    assert path.read_text(encoding="utf-8") == '{\n  "task": "Café",\n  "n": 1\n}'
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    with pytest.raises(ValueError, match="JSON compliant"):
+        write_report_file(folder, "s-1", {"x": math.nan})
+    assert os.listdir(folder) == ["s-1_report.json"]
+    assert json.loads(path.read_text(encoding="utf-8")) == {"task": "Café", "n": 1}
+
+
+def test_existing_reports_folder_keeps_its_mode(tmp_path: Path) -> None:
+    """A reports folder the user created keeps its permissions; only a folder we create is made 0700."""
+    folder = tmp_path / "reports"
+    folder.mkdir(mode=0o755)
+    os.chmod(folder, 0o755)
+    write_report_file(folder, "s1", {})
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+
+
+@pytest.mark.parametrize("bad", ["../escape", "a/b", ""])
+def test_report_path_refuses_ids_that_are_not_file_names(tmp_path: Path, bad: str) -> None:
+    """A session id with a path separator or '..' never becomes a report file name."""
+    with pytest.raises(InvalidSessionId):
+        report_path(tmp_path, bad)
+
+
+def test_load_subagents_finds_only_the_sessions_naming_the_parent(tmp_path: Path) -> None:
+    """Children naming s1 as parent are loaded with their events; others, and s1 naming itself, are not."""
+    parent = Session(
+        "s1", "ATLAS", "t", "sonnet", SessionStatus.COMPLETED, T0, T0, {"parent_session_id": "s1"}
+    )
+    child = Session(
+        "s1.agent-a", "ATLAS", "t", "sonnet", SessionStatus.COMPLETED, T0, T0, {"parent_session_id": "s1"}
+    )
+    other = Session(
+        "s2.agent-b", "ATLAS", "t", "sonnet", SessionStatus.COMPLETED, T0, T0, {"parent_session_id": "s2"}
+    )
+    plain = session(sid="s3")
+    store, _ = _store(tmp_path, parent, child, other, plain)
+    found = load_subagents(store, parent)
+    assert [(s.id, len(events)) for s, events in found] == [("s1.agent-a", 3)]
+
+
+def test_finalize_session_without_an_alert_engine(tmp_path: Path) -> None:
+    """Finalizing stores the report and writes its file; the file holds the same JSON as the stored report."""
+    store, settings = _store(tmp_path, session())
+    report = finalize_session(store, settings.reports_dir, "s1", now=T0 + timedelta(hours=1))
+    stored = store.get_report("s1")
+    written = json.loads((settings.reports_dir / "s1_report.json").read_text(encoding="utf-8"))
+    assert stored == written == report.to_dict()
+    assert written["generated_at"] == "2026-01-21T15:30:00+00:00"
+
+
+def test_monitor_pass_finalizes_only_ended_sessions_without_a_final_report(tmp_path: Path) -> None:
+    """Ended without a report, or with a provisional one: finalized. Active, or already final: left alone."""
+    done = session(sid="done")
+    store, settings = _store(
+        tmp_path,
+        session(sid="new"),
+        session(sid="live", status=SessionStatus.ACTIVE),
+        done,
+        session(sid="stale", status=SessionStatus.FAILED),
+    )
+    finalize_session(store, settings.reports_dir, "done")
+    store.save_report("stale", "ATLAS", {"session_id": "stale", "provisional": True})
+    reports = monitor_once(store, settings.reports_dir, now=T0 + timedelta(hours=1))
+    assert sorted(r.session_id for r in reports) == ["new", "stale"]
+    assert all(not r.provisional for r in reports)
+    assert all(r.generated_at == T0 + timedelta(hours=1) for r in reports)
+    assert store.get_report("live") is None
+    assert monitor_once(store, settings.reports_dir) == []
+
+
+def test_monitor_pass_respects_its_limit_and_skips_a_failing_session(tmp_path: Path) -> None:
+    """Newest first, limit=1 analyzes one session per pass; a session whose analysis fails is skipped, not fatal."""
+
+    class Failing(SQLiteStore):
+        def get_events(self, session_id: str, *args: Any, **kwargs: Any) -> Any:
+            if session_id == "bad":
+                raise RuntimeError("disk error")
+            return super().get_events(session_id, *args, **kwargs)
+
+    def started(sid: str, minutes: int) -> Session:
+        start = T0 + timedelta(minutes=minutes)
+        return Session(sid, "ATLAS", "t", "sonnet", SessionStatus.COMPLETED, start, start)
+
+    _store(tmp_path, started("old", 0), started("bad", 1), started("new", 2))
+    settings = Settings.from_env(home=tmp_path / "home")
+    store = Failing(settings.db_path)
+    assert [r.session_id for r in monitor_once(store, settings.reports_dir, limit=1)] == ["new"]
+    assert [r.session_id for r in monitor_once(store, settings.reports_dir)] == ["old"]
+    assert store.get_report("bad") is None
