@@ -20,6 +20,7 @@ from ...models import Session, SessionStatus
 from .batch import SOURCE_IMPORT, TELEMETRY_SOURCES, Batch
 from .decode import Limits
 from .errors import IngestRefused
+from .metrics import MetricsCount, MetricsTally
 from .ratelimit import RateLimiter
 from .tokens import KIND_INGEST, TokenInfo, TokenStore, TokenVerifier
 
@@ -88,6 +89,7 @@ class IngestService:
         self._slots: asyncio.Semaphore | None = None
         self._sweep_lock = threading.Lock()
         self._last_sweep = 0.0
+        self.metrics = MetricsTally()
 
     # --- authorisation ------------------------------------------------------------------------
     def authorise(self, authorization: str | None) -> TokenInfo | None:
@@ -115,6 +117,13 @@ class IngestService:
         wait = self.limiter.acquire(key)
         if wait:
             raise IngestRefused(429, "rate_limited", "too many requests for this token", retry_after=wait)
+
+    def acknowledge_metrics(self, count: MetricsCount) -> None:
+        """Count an accepted metrics export (logged once per new metric name; nothing is stored)."""
+        new = set(count.points) - set(self.metrics.snapshot())
+        self.metrics.add(count)
+        if new:
+            _log.info("ingest.metrics_acknowledged", metrics=sorted(new), stored=False)
 
     # --- writing --------------------------------------------------------------------------------
     async def write(self, batch: Batch, token: TokenInfo | None) -> None:
