@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
 import threading
 import time
@@ -15,7 +14,7 @@ from typing import Any, Protocol
 from anyio import to_thread
 
 from ..._internal.log import get_logger
-from ...errors import SessionAlreadyExists, StoreError, UnstorableValue
+from ...errors import StoreError, UnstorableValue
 from ...models import Session, SessionStatus
 from .batch import SOURCE_IMPORT, TELEMETRY_SOURCES, Batch
 from .decode import Limits
@@ -35,8 +34,8 @@ class IngestStore(TokenStore, Protocol):
     def find_session(self, session_id: str) -> Session | None:
         """The session or None."""
 
-    def create_session(self, session: Session, *, owner: tuple[int, str, str] | None = None) -> None:
-        """Insert a new ACTIVE session (SessionAlreadyExists if taken)."""
+    def create_remote_session(self, session: Session, *, host: str | None, source: str) -> bool:
+        """Insert a session with its host and source in one statement; False if the id exists."""
 
     def upsert_session(self, session: Session) -> None:
         """Insert a session or update its descriptive fields and status."""
@@ -183,8 +182,9 @@ class IngestService:
                     trace_id=seen.trace_id,
                     span_id=seen.span_id,
                 )
-                with contextlib.suppress(SessionAlreadyExists):  # a concurrent request created it first
-                    store.create_session(placeholder)
+                # with its origin in one statement: a concurrent request must never see it source-less
+                if store.create_remote_session(placeholder, host=seen.host, source=seen.source):
+                    continue
             store.set_session_origin(
                 sid, host=seen.host, source=seen.source, replace=seen.source == SOURCE_IMPORT
             )

@@ -70,6 +70,7 @@ def main(endpoint: str, agent: str, headers: str) -> None:
     provider = MeterProvider(metric_readers=[reader], resource=resource(agent))
     record(provider)
     data = reader.get_metrics_data()
+    assert data is not None
     pairs = dict(p.split("=", 1) for p in headers.split(",") if p)
     exporter = OTLPMetricExporter(endpoint=endpoint, headers=pairs, timeout=10)
     result = exporter.export(data)
