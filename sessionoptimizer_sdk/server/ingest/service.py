@@ -169,7 +169,8 @@ class IngestService:
             seen.agent = token_agent or seen.agent or owner or "unknown"
             if found is not None:
                 existing[sid] = found
-        self._one_copy(batch, existing)
+        origins = self.store.session_origins(list(existing)) if existing else {}
+        self._one_copy(batch, origins)
         for sid, seen in batch.seen.items():
             if sid not in existing:
                 placeholder = Session(
@@ -185,6 +186,8 @@ class IngestService:
                 # with its origin in one statement: a concurrent request must never see it source-less
                 if store.create_remote_session(placeholder, host=seen.host, source=seen.source):
                     continue
+            elif origins.get(sid) == (seen.host or origins[sid][0], seen.source):
+                continue  # already recorded: skip a write transaction (a commit) per request
             store.set_session_origin(
                 sid, host=seen.host, source=seen.source, replace=seen.source == SOURCE_IMPORT
             )
@@ -195,14 +198,12 @@ class IngestService:
         self._after_commit(batch, existing)
         self._sweep_idle()
 
-    def _one_copy(self, batch: Batch, existing: dict[str, Session]) -> None:
+    def _one_copy(self, batch: Batch, origins: dict[str, tuple[str | None, str | None]]) -> None:
         """One copy when a transcript import and native telemetry send the same session: the transcript wins.
 
         Import data replaces a session's telemetry events; telemetry for an imported session is ignored.
+        ``origins``: (host, source) of the sessions of the batch that already exist.
         """
-        if not existing:
-            return
-        origins = self.store.session_origins(list(existing))
         for sid, seen in batch.seen.items():
             prior = origins.get(sid, (None, None))[1]
             if seen.source == SOURCE_IMPORT and prior in TELEMETRY_SOURCES:
