@@ -10,13 +10,14 @@ Three scenarios, each on SQLite and PostgreSQL in the same run (a fresh store ea
    on the same cores as the server: what a single machine hosting agents and server sees.
 3. **two servers** (PostgreSQL only): the replay load split over two ``serve`` processes on one database.
 
-Printed per scenario and store: events/s accepted (acknowledged 200) and stored (committed), request p95, the
+Printed per scenario and store: events/s accepted (acknowledged 200) and stored (counted in the store after the
+run: equal to accepted unless an acknowledged event was missing, since answers follow COMMIT), request p95, the
 time until a freshly exported event is visible on ``/api/sessions/active`` (p95 / max), lost / doubled
 (stored vs sent, per session), and the server processes' CPU seconds per 1,000 events (user + system, from
 ``/proc``). Issue 13 targets on a 2-core machine: >= 10,000 events/s into one server process, 0 lost or
 doubled, visible < 2 s.
 
-    python benchmarks/bench_ingest.py [--events 40000] [--replayers 2] [--live-agents 2] [--pg URL]
+    python benchmarks/bench_ingest.py [--events 40000] [--replayers 4] [--live-agents 2] [--pg URL]
                                        [--stores sqlite,postgresql] [--scenarios replay,live,two-servers]
 """
 
@@ -331,11 +332,15 @@ def run_scenario(
             for sid, c in out["counts"].items():
                 expected[sid] = expected.get(sid, 0) + c
         total = sum(expected.values())
+        last_ack = max(out["last"] for out in outputs)
         store = _open_store(store_url)
-        deadline = time.time() + 120
+        # acknowledged after COMMIT: everything acknowledged is stored by the last acknowledgement; a shortfall
+        # here (a bug) is waited for up to 60 s and then shows as lost
+        stored_at = last_ack
+        deadline = time.time() + 60
         while store_events(store, expected) < total and time.time() < deadline:
             time.sleep(0.1)
-        stored_at = time.time()
+            stored_at = time.time()
         cpu = sum(_cpu_seconds(s.pid) for s, _ in started) - cpu0
         stored = {sid: store.count_events(sid) for sid in expected}
         store.close()
@@ -347,7 +352,7 @@ def run_scenario(
     latencies = sorted(x for out in outputs for x in out["latencies"])
     return {
         "events": total,
-        "accepted_per_s": total / (max(out["last"] for out in outputs) - t0),
+        "accepted_per_s": total / (last_ack - t0),
         "stored_per_s": total / (stored_at - t0),
         "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan"),
         "visible_p95_s": statistics.quantiles(visible, n=20, method="inclusive")[-1]
@@ -407,7 +412,7 @@ def _print(results: dict[str, dict[str, Any]], args: Any) -> None:
     rows = [
         ("events (unique)", "events", "{:,}"),
         ("accepted events/s", "accepted_per_s", "{:,.0f}"),
-        ("stored events/s", "stored_per_s", "{:,.0f}"),
+        ("stored events/s (counted after)", "stored_per_s", "{:,.0f}"),
         ("request p95", "p95_ms", "{:,.0f} ms"),
         ("visible p95", "visible_p95_s", "{:.2f} s"),
         ("visible max", "visible_max_s", "{:.2f} s"),
