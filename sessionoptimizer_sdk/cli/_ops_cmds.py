@@ -100,7 +100,8 @@ def serve(
     click.echo(f"SessionOptimizer dashboard: {url}", err=False)
     base = url.split("?", 1)[0]
     click.echo(
-        f"OTLP/HTTP ingest: {base}v1/traces and {base}v1/logs (see `sessionoptimizer connect`)", err=True
+        f"OTLP/HTTP ingest: {base}v1/traces, v1/logs and v1/metrics (see `sessionoptimizer connect`)",
+        err=True,
     )
     click.echo("Press Ctrl+C to stop.", err=True)
     if open_browser:

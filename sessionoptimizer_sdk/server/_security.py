@@ -18,7 +18,7 @@ __all__ = ["CSP", "LOOPBACK_HOSTS", "SecurityMiddleware", "is_loopback"]
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 TOKEN_COOKIE = "so_token"
 #: OTLP ingest routes authenticate with per-agent ingest tokens themselves (``server/ingest``).
-INGEST_PATHS = frozenset({"/v1/traces", "/v1/logs"})
+INGEST_PATHS = frozenset({"/v1/traces", "/v1/logs", "/v1/metrics"})
 #: No inline script or style anywhere: every script and stylesheet is a vendored file under /static.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "

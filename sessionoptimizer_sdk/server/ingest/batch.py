@@ -63,6 +63,20 @@ class Batch:
         known.model = known.model or seen.model
         known.agent = known.agent or seen.agent
 
+    def touch(self, sid: str, ts: float, agent: str | None, model: str | None = None) -> bool:
+        """Update an already seen session as ``see`` would (True), or False when it is not seen yet.
+
+        The per-item fast path: most items of a request belong to a session seen earlier in it.
+        """
+        known = self.seen.get(sid)
+        if known is None:
+            return False
+        if ts < known.first_ts:
+            known.first_ts = ts
+        known.model = known.model or model
+        known.agent = known.agent or agent
+        return True
+
     def drop_session(self, session_id: str, reason: str) -> None:
         """Remove everything of one session from the batch, counting each item as rejected."""
         rows = [r for r in self.rows if r[1] == session_id]

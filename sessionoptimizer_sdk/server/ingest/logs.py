@@ -259,16 +259,9 @@ def _one(record: LogRecord, origin: Origin, batch: Batch) -> None:
     mapper = _codex if source == SOURCE_CODEX else _claude
     rows = mapper(name, sid, eid, ts_ns / 1e9, attrs)
     model = attrs.get("model")
-    batch.see(
-        SessionSeen(
-            sid,
-            origin.agent,
-            origin.host,
-            source,
-            ts_ns / 1e9,
-            model=model if isinstance(model, str) else None,
-        )
-    )
+    model = model if isinstance(model, str) else None
+    if not batch.touch(sid, ts_ns / 1e9, origin.agent, model):
+        batch.see(SessionSeen(sid, origin.agent, origin.host, source, ts_ns / 1e9, model=model))
     batch.accepted += 1
     if rows is None:
         batch.ignored += 1

@@ -1,4 +1,4 @@
-"""``POST /v1/traces`` and ``POST /v1/logs``: answers as the OTLP/HTTP specification says."""
+"""``POST /v1/traces``, ``/v1/logs`` and ``/v1/metrics``: answers as the OTLP/HTTP specification says."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ from google.protobuf.message import Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
     ExportLogsServiceResponse,
+)
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -23,8 +27,10 @@ from .batch import Batch
 from .decode import PROTOBUF, decode_message, media_type, read_body
 from .errors import IngestRefused
 from .logs import batch_from_logs
+from .metrics import count_metrics
 from .service import IngestService
 from .spans import batch_from_traces
+from .tokens import TokenInfo
 
 __all__ = ["ingest_routes", "refused_response"]
 
@@ -50,17 +56,23 @@ def _all_rejected(batch: Batch) -> IngestRefused:
     return IngestRefused(400, code, f"every item was rejected: {reasons}")
 
 
+async def _read(request: Request, service: IngestService) -> tuple[str, TokenInfo | None, bytes]:
+    """The media type, the token presented and the decompressed body, each checked (IngestRefused)."""
+    media = media_type(request.headers.get("content-type"))
+    token = service.authorise(request.headers.get("authorization"))
+    body = await read_body(
+        request.stream(),
+        request.headers.get("content-length"),
+        request.headers.get("content-encoding"),
+        service.config.limits,
+    )
+    return media, token, body
+
+
 async def _handle(request: Request, signal: str) -> Response:
     service: IngestService = request.app.state.ingest
     try:
-        media = media_type(request.headers.get("content-type"))
-        token = service.authorise(request.headers.get("authorization"))
-        body = await read_body(
-            request.stream(),
-            request.headers.get("content-length"),
-            request.headers.get("content-encoding"),
-            service.config.limits,
-        )
+        media, token, body = await _read(request, service)
         response: Any
         if signal == "traces":
             batch = batch_from_traces(decode_message(body, media, ExportTraceServiceRequest()))
@@ -88,6 +100,23 @@ async def _handle(request: Request, signal: str) -> Response:
     return _answer(response, media)
 
 
+async def _metrics(request: Request) -> Response:
+    """Metrics are validated, authorised and counted; nothing is stored (docs/decisions/otlp-metrics.md)."""
+    service: IngestService = request.app.state.ingest
+    try:
+        media, token, body = await _read(request, service)
+        count = count_metrics(decode_message(body, media, ExportMetricsServiceRequest()))
+        if token is not None and count.agents - {token.agent}:
+            others = ", ".join(sorted(count.agents - {token.agent}))
+            raise IngestRefused(
+                403, "forbidden_agent", f"this token cannot write metrics of agent(s) {others}"
+            )
+    except IngestRefused as exc:
+        return refused_response(exc)
+    service.acknowledge_metrics(count)
+    return _answer(ExportMetricsServiceResponse(), media)
+
+
 async def _traces(request: Request) -> Response:
     return await _handle(request, "traces")
 
@@ -101,4 +130,5 @@ def ingest_routes() -> list[Route]:
     return [
         Route("/v1/traces", _traces, methods=["POST"]),
         Route("/v1/logs", _logs, methods=["POST"]),
+        Route("/v1/metrics", _metrics, methods=["POST"]),
     ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
 import threading
 import time
@@ -15,11 +14,12 @@ from typing import Any, Protocol
 from anyio import to_thread
 
 from ..._internal.log import get_logger
-from ...errors import SessionAlreadyExists, StoreError, UnstorableValue
+from ...errors import StoreError, UnstorableValue
 from ...models import Session, SessionStatus
 from .batch import SOURCE_IMPORT, TELEMETRY_SOURCES, Batch
 from .decode import Limits
 from .errors import IngestRefused
+from .metrics import MetricsCount, MetricsTally
 from .ratelimit import RateLimiter
 from .tokens import KIND_INGEST, TokenInfo, TokenStore, TokenVerifier
 
@@ -34,8 +34,8 @@ class IngestStore(TokenStore, Protocol):
     def find_session(self, session_id: str) -> Session | None:
         """The session or None."""
 
-    def create_session(self, session: Session, *, owner: tuple[int, str, str] | None = None) -> None:
-        """Insert a new ACTIVE session (SessionAlreadyExists if taken)."""
+    def create_remote_session(self, session: Session, *, host: str | None, source: str) -> bool:
+        """Insert a session with its host and source in one statement; False if the id exists."""
 
     def upsert_session(self, session: Session) -> None:
         """Insert a session or update its descriptive fields and status."""
@@ -88,6 +88,7 @@ class IngestService:
         self._slots: asyncio.Semaphore | None = None
         self._sweep_lock = threading.Lock()
         self._last_sweep = 0.0
+        self.metrics = MetricsTally()
 
     # --- authorisation ------------------------------------------------------------------------
     def authorise(self, authorization: str | None) -> TokenInfo | None:
@@ -115,6 +116,13 @@ class IngestService:
         wait = self.limiter.acquire(key)
         if wait:
             raise IngestRefused(429, "rate_limited", "too many requests for this token", retry_after=wait)
+
+    def acknowledge_metrics(self, count: MetricsCount) -> None:
+        """Count an accepted metrics export (logged once per new metric name; nothing is stored)."""
+        new = set(count.points) - set(self.metrics.snapshot())
+        self.metrics.add(count)
+        if new:
+            _log.info("ingest.metrics_acknowledged", metrics=sorted(new), stored=False)
 
     # --- writing --------------------------------------------------------------------------------
     async def write(self, batch: Batch, token: TokenInfo | None) -> None:
@@ -161,7 +169,8 @@ class IngestService:
             seen.agent = token_agent or seen.agent or owner or "unknown"
             if found is not None:
                 existing[sid] = found
-        self._one_copy(batch, existing)
+        origins = self.store.session_origins(list(existing)) if existing else {}
+        self._one_copy(batch, origins)
         for sid, seen in batch.seen.items():
             if sid not in existing:
                 placeholder = Session(
@@ -174,8 +183,11 @@ class IngestService:
                     trace_id=seen.trace_id,
                     span_id=seen.span_id,
                 )
-                with contextlib.suppress(SessionAlreadyExists):  # a concurrent request created it first
-                    store.create_session(placeholder)
+                # with its origin in one statement: a concurrent request must never see it source-less
+                if store.create_remote_session(placeholder, host=seen.host, source=seen.source):
+                    continue
+            elif origins.get(sid) == (seen.host or origins[sid][0], seen.source):
+                continue  # already recorded: skip a write transaction (a commit) per request
             store.set_session_origin(
                 sid, host=seen.host, source=seen.source, replace=seen.source == SOURCE_IMPORT
             )
@@ -186,14 +198,12 @@ class IngestService:
         self._after_commit(batch, existing)
         self._sweep_idle()
 
-    def _one_copy(self, batch: Batch, existing: dict[str, Session]) -> None:
+    def _one_copy(self, batch: Batch, origins: dict[str, tuple[str | None, str | None]]) -> None:
         """One copy when a transcript import and native telemetry send the same session: the transcript wins.
 
         Import data replaces a session's telemetry events; telemetry for an imported session is ignored.
+        ``origins``: (host, source) of the sessions of the batch that already exist.
         """
-        if not existing:
-            return
-        origins = self.store.session_origins(list(existing))
         for sid, seen in batch.seen.items():
             prior = origins.get(sid, (None, None))[1]
             if seen.source == SOURCE_IMPORT and prior in TELEMETRY_SOURCES:

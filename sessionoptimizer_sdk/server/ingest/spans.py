@@ -124,22 +124,14 @@ def batch_from_traces(request: ExportTraceServiceRequest, batch: Batch | None = 
                     batch.reject("invalid_span")
                     continue
                 is_root = attrs.get(c.SO_KIND) == c.KIND_SESSION
-                seen = SessionSeen(
-                    sid,
-                    origin.agent,
-                    origin.host,
-                    source,
-                    span.start_time / 1e9,
-                    trace_id=f"{span.context.trace_id:032x}",
-                    span_id=f"{span.context.span_id if is_root else (span.parent or span.context).span_id:016x}",
-                )
+                agent = origin.agent
                 if is_root:
                     root = _root_session(span, sid, allow_active=source == SOURCE_IMPORT)
                     if root is None:
                         batch.reject("invalid_session_span")
                         continue
-                    seen.agent = root.agent
                     batch.roots.append(root)
+                    agent = root.agent
                 else:
                     row = event_row_from_span(span, sid)
                     if row is None:
@@ -147,6 +139,19 @@ def batch_from_traces(request: ExportTraceServiceRequest, batch: Batch | None = 
                         continue
                     row = _bounded(row)
                     batch.rows.append(_imported(row, attrs) if source == SOURCE_IMPORT else row)
-                batch.see(seen)
+                    if batch.touch(sid, span.start_time / 1e9, origin.agent):
+                        batch.accepted += 1
+                        continue
+                batch.see(
+                    SessionSeen(
+                        sid,
+                        agent,
+                        origin.host,
+                        source,
+                        span.start_time / 1e9,
+                        trace_id=f"{span.context.trace_id:032x}",
+                        span_id=f"{span.context.span_id if is_root else (span.parent or span.context).span_id:016x}",
+                    )
+                )
                 batch.accepted += 1
     return batch
