@@ -298,3 +298,33 @@ def test_sessions_evicted_from_a_full_cache_are_reloaded_and_still_counted_right
     finally:
         runner.close()
         store.close()
+
+
+class _EventsOnly:
+    """A third-party analyzer with only ``analyze(ctx)``: it needs the events."""
+
+    name = "events_only"
+    order = 60
+
+    def analyze(self, ctx: Any) -> list[Any]:
+        from sessionoptimizer_sdk.analysis import Draft, Severity
+
+        return [Draft("events_only", Severity.LOW, f"{len(ctx.events)} events seen")]
+
+
+def test_analyze_only_plugins_are_left_out_of_live_reports_and_run_in_the_final_one(
+    monkeypatch: Any,
+) -> None:
+    """A plugin without start/feed/drafts is absent from live reports and sees all 3 events in the final one."""
+    from sessionoptimizer_sdk.analysis import analyze_events, registry
+
+    monkeypatch.setattr(registry, "_loaded", (*registry.load_analyzers(), _EventsOnly()))
+    ev = Events()
+    for _ in range(3):
+        ev.call()
+    live = LiveAnalysis(lambda: ev.items)
+    live.add(ev.items)
+    provisional = live.report(session(status=SessionStatus.ACTIVE), NOW)
+    final = analyze_events(session(), ev.items)
+    assert [f.type for f in provisional.issues if f.type == "events_only"] == []
+    assert [f.description for f in final.issues if f.type == "events_only"] == ["3 events seen"]
