@@ -6,6 +6,8 @@ from .base import Analyzer, Claim, Draft, RecommendationDraft
 from .config import DEFAULT_MODEL_ALIASES, AnalysisConfig
 from .context import AnalysisContext
 from .engine import analyze_events
+from .facts import EventFacts, FactClaim
+from .incremental import Delta, IncrementalAnalyzer, LiveAction
 from .registry import load_analyzers
 from .report import FINDING_TYPES, AnalyzerError, Finding, OptimizationReport, Recommendation, Severity
 from .stats import agent_statistics, budget_status, compare_reports, team_statistics
@@ -18,8 +20,13 @@ __all__ = [
     "Analyzer",
     "AnalyzerError",
     "Claim",
+    "Delta",
     "Draft",
+    "EventFacts",
+    "FactClaim",
     "Finding",
+    "IncrementalAnalyzer",
+    "LiveAction",
     "OptimizationReport",
     "Recommendation",
     "RecommendationDraft",

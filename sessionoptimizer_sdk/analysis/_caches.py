@@ -94,10 +94,14 @@ class CacheTracker:
         else:
             if t is EventType.COMPACTION:
                 self.compaction_since = True
-            if self.prev is not None:
+            if self.prev is not None and (t is EventType.TOOL_CALL or self.changed is None):
                 self._between(e)
-        if content or e.tokens_input or e.cache_write_tokens or e.tokens_output:  # else nothing changes
-            self._spike(i, e, content)
+        if content > self.tool_tokens and t in TOOL_TYPES:  # the largest tool result since the last call
+            self.big_tool = get_str(e.data, "file_path") or get_str(e.data, "tool") or e.name or t.value
+            self.tool_tokens = content
+        fresh = e.tokens_input + e.cache_write_tokens + e.tokens_output
+        if fresh > 0:
+            self._spike(i, e, fresh)
 
     def _between(self, e: SessionEvent) -> None:
         if e.event_type is EventType.TOOL_CALL:
@@ -148,15 +152,8 @@ class CacheTracker:
             return CacheMiss(i, lost, previous, "ttl_expired", gap, ttl, avoidable)
         return CacheMiss(i, lost, previous, "prefix_changed", gap, changed=self.changed)
 
-    def _spike(self, i: int, e: SessionEvent, content: int) -> None:
+    def _spike(self, i: int, e: SessionEvent, fresh: int) -> None:
         t = e.event_type
-        if t in TOOL_TYPES:
-            if content > self.tool_tokens:
-                self.big_tool = get_str(e.data, "file_path") or get_str(e.data, "tool") or e.name or t.value
-            self.tool_tokens = max(self.tool_tokens, content)
-        fresh = e.tokens_input + e.cache_write_tokens + e.tokens_output
-        if fresh <= 0:
-            return
         cfg, total, count = self.config, self.total, self.count
         if (
             count >= cfg.spike_min_prior_calls

@@ -298,3 +298,64 @@ def test_sessions_evicted_from_a_full_cache_are_reloaded_and_still_counted_right
     finally:
         runner.close()
         store.close()
+
+
+class _EventsOnly:
+    """A third-party analyzer with only ``analyze(ctx)``: it needs the events."""
+
+    name = "events_only"
+    order = 60
+
+    def analyze(self, ctx: Any) -> list[Any]:
+        from sessionoptimizer_sdk.analysis import Draft, Severity
+
+        return [Draft("events_only", Severity.LOW, f"{len(ctx.events)} events seen")]
+
+
+def test_analyze_only_plugins_are_left_out_of_live_reports_and_run_in_the_final_one(
+    monkeypatch: Any,
+) -> None:
+    """A plugin without start/feed/drafts is absent from live reports and sees all 3 events in the final one."""
+    from sessionoptimizer_sdk.analysis import analyze_events, registry
+
+    monkeypatch.setattr(registry, "_loaded", (*registry.load_analyzers(), _EventsOnly()))
+    ev = Events()
+    for _ in range(3):
+        ev.call()
+    live = LiveAnalysis(lambda: ev.items)
+    live.add(ev.items)
+    provisional = live.report(session(status=SessionStatus.ACTIVE), NOW)
+    final = analyze_events(session(), ev.items)
+    assert [f.type for f in provisional.issues if f.type == "events_only"] == []
+    assert [f.description for f in final.issues if f.type == "events_only"] == ["3 events seen"]
+
+
+def test_runner_feeds_new_rows_chunk_by_chunk_and_matches_full_analysis(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """With chunks of 3 rows, 10 new events (one older than the rest) still give the full analysis' report."""
+    from sessionoptimizer_sdk.analysis import runner as runner_module
+
+    monkeypatch.setattr(runner_module, "_CHUNK", 3)
+    reports: list[Any] = []
+    store, runner = _runner(tmp_path, reports)
+    try:
+        active = session(status=SessionStatus.ACTIVE)
+        store.upsert_session(active)
+        ev = Events()
+        for i in range(9):
+            if i % 3:
+                ev.tool("Bash", "same", error="exit 1")
+            else:
+                ev.read("a.py", 4_000)
+        ev.call(inp=500, out=50, gap=-60)  # older than the calls before it, stored last
+        store.insert_events(ev.items)
+        runner.submit(active.id, False)
+        assert runner.flush(10)
+        assert reports[-1].event_count == 10
+        assert runner._live.get(active.id).rebuilds == 1  # the older call arrived in the last chunk
+        full = analyze_stored(store, active.id, runner.config, reports[-1].generated_at).to_dict()
+        _assert_same(reports[-1].to_dict(), full)
+    finally:
+        runner.close()
+        store.close()

@@ -168,6 +168,10 @@ class RepeatedFileReadAnalyzer(FedAnalyzer):
                 continue
             if t is not read_t and t is not EventType.FILE_WRITE and t is not EventType.TOOL_CALL:
                 continue
+            if t is EventType.TOOL_CALL and not (
+                states and ("modifies_all" in e.data or "modifies" in e.data)
+            ):
+                continue  # a shell command that changed no file (or nothing is known yet): nothing to forget
             red = self._read(states, e, cap) if t is read_t else self._change(states, e)
             if red is not None:
                 found.setdefault(red[0], []).append(red[1])
