@@ -11,7 +11,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orjson import OPT_INDENT_2
+from orjson import dumps as _orjson_dumps
+
 from sessionoptimizer_sdk._internal.ids import validate_session_id
+from sessionoptimizer_sdk._internal.jsontext import same_as_stdlib
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.engine import analyze_events
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
@@ -21,7 +25,14 @@ from sessionoptimizer_sdk.store.base import Store
 if TYPE_CHECKING:
     from sessionoptimizer_sdk.alerts.engine import AlertEngine
 
-__all__ = ["analyze_stored", "finalize_session", "load_subagents", "report_path", "write_report_file"]
+__all__ = [
+    "analyze_stored",
+    "finalize_session",
+    "load_subagents",
+    "report_json",
+    "report_path",
+    "write_report_file",
+]
 
 
 def load_subagents(store: Store, session: Session) -> list[tuple[Session, list[SessionEvent]]]:
@@ -55,8 +66,8 @@ def write_report_file(reports_dir: Path, session_id: str, report: Mapping[str, A
         os.chmod(reports_dir, 0o700)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=reports_dir)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2, ensure_ascii=False, allow_nan=False)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(report_json(report))
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o600)
@@ -66,6 +77,21 @@ def write_report_file(reports_dir: Path, session_id: str, report: Mapping[str, A
             os.unlink(tmp)
         raise
     return target
+
+
+def report_json(report: Mapping[str, Any]) -> bytes:
+    """The report as indented UTF-8 JSON, the bytes ``json.dumps(indent=2, ensure_ascii=False)`` writes.
+
+    orjson writes them ~10x faster (a 100,000-event session's report is ~1 MB) where its text is the stdlib's
+    (:func:`same_as_stdlib`); otherwise the stdlib's rules apply (NaN raises ValueError).
+    """
+    try:
+        raw = _orjson_dumps(report, option=OPT_INDENT_2)
+    except TypeError:  # non-str keys, unknown types: the stdlib's rules
+        raw = None
+    if raw is not None and same_as_stdlib(raw, report):
+        return raw
+    return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def finalize_session(

@@ -59,10 +59,17 @@ def _sed_range(expr: str) -> tuple[int, int | None] | None:
     return first, max(0, last - first + 1)
 
 
+#: First words :func:`file_read_of` can recognise.
+_READERS = frozenset({"cat", "less", "more", "nl", "head", "tail", "sed"})
+
+
 def file_read_of(command: str | None) -> dict[str, Any] | None:
     """``file_path``/``offset``/``limit`` when ``command`` only prints (part of) one file, else None."""
     if not command or any(c in command for c in ";&><`$\n"):
         return None
+    first = command.split(None, 1)[0] if command.strip() else ""
+    if first not in _READERS and not any(c in first for c in "'\"\\"):
+        return None  # a plain first word that is no reader: skip the shell-style split (most commands)
     stages = [s.strip() for s in command.split("|")]
     try:
         words = [shlex.split(s) for s in stages]
