@@ -84,12 +84,11 @@ def sha256_json(value: object) -> str:
     The canonical text is the stdlib's ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)``;
     orjson writes it ~5x faster wherever its bytes are the same (:func:`same_as_stdlib`), else the stdlib does.
     """
-    try:
-        raw = _orjson_dumps(value, option=OPT_SORT_KEYS)
-    except TypeError:  # lone surrogates, > 64-bit ints, nesting depth
-        raw = None
-    if raw is not None and same_as_stdlib(raw, value):
-        return hashlib.sha256(raw).hexdigest()
+    if same_as_stdlib(value):
+        try:
+            return hashlib.sha256(_orjson_dumps(value, option=OPT_SORT_KEYS)).hexdigest()
+        except TypeError:  # lone surrogates, > 64-bit ints, nesting depth: the stdlib's text
+            pass
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
     return sha256_text(text)
 

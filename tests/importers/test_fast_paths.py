@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,72 @@ def test_repeated_usage_lines_count_once_with_the_largest_output(tmp_path: Path)
     assert response.timestamp.isoformat() == "2026-01-21T10:00:05+00:00"  # the first line's time is kept
     assert imported.session.tokens.output_tokens == 40
     assert not math.isnan(imported.session.tokens.input_tokens)
+
+
+_words = st.sampled_from(
+    [
+        "git",
+        "checkout",
+        "stash",
+        "sed",
+        "-i",
+        "-n",
+        "mv",
+        "cp",
+        "rm",
+        "ruff",
+        "format",
+        "black",
+        "x.py",
+        "used",
+        "FOO=1",
+        "python",
+        "-m",
+        "uv",
+        "run",
+        "prettier",
+        "--write",
+        "--",
+        ".",
+        "ls",
+        "gi",
+        "t",
+        "cat",
+    ]
+)
+_glue = st.sampled_from([" ", "  ", "'", '"', "\\", ";", "&&", "||", "|", "&", "\n", "\t", "", "x"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.tuples(_words, _glue), max_size=8))
+def test_write_detection_fast_reject_never_changes_the_answer(parts: list[tuple[str, str]]) -> None:
+    """file_writes_of answers as the full shell-style parse does for commands mixing tools, quotes and separators."""
+    from sessionoptimizer_sdk.importers import _codex_tools
+    from sessionoptimizer_sdk.importers._codex_tools import file_writes_of
+
+    command = "".join(word + glue for word, glue in parts)
+    fast = file_writes_of(command)
+    real_filter = _codex_tools._WRITER
+    _codex_tools._WRITER = re.compile("")  # matches everything: the full parse always runs
+    try:
+        slow = file_writes_of(command)
+    finally:
+        _codex_tools._WRITER = real_filter
+    assert fast == slow
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("sed -i 's/a/b/' src/x.py", ["src/x.py"]),
+        ("'g'it stash", ["*"]),
+        ("cd src && mv a.py b.py", ["b.py", "a.py"]),
+        ("grep -rn used src", None),
+        ("/usr/bin/git status", None),
+    ],
+)
+def test_write_detection_examples(command: str, expected: list[str] | None) -> None:
+    """Writing commands are found (a quoted tool name too); reading ones and non-tools are not."""
+    from sessionoptimizer_sdk.importers._codex_tools import file_writes_of
+
+    assert file_writes_of(command) == expected
