@@ -95,7 +95,7 @@ def test_stored_data_with_nulls_keeps_nulls_and_turns_non_finite_to_text(
 
 def test_report_file_text_is_the_stdlib_indented_json() -> None:
     """The report file holds the same bytes json.dumps(indent=2, ensure_ascii=False) writes."""
-    report = {
+    report: dict[str, Any] = {
         "id": "s1",
         "cost": None,
         "score": 87.5,
