@@ -154,7 +154,7 @@ def compare(work: Path, big: Path, size: int, rounds: int, spec: str | None) -> 
     env = {**os.environ, "HOME": str(work), "CLAUDE_CONFIG_DIR": str(work / "claude")}
     env.pop("SESSIONOPTIMIZER_AUTO_ANALYZE", None)
     # An installed package runs from bytecode (pip compiles it at install time). With PYTHONDONTWRITEBYTECODE set
-    # (as on the CI/dev machines) every fresh process would recompile our ~150 modules (~0.25 CPU s), a cost no
+    # (as on the CI/dev machines) every fresh process would recompile our ~150 modules (~0.1 CPU s), a cost no
     # user pays: the fresh processes get a private bytecode cache, filled by the warm-up round.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
