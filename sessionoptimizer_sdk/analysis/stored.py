@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "analyze_stored",
+    "children_by_parent",
     "finalize_session",
     "load_subagents",
     "report_json",
@@ -35,21 +36,45 @@ __all__ = [
 ]
 
 
-def load_subagents(store: Store, session: Session) -> list[tuple[Session, list[SessionEvent]]]:
-    """The stored sessions naming ``session`` as their parent, each with its events."""
+def load_subagents(
+    store: Store, session: Session, candidates: Iterable[Session] | None = None
+) -> list[tuple[Session, list[SessionEvent]]]:
+    """The stored sessions naming ``session`` as their parent (started since it), each with its events.
+
+    ``candidates`` are the sessions to look among (default: the store's listing since ``session`` started); a
+    caller finalizing many sessions lists the store once and passes each its share (:func:`children_by_parent`).
+    """
+    pool = store.list_sessions(since=session.started_at, limit=None) if candidates is None else candidates
     return [
         (s, store.get_events(s.id))
-        for s in store.list_sessions(since=session.started_at, limit=None)
-        if s.id != session.id and s.metadata.get("parent_session_id") == session.id
+        for s in pool
+        if s.id != session.id
+        and s.metadata.get("parent_session_id") == session.id
+        and s.started_at >= session.started_at
     ]
 
 
+def children_by_parent(sessions: Iterable[Session]) -> dict[str, list[Session]]:
+    """Sessions grouped by the ``parent_session_id`` of their metadata, in the given order."""
+    children: dict[str, list[Session]] = {}
+    for s in sessions:
+        parent = s.metadata.get("parent_session_id")
+        if isinstance(parent, str):
+            children.setdefault(parent, []).append(s)
+    return children
+
+
 def analyze_stored(
-    store: Store, session_id: str, config: AnalysisConfig | None = None, now: datetime | None = None
+    store: Store,
+    session_id: str,
+    config: AnalysisConfig | None = None,
+    now: datetime | None = None,
+    *,
+    candidates: Iterable[Session] | None = None,
 ) -> OptimizationReport:
     """Analyze a stored session (SessionNotFound for an unknown id); provisional while it is ACTIVE."""
     session = store.get_session(session_id)
-    subs = load_subagents(store, session)
+    subs = load_subagents(store, session, candidates)
     return analyze_events(session, store.get_events(session_id), config=config, now=now, subagents=subs)
 
 
@@ -101,9 +126,10 @@ def finalize_session(
     config: AnalysisConfig | None = None,
     engine: AlertEngine | None = None,
     now: datetime | None = None,
+    candidates: Iterable[Session] | None = None,
 ) -> OptimizationReport:
     """Analyze, store the report, write its JSON file (final reports only) and evaluate the alert rules."""
-    report = analyze_stored(store, session_id, config, now)
+    report = analyze_stored(store, session_id, config, now, candidates=candidates)
     data = report.to_dict()
     store.save_report(session_id, report.agent, data)
     if not report.provisional:
