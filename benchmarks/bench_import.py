@@ -10,7 +10,8 @@ MB from a real one (ids made unique per copy) in a ``projects/`` folder, then pe
 * ``ccusage daily --json --offline`` as a fresh process reading the same folder (``CLAUDE_CONFIG_DIR``), installed
   from npm into a temporary folder (printed "skipped" with the reason where npm or the package is missing).
 
-Also prints a re-import of the unchanged file (nothing read) and the peak RSS of a small and a large import.
+Also prints a re-import of the unchanged file (nothing read), the peak RSS of a small and a large import, and
+``--many`` small transcripts imported at once (one session and report each: the per-session cost).
 Targets: >= 100 MB/s end to end, and the fresh-process import within 2x of ccusage's time.
 """
 
@@ -69,6 +70,35 @@ def build(path: Path, megabytes: float) -> int:
                 written += len(out.encode())
             copy += 1
     return written
+
+
+SMALL_SOURCE = SOURCE.parent / "fed8ce56-bc79-401f-a83e-af084253362f.jsonl"
+
+
+def build_many(folder: Path, count: int) -> int:
+    """``count`` copies of a small real transcript (18 KB), each its own session; returns the bytes written."""
+    text = SMALL_SOURCE.read_text(encoding="utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for i in range(count):
+        sid = f"aaaaaaaa-0000-4000-8000-{i:012d}"
+        written += (folder / f"{sid}.jsonl").write_text(
+            text.replace(SMALL_SOURCE.stem, sid), encoding="utf-8"
+        )
+    return written
+
+
+def many_sessions(folder: Path, home: Path) -> float:
+    """CPU seconds of ``import_sessions`` (parse, store, one report per session) over many small transcripts."""
+    from sessionoptimizer_sdk import SessionOptimizer
+
+    os.environ["SESSIONOPTIMIZER_AUTO_ANALYZE"] = "1"
+    cpu = time.process_time()
+    optimizer = SessionOptimizer(home)
+    summary = optimizer.import_sessions("claude-code", folder)
+    optimizer.shutdown()
+    assert summary.sessions > 0, "the import wrote no session"
+    return time.process_time() - cpu
 
 
 def install_ccusage(folder: Path, spec: str) -> tuple[list[str] | None, str]:
@@ -218,6 +248,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=float, default=50.0)
     parser.add_argument("--small-mb", type=float, default=10.0)
+    parser.add_argument("--many", type=int, default=400, help="small transcripts for the many-sessions row")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--ccusage", default=CCUSAGE, help="npm package spec of ccusage")
     parser.add_argument("--no-ccusage", action="store_true")
@@ -244,6 +275,10 @@ def main() -> None:
         start = time.perf_counter()
         again = import_paths(store, "claude-code", [big])
         re_elapsed = time.perf_counter() - start
+        many = work / "many" / "-p"
+        build_many(many, args.many)
+        many_sessions(many, work / "m0")  # warm-up
+        many_cpu = statistics.median(many_sessions(many, work / f"m{r + 1}") for r in range(args.rounds))
         rss_small = peak_rss(small, work / "h1")
         rss_big = peak_rss(big, work / "h2")
         mb = size / 1_000_000
@@ -258,6 +293,10 @@ def main() -> None:
         print(f"| re-import (unchanged) | {re_elapsed * 1000:.1f} ms, {again.events} events |")
         print(f"| peak RSS, {args.small_mb:.0f} MB file | {rss_small:.0f} MB |")
         print(f"| peak RSS, {mb:.0f} MB file | {rss_big:.0f} MB |")
+        print(
+            f"| {args.many} small transcripts (18 KB each), import_sessions in process | {many_cpu:.2f} s CPU, "
+            f"{many_cpu / args.many * 1000:.1f} ms per session |"
+        )
 
 
 if __name__ == "__main__":
