@@ -18,7 +18,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RateTable", "default_table"]
+__all__ = ["MAX_ENTRIES", "RateTable", "default_table"]
+
+#: Entries kept at most (a model per day each: years of a team's models, a few hundred KB).
+MAX_ENTRIES = 2048
 
 
 class RateTable:
@@ -35,13 +38,20 @@ class RateTable:
             return self._load().get(key)
 
     def put(self, key: str, value: Any) -> None:
-        """Remember ``value`` for ``key`` (merged with what other processes wrote meanwhile)."""
+        """Remember ``value`` for ``key`` (merged with what other processes wrote meanwhile).
+
+        Past :data:`MAX_ENTRIES` nothing new is kept: model names can come from untrusted senders (a team
+        server's ingest), and the table is rewritten whole on each new entry.
+        """
         with self._lock:
             entries = self._load()
+            if key not in entries and len(entries) >= MAX_ENTRIES:
+                return
             entries[key] = value
             if self.path is None:
                 return
-            self._entries = {**self._read(), **entries}
+            merged = {**self._read(), **entries}
+            self._entries = dict(list(merged.items())[:MAX_ENTRIES]) if len(merged) > MAX_ENTRIES else merged
             with contextlib.suppress(OSError, ValueError, TypeError):
                 self._write(self._entries)
 

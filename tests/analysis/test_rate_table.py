@@ -118,3 +118,21 @@ def test_entries_of_other_processes_are_merged_not_overwritten(tmp_path: Path) -
     a.put("m1", {"why": "1"})
     b.put("m2", {"why": "2"})
     assert json.loads(path.read_text(encoding="utf-8")) == {"m1": {"why": "1"}, "m2": {"why": "2"}}
+
+
+def test_table_stops_growing_at_its_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the cap, new models (e.g. names sent by untrusted agents) are not added; known ones still update."""
+    from sessionoptimizer_sdk._internal import rate_table
+
+    monkeypatch.setattr(rate_table, "MAX_ENTRIES", 3)
+    path = tmp_path / "c" / "rates.json"
+    table = RateTable(path)
+    for i in range(5):
+        table.put(f"m{i}", {"why": str(i)})
+    table.put("m0", {"why": "again"})
+    assert json.loads(path.read_text(encoding="utf-8")) == {
+        "m0": {"why": "again"},
+        "m1": {"why": "1"},
+        "m2": {"why": "2"},
+    }
+    assert table.get("m4") is None
