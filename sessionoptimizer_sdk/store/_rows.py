@@ -76,7 +76,7 @@ def from_ts(value: float | None) -> datetime | None:
 
 _EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
 _EVENT_TYPES = {t.value: t for t in EventType}
-#: :class:`SessionEvent`'s fields in order: the positional arguments of :data:`_build`.
+#: :class:`SessionEvent`'s fields in order, as :func:`events_from_rows` fills them.
 _EVENT_FIELDS = (
     "id",
     "session_id",
