@@ -38,6 +38,7 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "so-home"
     monkeypatch.setenv("SESSIONOPTIMIZER_HOME", str(home))
     monkeypatch.setenv("SESSIONOPTIMIZER_STRICT", "1")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))  # the genai-prices rate table
     monkeypatch.delenv("SESSIONOPTIMIZER_STORE", raising=False)
     for var in ("OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         monkeypatch.delenv(var, raising=False)

@@ -9,6 +9,7 @@ from typing import Any
 
 from orjson import OPT_PASSTHROUGH_DATACLASS, OPT_PASSTHROUGH_DATETIME, OPT_PASSTHROUGH_SUBCLASS
 from orjson import dumps as _orjson_dumps
+from orjson import loads as _orjson_loads
 
 __all__ = ["CONTENT_KEYS", "dumps", "redact_content", "sanitize"]
 
@@ -61,6 +62,8 @@ def dumps(data: Mapping[str, Any]) -> str:
         raw = _orjson_dumps(data, option=_PASSTHROUGH)
     except (TypeError, ValueError):
         raw = None
-    if raw is not None and b"null" not in raw:  # orjson writes NaN/inf as null; sanitize keeps them as text
+    # orjson writes NaN/inf as null (sanitize keeps them as text): a null is safe when the text reads back equal
+    # (None stays None; a NaN or inf would read back as None and differ), one C-speed check instead of sanitize
+    if raw is not None and (b"null" not in raw or _orjson_loads(raw) == data):
         return raw.decode()
     return json.dumps(sanitize(data), separators=(",", ":"), ensure_ascii=False)

@@ -13,12 +13,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sessionoptimizer_sdk._internal.rate_table import default_table
 from sessionoptimizer_sdk.models import TokenUsage
 
 from .base import Pool
 from .config import AnalysisConfig
 
-__all__ = ["FREE", "KindRate", "ModelRates", "Pricer", "resolve_rates"]
+__all__ = ["FREE", "KindRate", "ModelRates", "Pricer", "cached_rates", "resolve_rates"]
 
 _PER_MTOK = 1_000_000.0
 
@@ -152,6 +153,45 @@ def resolve_rates(model_ref: str, day: date) -> ModelRates | str:
     return f"model {model_ref!r} is not in the genai-prices database"
 
 
+@functools.lru_cache(maxsize=256)
+def cached_rates(model_ref: str, day: date) -> ModelRates | str:
+    """:func:`resolve_rates` through the on-disk rate table: a process pricing known models skips genai-prices."""
+    table = default_table()
+    key = f"{model_ref}|{day.isoformat()}"
+    found = _decode(table.get(key))
+    if found is None:
+        found = resolve_rates(model_ref, day)
+        table.put(key, _encode(found))
+    return found
+
+
+def _encode(value: ModelRates | str) -> dict[str, Any]:
+    if isinstance(value, str):
+        return {"why": value}
+    kinds = (value.input, value.cache_read, value.cache_write, value.output)
+    return {"id": value.model_id, "rates": [[k.base, [list(t) for t in k.tiers]] for k in kinds]}
+
+
+def _decode(value: Any) -> ModelRates | str | None:
+    """A table entry back as rates or a reason; None for anything malformed (then the library is asked)."""
+    if not isinstance(value, dict):
+        return None
+    if isinstance(value.get("why"), str):
+        return str(value["why"])
+    try:
+        kinds = [
+            KindRate(float(base), tuple((int(start), float(rate)) for start, rate in tiers))
+            for base, tiers in value["rates"]
+        ]
+        model_id = value["id"]
+        if len(kinds) != 4 or not isinstance(model_id, str):
+            return None
+        inp, cache_read, cache_write, out = kinds
+        return ModelRates(model_id, inp, cache_read, cache_write, out)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 class Pricer:
     """Prices tokens of the models a session used; remembers which models could not be priced and why."""
 
@@ -188,7 +228,7 @@ class Pricer:
             self.unpriced[model] = "no model was recorded for this session"
             return None
         ref = self._config.model_aliases.get(name, name)
-        result = resolve_rates(ref, self._day)
+        result = cached_rates(ref, self._day)
         if isinstance(result, str):
             self.unpriced[model] = result
             return None

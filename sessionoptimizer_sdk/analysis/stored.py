@@ -6,12 +6,16 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orjson import OPT_INDENT_2
+from orjson import dumps as _orjson_dumps
+
 from sessionoptimizer_sdk._internal.ids import validate_session_id
+from sessionoptimizer_sdk._internal.jsontext import same_as_stdlib
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.engine import analyze_events
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
@@ -21,24 +25,56 @@ from sessionoptimizer_sdk.store.base import Store
 if TYPE_CHECKING:
     from sessionoptimizer_sdk.alerts.engine import AlertEngine
 
-__all__ = ["analyze_stored", "finalize_session", "load_subagents", "report_path", "write_report_file"]
+__all__ = [
+    "analyze_stored",
+    "children_by_parent",
+    "finalize_session",
+    "load_subagents",
+    "report_json",
+    "report_path",
+    "write_report_file",
+]
 
 
-def load_subagents(store: Store, session: Session) -> list[tuple[Session, list[SessionEvent]]]:
-    """The stored sessions naming ``session`` as their parent, each with its events."""
+def load_subagents(
+    store: Store, session: Session, candidates: Iterable[Session] | None = None
+) -> list[tuple[Session, list[SessionEvent]]]:
+    """The stored sessions naming ``session`` as their parent (started since it), each with its events.
+
+    ``candidates`` are the sessions to look among (default: the store's listing since ``session`` started); a
+    caller finalizing many sessions lists the store once and passes each its share (:func:`children_by_parent`).
+    """
+    pool = store.list_sessions(since=session.started_at, limit=None) if candidates is None else candidates
     return [
         (s, store.get_events(s.id))
-        for s in store.list_sessions(since=session.started_at, limit=None)
-        if s.id != session.id and s.metadata.get("parent_session_id") == session.id
+        for s in pool
+        if s.id != session.id
+        and s.metadata.get("parent_session_id") == session.id
+        and s.started_at >= session.started_at
     ]
 
 
+def children_by_parent(sessions: Iterable[Session]) -> dict[str, list[Session]]:
+    """Sessions grouped by the ``parent_session_id`` of their metadata, in the given order."""
+    children: dict[str, list[Session]] = {}
+    for s in sessions:
+        parent = s.metadata.get("parent_session_id")
+        if isinstance(parent, str):
+            children.setdefault(parent, []).append(s)
+    return children
+
+
 def analyze_stored(
-    store: Store, session_id: str, config: AnalysisConfig | None = None, now: datetime | None = None
+    store: Store,
+    session_id: str,
+    config: AnalysisConfig | None = None,
+    now: datetime | None = None,
+    *,
+    candidates: Iterable[Session] | None = None,
 ) -> OptimizationReport:
     """Analyze a stored session (SessionNotFound for an unknown id); provisional while it is ACTIVE."""
     session = store.get_session(session_id)
-    subs = load_subagents(store, session)
+    subs = load_subagents(store, session, candidates)
     return analyze_events(session, store.get_events(session_id), config=config, now=now, subagents=subs)
 
 
@@ -55,8 +91,8 @@ def write_report_file(reports_dir: Path, session_id: str, report: Mapping[str, A
         os.chmod(reports_dir, 0o700)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=reports_dir)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2, ensure_ascii=False, allow_nan=False)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(report_json(report))
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o600)
@@ -68,6 +104,20 @@ def write_report_file(reports_dir: Path, session_id: str, report: Mapping[str, A
     return target
 
 
+def report_json(report: Mapping[str, Any]) -> bytes:
+    """The report as indented UTF-8 JSON, the bytes ``json.dumps(indent=2, ensure_ascii=False)`` writes.
+
+    orjson writes them ~10x faster (a 100,000-event session's report is ~1 MB) where its text is the stdlib's
+    (:func:`same_as_stdlib`); otherwise the stdlib's rules apply (NaN raises ValueError).
+    """
+    if same_as_stdlib(report):
+        try:
+            return _orjson_dumps(report, option=OPT_INDENT_2)
+        except TypeError:  # lone surrogates, > 64-bit ints, nesting depth: the stdlib's rules
+            pass
+    return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
 def finalize_session(
     store: Store,
     reports_dir: Path,
@@ -76,9 +126,10 @@ def finalize_session(
     config: AnalysisConfig | None = None,
     engine: AlertEngine | None = None,
     now: datetime | None = None,
+    candidates: Iterable[Session] | None = None,
 ) -> OptimizationReport:
     """Analyze, store the report, write its JSON file (final reports only) and evaluate the alert rules."""
-    report = analyze_stored(store, session_id, config, now)
+    report = analyze_stored(store, session_id, config, now, candidates=candidates)
     data = report.to_dict()
     store.save_report(session_id, report.agent, data)
     if not report.provisional:

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -19,10 +19,12 @@ from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.errors import SessionOptimizerError
 from sessionoptimizer_sdk.importers.follow import DEFAULT_IDLE_TIMEOUT, follow
 from sessionoptimizer_sdk.importers.runner import ImportSummary
-from sessionoptimizer_sdk.importers.ship import Shipper
 from sessionoptimizer_sdk.optimizer import SessionOptimizer
 from sessionoptimizer_sdk.store.base import Store
 from sessionoptimizer_sdk.store.selection import open_store
+
+if TYPE_CHECKING:  # loaded with --server only: it pulls in the OTLP protobuf classes (~30 ms of start-up)
+    from sessionoptimizer_sdk.importers.ship import Shipper
 
 __all__ = ["import_command"]
 
@@ -210,7 +212,11 @@ def _source_command(source: str, default_hint: str) -> click.Command:
             store = open_store(store_url, settings)
             capture = capture_content or settings.capture_content
             chosen = list(paths) or None
-            shipper = Shipper(store, server, token=token) if server else None
+            shipper = None
+            if server:
+                from sessionoptimizer_sdk.importers.ship import Shipper
+
+                shipper = Shipper(store, server, token=token)
             if follow_:
                 summary = _follow(
                     store,

@@ -59,10 +59,17 @@ def _sed_range(expr: str) -> tuple[int, int | None] | None:
     return first, max(0, last - first + 1)
 
 
+#: First words :func:`file_read_of` can recognise.
+_READERS = frozenset({"cat", "less", "more", "nl", "head", "tail", "sed"})
+
+
 def file_read_of(command: str | None) -> dict[str, Any] | None:
     """``file_path``/``offset``/``limit`` when ``command`` only prints (part of) one file, else None."""
     if not command or any(c in command for c in ";&><`$\n"):
         return None
+    first = command.split(None, 1)[0] if command.strip() else ""
+    if first not in _READERS and not any(c in first for c in "'\"\\"):
+        return None  # a plain first word that is no reader: skip the shell-style split (most commands)
     stages = [s.strip() for s in command.split("|")]
     try:
         words = [shlex.split(s) for s in stages]
@@ -100,14 +107,21 @@ def _ruff_writes(rest: list[str]) -> bool:
     return rest[:1] == ["check"] and "--fix" in rest
 
 
+#: Tool names :func:`file_writes_of` acts on. A shell word equal to one of them is, once quotes and backslashes
+#: are removed, that name between whitespace, a stage separator or the ends: no such match, no write.
+_WRITERS = {"sed", "ruff", "prettier", "git", "mv", "cp", "rm", "touch", "truncate", "patch"} | _FORMATTERS
+_WRITER = re.compile(r"(?:^|[\s;&|])(?:" + "|".join(sorted(map(re.escape, _WRITERS))) + r")(?:$|[\s;&|])")
+_UNQUOTE = str.maketrans("", "", "'\"\\")
+
+
 def _targets(argv: list[str]) -> list[str]:
     return [a for a in argv if not a.startswith("-")]
 
 
 def file_writes_of(command: str | None) -> list[str] | None:
     """Paths a shell command changes (``[ALL_FILES]`` when it may change any file), or None if it changes none."""
-    if not command:
-        return None
+    if not command or _WRITER.search(command.translate(_UNQUOTE)) is None:
+        return None  # no word that could be a writing tool: skip the shell-style split (most commands)
     found: list[str] = []
     for stage in re.split(r"&&|\|\||;|\n", command):
         try:

@@ -13,8 +13,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Self
 
+from orjson import OPT_SORT_KEYS
+from orjson import dumps as _orjson_dumps
+
 from sessionoptimizer_sdk._internal.ids import validate_session_id
 from sessionoptimizer_sdk._internal.jsonsafe import sanitize
+from sessionoptimizer_sdk._internal.jsontext import same_as_stdlib
 from sessionoptimizer_sdk._internal.tokens import estimate_tokens
 from sessionoptimizer_sdk.errors import InvalidSessionId
 from sessionoptimizer_sdk.models import EventType, SessionEvent
@@ -75,7 +79,16 @@ def sha256_text(text: str) -> str:
 
 
 def sha256_json(value: object) -> str:
-    """Hex sha256 of a value's canonical JSON (sorted keys, compact): equal arguments hash equally."""
+    """Hex sha256 of a value's canonical JSON (sorted keys, compact): equal arguments hash equally.
+
+    The canonical text is the stdlib's ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)``;
+    orjson writes it ~5x faster wherever its bytes are the same (:func:`same_as_stdlib`), else the stdlib does.
+    """
+    if same_as_stdlib(value):
+        try:
+            return hashlib.sha256(_orjson_dumps(value, option=OPT_SORT_KEYS)).hexdigest()
+        except TypeError:  # lone surrogates, > 64-bit ints, nesting depth: the stdlib's text
+            pass
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
     return sha256_text(text)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,8 @@ _USER_ATTACHMENTS = frozenset({"queued_command"})
 _SYNTHETIC_MODEL = "<synthetic>"
 _MAX_RESPONSES = 256  # responses kept for dedupe: their lines are adjacent in practice
 _MAX_PENDING = 1024  # tool calls awaiting their result
+_TOKEN_FIELDS = ("tokens_input", "tokens_output", "cache_read_tokens", "cache_write_tokens")
+_IDENTITY = (("cwd", "cwd"), ("gitBranch", "git_branch"), ("version", "claude_code_version"))
 
 
 @dataclass(slots=True)
@@ -78,6 +80,8 @@ class ClaudeCodeParser(EventBuffer):
         st.parent = st.parent or (path.parent.parent.name if in_subfolder else None)
         st.sid = st.sid or (None if self._subagent else safe_session_id(path.stem))
         self._sidechain = False
+        self._cwd: str | None = None
+        self._project = ""
         super().__init__()
 
     # --- TranscriptParser -----------------------------------------------------------------------
@@ -132,12 +136,16 @@ class ClaudeCodeParser(EventBuffer):
 
     # --- records ----------------------------------------------------------------------------------
     def _identify(self, record: Mapping[str, Any]) -> None:
-        for key, name in (("cwd", "cwd"), ("gitBranch", "git_branch"), ("version", "claude_code_version")):
+        meta = self._st.meta
+        for key, name in _IDENTITY:
             value = record.get(key)
             if isinstance(value, str) and value:
-                self._st.meta[name] = value
-        if self._st.meta.get("cwd"):
-            self._st.meta["project"] = Path(self._st.meta["cwd"]).name
+                meta[name] = value
+        cwd = meta.get("cwd")
+        if cwd and cwd != self._cwd:  # every line repeats it: derive the project name once per change
+            self._cwd, self._project = cwd, Path(cwd).name
+        if cwd:
+            meta["project"] = self._project
         if self._st.sid is None:
             owner = record.get("sessionId")
             self._st.parent = self._st.parent or (owner if isinstance(owner, str) and owner else None)
@@ -185,14 +193,14 @@ class ClaudeCodeParser(EventBuffer):
         )
         prev = self._st.responses.get(key)
         stopped = stop is not None
-        if prev is not None:
-            old = event_from_state(prev["event"])
-            old_tokens = (old.tokens_input, old.tokens_output, old.cache_read_tokens, old.cache_write_tokens)
+        if prev is not None:  # read the saved state directly: most lines of a response repeat its usage
+            old = prev["event"]
+            old_tokens = tuple(int(old.get(name) or 0) for name in _TOKEN_FIELDS)
             tokens = tuple(max(a, b) for a, b in zip(tokens, old_tokens, strict=True))  # type: ignore[assignment]
             stopped = stopped or bool(prev["stop"])
             if tokens == old_tokens and stopped == prev["stop"]:
                 return
-            ts = old.timestamp
+            ts = datetime.fromtimestamp(float(old["ts"]), UTC)
             if stopped and not prev["stop"]:
                 self._st.count("incomplete", -1)
         else:
@@ -211,7 +219,7 @@ class ClaudeCodeParser(EventBuffer):
             data["sidechain"] = True
         split = usage.get("cache_creation")
         if isinstance(split, Mapping):  # 5-minute and 1-hour cache writes are priced differently
-            old_data = event_from_state(prev["event"]).data if prev is not None else {}
+            old_data = (prev["event"].get("data") or {}) if prev is not None else {}
             for ttl in ("5m", "1h"):
                 n = max(
                     _int(split.get(f"ephemeral_{ttl}_input_tokens")),
@@ -359,7 +367,25 @@ class ClaudeCodeParser(EventBuffer):
             if self._capture:
                 data["result"] = text
             duration = max(0.0, (ts - event.timestamp).total_seconds() * 1000)
-            self._emit(replace(event, data=data, duration_ms=duration))
+            self._emit(  # the pending call completed (positional: dataclasses.replace is ~5x slower)
+                SessionEvent(
+                    event.id,
+                    event.session_id,
+                    event.event_type,
+                    event.timestamp,
+                    data,
+                    event.tokens_input,
+                    event.tokens_output,
+                    event.cache_read_tokens,
+                    event.cache_write_tokens,
+                    event.reasoning_tokens,
+                    duration,
+                    event.name,
+                    event.is_error,
+                    event.error_type,
+                    event.seq,
+                )
+            )
         if failed:
             kind = classify_error(text, command=pending["command"] if pending else None)
             message = text[:2000] if self._capture else f"{tool or 'tool'} failed ({kind.value})"
@@ -373,8 +399,9 @@ class ClaudeCodeParser(EventBuffer):
                 data,
                 name=tool,
                 is_error=True,
+                error_type=kind.value,
             )
-            self._emit(replace(event, error_type=kind.value))
+            self._emit(event)
 
     def _system(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
         subtype = record.get("subtype")

@@ -19,7 +19,6 @@ __all__ = [
     "COPY_EVENTS",
     "CREATE_SESSION",
     "END_SESSION",
-    "EVENT_SELECT",
     "INSERT_ALERT",
     "INSERT_EVENTS",
     "MARK_ABANDONED",
@@ -54,7 +53,6 @@ MARK_ABANDONED = (
     "UPDATE sessions SET status = 'ABANDONED', ended_at = coalesce(last_event_at, started_at) "
     "WHERE id = ANY(%s) AND status = 'ACTIVE'"
 )
-EVENT_SELECT = f"{EVENT_COLUMNS}, seq"
 
 _TYPES = ("text", "text", "text", "float8", "float8", "text", "int4", "text", *["int8"] * 5, "text")
 _UNNEST = "unnest(" + ", ".join(f"%s::{t}[]" for t in _TYPES) + ")"

@@ -21,7 +21,14 @@ from ..models import Session, SessionEvent, SessionStatus
 from . import _pg_sql as sql
 from ._pg_pool import PgConnections
 from ._pg_team import PgTeamMethods
-from ._rows import SESSION_COLUMNS, event_from_row, event_to_row, session_from_row, to_ts
+from ._rows import (
+    EVENT_LOAD_COLUMNS,
+    SESSION_COLUMNS,
+    event_to_row,
+    events_from_rows,
+    session_from_row,
+    to_ts,
+)
 from .base import Owner, SessionEnd
 
 __all__ = ["PostgresStore"]
@@ -194,21 +201,19 @@ class PostgresStore(PgTeamMethods):
 
     def get_events(self, session_id: str, *, limit: int | None = None, offset: int = 0) -> list[SessionEvent]:
         """A session's events in time order."""
-        statement = f"SELECT {sql.EVENT_SELECT} FROM events WHERE session_id = %s ORDER BY ts, seq"
+        statement = f"SELECT {EVENT_LOAD_COLUMNS} FROM events WHERE session_id = %s ORDER BY ts, seq"
         params: list[Any] = [session_id]
         if limit is not None:
             statement += " LIMIT %s OFFSET %s"
             params += [limit, offset]
-        return [event_from_row(r) for r in self._fetch(statement, params)]
+        return events_from_rows(self._fetch(statement, params), session_id)
 
     def get_events_after(
         self, session_id: str, after_seq: int, *, limit: int | None = None
     ) -> list[SessionEvent]:
         """A session's events stored after ``after_seq`` (insertion order, ``seq`` ascending; at most ``limit``)."""
-        statement = (
-            f"SELECT {sql.EVENT_SELECT} FROM events WHERE session_id = %s AND seq > %s ORDER BY seq LIMIT %s"
-        )
-        return [event_from_row(r) for r in self._fetch(statement, (session_id, after_seq, limit))]
+        statement = f"SELECT {EVENT_LOAD_COLUMNS} FROM events WHERE session_id = %s AND seq > %s ORDER BY seq LIMIT %s"
+        return events_from_rows(self._fetch(statement, (session_id, after_seq, limit)), session_id)
 
     def count_events(self, session_id: str | None = None) -> int:
         """Events in one session, or in the whole store."""

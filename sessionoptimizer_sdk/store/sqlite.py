@@ -25,9 +25,10 @@ from ..models import Session, SessionEvent, SessionStatus
 from ._connection import ensure_private_file, migrate, open_connection
 from ._rows import (
     EVENT_COLUMNS,
+    EVENT_LOAD_COLUMNS,
     SESSION_COLUMNS,
-    event_from_row,
     event_to_row,
+    events_from_rows,
     session_filter,
     session_from_row,
     to_ts,
@@ -285,12 +286,12 @@ class SQLiteStore(SQLiteTeamMethods):
 
     def get_events(self, session_id: str, *, limit: int | None = None, offset: int = 0) -> list[SessionEvent]:
         """A session's events in time order."""
-        sql = f"SELECT {EVENT_COLUMNS}, seq FROM events WHERE session_id = ? ORDER BY ts, seq"
+        sql = f"SELECT {EVENT_LOAD_COLUMNS} FROM events WHERE session_id = ? ORDER BY ts, seq"
         params: list[Any] = [session_id]
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
-        return [event_from_row(r) for r in self._conn().execute(sql, params)]
+        return events_from_rows(self._conn().execute(sql, params), session_id)
 
     def get_events_after(
         self, session_id: str, after_seq: int, *, limit: int | None = None
@@ -299,9 +300,9 @@ class SQLiteStore(SQLiteTeamMethods):
         # After a seen row: walk the rowid range (the rows stored since, O(new rows)); the session index would
         # visit every row of the session on each call. From the start: the session index.
         where = "+session_id = ? AND seq > ?" if after_seq > 0 else "session_id = ? AND seq > ?"
-        sql = f"SELECT {EVENT_COLUMNS}, seq FROM events WHERE {where} ORDER BY seq LIMIT ?"
+        sql = f"SELECT {EVENT_LOAD_COLUMNS} FROM events WHERE {where} ORDER BY seq LIMIT ?"
         rows = self._conn().execute(sql, (session_id, after_seq, -1 if limit is None else limit))
-        return [event_from_row(r) for r in rows]
+        return events_from_rows(rows, session_id)
 
     def count_events(self, session_id: str | None = None) -> int:
         """Events in one session, or in the whole store."""
