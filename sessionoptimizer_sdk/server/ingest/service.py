@@ -119,8 +119,7 @@ class IngestService:
 
     def acknowledge_metrics(self, count: MetricsCount) -> None:
         """Count an accepted metrics export (logged once per new metric name; nothing is stored)."""
-        new = set(count.points) - set(self.metrics.snapshot())
-        self.metrics.add(count)
+        new = self.metrics.add(count)
         if new:
             _log.info("ingest.metrics_acknowledged", metrics=sorted(new), stored=False)
 
