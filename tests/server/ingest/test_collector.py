@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.server.ingest import IngestConfig, new_token
+from sessionoptimizer_sdk.store import Store, open_store
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
 from .collector import Relay, claude_event, collector_config, free_port, run_collector, serve_at
 from .conftest import wait_for
+
+
+@pytest.fixture
+def store(tmp_path: Path, store_url: str) -> Iterator[Store]:
+    """A handle on the server's store (SQLite, then PostgreSQL) to check what arrived."""
+    handle = open_store(store_url, Settings.from_env(tmp_path / "server"))
+    try:
+        yield handle
+    finally:
+        handle.close()
 
 
 def _write(path: Path, sessions: dict[str, int], start: int = 0) -> None:
@@ -21,21 +36,22 @@ def _write(path: Path, sessions: dict[str, int], start: int = 0) -> None:
                 fh.write(claude_event(sid, i) + "\n")
 
 
-def _counts(store: SQLiteStore, sids: list[str]) -> dict[str, int]:
+def _counts(store: Store, sids: list[str]) -> dict[str, int]:
     return {sid: store.count_events(sid) for sid in sids}
 
 
-def test_collector_batches_with_the_ingest_token_and_stores_each_event_once(tmp_path: Path):
+def test_collector_batches_with_the_ingest_token_and_stores_each_event_once(
+    tmp_path: Path, store_url: str, store: Store
+):
     """300 file records reach the server in gzip batches (far fewer requests than records), all as CLIO's."""
     home = tmp_path / "server"
-    store = SQLiteStore(home / "sessionoptimizer.db")
     _, clio = new_token(store, "ingest", "CLIO")
     port = free_port()
     logs = tmp_path / "logs"
     logs.mkdir()
     sessions = {"cc-batch-1": 100, "cc-batch-2": 120, "cc-batch-3": 80}
     _write(logs / "claude.jsonl", sessions)
-    with serve_at(home, port):
+    with serve_at(home, port, store_url=store_url):
         relay = Relay(port)
         with relay.running() as relay_url:
             config = collector_config(str(logs / "*.jsonl"), relay_url, clio, batch=50)
@@ -78,10 +94,9 @@ def test_collector_retries_429_with_retry_after_and_nothing_is_lost_or_doubled(t
     assert _counts(store, list(sessions)) == sessions
 
 
-def test_collector_survives_a_server_restart_mid_stream(tmp_path: Path):
+def test_collector_survives_a_server_restart_mid_stream(tmp_path: Path, store_url: str, store: Store):
     """Records written while the server is down are queued and retried by the Collector: none lost or doubled."""
     home = tmp_path / "server"
-    store = SQLiteStore(home / "sessionoptimizer.db")
     _, clio = new_token(store, "ingest", "CLIO")
     port = free_port()
     logs = tmp_path / "logs"
@@ -89,14 +104,14 @@ def test_collector_survives_a_server_restart_mid_stream(tmp_path: Path):
     path = logs / "claude.jsonl"
     url = f"http://127.0.0.1:{port}"
     with run_collector(tmp_path, collector_config(str(logs / "*.jsonl"), url, clio, batch=20)) as log:
-        with serve_at(home, port):
+        with serve_at(home, port, store_url=store_url):
             _write(path, {"cc-restart": 100})
             assert wait_for(lambda: store.count_events("cc-restart") == 100, timeout=60)
         _write(path, {"cc-restart": 100}, start=100)  # the server is down: the Collector must hold these
         _write(path, {"cc-restart-2": 50})
         assert store.count_events("cc-restart") == 100
         assert wait_for(lambda: "Will retry" in log.read_text(), timeout=10)  # refused while down: retrying
-        with serve_at(home, port):
+        with serve_at(home, port, store_url=store_url):
             assert wait_for(lambda: store.count_events() >= 250, timeout=60)
             time.sleep(1.0)  # a late duplicate (a retry of an already stored batch) would land now
     assert _counts(store, ["cc-restart", "cc-restart-2"]) == {"cc-restart": 200, "cc-restart-2": 50}

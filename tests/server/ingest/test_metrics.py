@@ -19,7 +19,7 @@ from opentelemetry.sdk.metrics import Counter, MeterProvider
 from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMetricReader
 
 from sessionoptimizer_sdk.server.ingest import new_token
-from sessionoptimizer_sdk.server.ingest.metrics import count_metrics
+from sessionoptimizer_sdk.server.ingest.metrics import MetricsCount, MetricsTally, count_metrics
 
 from . import claude_metrics
 from .conftest import PUBLIC_ON_BOTH, TEAM_ON_BOTH, TeamServer
@@ -119,3 +119,15 @@ def test_public_metrics_need_the_agents_own_ingest_token(public_server: TeamServ
     assert _export(public_server, "CLIO", forge) == "FAILURE"
     assert _export(public_server, "CLIO", clio) == "SUCCESS"
     assert public_server.store.count_events() == 0
+
+
+def test_the_metrics_tally_is_bounded_whatever_names_clients_send():
+    """Past 1,000 distinct metric names, further names are counted under "other": memory stays bounded."""
+    tally = MetricsTally()
+    assert tally.add(MetricsCount({f"m{i}": 2 for i in range(1_000)}, frozenset())) == [
+        f"m{i}" for i in range(1_000)
+    ]
+    assert tally.add(MetricsCount({"m5": 1, "late-1": 3, "late-2": 4}, frozenset())) == []
+    snapshot = tally.snapshot()
+    assert len(snapshot) == 1_001  # 1,000 names + "other"
+    assert (snapshot["m5"], snapshot["other"]) == (3, 7)
