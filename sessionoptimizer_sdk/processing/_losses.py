@@ -45,15 +45,32 @@ def drop_cause(exc: BaseException) -> str:
     return "io_error"
 
 
+def _digest(text: str) -> str:
+    """A stable 64-bit FNV-1a hash of ``text`` as 16 hex digits (pure Python: nothing to import when it is needed)."""
+    h = 0xCBF29CE484222325
+    for byte in text.encode("utf-8", "surrogatepass"):
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}"
+
+
+def _temp_dir() -> Path:
+    """The first writable temp folder (``TMPDIR``, ``TEMP``, ``TMP``, then the usual ones), as ``tempfile`` picks.
+
+    No import: counts are put aside when a store fails, which may be after the host dropped privileges or ran out
+    of file descriptors, when loading a module would fail too.
+    """
+    for name in (os.environ.get("TMPDIR"), os.environ.get("TEMP"), os.environ.get("TMP"), "/tmp", "/var/tmp"):
+        if name and os.path.isdir(name) and os.access(name, os.W_OK | os.X_OK):
+            return Path(name)
+    return Path.cwd()
+
+
 def _side_paths(store_path: str | os.PathLike[str]) -> list[Path]:
     """Where counts go when the store cannot take them: next to it, else (read-only folder) the temp folder."""
-    import hashlib  # only when the store fails: not at import (docs/decisions/import-speed.md)
-    import tempfile
-
-    digest = hashlib.sha256(str(Path(store_path).resolve()).encode()).hexdigest()[:16]
+    digest = _digest(str(Path(store_path).resolve()))
     return [
         Path(f"{store_path}{_SIDE_SUFFIX}"),
-        Path(tempfile.gettempdir()) / f"sessionoptimizer-{digest}{_SIDE_SUFFIX}",
+        _temp_dir() / f"sessionoptimizer-{digest}{_SIDE_SUFFIX}",
     ]
 
 
