@@ -1,38 +1,68 @@
-"""Span and trace ids from a private RNG seeded by the OS, reseeded after fork.
+"""Span ids ordered by time, trace ids from a private RNG; both ignore the host's ``random.seed``, reset on fork.
 
 The OTel SDK's RandomIdGenerator draws from the global ``random`` module, which hosts seed (``random.seed(0)``
 for reproducible agents; Hypothesis before every example): ids would then repeat across runs or even within one
 session. Every id SessionOptimizer makes itself comes from here.
+
+A span id is also the stored event's key (unique per session). Random keys land on random pages of that index, so
+the cost of storing an event grew with the session; ours are ``counter << 26 | tag``: a per-process counter that
+starts at the current 4 ms tick and adds one per id (unique within the process, increasing, so each session's
+keys append at the right edge of the index) and a 26-bit process tag drawn from the OS (redrawn, never equal, in
+a forked child). Two processes' ids can only meet if their tags are equal (one in 2**26 per pair of processes
+writing one session at overlapping counters); see ``docs/decisions/event-key.md``.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
+import time
 
-__all__ = ["new_span_id", "new_trace_id"]
+__all__ = ["SPAN_TAG_BITS", "new_span_id", "new_trace_id"]
+
+#: Low bits of a span id holding the process tag; the 38 bits above count 4.19 ms ticks since 2026 (36 years).
+SPAN_TAG_BITS = 26
+_TAG_MASK = (1 << SPAN_TAG_BITS) - 1
+_COUNTER_MASK = (1 << (64 - SPAN_TAG_BITS)) - 1
+_TICK_SHIFT = 22  # time.time_ns() >> 22: ticks of 4.194304 ms
+_EPOCH_NS = 1_767_225_600 * 1_000_000_000  # 2026-01-01T00:00:00Z
+
+
+def _now_tick() -> int:
+    """The current 4 ms tick since 2026, wrapped into the counter's 38 bits."""
+    return ((time.time_ns() - _EPOCH_NS) >> _TICK_SHIFT) & _COUNTER_MASK
+
+
+def _draw_tag(avoid: int = 0) -> int:
+    """A non-zero 26-bit tag from OS entropy, different from ``avoid``."""
+    tag = 0
+    while tag in (0, avoid):
+        tag = int.from_bytes(os.urandom(4), "big") & _TAG_MASK
+    return tag
 
 
 class _PrivateIds:
-    """The private generator behind :func:`new_span_id` and :func:`new_trace_id`."""
+    """The private generators behind :func:`new_span_id` and :func:`new_trace_id`."""
 
     def __init__(self) -> None:
         self._rng = random.Random(os.urandom(32))
+        self._tag = _draw_tag()
+        self._counter = itertools.count(_now_tick())
         os.register_at_fork(after_in_child=self.reseed)
 
     def reseed(self) -> None:
-        """Fresh OS entropy (a forked child must not repeat its parent's ids)."""
+        """Fresh OS entropy and a new tag (a forked child must not repeat its parent's ids)."""
         self._rng.seed(os.urandom(32))
+        self._tag = _draw_tag(avoid=self._tag)
+        self._counter = itertools.count(max(_now_tick(), next(self._counter)))
 
     def span_id(self) -> int:
-        """A non-zero 64-bit span id."""
-        value = self._rng.getrandbits(64)
-        while not value:
-            value = self._rng.getrandbits(64)
-        return value
+        """A non-zero 64-bit span id, greater than the previous one of this process (until the 2062 wrap)."""
+        return (next(self._counter) & _COUNTER_MASK) << SPAN_TAG_BITS | self._tag
 
     def trace_id(self) -> int:
-        """A non-zero 128-bit trace id."""
+        """A non-zero 128-bit random trace id."""
         value = self._rng.getrandbits(128)
         while not value:
             value = self._rng.getrandbits(128)
@@ -43,7 +73,7 @@ _IDS = _PrivateIds()
 
 
 def new_span_id() -> int:
-    """A non-zero 64-bit span id that a host's ``random.seed`` cannot repeat."""
+    """A non-zero 64-bit span id, unique in this process and ordered by time, that ``random.seed`` cannot repeat."""
     return _IDS.span_id()
 
 
