@@ -5,11 +5,11 @@ for reproducible agents; Hypothesis before every example): ids would then repeat
 session. Every id SessionOptimizer makes itself comes from here.
 
 A span id is also the stored event's key (unique per session). Random keys land on random pages of that index, so
-the cost of storing an event grew with the session; ours are ``counter << 26 | tag``: a per-process counter that
-starts at the current 4 ms tick and adds one per id (unique within the process, increasing, so each session's
-keys append at the right edge of the index) and a 26-bit process tag drawn from the OS (redrawn, never equal, in
-a forked child). Two processes' ids can only meet if their tags are equal (one in 2**26 per pair of processes
-writing one session at overlapping counters); see ``docs/decisions/event-key.md``.
+the cost of storing an event grew with the session; ours are ``counter << 32 | tag``: a per-process counter that
+starts at the current 134 ms tick and adds one per id (unique within the process, increasing, so each session's
+keys append at the right edge of the index) and a 32-bit process tag drawn from the OS (redrawn, never equal, in
+a forked child, and when the counter passes 32 bits). Two processes' ids can only meet if their tags are equal (one
+in 2**32 per pair of processes writing one session at overlapping counters); see ``docs/decisions/event-key.md``.
 """
 
 from __future__ import annotations
@@ -17,28 +17,28 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import threading
 import time
 
 __all__ = ["SPAN_TAG_BITS", "new_span_id", "new_trace_id"]
 
-#: Low bits of a span id holding the process tag; the 38 bits above count 4.19 ms ticks since 2026 (36 years).
-SPAN_TAG_BITS = 26
-_TAG_MASK = (1 << SPAN_TAG_BITS) - 1
-_COUNTER_MASK = (1 << (64 - SPAN_TAG_BITS)) - 1
-_TICK_SHIFT = 22  # time.time_ns() >> 22: ticks of 4.194304 ms
+#: Low bits of a span id holding the process tag; the 32 bits above count from the 134 ms tick since 2026.
+SPAN_TAG_BITS = 32
+_COUNTER_LIMIT = 1 << (64 - SPAN_TAG_BITS)
+_TICK_SHIFT = 27  # time.time_ns() >> 27: ticks of 134.2 ms, 2**32 of them from 2026 to 2044
 _EPOCH_NS = 1_767_225_600 * 1_000_000_000  # 2026-01-01T00:00:00Z
 
 
 def _now_tick() -> int:
-    """The current 4 ms tick since 2026, wrapped into the counter's 38 bits."""
-    return ((time.time_ns() - _EPOCH_NS) >> _TICK_SHIFT) & _COUNTER_MASK
+    """The current 134 ms tick since 2026, wrapped into the counter's 32 bits."""
+    return ((time.time_ns() - _EPOCH_NS) >> _TICK_SHIFT) % _COUNTER_LIMIT
 
 
 def _draw_tag(avoid: int = 0) -> int:
-    """A non-zero 26-bit tag from OS entropy, different from ``avoid``."""
+    """A non-zero 32-bit tag from OS entropy, different from ``avoid``."""
     tag = 0
     while tag in (0, avoid):
-        tag = int.from_bytes(os.urandom(4), "big") & _TAG_MASK
+        tag = int.from_bytes(os.urandom(4), "big")
     return tag
 
 
@@ -47,19 +47,32 @@ class _PrivateIds:
 
     def __init__(self) -> None:
         self._rng = random.Random(os.urandom(32))
-        self._tag = _draw_tag()
-        self._counter = itertools.count(_now_tick())
+        self._lock = threading.Lock()
+        #: (counter, tag), replaced as one value so that a thread never pairs a new tag with an old count.
+        self._state = (itertools.count(_now_tick()), _draw_tag())
         os.register_at_fork(after_in_child=self.reseed)
 
     def reseed(self) -> None:
         """Fresh OS entropy and a new tag (a forked child must not repeat its parent's ids)."""
         self._rng.seed(os.urandom(32))
-        self._tag = _draw_tag(avoid=self._tag)
-        self._counter = itertools.count(max(_now_tick(), next(self._counter)))
+        self._lock = threading.Lock()
+        counter, tag = self._state
+        self._state = (itertools.count(max(_now_tick(), next(counter))), _draw_tag(avoid=tag))
 
     def span_id(self) -> int:
-        """A non-zero 64-bit span id, greater than the previous one of this process (until the 2062 wrap)."""
-        return (next(self._counter) & _COUNTER_MASK) << SPAN_TAG_BITS | self._tag
+        """A non-zero 64-bit span id, greater than this process's previous one (until its counter passes 32 bits)."""
+        counter, tag = self._state
+        count = next(counter)
+        if count < _COUNTER_LIMIT:
+            return count << SPAN_TAG_BITS | tag
+        return self._roll_over(counter)
+
+    def _roll_over(self, spent: itertools.count[int]) -> int:
+        """After 2**32 counts: a new tag (so no id repeats) and the counter from zero."""
+        with self._lock:
+            if self._state[0] is spent:
+                self._state = (itertools.count(0), _draw_tag(avoid=self._state[1]))
+        return self.span_id()
 
     def trace_id(self) -> int:
         """A non-zero 128-bit random trace id."""

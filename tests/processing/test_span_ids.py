@@ -15,17 +15,18 @@ from pathlib import Path
 import pytest
 
 from sessionoptimizer_sdk import SessionOptimizer
+from sessionoptimizer_sdk._internal import randomids
 from sessionoptimizer_sdk._internal.randomids import new_span_id, new_trace_id
 from sessionoptimizer_sdk.processing.provider import PrivateIdGenerator
 from tests._paths import REPO_ROOT
 
-TAG = (1 << 26) - 1  # the low 26 bits: the process tag (docs/decisions/event-key.md)
+TAG = (1 << 32) - 1  # the low 32 bits: the process tag (docs/decisions/event-key.md)
 
 
 def _tick(ns: int) -> int:
-    """The 4.194304 ms tick since 2026-01-01 UTC, computed from the calendar rather than the module's constant."""
+    """The 134.2 ms tick since 2026-01-01 UTC, computed from the calendar rather than the module's constant."""
     epoch_ns = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000_000
-    return (ns - epoch_ns) // (1 << 22)
+    return (ns - epoch_ns) // 2**27
 
 
 def test_one_process_ids_are_unique_increasing_non_zero_64_bit() -> None:
@@ -53,7 +54,7 @@ def test_threads_drawing_at_once_never_share_an_id() -> None:
 
 
 def test_a_fresh_process_starts_its_ids_at_the_current_tick() -> None:
-    """A new process's first span id carries the 4 ms tick of its start in its high 38 bits (ids order by time)."""
+    """A new process's first span id carries the 134 ms tick of its start in its high 32 bits (ids order by time)."""
     code = (
         "import time; t0 = time.time_ns()\n"
         "from sessionoptimizer_sdk._internal.randomids import new_span_id\n"
@@ -63,7 +64,7 @@ def test_a_fresh_process_starts_its_ids_at_the_current_tick() -> None:
         [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=True
     )
     before, span_id, after = (int(x) for x in proc.stdout.split())
-    assert _tick(before) <= span_id >> 26 <= _tick(after)
+    assert _tick(before) <= span_id >> 32 <= _tick(after)
     assert span_id & TAG != 0
 
 
@@ -98,7 +99,7 @@ def test_forked_child_never_repeats_the_parents_ids(tmp_path: Path) -> None:
     after = [new_span_id() for _ in range(1_000)]
     assert len(set(before) | set(child) | set(after)) == 3_000
     assert {i & TAG for i in child} != {i & TAG for i in before} == {i & TAG for i in after}
-    assert min(child) >> 26 > max(before) >> 26  # the child's counter continues past the parent's
+    assert min(child) >> 32 > max(before) >> 32  # the child's counter continues past the parent's
 
 
 def test_a_session_stores_its_events_under_increasing_ids(home: Path) -> None:
@@ -139,3 +140,13 @@ def test_ids_keep_growing_while_the_clock_stands_still(monkeypatch: pytest.Monke
     monkeypatch.setattr(time, "time_ns", lambda: 0)
     ids = [new_span_id() for _ in range(1_000)]
     assert len(set(ids)) == 1_000 and ids == sorted(ids)
+
+
+def test_a_spent_counter_switches_to_a_new_tag(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the 32-bit counter runs out the ids go on under a new tag from zero: none repeats, none is zero."""
+    _counter, tag = randomids._IDS._state
+    monkeypatch.setattr(randomids._IDS, "_state", (itertools.count(2**32 - 2), tag))
+    ids = [new_span_id() for _ in range(4)]
+    assert ids[:2] == [(2**32 - 2) << 32 | tag, (2**32 - 1) << 32 | tag]
+    new_tag = ids[2] & TAG
+    assert new_tag not in (0, tag) and ids[2:] == [new_tag, 1 << 32 | new_tag]
