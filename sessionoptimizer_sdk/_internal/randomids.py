@@ -25,6 +25,9 @@ __all__ = ["SPAN_TAG_BITS", "new_span_id", "new_trace_id"]
 #: Low bits of a span id holding the process tag; the 32 bits above count from the 134 ms tick since 2026.
 SPAN_TAG_BITS = 32
 _COUNTER_LIMIT = 1 << (64 - SPAN_TAG_BITS)
+_TAG_MASK = (1 << SPAN_TAG_BITS) - 1
+_STEP = 1 << SPAN_TAG_BITS  # one count
+_ID_LIMIT = 1 << 64
 _TICK_SHIFT = 27  # time.time_ns() >> 27: ticks of 134.2 ms, 2**32 of them from 2026 to 2044
 _EPOCH_NS = 1_767_225_600 * 1_000_000_000  # 2026-01-01T00:00:00Z
 
@@ -42,37 +45,34 @@ def _draw_tag(avoid: int = 0) -> int:
     return tag
 
 
+def _ids_from(count: int, tag: int) -> itertools.count[int]:
+    """The ids ``count << 32 | tag``, ``(count + 1) << 32 | tag``, ...: one ``next()`` each, atomic under the GIL."""
+    return itertools.count(count << SPAN_TAG_BITS | tag, _STEP)
+
+
 class _PrivateIds:
     """The private generators behind :func:`new_span_id` and :func:`new_trace_id`."""
 
     def __init__(self) -> None:
         self._rng = random.Random(os.urandom(32))
         self._lock = threading.Lock()
-        #: (counter, tag), replaced as one value so that a thread never pairs a new tag with an old count.
-        self._state = (itertools.count(_now_tick()), _draw_tag())
+        #: Counter and tag in one iterator, so a thread never pairs a new tag with an old count.
+        self.ids = _ids_from(_now_tick(), _draw_tag())
         os.register_at_fork(after_in_child=self.reseed)
 
     def reseed(self) -> None:
         """Fresh OS entropy and a new tag (a forked child must not repeat its parent's ids)."""
         self._rng.seed(os.urandom(32))
         self._lock = threading.Lock()
-        counter, tag = self._state
-        self._state = (itertools.count(max(_now_tick(), next(counter))), _draw_tag(avoid=tag))
+        last = next(self.ids)
+        self.ids = _ids_from(max(_now_tick(), last >> SPAN_TAG_BITS), _draw_tag(avoid=last & _TAG_MASK))
 
-    def span_id(self) -> int:
-        """A non-zero 64-bit span id, greater than this process's previous one (until its counter passes 32 bits)."""
-        counter, tag = self._state
-        count = next(counter)
-        if count < _COUNTER_LIMIT:
-            return count << SPAN_TAG_BITS | tag
-        return self._roll_over(counter)
-
-    def _roll_over(self, spent: itertools.count[int]) -> int:
-        """After 2**32 counts: a new tag (so no id repeats) and the counter from zero."""
+    def roll_over(self, spent: itertools.count[int], value: int) -> int:
+        """After 2**32 counts (``value`` overflowed 64 bits): a new tag (so no id repeats), the counter from zero."""
         with self._lock:
-            if self._state[0] is spent:
-                self._state = (itertools.count(0), _draw_tag(avoid=self._state[1]))
-        return self.span_id()
+            if self.ids is spent:
+                self.ids = _ids_from(0, _draw_tag(avoid=value & _TAG_MASK))
+        return new_span_id()
 
     def trace_id(self) -> int:
         """A non-zero 128-bit random trace id."""
@@ -87,7 +87,9 @@ _IDS = _PrivateIds()
 
 def new_span_id() -> int:
     """A non-zero 64-bit span id, unique in this process and ordered by time, that ``random.seed`` cannot repeat."""
-    return _IDS.span_id()
+    ids = _IDS.ids
+    value = next(ids)
+    return value if value < _ID_LIMIT else _IDS.roll_over(ids, value)
 
 
 def new_trace_id() -> int:

@@ -144,8 +144,8 @@ def test_ids_keep_growing_while_the_clock_stands_still(monkeypatch: pytest.Monke
 
 def test_a_spent_counter_switches_to_a_new_tag(monkeypatch: pytest.MonkeyPatch) -> None:
     """When the 32-bit counter runs out the ids go on under a new tag from zero: none repeats, none is zero."""
-    _counter, tag = randomids._IDS._state
-    monkeypatch.setattr(randomids._IDS, "_state", (itertools.count(2**32 - 2), tag))
+    tag = new_span_id() & TAG  # this process's current tag
+    monkeypatch.setattr(randomids._IDS, "ids", itertools.count((2**32 - 2) << 32 | tag, 1 << 32))
     ids = [new_span_id() for _ in range(4)]
     assert ids[:2] == [(2**32 - 2) << 32 | tag, (2**32 - 1) << 32 | tag]
     new_tag = ids[2] & TAG
