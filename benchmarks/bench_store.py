@@ -267,7 +267,7 @@ def id_index_experiment(n: int, rounds: int) -> dict[str, Any]:
     med = statistics.median
     rows = [
         (
-            "without the unique (session_id, id) index (experiment)" if drop else "as stored",
+            "without the unique (session_id, id) index (experiment)" if drop else "as stored (our span ids)",
             f"{med(r[0] for r in got):,.0f}",
             f"{med(r[2] / n for r in got) * 1e6:.1f}",
             f"{med(r[1] / n for r in got):.1%}",

@@ -5,8 +5,9 @@ calls with the writer's queue intercepted, then replays the finished spans throu
 takes, timing each. The sum is the writer-only ceiling of one process's store throughput.
 
 ``--growth 300000`` instead writes that many rows into one session with ``SQLiteStore.write_batch`` and prints the
-CPU per row of early and late batches, with the store's indexes as they are and without the unique
-``(session_id, id)`` index (an experiment on a scratch store: what an append-friendly event key would buy).
+CPU per row of early and late batches: with our SDK's time-ordered span ids, with random ids (imports, other
+SDKs' spans) and, as the floor, random ids without the unique ``(session_id, id)`` index (a scratch-store
+experiment).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 os.environ.setdefault("SESSIONOPTIMIZER_AUTO_ANALYZE", "0")
 
 from sessionoptimizer_sdk import SessionOptimizer
+from sessionoptimizer_sdk._internal.randomids import new_span_id
 from sessionoptimizer_sdk.models import Session, SessionStatus
 from sessionoptimizer_sdk.processing.mapping import event_row_from_span
 from sessionoptimizer_sdk.store import sqlite as store_sql
@@ -32,7 +34,7 @@ ROW_DATA = (
 )
 
 
-def growth(n: int, batch: int, *, drop_id_index: bool) -> list[float]:
+def growth(n: int, batch: int, *, drop_id_index: bool, ordered: bool = False) -> list[float]:
     """CPU us per row of each ``write_batch`` of ``batch`` rows into one session of a fresh store (n rows)."""
     store = store_sql.SQLiteStore(Path(tempfile.mkdtemp(prefix="so-bench-growth-")) / "so.db")
     sid = "bench_20261130_142207_fd5b523a87462502"  # a recorder-made id's length
@@ -43,8 +45,9 @@ def growth(n: int, batch: int, *, drop_id_index: bool) -> list[float]:
     if drop_id_index:
         store._conn().execute("DROP INDEX idx_events_id")
     now = time.time()
+    ids = [f"{new_span_id():016x}" for _ in range(n)] if ordered else [os.urandom(8).hex() for _ in range(n)]
     rows = [
-        (os.urandom(8).hex(), sid, "TOOL_CALL", now + i * 1e-6, 0.01, "t", 0, None, 0, 0, 0, 0, 0, ROW_DATA)
+        (ids[i], sid, "TOOL_CALL", now + i * 1e-6, 0.01, "t", 0, None, 0, 0, 0, 0, 0, ROW_DATA)
         for i in range(n)
     ]
     per_row = []
@@ -58,15 +61,22 @@ def growth(n: int, batch: int, *, drop_id_index: bool) -> list[float]:
 
 def print_growth(n: int, batch: int) -> None:
     """The growth table: CPU per row at a few points of one session's life, with and without the id index."""
-    cases = {"as stored (unique (session_id, id) index)": growth(n, batch, drop_id_index=False)}
-    cases["without the unique (session_id, id) index (experiment)"] = growth(n, batch, drop_id_index=True)
-    points = sorted({0, len(next(iter(cases.values()))) // 3, 2 * len(next(iter(cases.values()))) // 3})
-    points.append(len(next(iter(cases.values()))) - 1)
-    head = " | ".join(f"rows {p * batch:,}-{(p + 1) * batch:,}" for p in points)
+    cases = {
+        "our SDK's time-ordered span ids (unique (session_id, id) index)": growth(
+            n, batch, drop_id_index=False, ordered=True
+        ),
+        "random ids (imports, other SDKs; same index)": growth(n, batch, drop_id_index=False),
+        "random ids without the unique index (experiment)": growth(n, batch, drop_id_index=True),
+    }
+    count = len(next(iter(cases.values())))
+    window = max(1, 20_000 // batch)  # average a few batches: a WAL checkpoint lands on one COMMIT in ~4
+    starts = sorted({0, count // 3, 2 * count // 3, max(0, count - window)})
+    head = " | ".join(f"rows {s * batch:,}-{min(count, s + window) * batch:,}" for s in starts)
     print(f"\n### write_batch CPU us per row as one session grows ({n:,} rows, batches of {batch:,})\n")
-    print(f"| store | {head} |\n|---|{'---|' * len(points)}")
+    print(f"| store | {head} |\n|---|{'---|' * len(starts)}")
     for label, per_row in cases.items():
-        print(f"| {label} | " + " | ".join(f"{per_row[p]:.1f}" for p in points) + " |")
+        means = [sum(per_row[s : s + window]) / len(per_row[s : s + window]) for s in starts]
+        print(f"| {label} | " + " | ".join(f"{m:.1f}" for m in means) + " |")
 
 
 def main() -> None:

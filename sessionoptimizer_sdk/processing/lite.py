@@ -23,6 +23,7 @@ from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, Trace
 from opentelemetry.util.types import Attributes, AttributeValue
 
 from .._internal.randomids import new_span_id, new_trace_id
+from .provider import PrivateIdGenerator
 
 __all__ = ["LiteSpan", "LiteTracer"]
 
@@ -137,7 +138,7 @@ class LiteTracer(trace.Tracer):
         self._eligible = (
             not getattr(provider, "_disabled", True)
             and _is_default_sampler(getattr(provider, "sampler", None))
-            and type(getattr(provider, "id_generator", None)) is RandomIdGenerator
+            and type(getattr(provider, "id_generator", None)) in (RandomIdGenerator, PrivateIdGenerator)
             and limits is not None
             and limits.max_span_attribute_length is None
             and (limits.max_span_attributes or 0) >= 64

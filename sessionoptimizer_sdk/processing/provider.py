@@ -15,17 +15,31 @@ from typing import TYPE_CHECKING
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.id_generator import IdGenerator
 
 from .._internal.log import get_logger
+from .._internal.randomids import new_span_id, new_trace_id
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
 
-__all__ = ["exporter_from_env", "resolve_provider", "shutdown_bounded"]
+__all__ = ["PrivateIdGenerator", "exporter_from_env", "resolve_provider", "shutdown_bounded"]
 
 _log = get_logger("sessionoptimizer.provider")
 #: The exporters of the private providers we built (so exit can stop their retries).
 _exporters: weakref.WeakKeyDictionary[TracerProvider, SpanExporter] = weakref.WeakKeyDictionary()
+
+
+class PrivateIdGenerator(IdGenerator):
+    """The private provider's ids: time-ordered span ids, random trace ids, both immune to ``random.seed``."""
+
+    def generate_span_id(self) -> int:
+        """A span id from :func:`new_span_id`."""
+        return new_span_id()
+
+    def generate_trace_id(self) -> int:
+        """A trace id from :func:`new_trace_id`."""
+        return new_trace_id()
 
 
 def exporter_from_env() -> SpanExporter | None:
@@ -64,7 +78,9 @@ def resolve_provider(
     if isinstance(candidate, TracerProvider):
         candidate.add_span_processor(processor)
         return candidate, False
-    provider = TracerProvider(resource=Resource.create(), shutdown_on_exit=False)
+    provider = TracerProvider(
+        resource=Resource.create(), shutdown_on_exit=False, id_generator=PrivateIdGenerator()
+    )
     provider.add_span_processor(processor)
     exporter = exporter_from_env()
     if exporter is not None:

@@ -1,7 +1,8 @@
-"""CI guard for the recording ratios in docs/performance.md: the caller's share and one process's CPU per event.
+"""CI guard for the recording ratios in docs/performance.md: caller's share, CPU per event, flat write cost.
 
 The caller's share of a decorated call is the basis of the peer comparison; the CPU one process spends per event
-until committed is compared with a plain OTel span's.
+until committed is compared with a plain OTel span's; a row's write cost late in a long session is compared with
+its cost early on, and with random ids' (docs/decisions/event-key.md).
 
 Each ratio is measured against a baseline in the same run and fails only when it is more than 2x the figure in
 ``benchmarks/documented_recording.json``. A few seconds in all.
@@ -20,6 +21,8 @@ from tests.benchmarks._bench import TOLERANCE, documented, load_bench
 DOCUMENTED = documented("documented_recording.json")
 CALLER = "@tool in a session, caller thread / otel span"
 ONE_PROCESS = "one process @tool until committed / plain otel span, CPU per event"
+FLAT = "write_batch CPU per row, our span ids: rows 80,000-100,000 / rows 0-20,000 of one session"
+ORDERED_VS_RANDOM = "write_batch CPU per row at rows 80,000-100,000: our span ids / random ids"
 
 
 def _check(name: str, measured: float) -> None:
@@ -63,3 +66,16 @@ def test_one_process_cpu_per_event_stays_close_to_an_otel_span(tmp_path: Path) -
             assert stored == 10_000
             ratios.append(cpu / store.otel_cpu(10_000))
     _check(ONE_PROCESS, statistics.median(ratios))
+
+
+def test_storing_an_event_costs_the_same_late_in_a_long_session(tmp_path: Path) -> None:
+    """Our ids keep a row's write cost flat over 100,000 rows of one session, and well below random ids' late cost."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SESSIONOPTIMIZER_AUTO_ANALYZE", "0")
+        mp.setattr(tempfile, "tempdir", str(tmp_path))
+        writer = load_bench("bench_writer")
+        ours = writer.growth(100_000, 5_000, drop_id_index=False, ordered=True)
+        random_ids = writer.growth(100_000, 5_000, drop_id_index=False)
+    late = statistics.mean(ours[-4:])
+    _check(FLAT, late / statistics.mean(ours[:4]))
+    _check(ORDERED_VS_RANDOM, late / statistics.mean(random_ids[-4:]))
