@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sessionoptimizer_sdk._internal.log import get_logger
 from sessionoptimizer_sdk.models import Session, SessionEvent, TokenUsage
 
+from ._gcpause import gc_paused
 from .analyzers.high_error_rate import error_stats
 from .analyzers.long_session import session_minutes
 from .analyzers.thinking_overhead import thinking_share
@@ -155,22 +156,24 @@ def analyze_events(
     ``subagents`` (the sessions naming this one as parent, with their events) are analyzed on their own and
     rolled up into the report's ``subagents`` object beside the main agent's own figures.
     """
-    # The cyclic GC is left alone: pausing it would change process-wide state under the host's feet.
-    report = _analyze(session, events, config, now)
-    if not subagents:
-        return report
-    cfg = config or AnalysisConfig()
-    subs = [(s, ev, _analyze(s, ev, cfg, now)) for s, ev in subagents]
-    pricer = Pricer(cfg, session.started_at, session.agent)
-    return replace(report, subagents=rollup(session, events, subs, pricer, cfg.read_default_line_cap))
+    # The cyclic GC is paused for long sessions (the analysis makes no cycles; see ``_gcpause``).
+    with gc_paused(len(events) + sum(len(ev) for _, ev in subagents)):
+        report = _analyze(session, events, config, now)
+        if not subagents:
+            return report
+        cfg = config or AnalysisConfig()
+        subs = [(s, ev, _analyze(s, ev, cfg, now)) for s, ev in subagents]
+        pricer = Pricer(cfg, session.started_at, session.agent)
+        return replace(report, subagents=rollup(session, events, subs, pricer, cfg.read_default_line_cap))
 
 
 def analyze_context(
     ctx: AnalysisContext, subagents: Sequence[tuple[Session, Sequence[SessionEvent]]] = ()
 ) -> OptimizationReport:
     """``analyze_events`` on an already built context (its events in time order)."""
-    feed = feed_all(ctx.session, ctx.events, ctx.config, load_analyzers())
-    return analyze_feed(feed, ctx.session, ctx.now, ctx.events, subagents)
+    with gc_paused(len(ctx.events)):
+        feed = feed_all(ctx.session, ctx.events, ctx.config, load_analyzers())
+        return analyze_feed(feed, ctx.session, ctx.now, ctx.events, subagents)
 
 
 def _analyze(

@@ -30,6 +30,8 @@ __all__ = ["ACTION_WINDOW", "Feed", "RetroactiveError", "feed_all"]
 
 #: Tool actions kept open to a later error naming them (an error for an older one re-runs without a window).
 ACTION_WINDOW = 64
+#: Events per batch handed to the analyzers in one go (a longer batch is split).
+FEED_CHUNK = 1_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _DEFAULT_TOOL = {EventType.FILE_READ: "Read", EventType.FILE_WRITE: "Write", EventType.TOOL_CALL: "tool"}
@@ -91,7 +93,18 @@ class Feed:
 
     # --- feeding --------------------------------------------------------------------------------------------
     def add(self, events: Sequence[SessionEvent]) -> None:
-        """Feed events that follow every event fed so far in time order (RetroactiveError: feed again)."""
+        """Feed events that follow every event fed so far in time order (RetroactiveError: feed again).
+
+        A long batch is fed in chunks of ``FEED_CHUNK``: released actions and per-batch facts die young
+        instead of surviving into the cyclic GC's oldest generation (which makes it walk the whole heap).
+        """
+        if len(events) <= FEED_CHUNK:
+            self._add(events)
+            return
+        for i in range(0, len(events), FEED_CHUNK):
+            self._add(events[i : i + FEED_CHUNK])
+
+    def _add(self, events: Sequence[SessionEvent]) -> None:
         if not events:
             return
         start = count = self.count

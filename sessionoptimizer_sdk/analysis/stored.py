@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sessionoptimizer_sdk._internal.ids import validate_session_id
+from sessionoptimizer_sdk.analysis._gcpause import gc_paused
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.engine import analyze_events
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
@@ -38,8 +39,9 @@ def analyze_stored(
 ) -> OptimizationReport:
     """Analyze a stored session (SessionNotFound for an unknown id); provisional while it is ACTIVE."""
     session = store.get_session(session_id)
-    subs = load_subagents(store, session)
-    return analyze_events(session, store.get_events(session_id), config=config, now=now, subagents=subs)
+    with gc_paused(store.count_events(session_id)):  # decoding the rows makes no cycles either
+        subs = load_subagents(store, session)
+        return analyze_events(session, store.get_events(session_id), config=config, now=now, subagents=subs)
 
 
 def report_path(reports_dir: Path, session_id: str) -> Path:
