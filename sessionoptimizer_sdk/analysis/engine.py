@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -30,6 +31,8 @@ from .subagents import rollup
 __all__ = ["analyze_context", "analyze_events", "analyze_feed"]
 
 _log = get_logger(__name__)
+#: Sort key of events: (timestamp, seq), built in C.
+_TIME_ORDER = operator.attrgetter("timestamp", "seq")
 _SEVERITY_RANK = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
 
 
@@ -180,7 +183,7 @@ def _analyze(
     session: Session, events: Sequence[SessionEvent], config: AnalysisConfig | None, now: datetime | None
 ) -> OptimizationReport:
     cfg = config or AnalysisConfig()
-    ordered = sorted(events, key=lambda e: (e.timestamp, e.seq))
+    ordered = sorted(events, key=_TIME_ORDER)
     return analyze_feed(
         feed_all(session, ordered, cfg, load_analyzers()), session, now or datetime.now(UTC), ordered
     )

@@ -13,7 +13,7 @@ import itertools
 from array import array
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sessionoptimizer_sdk.models import ErrorKind, EventType, Session, SessionEvent, TokenUsage
@@ -34,6 +34,7 @@ ACTION_WINDOW = 64
 FEED_CHUNK = 1_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
+_ONE_US = timedelta(microseconds=1)
 _DEFAULT_TOOL = {EventType.FILE_READ: "Read", EventType.FILE_WRITE: "Write", EventType.TOOL_CALL: "tool"}
 
 
@@ -120,8 +121,7 @@ class Feed:
             t = e.event_type
             d = e.data
             ts = e.timestamp
-            delta = ts - (_EPOCH if ts.tzinfo is not None else _EPOCH_NAIVE)
-            us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+            us = (ts - (_EPOCH if ts.tzinfo is not None else _EPOCH_NAIVE)) // _ONE_US
             if last_us is not None:
                 gap = us - last_us
                 if gap > 0 and gap / 1_000_000 <= idle:

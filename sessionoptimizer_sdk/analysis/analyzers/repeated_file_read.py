@@ -201,7 +201,9 @@ class RepeatedFileReadAnalyzer(FedAnalyzer):
         if raw is None:
             return None
         path = norm_path(raw)
-        state = states.setdefault(path, _PathState())
+        state = states.get(path)
+        if state is None:
+            state = states[path] = _PathState()
         logged = get_int(e.data, "result_tokens")
         tokens = e.tokens_input if logged is None else logged
         tail = get_int(e.data, "tail_lines")
