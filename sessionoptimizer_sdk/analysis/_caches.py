@@ -85,8 +85,9 @@ class CacheTracker:
             if self.prev is not None:
                 self._pair(i, e, facts)
             self.prev = e
-            self.seen |= self.pending
-            self.pending = set()
+            if self.pending:
+                self.seen |= self.pending
+                self.pending = set()
             self.changed = None
             self.compaction_since = False
             self.any_cache = self.any_cache or bool(e.cache_read_tokens or e.cache_write_tokens)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 from sessionoptimizer_sdk._internal.log import get_logger
 from sessionoptimizer_sdk.models import Session, SessionEvent, TokenUsage
 
+from ._gcpause import gc_paused
 from .analyzers.high_error_rate import error_stats
 from .analyzers.long_session import session_minutes
 from .analyzers.thinking_overhead import thinking_share
@@ -29,6 +31,8 @@ from .subagents import rollup
 __all__ = ["analyze_context", "analyze_events", "analyze_feed"]
 
 _log = get_logger(__name__)
+#: Sort key of events: (timestamp, seq), built in C.
+_TIME_ORDER = operator.attrgetter("timestamp", "seq")
 _SEVERITY_RANK = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
 
 
@@ -155,29 +159,31 @@ def analyze_events(
     ``subagents`` (the sessions naming this one as parent, with their events) are analyzed on their own and
     rolled up into the report's ``subagents`` object beside the main agent's own figures.
     """
-    # The cyclic GC is left alone: pausing it would change process-wide state under the host's feet.
-    report = _analyze(session, events, config, now)
-    if not subagents:
-        return report
-    cfg = config or AnalysisConfig()
-    subs = [(s, ev, _analyze(s, ev, cfg, now)) for s, ev in subagents]
-    pricer = Pricer(cfg, session.started_at, session.agent)
-    return replace(report, subagents=rollup(session, events, subs, pricer, cfg.read_default_line_cap))
+    # The cyclic GC is paused for long sessions (the analysis makes no cycles; see ``_gcpause``).
+    with gc_paused(len(events) + sum(len(ev) for _, ev in subagents)):
+        report = _analyze(session, events, config, now)
+        if not subagents:
+            return report
+        cfg = config or AnalysisConfig()
+        subs = [(s, ev, _analyze(s, ev, cfg, now)) for s, ev in subagents]
+        pricer = Pricer(cfg, session.started_at, session.agent)
+        return replace(report, subagents=rollup(session, events, subs, pricer, cfg.read_default_line_cap))
 
 
 def analyze_context(
     ctx: AnalysisContext, subagents: Sequence[tuple[Session, Sequence[SessionEvent]]] = ()
 ) -> OptimizationReport:
     """``analyze_events`` on an already built context (its events in time order)."""
-    feed = feed_all(ctx.session, ctx.events, ctx.config, load_analyzers())
-    return analyze_feed(feed, ctx.session, ctx.now, ctx.events, subagents)
+    with gc_paused(len(ctx.events)):
+        feed = feed_all(ctx.session, ctx.events, ctx.config, load_analyzers())
+        return analyze_feed(feed, ctx.session, ctx.now, ctx.events, subagents)
 
 
 def _analyze(
     session: Session, events: Sequence[SessionEvent], config: AnalysisConfig | None, now: datetime | None
 ) -> OptimizationReport:
     cfg = config or AnalysisConfig()
-    ordered = sorted(events, key=lambda e: (e.timestamp, e.seq))
+    ordered = sorted(events, key=_TIME_ORDER)
     return analyze_feed(
         feed_all(session, ordered, cfg, load_analyzers()), session, now or datetime.now(UTC), ordered
     )

@@ -13,7 +13,7 @@ import itertools
 from array import array
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sessionoptimizer_sdk.models import ErrorKind, EventType, Session, SessionEvent, TokenUsage
@@ -30,8 +30,11 @@ __all__ = ["ACTION_WINDOW", "Feed", "RetroactiveError", "feed_all"]
 
 #: Tool actions kept open to a later error naming them (an error for an older one re-runs without a window).
 ACTION_WINDOW = 64
+#: Events per batch handed to the analyzers in one go (a longer batch is split).
+FEED_CHUNK = 1_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
+_ONE_US = timedelta(microseconds=1)
 _DEFAULT_TOOL = {EventType.FILE_READ: "Read", EventType.FILE_WRITE: "Write", EventType.TOOL_CALL: "tool"}
 
 
@@ -91,7 +94,18 @@ class Feed:
 
     # --- feeding --------------------------------------------------------------------------------------------
     def add(self, events: Sequence[SessionEvent]) -> None:
-        """Feed events that follow every event fed so far in time order (RetroactiveError: feed again)."""
+        """Feed events that follow every event fed so far in time order (RetroactiveError: feed again).
+
+        A long batch is fed in chunks of ``FEED_CHUNK``: released actions and per-batch facts die young
+        instead of surviving into the cyclic GC's oldest generation (which makes it walk the whole heap).
+        """
+        if len(events) <= FEED_CHUNK:
+            self._add(events)
+            return
+        for i in range(0, len(events), FEED_CHUNK):
+            self._add(events[i : i + FEED_CHUNK])
+
+    def _add(self, events: Sequence[SessionEvent]) -> None:
         if not events:
             return
         start = count = self.count
@@ -107,8 +121,7 @@ class Feed:
             t = e.event_type
             d = e.data
             ts = e.timestamp
-            delta = ts - (_EPOCH if ts.tzinfo is not None else _EPOCH_NAIVE)
-            us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+            us = (ts - (_EPOCH if ts.tzinfo is not None else _EPOCH_NAIVE)) // _ONE_US
             if last_us is not None:
                 gap = us - last_us
                 if gap > 0 and gap / 1_000_000 <= idle:

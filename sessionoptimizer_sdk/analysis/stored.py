@@ -16,6 +16,7 @@ from orjson import dumps as _orjson_dumps
 
 from sessionoptimizer_sdk._internal.ids import validate_session_id
 from sessionoptimizer_sdk._internal.jsontext import same_as_stdlib
+from sessionoptimizer_sdk.analysis._gcpause import gc_paused
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.engine import analyze_events
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
@@ -74,8 +75,9 @@ def analyze_stored(
 ) -> OptimizationReport:
     """Analyze a stored session (SessionNotFound for an unknown id); provisional while it is ACTIVE."""
     session = store.get_session(session_id)
-    subs = load_subagents(store, session, candidates)
-    return analyze_events(session, store.get_events(session_id), config=config, now=now, subagents=subs)
+    with gc_paused(store.count_events(session_id)):  # decoding the rows makes no cycles either
+        subs = load_subagents(store, session, candidates)
+        return analyze_events(session, store.get_events(session_id), config=config, now=now, subagents=subs)
 
 
 def report_path(reports_dir: Path, session_id: str) -> Path:

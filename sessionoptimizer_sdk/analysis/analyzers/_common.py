@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -27,8 +28,9 @@ def severity_for(waste_tokens: int, *, medium: int = 1_000, high: int = 5_000) -
     return Severity.LOW
 
 
+@functools.lru_cache(maxsize=4096)
 def norm_path(path: str) -> str:
-    """A file path normalised for comparison (``a/./b`` and ``a//b`` are ``a/b``)."""
+    """A file path normalised for comparison (``a/./b`` and ``a//b`` are ``a/b``); cached: sessions repeat paths."""
     return posixpath.normpath(path) if path else path
 
 

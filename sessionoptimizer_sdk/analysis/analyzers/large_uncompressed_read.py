@@ -10,6 +10,7 @@ instead of the whole file" for a read that already was a range.
 
 from __future__ import annotations
 
+import functools
 import math
 import posixpath
 from collections.abc import Iterable
@@ -206,6 +207,7 @@ _KINDS = {
 _KIND_OF_EXT = {ext: kind for kind, exts in _KINDS.items() for ext in exts}
 
 
+@functools.lru_cache(maxsize=4096)
 def file_kind(path: str) -> str:
     """``log``, ``data``, ``docs``, ``code`` or ``other`` from the file's extension."""
     return _KIND_OF_EXT.get(posixpath.splitext(path.lower())[1], "other")

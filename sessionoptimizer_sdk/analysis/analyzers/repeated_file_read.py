@@ -161,10 +161,11 @@ class RepeatedFileReadAnalyzer(FedAnalyzer):
             ):
                 if state.active > 0:
                     state.prefix += min(state.active, e.cache_read_tokens) / state.active
-                for r in state.pending:
-                    state.open_reads.append((r, state.prefix))
-                    state.active += r.tokens
-                state.pending = []
+                if state.pending:
+                    for r in state.pending:
+                        state.open_reads.append((r, state.prefix))
+                        state.active += r.tokens
+                    state.pending = []
                 continue
             if t is not read_t and t is not EventType.FILE_WRITE and t is not EventType.TOOL_CALL:
                 continue
@@ -201,7 +202,9 @@ class RepeatedFileReadAnalyzer(FedAnalyzer):
         if raw is None:
             return None
         path = norm_path(raw)
-        state = states.setdefault(path, _PathState())
+        state = states.get(path)
+        if state is None:
+            state = states[path] = _PathState()
         logged = get_int(e.data, "result_tokens")
         tokens = e.tokens_input if logged is None else logged
         tail = get_int(e.data, "tail_lines")

@@ -31,9 +31,13 @@ def thinking_share(ctx: AnalysisContext) -> tuple[int, int]:
 
 @dataclass(slots=True)
 class ThinkingState:
-    """Events that may carry thinking: (facts, reported thinking tokens, response id of an AI response)."""
+    """Events that may carry thinking: (facts, reported thinking tokens, response id of an AI response).
 
-    carriers: list[tuple[EventFacts, int, str | None]] = field(default_factory=list)
+    The facts are kept as an exact ``tuple`` (``EventFacts._make`` rebuilds them): a tuple of plain values is
+    untracked by the cyclic GC, a named tuple never is, and a live state keeps one per model call.
+    """
+
+    carriers: list[tuple[tuple[object, ...], int, str | None]] = field(default_factory=list)
 
 
 class ThinkingOverheadAnalyzer(FedAnalyzer):
@@ -58,7 +62,7 @@ class ThinkingOverheadAnalyzer(FedAnalyzer):
             r = max(e.reasoning_tokens, out) if t is thinking_t else min(e.reasoning_tokens, out)
             rid = get_str(e.data, "response_id") if t is response_t else None
             if r > 0 or rid is not None:
-                state.carriers.append(((facts[j] if facts else None) or facts_of(e), r, rid))
+                state.carriers.append((tuple((facts[j] if facts else None) or facts_of(e)), r, rid))
 
     def drafts(self, state: ThinkingState, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
         """A finding when thinking exceeds the configured share of output."""
@@ -71,7 +75,8 @@ class ThinkingOverheadAnalyzer(FedAnalyzer):
         evidence: list[str] = []
         remaining = excess
         estimated = ctx.thinking_basis == "estimated"
-        for f, reported, rid in state.carriers:
+        for raw, reported, rid in state.carriers:
+            f = EventFacts._make(raw)
             if estimated:  # the thinking sits in the output of the response with the same id
                 r = min(ctx.thinking_by_response.get(rid, 0), f.output) if rid is not None else 0
             else:

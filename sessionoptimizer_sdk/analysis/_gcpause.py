@@ -1,0 +1,31 @@
+"""Pause the cyclic GC for the length of one full analysis (it makes no reference cycles: nothing to collect).
+
+A full analysis of a long session allocates tens of thousands of objects that outlive the young generations;
+each time they pass a quarter of the old heap the cyclic GC walks the whole heap, the session's events
+included (measured: ~30% of a 100,000-event analysis). The pause is restored on exit, exceptions included,
+and only taken when the GC was enabled and the session is long enough for it to matter.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["PAUSE_MIN_EVENTS", "gc_paused"]
+
+#: Sessions shorter than this are analyzed with the GC left alone (no full collection is at stake).
+PAUSE_MIN_EVENTS = 5_000
+
+
+@contextmanager
+def gc_paused(events: int) -> Iterator[None]:
+    """Disable the cyclic GC while the block runs if ``events >= PAUSE_MIN_EVENTS`` and it was enabled."""
+    if events < PAUSE_MIN_EVENTS or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
