@@ -19,7 +19,9 @@ def gc_enabled() -> Iterator[None]:
     was = gc.isenabled()
     gc.enable()
     yield
-    if not was:
+    if was:
+        gc.enable()  # a test may have disabled it (the host's side of the story)
+    else:
         gc.disable()
 
 
