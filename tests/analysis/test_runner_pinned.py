@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import stat
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sessionoptimizer_sdk.alerts.engine import AlertEngine
+from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.monitor import monitor_once
+from sessionoptimizer_sdk.analysis.report import OptimizationReport
 from sessionoptimizer_sdk.analysis.runner import AnalysisRunner
 from sessionoptimizer_sdk.analysis.stored import (
     finalize_session,
@@ -226,3 +230,94 @@ def test_monitor_pass_respects_its_limit_and_skips_a_failing_session(tmp_path: P
     assert [r.session_id for r in monitor_once(store, settings.reports_dir, limit=1)] == ["new"]
     assert [r.session_id for r in monitor_once(store, settings.reports_dir)] == ["old"]
     assert store.get_report("bad") is None
+
+
+def _types(report: OptimizationReport) -> list[str]:
+    return sorted(f.type for f in report.issues)
+
+
+SMALL_READS = AnalysisConfig(large_read_tokens=100)  # every 4,000-token read of the fixture is "large"
+
+
+def test_monitor_pass_uses_its_config_engine_and_window(tmp_path: Path) -> None:
+    """The pass applies the given config, raises alerts through the engine, and skips sessions before `since`."""
+    late = Session("late", "ATLAS", "t", "sonnet", SessionStatus.COMPLETED, T0 + timedelta(days=2), T0)
+    store, settings = _store(tmp_path, session(sid="early"), late)
+    engine = AlertEngine(store)
+    reports = monitor_once(
+        store, settings.reports_dir, engine=engine, config=SMALL_READS, since=T0 + timedelta(days=1)
+    )
+    assert [r.session_id for r in reports] == ["late"]
+    assert "large_uncompressed_read" in _types(reports[0])
+    assert {a["rule"] for a in store.list_alerts(session_id="late")} >= {"high_waste"}
+    assert store.get_report("early") is None
+    engine.close(5)
+
+
+def test_monitor_pass_default_time_is_aware_utc(tmp_path: Path) -> None:
+    """Without `now`, reports are stamped with the current UTC time (timezone-aware)."""
+    store, settings = _store(tmp_path, session())
+    before = datetime.now(UTC)
+    [report] = monitor_once(store, settings.reports_dir)
+    assert report.generated_at.tzinfo is not None and before <= report.generated_at <= datetime.now(UTC)
+
+
+def test_monitor_pass_logs_the_failing_session_and_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A session that fails to analyze is logged once as a warning naming it and the error."""
+
+    class Failing(SQLiteStore):
+        def get_events(self, session_id: str, *args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("disk error")
+
+    _store(tmp_path, session(sid="bad"))
+    settings = Settings.from_env(home=tmp_path / "home")
+    with caplog.at_level(logging.WARNING, logger="sessionoptimizer_sdk.analysis.monitor"):
+        assert monitor_once(Failing(settings.db_path), settings.reports_dir) == []
+    [record] = [r for r in caplog.records if r.name == "sessionoptimizer_sdk.analysis.monitor"]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == (
+        "event='monitoring: session not analyzed' session_id='bad' error=\"RuntimeError('disk error')\" "
+        "level='warning'"
+    )
+
+
+def test_provisional_analysis_uses_the_runner_config_and_subagents(tmp_path: Path) -> None:
+    """A live report applies the runner's config and rolls up the session's stored subagents."""
+    child = Session(
+        "s1.agent-a", "ATLAS", "t", "sonnet", SessionStatus.COMPLETED, T0, T0, {"parent_session_id": "s1"}
+    )
+    store, settings = _store(tmp_path, session(status=SessionStatus.ACTIVE), child)
+    runner = AnalysisRunner(store, settings, config=SMALL_READS)
+    reports: list[OptimizationReport] = []
+    runner.engine.report_listeners.append(reports.append)
+    runner.submit("s1", final=False)
+    assert runner.flush(10)
+    [report] = reports
+    assert report.provisional and "large_uncompressed_read" in _types(report)
+    assert report.subagents["count"] == 1
+    runner.close(5)
+    assert runner.errors == []
+
+
+def test_provisional_pacing_by_the_analysis_cost(tmp_path: Path) -> None:
+    """With no rate limit, a live analysis whose cost is unknown runs at once; with a near-zero duty it waits."""
+    store, settings = _store(tmp_path)
+    quick = AnalysisRunner(store, settings, provisional_interval=0, max_duty=0.05)
+    seen = _spy(quick)
+    quick.submit("s1", final=False)
+    assert quick.flush(10)  # the first analysis of a runner (loading analyzers and prices) is not paced
+    quick.submit("s1", final=False)
+    assert _wait(lambda: len(seen) == 2, timeout=3), "no recorded cost: not held back"
+    quick.close(5)
+    slow = AnalysisRunner(store, settings, provisional_interval=0, max_duty=1e-9)
+    seen = _spy(slow)
+    for _ in range(2):  # warm up, then one analysis whose CPU cost is recorded
+        slow.submit("s1", final=False)
+        assert slow.flush(10)
+    slow.submit("s1", final=False)
+    time.sleep(0.6)
+    assert len(seen) == 2, "held back: its cost / 1e-9 is far beyond 0.6 s"
+    assert slow.flush(10) and len(seen) == 3
+    slow.close(5)
