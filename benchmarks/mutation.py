@@ -98,6 +98,9 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", default=list(DEFAULT_ONLY), help="globs of files to mutate")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
+        "--tests", nargs="*", default=list(TESTS), help="test paths mutmut may run (narrower is faster)"
+    )
+    parser.add_argument(
         "--keep", type=Path, help="run in DIR and keep it (to list survivors, or --recheck it)"
     )
     parser.add_argument("--recheck", type=Path, help="re-run the survivors of a kept mutmut directory")
@@ -117,7 +120,7 @@ def main() -> int:
             + "only_mutate=\n"
             + "".join(f"    {g}\n" for g in args.only)
             + "pytest_add_cli_args_test_selection=\n"
-            + "".join(f"    {t}\n" for t in TESTS)
+            + "".join(f"    {t}\n" for t in args.tests)
             + "pytest_add_cli_args=\n"
             + "".join(f"    {a}\n" for a in PYTEST_ARGS),
             encoding="utf-8",
