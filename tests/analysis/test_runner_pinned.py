@@ -27,7 +27,7 @@ from sessionoptimizer_sdk.analysis.stored import (
     write_report_file,
 )
 from sessionoptimizer_sdk.config import Settings
-from sessionoptimizer_sdk.errors import InvalidSessionId
+from sessionoptimizer_sdk.errors import InvalidSessionId, SessionNotFound
 from sessionoptimizer_sdk.models import Session, SessionStatus
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 from tests.analysis._builders import T0, Events, session
@@ -321,3 +321,53 @@ def test_provisional_pacing_by_the_analysis_cost(tmp_path: Path) -> None:
     assert len(seen) == 2, "held back: its cost / 1e-9 is far beyond 0.6 s"
     assert slow.flush(10) and len(seen) == 3
     slow.close(5)
+
+
+def test_first_live_analysis_runs_at_once(tmp_path: Path) -> None:
+    """A session's first provisional analysis is due at once, without waiting for a flush."""
+    store, settings = _store(tmp_path)
+    runner = AnalysisRunner(store, settings, provisional_interval=3_600, max_duty=0)
+    seen = _spy(runner)
+    runner.submit("s1", final=False)
+    assert _wait(lambda: seen == [True], timeout=3)
+    runner.close(5)
+
+
+def test_final_analysis_uses_the_runner_config(tmp_path: Path) -> None:
+    """The final report applies the runner's config (reads over 100 tokens count as large here)."""
+    store, settings = _store(tmp_path, session())
+    runner = AnalysisRunner(store, settings, config=SMALL_READS)
+    runner.submit("s1", final=True)
+    assert runner.flush(10)
+    data = json.loads((settings.reports_dir / "s1_report.json").read_text(encoding="utf-8"))
+    assert "large_uncompressed_read" in {f["type"] for f in data["issues"]}
+    runner.close(5)
+
+
+def test_a_resumed_session_gets_live_analysis_at_once(tmp_path: Path) -> None:
+    """After a final analysis the rate limit is forgotten: a resumed session's next live analysis is not held."""
+    store, settings = _store(tmp_path)
+    runner = AnalysisRunner(store, settings, provisional_interval=3_600, max_duty=0)
+    seen = _spy(runner)
+    runner.submit("s1", final=False)
+    assert _wait(lambda: seen == [True], timeout=3)
+    store.upsert_session(session())
+    runner.submit("s1", final=True)
+    assert _wait(lambda: seen == [True, False], timeout=3)
+    store.upsert_session(session(status=SessionStatus.ACTIVE))  # `claude --resume` of the same session
+    runner.submit("s1", final=False)
+    assert _wait(lambda: seen == [True, False, True], timeout=3)
+    runner.close(5)
+
+
+def test_failed_analysis_is_recorded_and_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """An unknown session's analysis failure is kept in `errors` (the exception itself) and logged once."""
+    store, settings = _store(tmp_path)
+    runner = AnalysisRunner(store, settings)
+    with caplog.at_level(logging.ERROR, logger="sessionoptimizer_sdk.analysis.runner"):
+        runner.submit("nope", final=True)
+        runner.flush(10)
+        runner.close(5)
+    assert [type(e) for e in runner.errors] == [SessionNotFound]
+    lines = [r.getMessage() for r in caplog.records if r.name == "sessionoptimizer_sdk.analysis.runner"]
+    assert lines == ["event='analysis failed' session_id='nope' level='error'"]
