@@ -246,3 +246,17 @@ def test_metrics_the_alert_rules_read() -> None:
         0.0,
     )
     assert (m["thinking_share"], m["thinking_tokens"]) == (0.0, 0.0)
+
+
+def test_thinking_share_metric_and_one_hour_writes_without_writes() -> None:
+    """600 of the session's 1,010 output tokens thinking: share 0.5941; a 1-hour split with no writes costs nothing."""
+    ev = Events()
+    ev.call(inp=100, out=1_000, reasoning_tokens=600)
+    ev.call(inp=100, cw=0, out=10, data={"cache_write_1h_tokens": 5_000})
+    report = analyze_events(session(), ev.items)
+    assert (
+        (report.metrics["thinking_share"], report.metrics["thinking_tokens"])
+        == (round(600 / 1_010, 4), 600.0)
+        == (0.5941, 600.0)
+    )
+    assert report.cost_usd == pytest.approx(200 * 3 * M + 1_010 * 15 * M, abs=1e-9)
