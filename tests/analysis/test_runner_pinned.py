@@ -19,7 +19,7 @@ from sessionoptimizer_sdk.alerts.engine import AlertEngine
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.monitor import monitor_once
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
-from sessionoptimizer_sdk.analysis.runner import AnalysisRunner
+from sessionoptimizer_sdk.analysis.runner import AnalysisRunner, analyze_stored
 from sessionoptimizer_sdk.analysis.stored import (
     finalize_session,
     load_subagents,
@@ -236,7 +236,8 @@ def _types(report: OptimizationReport) -> list[str]:
     return sorted(f.type for f in report.issues)
 
 
-SMALL_READS = AnalysisConfig(large_read_tokens=100)  # every 4,000-token read of the fixture is "large"
+#: The fixture's 4,000-token reads are "large" by default (2,000); under this config they are not.
+BIG_READS = AnalysisConfig(large_read_tokens=10_000)
 
 
 def test_monitor_pass_uses_its_config_engine_and_window(tmp_path: Path) -> None:
@@ -245,11 +246,13 @@ def test_monitor_pass_uses_its_config_engine_and_window(tmp_path: Path) -> None:
     store, settings = _store(tmp_path, session(sid="early"), late)
     engine = AlertEngine(store)
     reports = monitor_once(
-        store, settings.reports_dir, engine=engine, config=SMALL_READS, since=T0 + timedelta(days=1)
+        store, settings.reports_dir, engine=engine, config=BIG_READS, since=T0 + timedelta(days=1)
     )
     assert [r.session_id for r in reports] == ["late"]
-    assert "large_uncompressed_read" in _types(reports[0])
-    assert {a["rule"] for a in store.list_alerts(session_id="late")} >= {"high_waste"}
+    assert "large_uncompressed_read" not in _types(reports[0])
+    assert "large_uncompressed_read" in _types(analyze_stored(store, "late"))  # the default config
+    # 4,000 re-read tokens against 150 weighted session tokens: score 0, a low-efficiency alert
+    assert {a["rule"] for a in store.list_alerts(session_id="late")} == {"low_efficiency"}
     assert store.get_report("early") is None
     engine.close(5)
 
@@ -289,13 +292,13 @@ def test_provisional_analysis_uses_the_runner_config_and_subagents(tmp_path: Pat
         "s1.agent-a", "ATLAS", "t", "sonnet", SessionStatus.COMPLETED, T0, T0, {"parent_session_id": "s1"}
     )
     store, settings = _store(tmp_path, session(status=SessionStatus.ACTIVE), child)
-    runner = AnalysisRunner(store, settings, config=SMALL_READS)
+    runner = AnalysisRunner(store, settings, config=BIG_READS)
     reports: list[OptimizationReport] = []
     runner.engine.report_listeners.append(reports.append)
     runner.submit("s1", final=False)
     assert runner.flush(10)
     [report] = reports
-    assert report.provisional and "large_uncompressed_read" in _types(report)
+    assert report.provisional and "large_uncompressed_read" not in _types(report)
     assert report.subagents["count"] == 1
     runner.close(5)
     assert runner.errors == []
@@ -334,13 +337,14 @@ def test_first_live_analysis_runs_at_once(tmp_path: Path) -> None:
 
 
 def test_final_analysis_uses_the_runner_config(tmp_path: Path) -> None:
-    """The final report applies the runner's config (reads over 100 tokens count as large here)."""
+    """The final report applies the runner's config (no 4,000-token read is large under it)."""
     store, settings = _store(tmp_path, session())
-    runner = AnalysisRunner(store, settings, config=SMALL_READS)
+    runner = AnalysisRunner(store, settings, config=BIG_READS)
     runner.submit("s1", final=True)
     assert runner.flush(10)
     data = json.loads((settings.reports_dir / "s1_report.json").read_text(encoding="utf-8"))
-    assert "large_uncompressed_read" in {f["type"] for f in data["issues"]}
+    assert "large_uncompressed_read" not in {f["type"] for f in data["issues"]}
+    assert "large_uncompressed_read" in _types(analyze_stored(store, "s1"))  # the default config
     runner.close(5)
 
 
