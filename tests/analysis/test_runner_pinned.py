@@ -8,14 +8,16 @@ import math
 import os
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from sessionoptimizer_sdk.alerts.engine import AlertEngine
+from sessionoptimizer_sdk.analysis import analyze_events
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.monitor import monitor_once
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
@@ -32,6 +34,8 @@ from sessionoptimizer_sdk.models import Session, SessionStatus
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 from tests.analysis._builders import T0, Events, session
 
+_R = TypeVar("_R")
+
 
 def _store(tmp_path: Path, *sessions: Session) -> tuple[SQLiteStore, Settings]:
     settings = Settings.from_env(home=tmp_path / "home")
@@ -47,8 +51,6 @@ def _store(tmp_path: Path, *sessions: Session) -> tuple[SQLiteStore, Settings]:
 
 
 def _with_ids(e: Any, sid: str) -> Any:
-    from dataclasses import replace
-
     return replace(e, id=f"{sid}:{e.id}")
 
 
@@ -375,3 +377,31 @@ def test_failed_analysis_is_recorded_and_logged(tmp_path: Path, caplog: pytest.L
     assert [type(e) for e in runner.errors] == [SessionNotFound]
     lines = [r.getMessage() for r in caplog.records if r.name == "sessionoptimizer_sdk.analysis.runner"]
     assert lines == ["event='analysis failed' session_id='nope' level='error'"]
+
+
+def _rule(rules: Sequence[object], cls: type[_R]) -> _R:
+    [rule] = [r for r in rules if isinstance(r, cls)]
+    return rule
+
+
+def test_alert_thresholds_follow_the_analysis_config() -> None:
+    """The runner's alert rules take their thresholds from the analysis config (waste, time, errors, spikes)."""
+    from sessionoptimizer_sdk.alerts.rules import (
+        HighErrorRateRule,
+        HighWasteRule,
+        LongSessionRule,
+        TokenSpikeRule,
+    )
+    from sessionoptimizer_sdk.analysis.runner import rules_for
+
+    cfg = AnalysisConfig(
+        high_waste_tokens=11, long_session_minutes=22.0, error_rate_threshold=0.33, spike_factor=4.4
+    )
+    rules = rules_for(cfg)
+    assert _rule(rules, HighWasteRule).threshold == 11 and _rule(rules, LongSessionRule).minutes == 22.0
+    assert _rule(rules, HighErrorRateRule).threshold == 0.33 and _rule(rules, TokenSpikeRule).factor == 4.4
+    ev = Events()
+    ev.call()
+    report = replace(analyze_events(session(), ev.items), total_waste_tokens=12)
+    assert _rule(rules, HighWasteRule).check(report) is not None
+    assert _rule(rules_for(AnalysisConfig()), HighWasteRule).check(report) is None
