@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import stat
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -405,3 +406,19 @@ def test_alert_thresholds_follow_the_analysis_config() -> None:
     report = replace(analyze_events(session(), ev.items), total_waste_tokens=12)
     assert _rule(rules, HighWasteRule).check(report) is not None
     assert _rule(rules_for(AnalysisConfig()), HighWasteRule).check(report) is None
+
+
+def test_runner_rules_and_worker_thread(tmp_path: Path) -> None:
+    """Given rules replace the defaults, else the config's thresholds apply; analysis runs on its named thread."""
+    from sessionoptimizer_sdk.alerts.rules import HighWasteRule
+
+    store, settings = _store(tmp_path, session())
+    assert AnalysisRunner(store, settings, rules=[]).engine.rules == []
+    runner = AnalysisRunner(store, settings, config=AnalysisConfig(high_waste_tokens=11))
+    assert _rule(runner.engine.rules, HighWasteRule).threshold == 11
+    threads: list[str] = []
+    runner.engine.report_listeners.append(lambda r: threads.append(threading.current_thread().name))
+    runner.submit("s1", final=True)
+    assert runner.flush(10)
+    runner.close(5)
+    assert threads and all(name.startswith("sessionoptimizer-analysis") for name in threads)
