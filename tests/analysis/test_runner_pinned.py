@@ -417,7 +417,14 @@ def test_runner_rules_and_worker_thread(tmp_path: Path) -> None:
     runner = AnalysisRunner(store, settings, config=AnalysisConfig(high_waste_tokens=11))
     assert _rule(runner.engine.rules, HighWasteRule).threshold == 11
     threads: list[str] = []
-    runner.engine.report_listeners.append(lambda r: threads.append(threading.current_thread().name))
+
+    class Spy:
+        name, priority = "spy", "LOW"
+
+        def check(self, report: object) -> None:
+            threads.append(threading.current_thread().name)
+
+    runner.engine.rules.append(Spy())
     runner.submit("s1", final=True)
     assert runner.flush(10)
     runner.close(5)
