@@ -429,3 +429,18 @@ def test_runner_rules_and_worker_thread(tmp_path: Path) -> None:
     assert runner.flush(10)
     runner.close(5)
     assert threads and all(name.startswith("sessionoptimizer-analysis") for name in threads)
+
+
+def test_subagents_are_found_however_many_sessions_came_after(tmp_path: Path) -> None:
+    """A subagent started right after its parent is found even when 100 newer sessions were recorded since."""
+    parent = session(sid="p")
+    child = Session(
+        "p.agent-a", "ATLAS", "t", "sonnet", SessionStatus.COMPLETED, T0, T0, {"parent_session_id": "p"}
+    )
+    store, _ = _store(tmp_path, parent, child)
+    for i in range(100):
+        start = T0 + timedelta(minutes=1 + i)
+        store.upsert_session(
+            Session(f"later-{i}", "ATLAS", "t", "sonnet", SessionStatus.COMPLETED, start, start)
+        )
+    assert [s.id for s, _ in load_subagents(store, parent)] == ["p.agent-a"]
