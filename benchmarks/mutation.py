@@ -55,7 +55,9 @@ def _refresh_tests(mutants: Path) -> None:
             shutil.copy2(ROOT / name, mutants / name)
 
 
-def recheck(work: Path, only: str = "", tests: tuple[str, ...] = TESTS) -> Counter[str]:
+def recheck(
+    work: Path, only: str = "", tests: tuple[str, ...] = TESTS, unfinished: bool = False
+) -> Counter[str]:
     """Re-run each survivor against ``tests`` as they are now (mutmut runs only the tests it saw call the
     mutated function, and memoised helpers hide some callers): per module, survivors that a test does kill."""
     _refresh_tests(work / "mutants")
@@ -65,7 +67,7 @@ def recheck(work: Path, only: str = "", tests: tuple[str, ...] = TESTS) -> Count
             continue
         codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
         for name, code in codes.items():
-            if code != 0:
+            if code != 0 and not (unfinished and code in (None, 5, 33)):  # not checked / no tests
                 continue
             env = {**os.environ, "MUTANT_UNDER_TEST": name}
             run = subprocess.run(
@@ -98,14 +100,26 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", default=list(DEFAULT_ONLY), help="globs of files to mutate")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
+        "--tests", nargs="*", default=list(TESTS), help="test paths mutmut may run (narrower is faster)"
+    )
+    parser.add_argument(
         "--keep", type=Path, help="run in DIR and keep it (to list survivors, or --recheck it)"
     )
     parser.add_argument("--recheck", type=Path, help="re-run the survivors of a kept mutmut directory")
     parser.add_argument("--recheck-only", default="", help="only meta files whose path contains this")
     parser.add_argument("--recheck-tests", nargs="*", default=list(TESTS), help="tests a recheck runs")
+    parser.add_argument(
+        "--recheck-unfinished",
+        action="store_true",
+        help="also run mutants a stopped run never ran ('no tests')",
+    )
     args = parser.parse_args()
     if args.recheck:
-        for key, n in sorted(recheck(args.recheck, args.recheck_only, tuple(args.recheck_tests)).items()):
+        for key, n in sorted(
+            recheck(
+                args.recheck, args.recheck_only, tuple(args.recheck_tests), args.recheck_unfinished
+            ).items()
+        ):
             print(f"{key} {n}")
         return 0
     with tempfile.TemporaryDirectory(prefix="so-mutation-") as tmp:
@@ -117,7 +131,7 @@ def main() -> int:
             + "only_mutate=\n"
             + "".join(f"    {g}\n" for g in args.only)
             + "pytest_add_cli_args_test_selection=\n"
-            + "".join(f"    {t}\n" for t in TESTS)
+            + "".join(f"    {t}\n" for t in args.tests)
             + "pytest_add_cli_args=\n"
             + "".join(f"    {a}\n" for a in PYTEST_ARGS),
             encoding="utf-8",

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from sessionoptimizer_sdk.analysis import analyze_events, registry
-from sessionoptimizer_sdk.analysis.base import Claim, Draft, RecommendationDraft
+from sessionoptimizer_sdk.analysis.base import Claim, Draft, Pool, RecommendationDraft
 from sessionoptimizer_sdk.analysis.context import AnalysisContext
 from sessionoptimizer_sdk.analysis.report import OptimizationReport, Recommendation, Severity
 from sessionoptimizer_sdk.models import EventType
@@ -246,3 +246,67 @@ def test_metrics_the_alert_rules_read() -> None:
         0.0,
     )
     assert (m["thinking_share"], m["thinking_tokens"]) == (0.0, 0.0)
+
+
+def test_thinking_share_metric_and_one_hour_writes_without_writes() -> None:
+    """600 of the session's 1,010 output tokens thinking: share 0.5941; a 1-hour split with no writes costs nothing."""
+    ev = Events()
+    ev.call(inp=100, out=1_000, reasoning_tokens=600)
+    ev.call(inp=100, cw=0, out=10, data={"cache_write_1h_tokens": 5_000})
+    report = analyze_events(session(), ev.items)
+    assert (
+        (report.metrics["thinking_share"], report.metrics["thinking_tokens"])
+        == (round(600 / 1_010, 4), 600.0)
+        == (0.5941, 600.0)
+    )
+    assert report.cost_usd == pytest.approx(200 * 3 * M + 1_010 * 15 * M, abs=1e-9)
+
+
+def _one(model: str, monkeypatch: pytest.MonkeyPatch, *analyzers: Any, **call: int) -> OptimizationReport:
+    monkeypatch.setattr(registry, "_loaded", analyzers)
+    ev = Events()
+    ev.call(**{"inp": 1_000, "cr": 0, "cw": 0, "out": 0, **call})
+    return analyze_events(session(model=model), ev.items)
+
+
+def test_invalid_and_exhausted_claims_do_not_stop_later_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Empty, fractional, unknown-event and already-claimed claims are skipped; the claim after them settles."""
+    first = _Fixed("first", 1, [_draft("first", Severity.LOW, Claim("e0", "input", 1_000))])
+    junk = (
+        Claim("e0", "output", 0),
+        Claim("e0", "output", 2.5),  # type: ignore[arg-type]
+        Claim("missing", "input", 5),
+        Claim("e0", "input", 7),  # every input token was claimed by `first`
+        Claim("e0", "output", 1),
+    )
+    later = _Fixed("later", 2, [_draft("later", Severity.LOW, *junk)])
+    report = _one("sonnet", monkeypatch, first, later, out=10)
+    assert {f.type: dict(f.waste_by_kind) for f in report.issues} == {
+        "first": {"input": 1_000},
+        "later": {"output": 1},
+    }
+
+
+def test_claims_are_capped_by_what_each_pool_billed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Huge claims settle at the call's input, cache-read, cache-write and output; a model call holds no content."""
+    pools: tuple[Pool, ...] = ("input", "cache_read", "cache_write", "output")
+    greedy = _Fixed("greedy", 1, [_draft("greedy", Severity.LOW, *(Claim("e0", p, 10**9) for p in pools))])
+    content = _Fixed("content", 2, [_draft("content", Severity.LOW, Claim("e0", "content", 10))])
+    report = _one("sonnet", monkeypatch, greedy, content, cr=3_000, cw=2_000, out=500)
+    [f] = report.issues
+    assert dict(f.waste_by_kind) == {"input": 1_000, "cache_read": 3_000, "cache_write": 2_000, "output": 500}
+
+
+def test_score_weights_follow_the_models_prices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """gpt-4o weights (cached 0.5, output 4 x input): 500 of 1,900 weighted tokens wasted score 73.68, not 68.75."""
+    waste = _Fixed("w", 1, [_draft("w", Severity.LOW, Claim("e0", "input", 500))])
+    report = _one("gpt-4o", monkeypatch, waste, cr=1_000, out=100)
+    assert report.efficiency_score == round(100 * (1 - 500 / (1_000 + 1_000 * 0.5 + 100 * 4)), 2) == 73.68
+
+
+def test_score_extremes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One wasted input token of 1,000 scores 99.9; waste as large as the session scores 0.0, never below."""
+    one = _Fixed("w", 1, [_draft("w", Severity.LOW, Claim("e0", "input", 1))])
+    assert _one("sonnet", monkeypatch, one).efficiency_score == 99.9
+    everything = _Fixed("w", 1, [_draft("w", Severity.LOW, Claim("e0", "input", 1_000))])
+    assert _one("sonnet", monkeypatch, everything).efficiency_score == 0.0
