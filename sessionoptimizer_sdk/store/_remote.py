@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._internal.jsonsafe import dumps
 from ..models import Session
-from ._rows import to_ts
+from ._rows import session_values
 
 __all__ = ["CREATE_REMOTE_SESSION", "remote_session_values"]
 
@@ -19,17 +18,4 @@ CREATE_REMOTE_SESSION = (
 
 def remote_session_values(session: Session, host: str | None, source: str) -> tuple[Any, ...]:
     """The parameters of ``CREATE_REMOTE_SESSION`` for ``session``."""
-    return (
-        session.id,
-        session.agent,
-        session.task,
-        session.model,
-        session.status.value,
-        to_ts(session.started_at),
-        to_ts(session.ended_at),
-        dumps(session.metadata),
-        session.trace_id,
-        session.span_id,
-        host,
-        source,
-    )
+    return (*session_values(session), host, source)

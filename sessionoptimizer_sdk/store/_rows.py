@@ -28,6 +28,7 @@ __all__ = [
     "event_to_row",
     "from_ts",
     "session_from_row",
+    "session_values",
     "to_ts",
 ]
 
@@ -125,6 +126,22 @@ def _loads(raw: str | None) -> MappingProxyType[str, Any]:
         except ValueError:
             value = {"_unreadable": raw}
     return MappingProxyType(value if isinstance(value, dict) else {"value": value})
+
+
+def session_values(session: Session) -> tuple[Any, ...]:
+    """The first ten ``sessions`` columns of an INSERT (id ... span_id), as SQLite stores them."""
+    return (
+        session.id,
+        session.agent,
+        session.task,
+        session.model,
+        session.status.value,
+        to_ts(session.started_at),
+        to_ts(session.ended_at),
+        dumps(session.metadata),
+        session.trace_id,
+        session.span_id,
+    )
 
 
 def session_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Session:

@@ -31,6 +31,7 @@ from ._rows import (
     events_from_rows,
     session_filter,
     session_from_row,
+    session_values,
     to_ts,
 )
 from ._sqlite_team import SQLiteTeamMethods
@@ -142,21 +143,7 @@ class SQLiteStore(SQLiteTeamMethods):
                 conn.execute(
                     "INSERT INTO sessions (id, agent, task, model, status, started_at, ended_at, metadata, "
                     "trace_id, span_id, owner_pid, owner_host, owner_start) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        session.id,
-                        session.agent,
-                        session.task,
-                        session.model,
-                        session.status.value,
-                        to_ts(session.started_at),
-                        to_ts(session.ended_at),
-                        dumps(session.metadata),
-                        session.trace_id,
-                        session.span_id,
-                        pid,
-                        host,
-                        start,
-                    ),
+                    (*session_values(session), pid, host, start),
                 )
         except sqlite3.IntegrityError:
             raise SessionAlreadyExists(f"a session with id {session.id!r} already exists") from None
@@ -170,18 +157,7 @@ class SQLiteStore(SQLiteTeamMethods):
                 "agent=excluded.agent, task=excluded.task, model=excluded.model, status=excluded.status, "
                 "started_at=min(started_at, excluded.started_at), ended_at=excluded.ended_at, "
                 "metadata=excluded.metadata",
-                (
-                    session.id,
-                    session.agent,
-                    session.task,
-                    session.model,
-                    session.status.value,
-                    to_ts(session.started_at),
-                    to_ts(session.ended_at),
-                    dumps(session.metadata),
-                    session.trace_id,
-                    session.span_id,
-                ),
+                session_values(session),
             )
 
     def find_session(self, session_id: str) -> Session | None:
