@@ -16,6 +16,8 @@ import pytest
 
 from sessionoptimizer_sdk.analysis import AnalysisContext, analyze_events, registry
 from sessionoptimizer_sdk.analysis.claims import Claim
+from sessionoptimizer_sdk.analysis.config import AnalysisConfig
+from sessionoptimizer_sdk.analysis.context import Scan
 from sessionoptimizer_sdk.models import ErrorKind, EventType, Session, SessionEvent, SessionStatus, TokenUsage
 from tests.analysis._builders import T0, session
 
@@ -237,7 +239,8 @@ def test_error_events_attach_by_call_id_then_to_the_last_action(seen: list[Analy
         (11, "e11", "error", True, "later", ErrorKind.PERMISSION_DENIED, ("e11",)),
     ]
     assert [a.args_key for a in ctx.actions][:3] == ["a0", None, "g"]
-    assert not any(a.is_edit or a.result_key for a in ctx.actions if a.event.event_type is EventType.ERROR)
+    alone = [a for a in ctx.actions if a.event.event_type is EventType.ERROR]
+    assert [(a.args_key, a.result_key, a.is_edit) for a in alone] == [(None, None, False)] * 4
 
 
 def test_error_after_a_failed_action_and_last_action_carries_over(seen: list[AnalysisContext]) -> None:
@@ -290,17 +293,18 @@ def test_reported_thinking(seen: list[AnalysisContext]) -> None:
         _ev(1, EventType.AI_RESPONSE, 2, tokens_output=10, reasoning_tokens=25),  # min -> 10
         _ev(2, EventType.THINKING, 3, tokens_output=50, reasoning_tokens=20),  # max -> 50
         _ev(3, EventType.THINKING, 4, tokens_output=0, reasoning_tokens=6),  # max -> 6 (output 0)
+        _ev(5, EventType.THINKING, 4.5, tokens_output=12),  # all output, no reasoning -> 12
         _ev(
             4, EventType.THINKING, 5, data={"estimated_tokens": 999, "response_id": "r"}
         ),  # ignored: reported
     ]
     ctx = _ctx(seen, events)
-    assert ctx.thinking_tokens == 30 + 10 + 50 + 6
+    assert ctx.thinking_tokens == 30 + 10 + 50 + 6 + 12
     assert ctx.thinking_basis == "reported"
     assert ctx.thinking_by_response == {}
-    assert ctx.totals.output_tokens == 100
-    assert ctx.totals.reasoning_tokens == 96
-    assert [ctx.reasoning_of(e) for e in ctx.events] == [30, 10, 50, 6, 0]
+    assert ctx.totals.output_tokens == 112
+    assert ctx.totals.reasoning_tokens == 108
+    assert [ctx.reasoning_of(e) for e in ctx.events] == [30, 10, 50, 6, 12, 0]
 
 
 def test_thinking_over_output_is_capped_in_totals(seen: list[AnalysisContext]) -> None:
@@ -340,6 +344,26 @@ def test_signature_only_thinking_is_not_measurable(seen: list[AnalysisContext]) 
     ]
     ctx = _ctx(seen, events)
     assert (ctx.thinking_basis, ctx.thinking_tokens, ctx.thinking_by_response) == ("not_measurable", 0, {})
+
+
+def test_encrypted_blocks_alone_are_not_measurable(seen: list[AnalysisContext]) -> None:
+    """Encrypted thinking blocks with no estimate (Codex reasoning) alone make thinking 'not measurable'."""
+    events = [
+        _ev(0, EventType.THINKING, 1, data={"encrypted": True, "estimated_tokens": 0}),
+        _ev(1, EventType.AI_RESPONSE, 2, tokens_output=10),
+    ]
+    ctx = _ctx(seen, events)
+    assert (ctx.thinking_basis, ctx.thinking_tokens) == ("not_measurable", 0)
+
+
+def test_estimates_on_other_events_are_not_thinking(seen: list[AnalysisContext]) -> None:
+    """An ``estimated_tokens`` on a non-THINKING event is no thinking estimate."""
+    events = [
+        _ev(0, EventType.AI_RESPONSE, 1, tokens_input=5, data={"estimated_tokens": 50, "response_id": "r"}),
+        _ev(1, EventType.TOOL_CALL, 2, data={"tool": "t", "estimated_tokens": 7, "redacted": True}),
+    ]
+    ctx = _ctx(seen, events)
+    assert (ctx.thinking_basis, ctx.thinking_tokens, ctx.thinking_by_response) == ("reported", 0, {})
 
 
 def test_signatures_do_not_hide_reported_thinking(seen: list[AnalysisContext]) -> None:
@@ -392,6 +416,12 @@ def test_context_helpers(seen: list[AnalysisContext]) -> None:
     ]
     assert ctx.fresh_claims(e1) == [Claim("e1", "output", 5)]
     assert ctx.fresh_claims(e5) == []
+    one = _ev(9, EventType.AI_RESPONSE, 9, tokens_input=1, cache_write_tokens=1, tokens_output=1)
+    assert ctx.fresh_claims(one) == [
+        Claim("e9", "input", 1),
+        Claim("e9", "cache_write", 1),
+        Claim("e9", "output", 1),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -438,3 +468,33 @@ def test_settled_findings_are_visible_to_later_plugins(seen: list[AnalysisContex
     ctx = _ctx(seen, events)
     assert ctx.config is not None
     assert "repeated_file_read" in [f.type for f in ctx.findings]
+
+
+def test_scan_resumes_where_it_stopped() -> None:
+    """A Scan extended over events appended in two batches builds the same views as one pass over all of them."""
+    first = [
+        _ev(0, EventType.TOOL_CALL, 1, tokens_input=4, data={"tool": "Bash", "result_tokens": 40}),
+        _ev(1, EventType.THINKING, 2, data={"redacted": True}),
+    ]
+    second = [
+        _ev(2, EventType.ERROR, 3, data={"message": "bash failed"}),  # attaches to e0 from the first batch
+        _ev(3, EventType.THINKING, 4, data={"encrypted": True}),
+        _ev(4, EventType.AI_RESPONSE, 5, tokens_input=6, tokens_output=2),
+    ]
+    ctx = AnalysisContext(session(), list(first), AnalysisConfig(), T0, False)
+    scan = Scan()
+    scan.extend(ctx)
+    assert (scan.done, ctx.billed, ctx.content) == (2, [0], [40, 0])
+    ctx.events.extend(second)  # type: ignore[attr-defined]
+    scan.extend(ctx)
+    scan.finish(ctx)
+    assert scan.done == 5
+    assert scan.signature_only == 2
+    assert ctx.billed == [0, 4]
+    assert ctx.model_calls == [4]
+    assert ctx.content == [40, 0, 0, 0, 0]
+    assert [(a.event.id, a.failed, a.message, a.error_events) for a in ctx.actions] == [
+        ("e0", True, "bash failed", ("e2",))
+    ]
+    assert ctx.totals == TokenUsage(10, 2, 0, 0, 0)
+    assert ctx.thinking_basis == "not_measurable"
