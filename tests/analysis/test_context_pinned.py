@@ -71,9 +71,12 @@ def _ev(i: int, kind: EventType, sec: float, seq: int | None = None, **kw: Any) 
 
 
 def _ctx(
-    seen: list[AnalysisContext], events: Sequence[SessionEvent], sess: Session | None = None
+    seen: list[AnalysisContext],
+    events: Sequence[SessionEvent],
+    sess: Session | None = None,
+    config: AnalysisConfig | None = None,
 ) -> AnalysisContext:
-    analyze_events(sess or session(), events, now=T0 + timedelta(hours=1))
+    analyze_events(sess or session(), events, now=T0 + timedelta(hours=1), config=config)
     assert len(seen) == 1
     return seen[0]
 
@@ -465,8 +468,9 @@ def test_settled_findings_are_visible_to_later_plugins(seen: list[AnalysisContex
             data={"file_path": "a.py", "result_tokens": 3_000, "result_sha256": "h"},
         ),
     ]
-    ctx = _ctx(seen, events)
-    assert ctx.config is not None
+    cfg = AnalysisConfig(large_read_tokens=2_500)
+    ctx = _ctx(seen, events, config=cfg)
+    assert ctx.config is cfg
     assert "repeated_file_read" in [f.type for f in ctx.findings]
 
 

@@ -269,3 +269,17 @@ def test_high_waste_on_its_own_context_reads_the_findings_given() -> None:
     assert isinstance(draft, Draft)
     assert draft.details["total_waste_tokens"] == 5_500
     assert draft.evidence == ("e1", "e2")
+
+
+def test_a_denied_command_is_named_by_its_first_60_characters() -> None:
+    """A denied shell call is listed as 'tool: command' with the command cut at 60 characters."""
+    command = "rm -rf " + "x" * 70
+    denied = _ev(
+        0,
+        EventType.TOOL_CALL,
+        is_error=True,
+        data={"tool": "Bash", "command": command, "message": "was blocked"},
+    )
+    (rec,) = [x for x in _report([denied]).recommendations if x.title == "Allow-list the denied commands"]
+    assert f"(Bash: {command[:60]})" in rec.detail
+    assert command[:61] not in rec.detail
