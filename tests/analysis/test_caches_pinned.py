@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sessionoptimizer_sdk.analysis import AnalysisConfig, AnalysisContext
+from sessionoptimizer_sdk.analysis import AnalysisConfig, AnalysisContext, analyze_events
 from sessionoptimizer_sdk.analysis._caches import CacheMiss
 from sessionoptimizer_sdk.analysis.analyzers.cache_miss import find_cache_misses
 from sessionoptimizer_sdk.models import EventType, SessionEvent
@@ -143,3 +143,24 @@ def test_tool_search_and_system_reminders_are_named() -> None:
         "tool list loaded mid-session",
         "a system reminder was inserted",
     ]
+
+
+def _ttl_finding(first: dict[str, Any]) -> dict[str, Any]:
+    t = _Timeline()
+    t.call(0, **first)
+    t.call(400, cw=5_000)  # 400 s > the 5-minute TTL: 5,000 tokens written again
+    report = analyze_events(session(), t.items, now=_NOW)
+    (finding,) = [f for f in report.issues if f.type == "cache_miss"]
+    return dict(finding.details)
+
+
+def test_one_hour_ttl_saving_is_net_of_its_dearer_writes() -> None:
+    """5,000 rewritten, 5,000 other writes: saved 5,000 x 1.15 - 5,000 x 0.75 = 2,000 of 5,750, 1,739 tokens net."""
+    details = _ttl_finding({"cw": 5_000})
+    assert (details["one_hour_premium_tokens"], details["net_avoidable_tokens"]) == (5_000, 1_739)
+
+
+def test_one_hour_ttl_saving_with_no_other_writes_is_the_whole_rewrite() -> None:
+    """When the rewrite was the session's only cache write, a 1-hour TTL saves all 5,000 tokens."""
+    details = _ttl_finding({"cr": 5_000})
+    assert (details["one_hour_premium_tokens"], details["net_avoidable_tokens"]) == (0, 5_000)
