@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from sessionoptimizer_sdk.analysis.incremental import LiveAction
 from sessionoptimizer_sdk.analysis.live import LiveAnalysis, LiveCache, StaleLiveState
 from sessionoptimizer_sdk.models import EventType, SessionEvent, SessionStatus
 from tests.analysis._builders import T0, session
@@ -106,3 +107,22 @@ def test_each_rebuild_is_counted() -> None:
     live.add(every[0:1])
     report = live.report(sess, T0 + timedelta(minutes=5))
     assert (live.rebuilds, live.out_of_order, len(live), report.totals.output_tokens) == (2, 2, 6, 6)
+
+
+def test_a_kept_action_drops_its_event_and_keeps_its_facts() -> None:
+    """keep() keeps an action's token facts and lets go of its event (a live state holds no events)."""
+    e = SessionEvent(
+        "t1",
+        "s1",
+        EventType.TOOL_CALL,
+        T0,
+        tokens_input=7,
+        tokens_output=3,
+        data={"result_tokens": 40, "model": "opus"},
+    )
+    action = LiveAction("t1", "Bash", None, None, None, e, ())
+    assert action.keep() is action
+    assert action.event is None
+    f = action.facts
+    assert (f.id, f.model, f.input, f.output, f.result_tokens) == ("t1", "opus", 7, 3, 40)
+    assert action.keep().event is None
