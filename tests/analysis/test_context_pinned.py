@@ -502,3 +502,16 @@ def test_scan_resumes_where_it_stopped() -> None:
     ]
     assert ctx.totals == TokenUsage(10, 2, 0, 0, 0)
     assert ctx.thinking_basis == "not_measurable"
+
+
+def test_analyze_context_runs_analyze_only_plugins(seen: list[AnalysisContext]) -> None:
+    """analyze_context on a built context hands its events to a plugin that only implements analyze(ctx)."""
+    from sessionoptimizer_sdk.analysis.engine import analyze_context
+
+    events = [
+        _ev(0, EventType.AI_RESPONSE, 1, tokens_output=3),
+        _ev(1, EventType.AI_RESPONSE, 2, tokens_output=4),
+    ]
+    built = AnalysisContext.build(session(), events, AnalysisConfig(), T0 + timedelta(hours=1))
+    analyze_context(built)
+    assert [[e.id for e in ctx.events] for ctx in seen] == [["e0", "e1"]]

@@ -14,7 +14,7 @@ from sessionoptimizer_sdk.analysis.analyzers.high_waste import HighWasteAnalyzer
 from sessionoptimizer_sdk.analysis.analyzers.repeated_file_read import RepeatedFileReadAnalyzer
 from sessionoptimizer_sdk.analysis.base import Draft
 from sessionoptimizer_sdk.analysis.report import Finding, Severity
-from sessionoptimizer_sdk.models import EventType, SessionEvent
+from sessionoptimizer_sdk.models import EventType, SessionEvent, SessionStatus
 from tests.analysis._builders import T0, of_type, session
 
 _NOW = T0 + timedelta(hours=1)
@@ -283,3 +283,95 @@ def test_a_denied_command_is_named_by_its_first_60_characters() -> None:
     (rec,) = [x for x in _report([denied]).recommendations if x.title == "Allow-list the denied commands"]
     assert f"(Bash: {command[:60]})" in rec.detail
     assert command[:61] not in rec.detail
+
+
+def _identical_grep(result_tokens: object, billed: int = 0) -> list[SessionEvent]:
+    data = {"tool": "Grep", "args_sha256": "a", "result_sha256": "r", "result_tokens": result_tokens}
+    return [_ev(i, EventType.TOOL_CALL, tokens_input=billed, data=data) for i in range(4)]
+
+
+def test_retried_content_takes_float_result_tokens_truncated() -> None:
+    """Repeats of 50.7 tokens retry 3 x 50; of 0.5 or 0.0 only their billed 3 x 7; junk 1e18 counts the billed 7.
+
+    "up to" sums the claims before settlement: for 1e18 the content claim falls on the billed input too (42), and
+    settlement keeps the 21 input tokens once.
+    """
+
+    def loop(result: object, billed: int = 0) -> Finding:
+        (finding,) = of_type(_report(_identical_grep(result, billed)), "retry_loop")
+        assert isinstance(finding, Finding)
+        return finding
+
+    assert "3 retries (up to 150 tokens)" in loop(50.7).description
+    for zero in (0.5, 0.0):
+        assert "3 retries (up to 21 tokens)" in loop(zero, 7).description
+    junk = loop(1e18, 7)
+    assert "3 retries (up to 42 tokens)" in junk.description
+    assert junk.waste_tokens == 21
+
+
+def test_live_report_settles_retried_calls_without_the_events() -> None:
+    """A live report (no events held) settles the 1-token fresh claims of retried calls: 39 tokens as in full."""
+    from sessionoptimizer_sdk.analysis.live import LiveAnalysis
+
+    events: list[SessionEvent] = []
+    for k in range(4):
+        events.append(
+            _ev(2 * k, EventType.AI_RESPONSE, tokens_input=1, cache_write_tokens=1, tokens_output=1)
+        )
+        events.append(_tool(2 * k + 1, "Grep", args_sha256="same", result_sha256="same", result_tokens=10))
+    live = LiveAnalysis()
+    live.add(events)
+    report = live.report(session(status=SessionStatus.ACTIVE), _NOW)
+    (finding,) = of_type(report, "retry_loop")
+    assert finding.waste_tokens == 39
+    assert dict(finding.waste_by_kind) == {"content": 30, "input": 3, "cache_write": 3, "output": 3}
+
+
+def test_an_active_session_runs_to_now_for_a_detector_run_on_its_own() -> None:
+    """Events every 4 minutes for 56 minutes, now 5 minutes after the last: 61 active minutes, over the 60 limit."""
+    from sessionoptimizer_sdk.analysis.analyzers.long_session import LongSessionAnalyzer
+
+    events = [
+        SessionEvent(f"e{i}", "s1", EventType.USER_MESSAGE, T0 + timedelta(minutes=4 * i), seq=i)
+        for i in range(15)
+    ]
+    sess = session(status=SessionStatus.ACTIVE)
+    ctx = AnalysisContext.build(sess, events, AnalysisConfig(), T0 + timedelta(minutes=61))
+    (draft,) = LongSessionAnalyzer().analyze(ctx)
+    assert isinstance(draft, Draft)
+    assert draft.description == (
+        "The session was active 61 minutes (threshold 60; wall time 61 minutes, gaps over 5 minutes excluded)"
+    )
+    assert draft.evidence == ("e0", "e14")
+
+
+def test_a_spike_at_a_cache_miss_is_named_by_the_miss() -> None:
+    """Three calls of 100 fresh tokens, then 5,100 after a 400 s gap: a 51x spike caused by the cache rewrite."""
+    from sessionoptimizer_sdk.analysis.feed import feed_all
+
+    calls = [
+        _ev(0, EventType.AI_RESPONSE, tokens_input=100, cache_read_tokens=5_000),
+        _ev(1, EventType.AI_RESPONSE, tokens_input=100, cache_read_tokens=5_000),
+        _ev(2, EventType.AI_RESPONSE, tokens_input=100, cache_read_tokens=5_000),
+        SessionEvent(
+            "e3",
+            "s1",
+            EventType.AI_RESPONSE,
+            T0 + timedelta(seconds=403),
+            seq=3,
+            tokens_input=100,
+            cache_write_tokens=5_000,
+        ),
+    ]
+    (finding,) = of_type(_report(calls), "token_spike")
+    assert finding.details["spikes"] == [
+        {
+            "event_id": "e3",
+            "fresh_tokens": 5_100,
+            "ratio": 51.0,
+            "cause": "prompt-cache rewrite (ttl expired)",
+        }
+    ]
+    caches = feed_all(session(), calls, AnalysisConfig(), ()).caches
+    assert caches.spike_id(3) == "e3"

@@ -126,3 +126,10 @@ def test_a_kept_action_drops_its_event_and_keeps_its_facts() -> None:
     f = action.facts
     assert (f.id, f.model, f.input, f.output, f.result_tokens) == ("t1", "opus", 7, 3, 40)
     assert action.keep().event is None
+
+
+def test_the_kept_session_exactly_at_the_bound_stays_after_the_others_go() -> None:
+    """With the others evicted, a kept session holding exactly max_events events is still held."""
+    cache = _cache(3, {"k": 3, "x": 1})
+    cache.trim("k")
+    assert (_held(cache, "k", "x"), cache.evictions) == (["k"], 1)
