@@ -3,12 +3,15 @@
 A full analysis of a long session allocates tens of thousands of objects that outlive the young generations;
 each time they pass a quarter of the old heap the cyclic GC walks the whole heap, the session's events
 included (measured: ~30% of a 100,000-event analysis). The pause is restored on exit, exceptions included,
-and only taken when the GC was enabled and the session is long enough for it to matter.
+and only taken when the GC was enabled, the session is long enough for it to matter, and the caller is the
+main thread (a CLI command, a user's own ``analyze`` call): never from the SDK's background threads, which must not
+change a host process's GC while the host runs.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -20,8 +23,12 @@ PAUSE_MIN_EVENTS = 5_000
 
 @contextmanager
 def gc_paused(events: int) -> Iterator[None]:
-    """Disable the cyclic GC while the block runs if ``events >= PAUSE_MIN_EVENTS`` and it was enabled."""
-    if events < PAUSE_MIN_EVENTS or not gc.isenabled():
+    """Disable the cyclic GC while the block runs (>= ``PAUSE_MIN_EVENTS`` events, GC enabled, main thread only)."""
+    if (
+        events < PAUSE_MIN_EVENTS
+        or not gc.isenabled()
+        or threading.current_thread() is not threading.main_thread()
+    ):
         yield
         return
     gc.disable()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -198,7 +199,9 @@ def events_from_rows(rows: Iterable[tuple[Any, ...]], session_id: str) -> list[S
     """
     if _SETTERS is None:
         return [_plain_event(row, session_id) for row in rows]
-    paused = gc.isenabled()  # ~3 new containers per row: the collector would rescan them ~30% of the loop
+    # ~3 new containers per row: the collector would rescan them ~30% of the loop. Main thread only: the SDK's
+    # background threads never change a host process's GC.
+    paused = gc.isenabled() and threading.current_thread() is threading.main_thread()
     if paused:
         gc.disable()
     try:

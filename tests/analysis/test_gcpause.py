@@ -86,3 +86,22 @@ def test_short_sessions_leave_the_gc_alone(gc_enabled: None) -> None:
     with gc_paused(5_000):
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_background_threads_never_pause_the_gc(gc_enabled: None) -> None:
+    """An analysis on one of the SDK's background threads leaves the host's GC enabled throughout."""
+    import threading
+
+    seen: list[bool] = []
+
+    def run() -> None:
+        with gc_paused(50_000):
+            seen.append(gc.isenabled())
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    assert seen == [True]
+    with gc_paused(50_000):  # the main thread (a CLI command, the user's own analyze call) does pause it
+        assert not gc.isenabled()
+    assert gc.isenabled()
