@@ -15,7 +15,7 @@ from ..models import Session
 from ._pg_pool import PgConnections
 from ._pg_sql import pg_text, session_values
 from ._remote import CREATE_REMOTE_SESSION
-from ._rows import ORIGIN_HOST, ORIGIN_SOURCE
+from ._rows import ORIGIN_HOST, ORIGIN_SOURCE, origin_ids_query
 
 __all__ = ["PgTeamMethods"]
 
@@ -65,12 +65,8 @@ class PgTeamMethods:
         self, *, host: str | None = None, source: str | None = None, limit: int = 1000
     ) -> list[str]:
         """Ids of the newest sessions recorded on ``host`` and/or from ``source``."""
-        pairs = ((f"{ORIGIN_HOST} = %s", host), (f"{ORIGIN_SOURCE} = %s", source))
-        clauses = [c for c, v in pairs if v is not None]
-        params: list[Any] = [v for v in (host, source) if v is not None]
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        statement = f"SELECT id FROM sessions{where} ORDER BY started_at DESC, id LIMIT %s"
-        return [str(row[0]) for row in self._db.fetch(statement, [*params, limit])]
+        statement, params = origin_ids_query(host, source, limit, mark="%s")
+        return [str(row[0]) for row in self._db.fetch(statement, params)]
 
     def idle_active_sessions(self, sources: Sequence[str], before: float) -> list[tuple[str, float]]:
         """(id, last event time) of ACTIVE sessions from ``sources`` with no event since ``before``."""

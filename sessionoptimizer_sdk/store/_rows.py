@@ -20,6 +20,7 @@ from ..models import EventType, Session, SessionEvent, SessionStatus, TokenUsage
 __all__ = [
     "ORIGIN_HOST",
     "session_filter",
+    "origin_ids_query",
     "ORIGIN_SOURCE",
     "EVENT_COLUMNS",
     "EVENT_LOAD_COLUMNS",
@@ -328,3 +329,14 @@ def session_filter(
         clauses.append(f"started_at < {mark}")
         params.append(to_ts(until))
     return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params
+
+
+def origin_ids_query(
+    host: str | None, source: str | None, limit: int, *, mark: str = "?"
+) -> tuple[str, list[Any]]:
+    """The query (and parameters) of the newest session ids recorded on ``host`` and/or from ``source``."""
+    pairs = ((f"{ORIGIN_HOST} = {mark}", host), (f"{ORIGIN_SOURCE} = {mark}", source))
+    clauses = [c for c, v in pairs if v is not None]
+    params: list[Any] = [v for v in (host, source) if v is not None]
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    return f"SELECT id FROM sessions{where} ORDER BY started_at DESC, id LIMIT {mark}", [*params, limit]

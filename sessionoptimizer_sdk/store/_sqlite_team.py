@@ -15,7 +15,7 @@ from typing import Any
 from .._internal.jsonsafe import dumps
 from ..models import Session
 from ._remote import CREATE_REMOTE_SESSION, remote_session_values
-from ._rows import ORIGIN_HOST, ORIGIN_SOURCE
+from ._rows import ORIGIN_HOST, ORIGIN_SOURCE, origin_ids_query
 
 __all__ = ["SQLiteTeamMethods"]
 
@@ -103,12 +103,8 @@ class SQLiteTeamMethods:
         self, *, host: str | None = None, source: str | None = None, limit: int = 1000
     ) -> list[str]:
         """Ids of the newest sessions recorded on ``host`` and/or from ``source``."""
-        pairs = ((f"{ORIGIN_HOST} = ?", host), (f"{ORIGIN_SOURCE} = ?", source))
-        clauses = [c for c, v in pairs if v is not None]
-        params: list[Any] = [v for v in (host, source) if v is not None]
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT id FROM sessions{where} ORDER BY started_at DESC, id LIMIT ?"
-        return [row[0] for row in self._conn().execute(sql, [*params, limit])]
+        sql, params = origin_ids_query(host, source, limit)
+        return [row[0] for row in self._conn().execute(sql, params)]
 
     def idle_active_sessions(self, sources: Sequence[str], before: float) -> list[tuple[str, float]]:
         """(id, last event time) of ACTIVE sessions from ``sources`` with no event since ``before``."""
