@@ -166,3 +166,40 @@ def test_a_single_carried_token_is_reported() -> None:
     assert finding.description == (
         "c.py was read again unchanged 1 time(s): 1 redundant tokens, carried as 1 cache-read tokens by later calls"
     )
+
+
+def test_an_open_ended_read_past_the_known_lines_leaves_the_density_alone() -> None:
+    """Lines 1-100 (1,000 tokens: 10/line), then 500 tokens from line 200 to the end (no line count: density
+    stays 10); 2,000 tokens from line 50 span 50-249, of which 50-100 and 200-249 are known: 101 lines, 1,010."""
+    log = _Log()
+    log.read("a.py", 1_000, offset=1, limit=100)
+    log.read("a.py", 500, offset=200)
+    log.read("a.py", 2_000, offset=50)
+    assert _facts(_one(log)) == (1_010, ["50-end"], True)
+
+
+def test_a_tail_read_after_a_read_from_line_two_is_not_redundant() -> None:
+    """Lines 2 to the end were read, line 1 never: a file shorter than the tail would show line 1 again."""
+    log = _Log()
+    log.read("a.py", 3_000, offset=2)
+    log.read("a.py", 100, tail_lines=20)
+    assert log.found() == []
+
+
+def test_a_one_token_tail_read_after_the_whole_file_counts() -> None:
+    """A `tail` returning a single token after the whole file was read is a 1-token redundant read."""
+    log = _Log()
+    log.read("a.py", 3_000)
+    log.read("a.py", 1, tail_lines=1)
+    assert _facts(_one(log)) == (1, ["tail"], False)
+
+
+def test_evidence_of_a_later_reread_names_the_tail_read_before_it() -> None:
+    """Whole file, `tail`, whole file again: both repeats are cited, the tail read by its own id."""
+    log = _Log()
+    log.read("a.py", 3_000)
+    log.read("a.py", 100, tail_lines=20)
+    log.read("a.py", 3_000)
+    finding = _one(log)
+    assert finding.evidence == ("e0", "e1", "e2")
+    assert _facts(finding) == (3_100, ["tail", "1-end"], False)
