@@ -50,7 +50,6 @@ _USER_ATTACHMENTS = frozenset({"queued_command"})
 _SYNTHETIC_MODEL = "<synthetic>"
 _MAX_RESPONSES = 256  # responses kept for dedupe: their lines are adjacent in practice
 _MAX_PENDING = 1024  # tool calls awaiting their result
-_TOKEN_FIELDS = ("tokens_input", "tokens_output", "cache_read_tokens", "cache_write_tokens")
 _IDENTITY = (("cwd", "cwd"), ("gitBranch", "git_branch"), ("version", "claude_code_version"))
 
 
@@ -131,8 +130,11 @@ class ClaudeCodeParser(EventBuffer):
         return Session(self._st.sid, self._agent, task, model, status, started, end, meta)
 
     def state(self) -> dict[str, Any]:
-        """Everything needed to resume after the last fed line."""
-        return self._st.to_state()
+        """Everything needed to resume after the last fed line (events kept live are saved as their state)."""
+        out = self._st.to_state()
+        out["pending"] = {tid: _saved(entry) for tid, entry in self._st.pending.items()}
+        out["responses"] = {key: _saved(entry) for key, entry in self._st.responses.items()}
+        return out
 
     # --- records ----------------------------------------------------------------------------------
     def _identify(self, record: Mapping[str, Any]) -> None:
@@ -193,14 +195,16 @@ class ClaudeCodeParser(EventBuffer):
         )
         prev = self._st.responses.get(key)
         stopped = stop is not None
-        if prev is not None:  # read the saved state directly: most lines of a response repeat its usage
-            old = prev["event"]
-            old_tokens = tuple(int(old.get(name) or 0) for name in _TOKEN_FIELDS)
-            tokens = tuple(max(a, b) for a, b in zip(tokens, old_tokens, strict=True))  # type: ignore[assignment]
+        old: SessionEvent | None = None
+        if prev is not None:  # most lines of a response repeat its usage: compare with the kept event
+            old = _live(prev)
+            old_tokens = (old.tokens_input, old.tokens_output, old.cache_read_tokens, old.cache_write_tokens)
+            if tokens != old_tokens:
+                tokens = tuple(max(a, b) for a, b in zip(tokens, old_tokens, strict=True))  # type: ignore[assignment]
             stopped = stopped or bool(prev["stop"])
             if tokens == old_tokens and stopped == prev["stop"]:
                 return
-            ts = datetime.fromtimestamp(float(old["ts"]), UTC)
+            ts = old.timestamp
             if stopped and not prev["stop"]:
                 self._st.count("incomplete", -1)
         else:
@@ -219,7 +223,7 @@ class ClaudeCodeParser(EventBuffer):
             data["sidechain"] = True
         split = usage.get("cache_creation")
         if isinstance(split, Mapping):  # 5-minute and 1-hour cache writes are priced differently
-            old_data = (prev["event"].get("data") or {}) if prev is not None else {}
+            old_data = old.data if old is not None else {}
             for ttl in ("5m", "1h"):
                 n = max(
                     _int(split.get(f"ephemeral_{ttl}_input_tokens")),
@@ -239,7 +243,7 @@ class ClaudeCodeParser(EventBuffer):
             cw,
             name=model,
         )
-        self._st.responses[key] = {"event": event_to_state(event), "stop": stopped}
+        self._st.responses[key] = {"event": event, "stop": stopped}  # saved as state by state()
         self._emit(event)
 
     def _tool_use(self, block: Mapping[str, Any], ts: datetime) -> None:
@@ -285,7 +289,7 @@ class ClaudeCodeParser(EventBuffer):
         event = SessionEvent(f"{self._st.sid}:tool:{tid}", str(self._st.sid), etype, ts, data, name=name)
         if len(self._st.pending) >= _MAX_PENDING:
             self._st.pending.pop(next(iter(self._st.pending)))
-        self._st.pending[tid] = {"event": event_to_state(event), "command": command}
+        self._st.pending[tid] = {"event": event, "command": command}  # saved as state by state()
         self._emit(event)
 
     def _abs(self, path: str) -> str:
@@ -354,7 +358,7 @@ class ClaudeCodeParser(EventBuffer):
         failed = bool(block.get("is_error"))
         tool: str | None = None
         if pending is not None:
-            event = event_from_state(pending["event"])
+            event = _live(pending)
             tool = event.name
             data = dict(event.data)
             digest_key = "content_sha256" if event.event_type is EventType.FILE_READ else "result_sha256"
@@ -416,6 +420,20 @@ class ClaudeCodeParser(EventBuffer):
                     f"{self._st.sid}:compact:{uuid}", str(self._st.sid), EventType.COMPACTION, ts, data
                 )
             )
+
+
+def _live(entry: dict[str, Any]) -> SessionEvent:
+    """The event of a pending call or response: kept as is while parsing, rebuilt once from a resumed cursor."""
+    event = entry["event"]
+    if not isinstance(event, SessionEvent):
+        event = entry["event"] = event_from_state(event)
+    return event
+
+
+def _saved(entry: dict[str, Any]) -> dict[str, Any]:
+    """``entry`` as the JSON-able state kept in import cursors (its event as :func:`event_to_state`)."""
+    event = entry["event"]
+    return {**entry, "event": event_to_state(event)} if isinstance(event, SessionEvent) else entry
 
 
 class ClaudeCodeImporter:
