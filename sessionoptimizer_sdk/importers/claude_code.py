@@ -37,6 +37,9 @@ from ._common import (
     sha256_json,
     sha256_text,
 )
+from ._common import (
+    MAPS as _MAPS,
+)
 from ._reader import load_file
 from .base import ImportedSession
 
@@ -157,18 +160,18 @@ class ClaudeCodeParser(EventBuffer):
 
     def _assistant(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
         msg = record.get("message")
-        if not isinstance(msg, Mapping):
+        if not isinstance(msg, _MAPS):
             raise ValueError("assistant line without a message object")
         model = msg.get("model") if isinstance(msg.get("model"), str) else "unknown"
         mid = str(msg.get("id") or uuid)
         usage = msg.get("usage")
-        if isinstance(usage, Mapping) and model != _SYNTHETIC_MODEL:
+        if isinstance(usage, _MAPS) and model != _SYNTHETIC_MODEL:
             self._usage(
                 f"{mid}:{record.get('requestId') or ''}", mid, str(model), usage, msg.get("stop_reason"), ts
             )
         content = msg.get("content")
         for i, block in enumerate(content if isinstance(content, list) else ()):
-            if not isinstance(block, Mapping):
+            if not isinstance(block, _MAPS):
                 continue
             if block.get("type") in {"thinking", "redacted_thinking"}:
                 text = str(block.get("thinking") or "")
@@ -187,13 +190,15 @@ class ClaudeCodeParser(EventBuffer):
     def _usage(
         self, key: str, mid: str, model: str, usage: Mapping[str, Any], stop: object, ts: datetime
     ) -> None:
+        prev = self._st.responses.get(key)
+        if prev is not None and prev.get("usage") == usage and (stop is None or prev["stop"]):
+            return  # a later line of the same response repeating usage already counted (most lines)
         tokens = (
             _int(usage.get("input_tokens")),
             _int(usage.get("output_tokens")),
             _int(usage.get("cache_read_input_tokens")),
             _int(usage.get("cache_creation_input_tokens")),
         )
-        prev = self._st.responses.get(key)
         stopped = stop is not None
         old: SessionEvent | None = None
         if prev is not None:  # most lines of a response repeat its usage: compare with the kept event
@@ -203,6 +208,7 @@ class ClaudeCodeParser(EventBuffer):
                 tokens = tuple(max(a, b) for a, b in zip(tokens, old_tokens, strict=True))  # type: ignore[assignment]
             stopped = stopped or bool(prev["stop"])
             if tokens == old_tokens and stopped == prev["stop"]:
+                prev["usage"] = usage
                 return
             ts = old.timestamp
             if stopped and not prev["stop"]:
@@ -222,7 +228,7 @@ class ClaudeCodeParser(EventBuffer):
         if self._sidechain:  # a Task subagent's turn inside the main file: not the main thread's cache chain
             data["sidechain"] = True
         split = usage.get("cache_creation")
-        if isinstance(split, Mapping):  # 5-minute and 1-hour cache writes are priced differently
+        if isinstance(split, _MAPS):  # 5-minute and 1-hour cache writes are priced differently
             old_data = old.data if old is not None else {}
             for ttl in ("5m", "1h"):
                 n = max(
@@ -243,7 +249,8 @@ class ClaudeCodeParser(EventBuffer):
             cw,
             name=model,
         )
-        self._st.responses[key] = {"event": event, "stop": stopped}  # saved as state by state()
+        # the event is saved as state by state(); the line's usage (not saved) lets its repeats return early
+        self._st.responses[key] = {"event": event, "stop": stopped, "usage": usage}
         self._emit(event)
 
     def _tool_use(self, block: Mapping[str, Any], ts: datetime) -> None:
@@ -252,7 +259,7 @@ class ClaudeCodeParser(EventBuffer):
             return
         name = str(block.get("name") or "unknown")
         raw = block.get("input")
-        args: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        args: Mapping[str, Any] = raw if isinstance(raw, _MAPS) else {}
         data: dict[str, Any] = {"tool": name, "tool_call_id": tid, "args_sha256": sha256_json(args)}
         command = args.get("command") if isinstance(args.get("command"), str) else None
         mcp = name.rsplit("__", 1)[-1] if name.startswith("mcp__") else None
@@ -299,14 +306,14 @@ class ClaudeCodeParser(EventBuffer):
 
     def _user(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
         msg = record.get("message")
-        if not isinstance(msg, Mapping):
+        if not isinstance(msg, _MAPS):
             raise ValueError("user line without a message object")
         content = msg.get("content")
         texts = [content] if isinstance(content, str) else []
         for block in content if isinstance(content, list) else ():
-            if isinstance(block, Mapping) and block.get("type") == "tool_result":
+            if isinstance(block, _MAPS) and block.get("type") == "tool_result":
                 self._tool_result(block, ts)
-            elif isinstance(block, Mapping) and block.get("type") == "text":
+            elif isinstance(block, _MAPS) and block.get("type") == "text":
                 texts.append(str(block.get("text") or ""))
         if not texts or record.get("isCompactSummary"):
             return
@@ -331,7 +338,7 @@ class ClaudeCodeParser(EventBuffer):
     def _attachment(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
         """An attachment line (hook output, todo/plan reminder, tool delta): a reminder unless a queued prompt."""
         body = record.get("attachment")
-        att: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
+        att: Mapping[str, Any] = body if isinstance(body, _MAPS) else {}
         kind = str(att.get("type") or "attachment")
         if kind not in _USER_ATTACHMENTS:
             text = str(att.get("content") or att.get("text") or att.get("output") or "")
@@ -413,7 +420,7 @@ class ClaudeCodeParser(EventBuffer):
             self._st.count("api_errors")
         elif subtype == "compact_boundary":
             info = record.get("compactMetadata")
-            meta: Mapping[str, Any] = info if isinstance(info, Mapping) else {}
+            meta: Mapping[str, Any] = info if isinstance(info, _MAPS) else {}
             data = {"trigger": meta.get("trigger"), "pre_tokens": meta.get("preTokens")}
             self._emit(
                 SessionEvent(
@@ -433,7 +440,10 @@ def _live(entry: dict[str, Any]) -> SessionEvent:
 def _saved(entry: dict[str, Any]) -> dict[str, Any]:
     """``entry`` as the JSON-able state kept in import cursors (its event as :func:`event_to_state`)."""
     event = entry["event"]
-    return {**entry, "event": event_to_state(event)} if isinstance(event, SessionEvent) else entry
+    saved = {k: v for k, v in entry.items() if k != "usage"}
+    if isinstance(event, SessionEvent):
+        saved["event"] = event_to_state(event)
+    return saved
 
 
 class ClaudeCodeImporter:
