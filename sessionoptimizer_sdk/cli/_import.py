@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from sessionoptimizer_sdk.cli._common import plain
@@ -24,6 +23,8 @@ from sessionoptimizer_sdk.store.base import Store
 from sessionoptimizer_sdk.store.selection import open_store
 
 if TYPE_CHECKING:  # loaded with --server only: it pulls in the OTLP protobuf classes (~30 ms of start-up)
+    from rich.progress import Progress
+
     from sessionoptimizer_sdk.importers.ship import Shipper
 
 __all__ = ["import_command"]
@@ -45,6 +46,9 @@ class _LazyProgress:
         if self._progress is None:
             if time.monotonic() - self._start < self._delay or not self._console.is_terminal or done >= total:
                 return
+            # loaded only when a bar is shown (a terminal, an import of over a second): ~10 ms of start-up
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
             self._progress = Progress(
                 TextColumn("importing"),
                 BarColumn(),
