@@ -117,3 +117,21 @@ def test_error_kinds_of_known_messages() -> None:
     assert classify_error(long_output) is ErrorKind.TEST_FAILURE
     assert classify_error("x" * 25000 + "\n3 failed\n") is ErrorKind.AGENT_ERROR  # past the 20,000 read
     assert classify_error("exit code 1: no such file") is ErrorKind.AGENT_ERROR
+
+
+def test_lines_are_read_with_their_blanks_as_before() -> None:
+    """Blank lines, CRLF endings and form feeds around a record read as before the unstripped fast parse."""
+    import io
+
+    from sessionoptimizer_sdk.importers._reader import iter_lines
+
+    payload = b'{"a": 1}\r\n  \n\n{"b": 2}\x0c\n \t{"c": 3}\n{"d": 4}'
+    out = list(iter_lines(io.BytesIO(payload), 0, 0))
+    assert out == [
+        (1, 10, {"a": 1}, None),
+        (2, 13, None, None),
+        (3, 14, None, None),
+        (4, 24, {"b": 2}, None),
+        (5, 35, {"c": 3}, None),
+        (6, 43, {"d": 4}, None),  # a complete last line without its newline is read
+    ]
