@@ -18,7 +18,6 @@ from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.errors import SessionOptimizerError
 from sessionoptimizer_sdk.importers.follow import DEFAULT_IDLE_TIMEOUT, follow
 from sessionoptimizer_sdk.importers.runner import ImportSummary
-from sessionoptimizer_sdk.optimizer import SessionOptimizer
 from sessionoptimizer_sdk.store.base import Store
 from sessionoptimizer_sdk.store.selection import open_store
 
@@ -235,13 +234,19 @@ def _source_command(source: str, default_hint: str) -> click.Command:
                     shipper=shipper,
                 )
             else:
+                from sessionoptimizer_sdk.importers.finalize import import_and_report
+
                 progress = _LazyProgress(console)
-                try:
-                    optimizer = SessionOptimizer(settings=settings, store=store_url)  # --store honoured
-                    summary = optimizer.import_sessions(
-                        source, chosen, agent=agent, capture_content=capture, progress=progress
+                try:  # SessionOptimizer.import_sessions without a recorder: nothing here is recorded
+                    summary = import_and_report(
+                        store,
+                        settings,
+                        source,
+                        chosen,
+                        agent=agent,
+                        capture_content=capture,
+                        progress=progress,
                     )
-                    optimizer.shutdown()
                 finally:
                     progress.close()
                 if shipper is not None:
