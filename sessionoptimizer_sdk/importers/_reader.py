@@ -16,7 +16,11 @@ from sessionoptimizer_sdk.models import SessionEvent, SessionStatus, TokenUsage
 
 from .base import ImportedSession, Importer, SkippedLine, TranscriptParser
 
-__all__ = ["Line", "iter_lines", "load_file", "read_document"]
+__all__ = ["READ_BUFFER", "Line", "iter_lines", "load_file", "read_document"]
+
+#: Read buffer of a transcript: lines average ~6 KB and reach MBs; with the default 8 KB buffer splitting the file
+#: into lines cost 3x as much CPU (0.034 vs 0.011 s for 53 MB).
+READ_BUFFER = 1 << 20
 
 #: (line number, offset after the line, record or None, reason it was skipped or None)
 Line = tuple[int, int, "dict[str, Any] | None", "str | None"]
@@ -96,7 +100,7 @@ def load_file(
             raise ImportSourceError(f"{path}: {problem.reason}")
     else:
         try:
-            fh = path.open("rb")
+            fh = path.open("rb", buffering=READ_BUFFER)
         except OSError as exc:
             raise ImportSourceError(f"cannot read {path}: {exc.strerror or exc}") from None
         with fh:

@@ -17,7 +17,7 @@ from sessionoptimizer_sdk.errors import ImportSourceError
 from sessionoptimizer_sdk.models import SessionEvent, SessionStatus
 from sessionoptimizer_sdk.store.base import Store
 
-from ._reader import iter_lines, read_document
+from ._reader import READ_BUFFER, iter_lines, read_document
 from .base import Importer, SkippedLine
 from .registry import get_importer
 
@@ -132,7 +132,7 @@ def import_file(
         line, offset, parsed = 1, size, 1
     else:
         try:
-            fh = path.open("rb")
+            fh = path.open("rb", buffering=READ_BUFFER)
         except OSError as exc:
             why = f"cannot read: {exc.strerror or exc}"
             return FileResult(str(path), readable=False, skipped=(SkippedLine(str(path), 0, why),))
