@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 __all__ = ["ALL_FILES", "file_read_of", "file_writes_of", "patch_files", "shell_command"]
 
@@ -128,7 +128,14 @@ class _WriterWords:
         return None if _WRITERS.isdisjoint(text.translate(_SEPARATORS).split()) else text
 
 
-_WRITER = _WriterWords()
+class _Finder(Protocol):
+    """What :func:`file_writes_of` asks of its pre-filter (a compiled regex has the same shape)."""
+
+    def search(self, text: str, /) -> object:
+        """A match, or None when ``text`` cannot be a writing command."""
+
+
+_WRITER: _Finder = _WriterWords()
 
 
 def _targets(argv: list[str]) -> list[str]:
