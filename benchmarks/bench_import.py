@@ -8,7 +8,12 @@ MB from a real one (ids made unique per copy) in a ``projects/`` folder, then pe
 * ``sessionoptimizer import claude-code FILE`` as a fresh process (what a user waits for), with bytecode cached as
   in an installed package (a private ``PYTHONPYCACHEPREFIX``: no recompiling in each process);
 * ``ccusage daily --json --offline`` as a fresh process reading the same folder (``CLAUDE_CONFIG_DIR``), installed
-  from npm into a temporary folder (printed "skipped" with the reason where npm or the package is missing).
+  from npm into a temporary folder (printed "skipped" with the reason where npm or the package is missing, or
+  where it fails to run); both tools' token totals are printed to show they read the same data.
+
+Warm figures are medians of rounds 1..N, each process measured in the same round (ratios per round); round 0
+(a new HOME: our per-token price table is built from genai-prices; ccusage's first launch; the file already in
+the page cache, bytecode compiled beforehand as ``pip install`` does) is printed apart.
 
 Also prints a re-import of the unchanged file (nothing read), the peak RSS of a small and a large import, and
 ``--many`` small transcripts imported at once (one session and report each: the per-session cost).
@@ -119,8 +124,11 @@ def install_ccusage(folder: Path, spec: str) -> tuple[list[str] | None, str]:
     return [str(binary), "daily", "--json", "--offline"], ""
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds: user + system, all threads) of a fresh process; fails loudly if it fails."""
+def timed(cmd: list[str], env: dict[str, str], out: list[str] | None = None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system, all threads) of a fresh process; fails loudly if it fails.
+
+    ``out``, when given, receives the process's standard output.
+    """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
@@ -128,7 +136,30 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} failed: {proc.stderr.strip()[-300:]}")
+    if out is not None:
+        out.append(proc.stdout)
     return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def ccusage_tokens(stdout: str) -> int:
+    """All tokens ccusage counted (input + output + cache reads + cache writes) from its ``--json`` totals."""
+    totals = json.loads(stdout)["totals"]
+    keys = ("inputTokens", "outputTokens", "cacheReadTokens", "cacheCreationTokens")
+    return sum(int(totals[k]) for k in keys)
+
+
+def our_tokens(home: Path) -> int:
+    """All tokens the import stored (input + output + cache reads + cache writes, every session)."""
+    from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(home / "sessionoptimizer.db")
+    try:
+        rows = store.query(
+            "SELECT sum(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens) FROM sessions"
+        )
+    finally:
+        store.close()
+    return int(rows[0][0] or 0)
 
 
 def in_process(path: Path, home: Path) -> tuple[float, float]:
@@ -195,24 +226,43 @@ def compare(work: Path, big: Path, size: int, rounds: int, spec: str | None) -> 
     fresh: list[tuple[float, float]] = []
     startup: list[tuple[float, float]] = []
     theirs: list[tuple[float, float]] = []
-    for r in range(rounds + 1):  # round 0 warms the page cache and both programs
+    first: dict[str, tuple[float, float]] = {}
+    printed: list[str] = []
+    # compile the bytecode as ``pip install`` does (not timed), so round 0 is a first run in a new HOME: the
+    # per-token price table is empty there, and genai-prices is loaded to fill it
+    warm = "import genai_prices, sessionoptimizer_sdk.cli._app, sessionoptimizer_sdk.analysis.stored, "
+    warm += "sessionoptimizer_sdk.analysis.runner, sessionoptimizer_sdk.importers.claude_code"
+    subprocess.run([sys.executable, "-c", warm], env={**env, "HOME": str(work / "warm")}, check=True)
+    for r in range(
+        rounds + 1
+    ):  # round 0 warms the page cache and both programs: reported apart as "first run"
         t_in = in_process(big, work / f"in{r}")
         t_bare = parse_and_store(big, work / f"bare{r}")
         t_cli = timed(cli, {**env, "SESSIONOPTIMIZER_HOME": str(work / f"cli{r}")})
         t_up = timed([sys.executable, "-m", "sessionoptimizer_sdk.cli", "--version"], env)
-        t_cc = timed(ccusage, env) if ccusage else None
-        if r:
-            ours.append(t_in)
-            bare.append(t_bare)
-            fresh.append(t_cli)
-            startup.append(t_up)
+        t_cc = None
+        if ccusage:
+            try:
+                t_cc = timed(ccusage, env, printed)
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+                ccusage, why = None, f"{spec} did not run: {exc}"
+        if not r:
+            first["ours"] = t_cli
             if t_cc is not None:
-                theirs.append(t_cc)
+                first["ccusage"] = t_cc
+            continue
+        ours.append(t_in)
+        bare.append(t_bare)
+        fresh.append(t_cli)
+        startup.append(t_up)
+        if t_cc is not None:
+            theirs.append(t_cc)
     mb = size / 1_000_000
 
     def med(values: list[tuple[float, float]], i: int) -> float:
         return statistics.median(v[i] for v in values)
 
+    analysis = statistics.median(a[1] - b[1] for a, b in zip(ours, bare, strict=True))
     rows = [
         (
             "import_paths in process (parse, store; no analysis)",
@@ -223,6 +273,10 @@ def compare(work: Path, big: Path, size: int, rounds: int, spec: str | None) -> 
             f"{mb / med(ours, 0):.0f} MB/s wall, {mb / med(ours, 1):.0f} MB per CPU-s",
         ),
         (
+            "... of which analysis + report file (import_sessions - import_paths, CPU, same round)",
+            f"{analysis:.3f} CPU s = {analysis / med(ours, 1):.0%} of the end-to-end CPU",
+        ),
+        (
             "`sessionoptimizer import claude-code FILE`, fresh process",
             f"{med(fresh, 0):.2f} s wall, {med(fresh, 1):.2f} s CPU = {mb / med(fresh, 1):.0f} MB/CPU-s",
         ),
@@ -231,7 +285,7 @@ def compare(work: Path, big: Path, size: int, rounds: int, spec: str | None) -> 
             f"{med(startup, 0):.2f} s wall, {med(startup, 1):.2f} s CPU",
         ),
     ]
-    if theirs:
+    if theirs and len(theirs) == len(fresh):
         label = f"`ccusage daily --json --offline` ({spec}), fresh process"
         rows.append((label, f"{med(theirs, 0):.2f} s wall, {med(theirs, 1):.2f} s CPU"))
         for i, what in ((0, "wall"), (1, "CPU")):
@@ -239,6 +293,21 @@ def compare(work: Path, big: Path, size: int, rounds: int, spec: str | None) -> 
             rows.append(
                 (f"fresh-process import / ccusage, {what} time (same round, median)", f"{ratio:.2f}x")
             )
+        ours_first, theirs_first = first["ours"], first["ccusage"]
+        rows.append(
+            (
+                "first run (round 0: new HOME, so genai-prices fills our price table; ccusage's first launch)",
+                f"ours {ours_first[0]:.2f} s wall / {ours_first[1]:.2f} s CPU, ccusage {theirs_first[0]:.2f} / "
+                f"{theirs_first[1]:.2f} = {ours_first[0] / theirs_first[0]:.2f}x wall, "
+                f"{ours_first[1] / theirs_first[1]:.2f}x CPU",
+            )
+        )
+        rows.append(
+            (
+                "same files: all tokens counted (input + output + cache reads + writes)",
+                f"ours {our_tokens(work / f'cli{rounds}'):,}, ccusage {ccusage_tokens(printed[-1]):,}",
+            )
+        )
     else:
         rows.append(("ccusage", f"skipped: {why}"))
     return rows

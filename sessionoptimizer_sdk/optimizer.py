@@ -351,30 +351,17 @@ class SessionOptimizer:
 
     def _finalize_ended(self, session_ids: Iterable[str]) -> None:
         """Write the report (and raise alerts) of each ended session; imports are analyzed as they land."""
-        from .analysis.stored import children_by_parent, finalize_session
+        from .importers.finalize import finalize_imported
 
         engine = self._analysis_runner().engine
-        ended = [
-            s for sid in session_ids if (s := self.store.find_session(sid)) is not None and not s.is_active
-        ]
-        if not ended:
-            return
-        children: dict[str, list[Session]] | None = None
-        with _FINALIZE_IMPORT:  # one listing for all: a subagent lookup per session would be quadratic
-            since = min(s.started_at for s in ended)
-            children = children_by_parent(self.store.list_sessions(since=since, limit=None))
-        if children is None:
-            return
-        for session in ended:
-            with _FINALIZE_IMPORT:
-                finalize_session(
-                    self.store,
-                    self.settings.reports_dir,
-                    session.id,
-                    config=self._config(),
-                    engine=engine,
-                    candidates=children.get(session.id, ()),
-                )
+        finalize_imported(
+            self.store,
+            self.settings.reports_dir,
+            session_ids,
+            config=self._config(),
+            engine=engine,
+            guard=_FINALIZE_IMPORT,
+        )
 
     def add_notifier(self, notifier: Notifier) -> None:
         """Deliver future alerts to ``notifier`` too."""

@@ -58,20 +58,24 @@ _TEST_OUTPUT = re.compile(
     r"(?:\b\d+ failed\b|^FAILED |^FAIL\b|Tests?:\s+\d+ failed|test result: FAILED)", re.M
 )
 _BY_VALUE = {k.value: k for k in ErrorKind}
-_PATTERNS = tuple(
-    (re.compile("|".join(re.escape(w) for w in words)), kind)
-    for words, kind in (
-        (_REJECTION, ErrorKind.USER_REJECTION),
-        (_PERMISSION, ErrorKind.PERMISSION_DENIED),
-        (_TIMEOUT, ErrorKind.TIMEOUT),
-        (_TEST_TEXT, ErrorKind.TEST_FAILURE),
-    )
+#: Phrases per kind, in order. Plain substring tests: a regex alternation of the same words found the same
+#: thing ~10x slower (it tries every word at every position of a 2,000-character head).
+_PHRASES = (
+    (_REJECTION, ErrorKind.USER_REJECTION),
+    (_PERMISSION, ErrorKind.PERMISSION_DENIED),
+    (_TIMEOUT, ErrorKind.TIMEOUT),
+    (_TEST_TEXT, ErrorKind.TEST_FAILURE),
 )
 
 
 def is_test_command(command: str | None) -> bool:
     """True when a shell command runs a test suite (pytest, npm test, go test, cargo test, ...)."""
     return bool(command) and _TEST_COMMAND.search(command or "") is not None
+
+
+def _test_output(text: str) -> bool:
+    """True when ``text`` reads like a failing test run (every such line says ``failed`` or ``FAIL``)."""
+    return ("failed" in text or "FAIL" in text) and _TEST_OUTPUT.search(text) is not None
 
 
 def user_feedback(text: str) -> bool:
@@ -95,10 +99,10 @@ def classify_error(
                 return found
     text = " ".join(v for v in (message, error_type) if isinstance(v, str))
     head = text[:2000].lower()
-    for pattern, kind in _PATTERNS:
-        if pattern.search(head):
+    for words, kind in _PHRASES:
+        if any(word in head for word in words):
             return kind
-    if is_test_command(command) or _TEST_OUTPUT.search(text[:20000]):
+    if is_test_command(command) or _test_output(text[:20000]):
         return ErrorKind.TEST_FAILURE
     if isinstance(tool, str) and ("test" in tool.lower() or is_test_command(tool)):
         return ErrorKind.TEST_FAILURE

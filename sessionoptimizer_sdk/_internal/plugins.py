@@ -5,16 +5,25 @@ A plugin that fails to import or to validate is skipped with a logged reason; it
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from importlib.metadata import entry_points
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
 
 from .log import get_logger
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 __all__ = ["load_entry_points"]
 
 T = TypeVar("T")
 _log = get_logger("sessionoptimizer.plugins")
+
+
+def entry_points(*, group: str) -> Iterable[EntryPoint]:
+    """``importlib.metadata.entry_points(group=group)``, the module loaded on first use (~15 ms of start-up)."""
+    from importlib.metadata import entry_points as installed
+
+    return installed(group=group)
 
 
 def load_entry_points(

@@ -7,7 +7,6 @@ thread, logs the final failure and moves on: a notifier never blocks or breaks t
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
@@ -64,6 +63,8 @@ class WebhookNotifier:
 
     def notify(self, alert: Alert) -> None:
         """POST the alert; raise on a network error or a non-2xx status."""
+        import urllib.request  # here, not at import: it loads http.client, ssl and email (~10 ms of CLI start-up)
+
         body = json.dumps(alert.to_dict(), allow_nan=False).encode()
         request = urllib.request.Request(self.url, data=body, headers=self.headers, method="POST")
         with urllib.request.urlopen(request, timeout=self.timeout) as response:

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from sessionoptimizer_sdk.cli._common import plain
@@ -19,11 +18,12 @@ from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.errors import SessionOptimizerError
 from sessionoptimizer_sdk.importers.follow import DEFAULT_IDLE_TIMEOUT, follow
 from sessionoptimizer_sdk.importers.runner import ImportSummary
-from sessionoptimizer_sdk.optimizer import SessionOptimizer
 from sessionoptimizer_sdk.store.base import Store
 from sessionoptimizer_sdk.store.selection import open_store
 
 if TYPE_CHECKING:  # loaded with --server only: it pulls in the OTLP protobuf classes (~30 ms of start-up)
+    from rich.progress import Progress
+
     from sessionoptimizer_sdk.importers.ship import Shipper
 
 __all__ = ["import_command"]
@@ -45,6 +45,9 @@ class _LazyProgress:
         if self._progress is None:
             if time.monotonic() - self._start < self._delay or not self._console.is_terminal or done >= total:
                 return
+            # loaded only when a bar is shown (a terminal, an import of over a second): ~10 ms of start-up
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
             self._progress = Progress(
                 TextColumn("importing"),
                 BarColumn(),
@@ -231,13 +234,19 @@ def _source_command(source: str, default_hint: str) -> click.Command:
                     shipper=shipper,
                 )
             else:
+                from sessionoptimizer_sdk.importers.finalize import import_and_report
+
                 progress = _LazyProgress(console)
-                try:
-                    optimizer = SessionOptimizer(settings=settings, store=store_url)  # --store honoured
-                    summary = optimizer.import_sessions(
-                        source, chosen, agent=agent, capture_content=capture, progress=progress
+                try:  # SessionOptimizer.import_sessions without a recorder: nothing here is recorded
+                    summary = import_and_report(
+                        store,
+                        settings,
+                        source,
+                        chosen,
+                        agent=agent,
+                        capture_content=capture,
+                        progress=progress,
                     )
-                    optimizer.shutdown()
                 finally:
                     progress.close()
                 if shipper is not None:

@@ -25,6 +25,7 @@ from sessionoptimizer_sdk.models import EventType, SessionEvent
 
 __all__ = [
     "EPOCH",
+    "MAPS",
     "EventBuffer",
     "ParserState",
     "content_size",
@@ -40,6 +41,8 @@ __all__ = [
 ]
 
 EPOCH = datetime.fromtimestamp(0, UTC)
+#: ``isinstance(x, MAPS)``: decoded JSON objects are dicts, which this finds without the ``Mapping`` ABC's check.
+MAPS = (dict, Mapping)
 #: Token estimate of one image block returned by a tool (Anthropic bills about (w*h)/750; ~1.15 MP max).
 IMAGE_TOKENS = 1600
 
@@ -100,7 +103,7 @@ def text_of(content: object) -> str:
     if isinstance(content, list):
         parts = []
         for block in content:
-            if isinstance(block, Mapping):
+            if isinstance(block, MAPS):
                 text = block.get("text")
                 if isinstance(text, str):
                     parts.append(text)
@@ -116,7 +119,7 @@ def content_size(content: object) -> tuple[str, int]:
     tokens = estimate_tokens(len(text))
     if isinstance(content, list):
         tokens += IMAGE_TOKENS * sum(
-            1 for block in content if isinstance(block, Mapping) and block.get("type") == "image"
+            1 for block in content if isinstance(block, MAPS) and block.get("type") == "image"
         )
     return text, tokens
 

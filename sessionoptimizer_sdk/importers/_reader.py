@@ -16,7 +16,11 @@ from sessionoptimizer_sdk.models import SessionEvent, SessionStatus, TokenUsage
 
 from .base import ImportedSession, Importer, SkippedLine, TranscriptParser
 
-__all__ = ["Line", "iter_lines", "load_file", "read_document"]
+__all__ = ["READ_BUFFER", "Line", "iter_lines", "load_file", "read_document"]
+
+#: Read buffer of a transcript: lines average ~6 KB and reach MBs; with the default 8 KB buffer splitting the file
+#: into lines cost 3x as much CPU (0.034 vs 0.011 s for 53 MB).
+READ_BUFFER = 1 << 20
 
 #: (line number, offset after the line, record or None, reason it was skipped or None)
 Line = tuple[int, int, "dict[str, Any] | None", "str | None"]
@@ -40,18 +44,17 @@ def iter_lines(fh: IO[bytes], offset: int, line: int) -> Iterator[Line]:
         line += 1
         start = offset
         offset += len(raw)
-        complete = raw.endswith(b"\n")
-        body = raw.strip()
-        if not body:
-            yield line, offset, None, None
-            continue
-        try:
-            record = _fast_loads(body)
+        try:  # the line as read: its newline is JSON whitespace, so no stripped copy of ~6 KB per line
+            record = _fast_loads(raw)
         except ValueError:
-            try:  # the stdlib decides (NaN, UTF-16, huge ints) and words the reason
+            body = raw.strip()
+            if not body:
+                yield line, offset, None, None
+                continue
+            try:  # the stdlib decides (NaN, UTF-16, huge ints, other blanks around) and words the reason
                 record = json.loads(body)
             except ValueError as exc:  # JSONDecodeError, or UnicodeDecodeError for bytes that are not UTF-8
-                if not complete:
+                if not raw.endswith(b"\n"):
                     yield line, start, None, TRUNCATED
                     return
                 yield line, offset, None, _why(exc)
@@ -97,7 +100,7 @@ def load_file(
             raise ImportSourceError(f"{path}: {problem.reason}")
     else:
         try:
-            fh = path.open("rb")
+            fh = path.open("rb", buffering=READ_BUFFER)
         except OSError as exc:
             raise ImportSourceError(f"cannot read {path}: {exc.strerror or exc}") from None
         with fh:

@@ -37,6 +37,9 @@ from ._common import (
     sha256_json,
     sha256_text,
 )
+from ._common import (
+    MAPS as _MAPS,
+)
 from ._reader import load_file
 from .base import ImportedSession
 
@@ -50,7 +53,6 @@ _USER_ATTACHMENTS = frozenset({"queued_command"})
 _SYNTHETIC_MODEL = "<synthetic>"
 _MAX_RESPONSES = 256  # responses kept for dedupe: their lines are adjacent in practice
 _MAX_PENDING = 1024  # tool calls awaiting their result
-_TOKEN_FIELDS = ("tokens_input", "tokens_output", "cache_read_tokens", "cache_write_tokens")
 _IDENTITY = (("cwd", "cwd"), ("gitBranch", "git_branch"), ("version", "claude_code_version"))
 
 
@@ -131,8 +133,11 @@ class ClaudeCodeParser(EventBuffer):
         return Session(self._st.sid, self._agent, task, model, status, started, end, meta)
 
     def state(self) -> dict[str, Any]:
-        """Everything needed to resume after the last fed line."""
-        return self._st.to_state()
+        """Everything needed to resume after the last fed line (events kept live are saved as their state)."""
+        out = self._st.to_state()
+        out["pending"] = {tid: _saved(entry) for tid, entry in self._st.pending.items()}
+        out["responses"] = {key: _saved(entry) for key, entry in self._st.responses.items()}
+        return out
 
     # --- records ----------------------------------------------------------------------------------
     def _identify(self, record: Mapping[str, Any]) -> None:
@@ -155,18 +160,18 @@ class ClaudeCodeParser(EventBuffer):
 
     def _assistant(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
         msg = record.get("message")
-        if not isinstance(msg, Mapping):
+        if not isinstance(msg, _MAPS):
             raise ValueError("assistant line without a message object")
         model = msg.get("model") if isinstance(msg.get("model"), str) else "unknown"
         mid = str(msg.get("id") or uuid)
         usage = msg.get("usage")
-        if isinstance(usage, Mapping) and model != _SYNTHETIC_MODEL:
+        if isinstance(usage, _MAPS) and model != _SYNTHETIC_MODEL:
             self._usage(
                 f"{mid}:{record.get('requestId') or ''}", mid, str(model), usage, msg.get("stop_reason"), ts
             )
         content = msg.get("content")
         for i, block in enumerate(content if isinstance(content, list) else ()):
-            if not isinstance(block, Mapping):
+            if not isinstance(block, _MAPS):
                 continue
             if block.get("type") in {"thinking", "redacted_thinking"}:
                 text = str(block.get("thinking") or "")
@@ -185,22 +190,27 @@ class ClaudeCodeParser(EventBuffer):
     def _usage(
         self, key: str, mid: str, model: str, usage: Mapping[str, Any], stop: object, ts: datetime
     ) -> None:
+        prev = self._st.responses.get(key)
+        if prev is not None and prev.get("usage") == usage and (stop is None or prev["stop"]):
+            return  # a later line of the same response repeating usage already counted (most lines)
         tokens = (
             _int(usage.get("input_tokens")),
             _int(usage.get("output_tokens")),
             _int(usage.get("cache_read_input_tokens")),
             _int(usage.get("cache_creation_input_tokens")),
         )
-        prev = self._st.responses.get(key)
         stopped = stop is not None
-        if prev is not None:  # read the saved state directly: most lines of a response repeat its usage
-            old = prev["event"]
-            old_tokens = tuple(int(old.get(name) or 0) for name in _TOKEN_FIELDS)
-            tokens = tuple(max(a, b) for a, b in zip(tokens, old_tokens, strict=True))  # type: ignore[assignment]
+        old: SessionEvent | None = None
+        if prev is not None:  # most lines of a response repeat its usage: compare with the kept event
+            old = _live(prev)
+            old_tokens = (old.tokens_input, old.tokens_output, old.cache_read_tokens, old.cache_write_tokens)
+            if tokens != old_tokens:
+                tokens = tuple(max(a, b) for a, b in zip(tokens, old_tokens, strict=True))  # type: ignore[assignment]
             stopped = stopped or bool(prev["stop"])
             if tokens == old_tokens and stopped == prev["stop"]:
+                prev["usage"] = usage
                 return
-            ts = datetime.fromtimestamp(float(old["ts"]), UTC)
+            ts = old.timestamp
             if stopped and not prev["stop"]:
                 self._st.count("incomplete", -1)
         else:
@@ -218,8 +228,8 @@ class ClaudeCodeParser(EventBuffer):
         if self._sidechain:  # a Task subagent's turn inside the main file: not the main thread's cache chain
             data["sidechain"] = True
         split = usage.get("cache_creation")
-        if isinstance(split, Mapping):  # 5-minute and 1-hour cache writes are priced differently
-            old_data = (prev["event"].get("data") or {}) if prev is not None else {}
+        if isinstance(split, _MAPS):  # 5-minute and 1-hour cache writes are priced differently
+            old_data = old.data if old is not None else {}
             for ttl in ("5m", "1h"):
                 n = max(
                     _int(split.get(f"ephemeral_{ttl}_input_tokens")),
@@ -239,7 +249,8 @@ class ClaudeCodeParser(EventBuffer):
             cw,
             name=model,
         )
-        self._st.responses[key] = {"event": event_to_state(event), "stop": stopped}
+        # the event is saved as state by state(); the line's usage (not saved) lets its repeats return early
+        self._st.responses[key] = {"event": event, "stop": stopped, "usage": usage}
         self._emit(event)
 
     def _tool_use(self, block: Mapping[str, Any], ts: datetime) -> None:
@@ -248,7 +259,7 @@ class ClaudeCodeParser(EventBuffer):
             return
         name = str(block.get("name") or "unknown")
         raw = block.get("input")
-        args: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        args: Mapping[str, Any] = raw if isinstance(raw, _MAPS) else {}
         data: dict[str, Any] = {"tool": name, "tool_call_id": tid, "args_sha256": sha256_json(args)}
         command = args.get("command") if isinstance(args.get("command"), str) else None
         mcp = name.rsplit("__", 1)[-1] if name.startswith("mcp__") else None
@@ -285,7 +296,7 @@ class ClaudeCodeParser(EventBuffer):
         event = SessionEvent(f"{self._st.sid}:tool:{tid}", str(self._st.sid), etype, ts, data, name=name)
         if len(self._st.pending) >= _MAX_PENDING:
             self._st.pending.pop(next(iter(self._st.pending)))
-        self._st.pending[tid] = {"event": event_to_state(event), "command": command}
+        self._st.pending[tid] = {"event": event, "command": command}  # saved as state by state()
         self._emit(event)
 
     def _abs(self, path: str) -> str:
@@ -295,14 +306,14 @@ class ClaudeCodeParser(EventBuffer):
 
     def _user(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
         msg = record.get("message")
-        if not isinstance(msg, Mapping):
+        if not isinstance(msg, _MAPS):
             raise ValueError("user line without a message object")
         content = msg.get("content")
         texts = [content] if isinstance(content, str) else []
         for block in content if isinstance(content, list) else ():
-            if isinstance(block, Mapping) and block.get("type") == "tool_result":
+            if isinstance(block, _MAPS) and block.get("type") == "tool_result":
                 self._tool_result(block, ts)
-            elif isinstance(block, Mapping) and block.get("type") == "text":
+            elif isinstance(block, _MAPS) and block.get("type") == "text":
                 texts.append(str(block.get("text") or ""))
         if not texts or record.get("isCompactSummary"):
             return
@@ -327,7 +338,7 @@ class ClaudeCodeParser(EventBuffer):
     def _attachment(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
         """An attachment line (hook output, todo/plan reminder, tool delta): a reminder unless a queued prompt."""
         body = record.get("attachment")
-        att: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
+        att: Mapping[str, Any] = body if isinstance(body, _MAPS) else {}
         kind = str(att.get("type") or "attachment")
         if kind not in _USER_ATTACHMENTS:
             text = str(att.get("content") or att.get("text") or att.get("output") or "")
@@ -354,7 +365,7 @@ class ClaudeCodeParser(EventBuffer):
         failed = bool(block.get("is_error"))
         tool: str | None = None
         if pending is not None:
-            event = event_from_state(pending["event"])
+            event = _live(pending)
             tool = event.name
             data = dict(event.data)
             digest_key = "content_sha256" if event.event_type is EventType.FILE_READ else "result_sha256"
@@ -409,13 +420,30 @@ class ClaudeCodeParser(EventBuffer):
             self._st.count("api_errors")
         elif subtype == "compact_boundary":
             info = record.get("compactMetadata")
-            meta: Mapping[str, Any] = info if isinstance(info, Mapping) else {}
+            meta: Mapping[str, Any] = info if isinstance(info, _MAPS) else {}
             data = {"trigger": meta.get("trigger"), "pre_tokens": meta.get("preTokens")}
             self._emit(
                 SessionEvent(
                     f"{self._st.sid}:compact:{uuid}", str(self._st.sid), EventType.COMPACTION, ts, data
                 )
             )
+
+
+def _live(entry: dict[str, Any]) -> SessionEvent:
+    """The event of a pending call or response: kept as is while parsing, rebuilt once from a resumed cursor."""
+    event = entry["event"]
+    if not isinstance(event, SessionEvent):
+        event = entry["event"] = event_from_state(event)
+    return event
+
+
+def _saved(entry: dict[str, Any]) -> dict[str, Any]:
+    """``entry`` as the JSON-able state kept in import cursors (its event as :func:`event_to_state`)."""
+    event = entry["event"]
+    saved = {k: v for k, v in entry.items() if k != "usage"}
+    if isinstance(event, SessionEvent):
+        saved["event"] = event_to_state(event)
+    return saved
 
 
 class ClaudeCodeImporter:

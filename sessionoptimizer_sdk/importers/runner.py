@@ -8,16 +8,16 @@ beside it (pending tool calls, per-response usage already counted).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sessionoptimizer_sdk.errors import ImportSourceError
-from sessionoptimizer_sdk.models import SessionEvent, SessionStatus
+from sessionoptimizer_sdk.models import SessionStatus
 from sessionoptimizer_sdk.store.base import Store
 
-from ._reader import iter_lines, read_document
+from ._reader import READ_BUFFER, iter_lines, read_document
 from .base import Importer, SkippedLine
 from .registry import get_importer
 
@@ -80,16 +80,6 @@ def _stat_marks(path: Path) -> tuple[int, int, int]:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
-def _write(store: Store, session: Any, events: Iterable[SessionEvent]) -> int:
-    """Upsert the session first (the store's triggers add event totals to its row), then the events."""
-    batch = {e.id: e for e in events}
-    if session is not None:
-        store.upsert_session(session)
-    if batch and session is not None:
-        store.insert_events(list(batch.values()), replace=True)
-    return len(batch) if session is not None else 0
-
-
 def import_file(
     store: Store,
     importer: Importer,
@@ -132,7 +122,7 @@ def import_file(
         line, offset, parsed = 1, size, 1
     else:
         try:
-            fh = path.open("rb")
+            fh = path.open("rb", buffering=READ_BUFFER)
         except OSError as exc:
             why = f"cannot read: {exc.strerror or exc}"
             return FileResult(str(path), readable=False, skipped=(SkippedLine(str(path), 0, why),))
@@ -177,24 +167,24 @@ def _flush(
     offset: int,
     line: int,
 ) -> int:
-    """Write the parser's new events and then save the cursor (a crash in between re-reads idempotently)."""
+    """Write the session, the parser's new events and the cursor after them in one transaction (all or none)."""
     session = parser.session(status)
-    written = _write(store, session, parser.take_events())
+    events = parser.take_events()  # keyed by id: each event once, its latest version
     inode, size, mtime = marks
-    store.set_cursor(
-        key,
-        {
-            "v": _CURSOR_VERSION,
-            "inode": inode,
-            "size": size,
-            "mtime": mtime,
-            "offset": offset,
-            "line": line,
-            "sid": session.id if session else None,
-            "state": parser.state(),
-        },
-    )
-    return written
+    cursor = {
+        "v": _CURSOR_VERSION,
+        "inode": inode,
+        "size": size,
+        "mtime": mtime,
+        "offset": offset,
+        "line": line,
+        "sid": session.id if session else None,
+        "state": parser.state(),
+    }
+    if session is None:  # no session record yet: nothing to store its events under
+        store.set_cursor(key, cursor)
+        return 0
+    return store.import_batch(session, events, key, cursor)
 
 
 def resolve_files(importer: Importer, paths: Sequence[str | os.PathLike[str]] | None) -> list[Path]:

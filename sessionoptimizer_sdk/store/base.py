@@ -125,6 +125,14 @@ class Store(Protocol):
     def set_cursor(self, key: str, value: Mapping[str, Any]) -> None:
         """Save an importer's position for ``key``."""
 
+    def import_batch(
+        self, session: Session, events: Sequence[SessionEvent], cursor_key: str, cursor: Mapping[str, Any]
+    ) -> int:
+        """Upsert an imported session, overwrite its same-id events and save the cursor, in one transaction.
+
+        Returns the events written. Either all of it is stored or none (a re-import then resumes before it).
+        """
+
     def add_counter(self, name: str, delta: int) -> None:
         """Add ``delta`` to a persistent counter (e.g. dropped events)."""
 

@@ -266,6 +266,25 @@ class PostgresStore(PgTeamMethods):
         """Save an importer's position for ``key``."""
         self._run(lambda c: c.execute(sql.SET_CURSOR, (key, dumps(value), time.time())), write=True)
 
+    def import_batch(
+        self, session: Session, events: Sequence[SessionEvent], cursor_key: str, cursor: Mapping[str, Any]
+    ) -> int:
+        """Upsert an imported session, overwrite its same-id events and save the cursor, in one transaction."""
+        typed = sql.typed_rows([event_to_row(e) for e in events]) if events else None
+        state = dumps(cursor)
+
+        def write(
+            conn: Any,
+        ) -> None:  # re-run whole on a conflict or a lost connection: every step is idempotent
+            conn.execute(sql.UPSERT_SESSION, sql.session_values(session))
+            if typed is not None:
+                self._insert_rows(conn, typed)
+                conn.execute(sql.REPLACE_EVENTS, sql.event_columns(typed))
+            conn.execute(sql.SET_CURSOR, (cursor_key, state, time.time()))
+
+        self._run(write, write=True)
+        return len(events)
+
     def add_counter(self, name: str, delta: int) -> None:
         """Add ``delta`` to a persistent counter (e.g. dropped events), shown by ``doctor``."""
         self._run(lambda c: c.execute(sql.ADD_COUNTER, (name, delta)), write=True)

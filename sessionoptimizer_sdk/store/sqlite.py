@@ -51,6 +51,14 @@ _UPSERT_EVENT = (
     "cache_read_tokens=excluded.cache_read_tokens, cache_write_tokens=excluded.cache_write_tokens, "
     "reasoning_tokens=excluded.reasoning_tokens, data=excluded.data"
 )
+_UPSERT_SESSION = (
+    "INSERT INTO sessions (id, agent, task, model, status, started_at, ended_at, metadata, "
+    "trace_id, span_id) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+    "agent=excluded.agent, task=excluded.task, model=excluded.model, status=excluded.status, "
+    "started_at=min(started_at, excluded.started_at), ended_at=excluded.ended_at, "
+    "metadata=excluded.metadata"
+)
+_SET_CURSOR = "INSERT OR REPLACE INTO cursors (key, value, updated_at) VALUES (?,?,?)"
 #: A session's (host, source) with the fallbacks described in ``SQLiteStore.session_origins``.
 _END_SESSION = "UPDATE sessions SET status = ?, ended_at = ? WHERE id = ? AND status = 'ACTIVE'"
 
@@ -151,14 +159,7 @@ class SQLiteStore(SQLiteTeamMethods):
     def upsert_session(self, session: Session) -> None:
         """Insert a session, or update task/model/status/ended_at/metadata of the existing one (imports)."""
         with self.transaction() as conn:
-            conn.execute(
-                "INSERT INTO sessions (id, agent, task, model, status, started_at, ended_at, metadata, "
-                "trace_id, span_id) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-                "agent=excluded.agent, task=excluded.task, model=excluded.model, status=excluded.status, "
-                "started_at=min(started_at, excluded.started_at), ended_at=excluded.ended_at, "
-                "metadata=excluded.metadata",
-                session_values(session),
-            )
+            conn.execute(_UPSERT_SESSION, session_values(session))
 
     def find_session(self, session_id: str) -> Session | None:
         """Return the session or None."""
@@ -378,10 +379,22 @@ class SQLiteStore(SQLiteTeamMethods):
     def set_cursor(self, key: str, value: Mapping[str, Any]) -> None:
         """Save an importer's position for ``key``."""
         with self.transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO cursors (key, value, updated_at) VALUES (?,?,?)",
-                (key, dumps(value), time.time()),
-            )
+            conn.execute(_SET_CURSOR, (key, dumps(value), time.time()))
+
+    def import_batch(
+        self, session: Session, events: Sequence[SessionEvent], cursor_key: str, cursor: Mapping[str, Any]
+    ) -> int:
+        """Upsert an imported session, overwrite its same-id events and save the cursor, in one transaction."""
+        rows = [event_to_row(e) for e in events]  # encoded before the write lock is taken
+        state = dumps(cursor)
+        with self.transaction() as conn:
+            conn.execute(_UPSERT_SESSION, session_values(session))  # first: the totals below add to its row
+            if rows:
+                before = _max_seq(conn)
+                conn.executemany(_UPSERT_EVENT, rows)
+                conn.execute(ADD_INSERTED_TOTALS, (before,))  # new rows; replaced ones: the update trigger
+            conn.execute(_SET_CURSOR, (cursor_key, state, time.time()))
+        return len(rows)
 
     def add_counter(self, name: str, delta: int) -> None:
         """Add ``delta`` to a persistent counter (e.g. dropped events), shown by ``doctor``."""
