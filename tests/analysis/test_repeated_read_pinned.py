@@ -169,8 +169,10 @@ def test_a_single_carried_token_is_reported() -> None:
 
 
 def test_an_open_ended_read_past_the_known_lines_leaves_the_density_alone() -> None:
-    """Lines 1-100 (1,000 tokens: 10/line), then 500 tokens from line 200 to the end (no line count: density
-    stays 10); 2,000 tokens from line 50 span 50-249, of which 50-100 and 200-249 are known: 101 lines, 1,010."""
+    """An open-ended read adds no line count: 1-100 at 10/line, 200-end, then 2,000 tokens from 50: 1,010 known.
+
+    Lines 50-249 are what 2,000 tokens at 10 per line span; 50-100 and 200-249 (101 lines) were read before.
+    """
     log = _Log()
     log.read("a.py", 1_000, offset=1, limit=100)
     log.read("a.py", 500, offset=200)
