@@ -97,6 +97,9 @@ def scenario(mode: str, n: int) -> dict[str, Any]:
         if mode == "on":
             out["latency_burst"] = _latency(opt, session.id, seen, arrived)
             out["reloads"] = opt._runner.reloads if opt._runner is not None else 0
+            if opt._runner is not None:
+                r = opt._runner
+                out["handed"], out["read_back"], out["dropped_rows"] = r.handed, r.read_back, r.handover.dropped_rows
     opt.shutdown()
     return out
 

@@ -67,6 +67,11 @@ class LiveAnalysis:
     def __len__(self) -> int:
         return (self._feed.count if self._feed is not None else 0) + len(self._pending)
 
+    @property
+    def pending(self) -> int:
+        """Events added and not fed yet (fed by the next ``sync`` or report)."""
+        return len(self._pending)
+
     def add(self, batch: Iterable[SessionEvent]) -> int:
         """Add rows new to the store (read after ``last_seq``); return how many were added."""
         added = 0
@@ -164,12 +169,12 @@ class LiveCache:
         """Events seen over all sessions' states."""
         return sum(len(v) for v in self._items.values())
 
-    def trim(self, keep: str) -> None:
-        """Evict least recently used sessions (never ``keep``) until at most ``max_events`` are held."""
-        total = self.held
+    def trim(self, keep: str) -> bool:
+        """Evict least recently used sessions (never ``keep``) until at most ``max_events`` are held; True if any."""
+        total, before = self.held, self.evictions
         for sid in list(self._items):
             if total <= self.max_events:
-                return
+                return self.evictions > before
             if sid == keep:
                 continue
             total -= len(self._items.pop(sid))
@@ -177,3 +182,4 @@ class LiveCache:
         if total > self.max_events:  # one session alone is over the bound: do not hold it
             self._items.pop(keep, None)
             self.evictions += 1
+        return self.evictions > before

@@ -22,8 +22,10 @@ __all__ = [
     "INSERT_ALERT",
     "INSERT_EVENTS",
     "MARK_ABANDONED",
+    "MAX_SEQ",
     "REPLACE_EVENTS",
     "SAVE_REPORT",
+    "SEQS_AFTER",
     "SET_CURSOR",
     "UPSERT_SESSION",
     "alert_dict",
@@ -77,6 +79,11 @@ WITH ins AS (
 )
 SELECT coalesce(sum(n), 0) FROM t
 """
+
+#: The highest ``seq`` visible now (the primary key's last entry), and the range of the rows visible above one:
+#: right after our insert, ``count == max - min + 1 == len(rows)`` means our rows got exactly ``min .. max``.
+MAX_SEQ = "SELECT coalesce(max(seq), 0) FROM events"
+SEQS_AFTER = "SELECT min(seq), max(seq), count(*) FROM events WHERE seq > %s"
 
 COPY_EVENTS = f"COPY events ({EVENT_COLUMNS}) FROM STDIN"
 #: Session totals of rows known to be new (a COPY that succeeded), aggregated in Python per session.

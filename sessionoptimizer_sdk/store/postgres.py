@@ -171,19 +171,31 @@ class PostgresStore(PgTeamMethods):
         conn.execute(sql.ADD_TOTALS, sql.totals(rows))
         return len(rows)
 
-    def write_batch(self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = ()) -> None:
-        """Insert event rows (ignoring known ids) and then apply session ends, in one transaction."""
+    def write_batch(self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = ()) -> int | None:
+        """Insert event rows (ignoring known ids) and then apply session ends, in one transaction.
+
+        Returns the first row's ``seq`` when every row was stored with consecutive ``seq``s (a concurrent writer's
+        rows interleaved, or known ids skipped: None). COPY cannot return them: one range query over the primary
+        key checks which ``seq``s the rows got (identity values are assigned in row order).
+        """
         typed = sql.typed_rows(rows)
         end_args = [(status, ended, sid) for sid, status, ended in ends]
 
-        def write(conn: Any) -> None:
+        def write(conn: Any) -> int | None:
+            first: int | None = None
             if typed:
-                self._insert_rows(conn, typed)
+                before = int(conn.execute(sql.MAX_SEQ).fetchone()[0])
+                if self._insert_rows(conn, typed) == len(typed):
+                    low, high, n = conn.execute(sql.SEQS_AFTER, (before,)).fetchone()
+                    if n == len(typed) and high - low + 1 == n:
+                        first = int(low)
             if end_args:
                 with conn.cursor() as cur:
                     cur.executemany(sql.END_SESSION, end_args)
+            return first
 
-        self._run(write, write=True)
+        result: int | None = self._run(write, write=True)
+        return result
 
     def insert_events(self, events: Sequence[SessionEvent], *, replace: bool = False) -> int:
         """Insert events idempotently by id (or overwrite same-id rows); return rows inserted or changed."""
