@@ -99,7 +99,7 @@ def scenario(mode: str, n: int) -> dict[str, Any]:
             out["reloads"] = opt._runner.reloads if opt._runner is not None else 0
             if opt._runner is not None:
                 r = opt._runner
-                out["handed"], out["read_back"], out["dropped_rows"] = r.handed, r.read_back, r.handover.dropped_rows
+                out["handed"], out["read_back"], out["absorbed"] = r.handed, r.read_back, r.absorbed
     opt.shutdown()
     return out
 

@@ -110,7 +110,8 @@ class AnalysisRunner:
         self.handover = HandOver()
         #: Provisional analyses fed only from the hand-over / that read new rows from the store.
         self.handed = self.read_back = 0
-        self._sessions: dict[str, Session] = {}  # worker thread only: as of each live session's last report
+        #: Held-back sessions' handed-over rows fed between their reports (so that they are not held).
+        self.absorbed = 0
         self._gapped: set[str] = set()  # worker thread only: some handed-over rows were let go
         self._force = False
         self._warm = False  # the first analysis in a process also loads analyzers and prices: not paced on
@@ -133,7 +134,7 @@ class AnalysisRunner:
                 runner._cost = {}
                 runner._live = LiveCache(runner._live.max_events)
                 runner.handover = HandOver(runner.handover.max_rows)
-                runner._sessions, runner._gapped = {}, set()
+                runner._gapped = set()
 
         os.register_at_fork(after_in_child=reset_in_child)
 
@@ -163,7 +164,7 @@ class AnalysisRunner:
             self._process(sid, final)
             del pending[sid]  # only once analyzed: flush() waits while a session is pending
         for sid, final in pending.items():  # held back: feed what was handed over now, report later
-            if not final and sid in self._sessions:
+            if not final and sid in self._live:
                 self._process(sid, final, absorb=True)
 
     def _due(self, session_id: str, now: float) -> bool:
@@ -189,7 +190,6 @@ class AnalysisRunner:
         if final:
             self._last_provisional.pop(session_id, None)
             self._cost.pop(session_id, None)
-            self._sessions.pop(session_id, None)
 
     def _analyze(self, session_id: str, final: bool) -> None:
         reports_dir = self.settings.reports_dir
@@ -221,10 +221,11 @@ class AnalysisRunner:
             if session_id in self._gapped:
                 self._gapped.discard(session_id)
                 complete = False
-            self._sessions[session_id] = session
-            if complete and chunks:
+            # Handed-over rows are fed only when they are all that is new in the store (the count agrees)
+            if complete and len(live) + _unseen(chunks, live.last_seq) == stored:
                 self._feed_handed(live, chunks, session)
-            if len(live) < stored:  # rows not handed over (first analysis, another writer): read them
+                self.handed += 1 if chunks else 0
+            else:  # first analysis, another writer's rows, rows let go: read the new rows back (as before)
                 self.read_back += 1
                 while True:  # new rows in chunks, each fed before the next is decoded: memory stays flat
                     rows = store.get_events_after(session_id, live.last_seq, limit=_CHUNK)
@@ -232,8 +233,6 @@ class AnalysisRunner:
                     if len(rows) < _CHUNK:
                         break
                     live.sync(session, self.config)
-            else:
-                self.handed += 1
             if len(live) < stored:  # a row became visible below last_seq (concurrent writers): reload
                 self.reloads += 1
                 self._live.drop(session_id)
@@ -251,8 +250,6 @@ class AnalysisRunner:
             raise
         if self._live.trim(keep=session_id):  # evicted sessions' rows are no longer handed over
             self.handover.keep_only(self._live)
-            for sid in [sid for sid in self._sessions if sid not in self._live]:
-                del self._sessions[sid]
         return report
 
     def _feed_handed(self, live: LiveAnalysis, chunks: list[Chunk], session: Session) -> None:
@@ -267,24 +264,33 @@ class AnalysisRunner:
                     live.sync(session, self.config)
 
     def _absorb(self, session_id: str) -> None:
-        """Feed a held-back session's handed-over rows now, so that they are not held until its report."""
+        """Feed a held-back session's handed-over rows now, so that they are not held until its report.
+
+        Checked against the session's stored ``event_count`` (one primary-key read, same transaction as the
+        rows): on any difference the rows are let go and the next report reads the store.
+        """
         chunks, complete = self.handover.take(session_id)
-        if not complete:
+        if not chunks and complete:
+            return
+        session = self.store.find_session(session_id)
+        if session is None or not session.is_active:
+            return  # gone or ended: the final report analyzes the stored events
+        live = self._live.get(session_id)
+        if not complete or len(live) + _unseen(chunks, live.last_seq) != session.event_count:
             self._gapped.add(session_id)  # its next report reads the store after what was fed
-        elif chunks and session_id in self._live:
-            session = self._sessions[session_id]
-            live = self._live.get(session_id)
-            try:  # a stale state (session changed, events out of order) is rebuilt at the next report
-                self._feed_handed(live, chunks, session)
-                live.sync(session, self.config)
-            except BaseException:
-                self._drop(session_id)
-                raise
+            return
+        try:
+            self._feed_handed(live, chunks, session)
+            live.sync(session, self.config)
+            self.absorbed += 1
+        except BaseException:
+            self._drop(session_id)
+            raise
 
     def _drop(self, session_id: str) -> None:
+        """Forget a session's live state and its handed-over rows."""
         self._live.drop(session_id)
         self.handover.forget(session_id)
-        self._sessions.pop(session_id, None)
         self._gapped.discard(session_id)
 
     def flush(self, timeout: float = 10.0) -> bool:
@@ -306,3 +312,8 @@ class AnalysisRunner:
         self.flush(timeout)
         self._worker.close(max(0.0, deadline - time.monotonic()))
         self.engine.close(max(0.0, deadline - time.monotonic()))
+
+
+def _unseen(chunks: list[Chunk], last_seq: int) -> int:
+    """How many handed-over rows have a ``seq`` after ``last_seq`` (not fed yet)."""
+    return sum(len(seqs) - bisect_right(seqs, last_seq) for seqs, _ in chunks)
