@@ -72,8 +72,15 @@ class LiveAnalysis:
         """Events added and not fed yet (fed by the next ``sync`` or report)."""
         return len(self._pending)
 
-    def add(self, batch: Iterable[SessionEvent]) -> int:
-        """Add rows new to the store (read after ``last_seq``); return how many were added."""
+    def add(self, batch: Iterable[SessionEvent], *, last_seq: int | None = None) -> int:
+        """Add rows new to the store (read after ``last_seq``); return how many were added.
+
+        A caller that knows the batch's highest ``seq`` passes it as ``last_seq`` (no pass over the events).
+        """
+        if last_seq is not None and isinstance(batch, list):
+            self._pending += batch
+            self.last_seq = max(self.last_seq, last_seq)
+            return len(batch)
         added = 0
         for e in batch:
             self.last_seq = max(self.last_seq, e.seq)

@@ -24,7 +24,7 @@ from sessionoptimizer_sdk._internal.worker import BatchWorker
 from sessionoptimizer_sdk.alerts.engine import AlertEngine
 from sessionoptimizer_sdk.alerts.notifiers import Notifier
 from sessionoptimizer_sdk.alerts.rules import AlertRule, default_rules
-from sessionoptimizer_sdk.analysis._handover import Chunk, HandOver
+from sessionoptimizer_sdk.analysis._handover import Chunk, HandOver, events_of
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.live import LiveAnalysis, LiveCache
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
@@ -258,8 +258,8 @@ class AnalysisRunner:
         for seqs, rows in chunks:
             start = bisect_right(seqs, live.last_seq)  # rows also read from the store are skipped
             for i in range(start, len(rows), _CHUNK):  # decoded and fed in chunks: memory stays flat
-                part = zip(rows[i : i + _CHUNK], seqs[i : i + _CHUNK], strict=True)
-                live.add(events_from_rows(((r[0], *r[2:14], seq) for r, seq in part), session_id))
+                part = events_of(rows[i : i + _CHUNK], seqs[i : i + _CHUNK], session_id, events_from_rows)
+                live.add(part, last_seq=part[-1].seq)
                 if live.pending >= _CHUNK:
                     live.sync(session, self.config)
 
