@@ -86,7 +86,7 @@ class AnalysisRunner:
         notifiers: Sequence[Notifier] = (),
         rules: Sequence[AlertRule] | None = None,
         max_pending: int = 10_000,
-        provisional_interval: float = 1.0,
+        provisional_interval: float = 0.5,
         max_duty: float = 0.05,
         max_live_events: int = 1_000_000,
     ) -> None:
