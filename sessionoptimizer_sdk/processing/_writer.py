@@ -68,9 +68,13 @@ class WriterStore(Protocol):
     """What the writer needs from a store."""
 
     def write_batch(
-        self, rows: Sequence[tuple[Any, ...]], ends: Sequence[tuple[str, str, float]] = ()
+        self,
+        rows: Sequence[tuple[Any, ...]],
+        ends: Sequence[tuple[str, str, float]] = (),
+        *,
+        seqs: bool = False,
     ) -> int | None:
-        """Insert event rows and apply session ends atomically; the first row's ``seq`` if all got consecutive ones."""
+        """Insert event rows and apply session ends atomically (``seqs``: the first row's ``seq``, if known)."""
         ...
 
     def add_counter(self, name: str, delta: int) -> None:
@@ -123,7 +127,11 @@ class _StoreSink:
         for attempt in range(_MAX_RETRIES):
             try:
                 store = writer._open_store()
-                first_seq = store.write_batch(rows, ends)
+                # the seqs only for commit listeners (the live analysis): one more query on PostgreSQL
+                if writer._listeners:
+                    first_seq = store.write_batch(rows, ends, seqs=True)
+                else:
+                    first_seq = store.write_batch(rows, ends)
                 break
             except Exception as exc:
                 if attempt == _MAX_RETRIES - 1:

@@ -22,10 +22,9 @@ __all__ = [
     "INSERT_ALERT",
     "INSERT_EVENTS",
     "MARK_ABANDONED",
-    "MAX_SEQ",
     "REPLACE_EVENTS",
     "SAVE_REPORT",
-    "SEQS_AFTER",
+    "SEQ_RANGE",
     "SET_CURSOR",
     "UPSERT_SESSION",
     "alert_dict",
@@ -80,10 +79,15 @@ WITH ins AS (
 SELECT coalesce(sum(n), 0) FROM t
 """
 
-#: The highest ``seq`` visible now (the primary key's last entry), and the range of the rows visible above one:
-#: right after our insert, ``count == max - min + 1 == len(rows)`` means our rows got exactly ``min .. max``.
-MAX_SEQ = "SELECT coalesce(max(seq), 0) FROM events"
-SEQS_AFTER = "SELECT min(seq), max(seq), count(*) FROM events WHERE seq > %s"
+#: After an insert: the last ``seq`` this connection drew (``currval``, never another session's), how many visible
+#: rows hold the ``n`` seqs up to it, and whether the first of them is our first row. ``n`` rows there with our
+#: first row at the bottom means our rows (given increasing seqs in row order) got exactly those ``n`` seqs.
+SEQ_RANGE = """
+WITH last AS (SELECT currval(pg_get_serial_sequence('events', 'seq')) AS v)
+SELECT last.v, count(e.seq),
+    coalesce(bool_or(e.seq = last.v - %(n)s + 1 AND e.session_id = %(sid)s AND e.id = %(id)s), false)
+FROM last LEFT JOIN events e ON e.seq > last.v - %(n)s AND e.seq <= last.v GROUP BY last.v
+"""
 
 COPY_EVENTS = f"COPY events ({EVENT_COLUMNS}) FROM STDIN"
 #: Session totals of rows known to be new (a COPY that succeeded), aggregated in Python per session.

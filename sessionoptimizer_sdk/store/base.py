@@ -76,10 +76,12 @@ class Store(Protocol):
     def delete_session(self, session_id: str) -> bool:
         """Delete a session and everything recorded for it."""
 
-    def write_batch(self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = ()) -> int | None:
+    def write_batch(
+        self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = (), *, seqs: bool = False
+    ) -> int | None:
         """Insert event rows (ignoring known ids) and apply session ends atomically.
 
-        Returns the first row's ``seq`` when all rows were stored with consecutive ``seq``s in row order, else None.
+        With ``seqs``: the first row's ``seq`` when all rows were stored with consecutive ``seq``s, else None.
         """
 
     def insert_events(self, events: Sequence[SessionEvent], *, replace: bool = False) -> int:

@@ -171,24 +171,25 @@ class PostgresStore(PgTeamMethods):
         conn.execute(sql.ADD_TOTALS, sql.totals(rows))
         return len(rows)
 
-    def write_batch(self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = ()) -> int | None:
+    def write_batch(
+        self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = (), *, seqs: bool = False
+    ) -> int | None:
         """Insert event rows (ignoring known ids) and then apply session ends, in one transaction.
 
-        Returns the first row's ``seq`` when every row was stored with consecutive ``seq``s (a concurrent writer's
-        rows interleaved, or known ids skipped: None). COPY cannot return them: one range query over the primary
-        key checks which ``seq``s the rows got (identity values are assigned in row order).
+        With ``seqs``, returns the first row's ``seq`` when every row was stored with consecutive ``seq``s (a
+        concurrent writer's rows interleaved, or known ids skipped: None). COPY cannot return them: one more
+        query (``currval`` and a primary-key range) checks which ``seq``s the rows got (drawn in row order).
         """
         typed = sql.typed_rows(rows)
         end_args = [(status, ended, sid) for sid, status, ended in ends]
 
         def write(conn: Any) -> int | None:
             first: int | None = None
-            if typed:
-                before = int(conn.execute(sql.MAX_SEQ).fetchone()[0])
-                if self._insert_rows(conn, typed) == len(typed):
-                    low, high, n = conn.execute(sql.SEQS_AFTER, (before,)).fetchone()
-                    if n == len(typed) and high - low + 1 == n:
-                        first = int(low)
+            if typed and self._insert_rows(conn, typed) == len(typed) and seqs:
+                n, (eid, sid) = len(typed), typed[0][:2]
+                last, held, ours = conn.execute(sql.SEQ_RANGE, {"n": n, "sid": sid, "id": eid}).fetchone()
+                if held == n and ours:
+                    first = int(last) - n + 1
             if end_args:
                 with conn.cursor() as cur:
                     cur.executemany(sql.END_SESSION, end_args)

@@ -239,11 +239,13 @@ class SQLiteStore(SQLiteTeamMethods):
             return conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount == 1
 
     # --- events -------------------------------------------------------------------------------------
-    def write_batch(self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = ()) -> int | None:
+    def write_batch(
+        self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = (), *, seqs: bool = False
+    ) -> int | None:
         """Insert event rows (ignoring known ids) and then apply session ends, in one transaction.
 
-        Returns the ``seq`` of the first row when every row was stored, with consecutive ``seq``s in row order
-        (the live analysis takes them from the writer instead of reading them back); None otherwise.
+        With ``seqs``, returns the ``seq`` of the first row when every row was stored, with consecutive ``seq``s
+        in row order (the live analysis takes them from the writer instead of reading them back); else None.
         """
         first: int | None = None
         with self.transaction() as conn:
@@ -251,7 +253,7 @@ class SQLiteStore(SQLiteTeamMethods):
                 before = _max_seq(conn)
                 inserted = conn.executemany(_INSERT_EVENT, rows).rowcount
                 # Under the write lock a new rowid is max(rowid) + 1 (no AUTOINCREMENT) below the largest one.
-                if inserted == len(rows) and before + inserted < _MAX_ROWID:
+                if seqs and inserted == len(rows) and before + inserted < _MAX_ROWID:
                     first = before + 1
                 conn.execute(ADD_INSERTED_TOTALS, (before,))
             if ends:

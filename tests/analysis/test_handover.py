@@ -35,7 +35,7 @@ def _runner(store: Store, home: Path, reports: list[Any]) -> AnalysisRunner:
 def _commit(store: Store, runner: AnalysisRunner, events: list[SessionEvent], *, hand: bool = True) -> None:
     """What the writer does: one ``write_batch``, then (listener) the rows to the runner and a live submit."""
     rows = _rows(events)
-    first = store.write_batch(rows)
+    first = store.write_batch(rows, seqs=True)
     assert first is not None
     if hand:
         runner.hand_over(rows, first, {row[1] for row in rows})
@@ -189,16 +189,17 @@ def _check_first_seq(store: Store) -> None:
     active = session(status=SessionStatus.ACTIVE)
     store.upsert_session(active)
     ev = Events()
-    for _ in range(7):
+    for _ in range(8):
         ev.call(inp=100, out=10)
-    assert store.write_batch([]) is None
-    first = store.write_batch(_rows(ev.items[:3]))
-    second = store.write_batch(_rows(ev.items[3:6]))
+    assert store.write_batch([], seqs=True) is None
+    first = store.write_batch(_rows(ev.items[:3]), seqs=True)
+    second = store.write_batch(_rows(ev.items[3:6]), seqs=True)
     assert first is not None and second == first + 3
     stored = {e.id: e.seq for e in store.get_events_after(active.id, 0)}
     assert stored == {e.id: first + i for i, e in enumerate(ev.items[:6])}
-    assert store.write_batch(_rows(ev.items[5:7])) is None  # e6 known: e7 stored, no consecutive promise
-    assert store.count_events(active.id) == 7
+    assert store.write_batch(_rows(ev.items[5:7]), seqs=True) is None  # e6 known: e7 stored, no promise
+    assert store.write_batch(_rows(ev.items[7:])) is None  # not asked: no seqs
+    assert store.count_events(active.id) == 8
 
 
 def test_live_report_over_postgresql_is_fed_from_the_hand_over(pg_url: str, tmp_path: Path) -> None:
