@@ -31,7 +31,7 @@ class HandOver:
 
     __slots__ = ("_chunks", "_held", "_incomplete", "_lock", "_wanted", "dropped_rows", "max_rows")
 
-    def __init__(self, max_rows: int = 200_000) -> None:
+    def __init__(self, max_rows: int = 20_000) -> None:
         self.max_rows = max_rows
         self._lock = threading.Lock()
         self._wanted: set[str] = set()
