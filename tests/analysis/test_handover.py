@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +254,74 @@ def test_optimizer_live_reports_come_from_the_writer_and_equal_full_analysis(
             assert runner.handed + runner.absorbed >= batches - 1
     finally:
         opt.shutdown()
+
+
+def test_two_live_sessions_in_one_commit_are_each_fed_their_own_rows(tmp_path: Path) -> None:
+    """Commits mixing two sessions' rows: each live report counts only its session and equals a full analysis."""
+    store = SQLiteStore(tmp_path / "s.db")
+    reports: list[Any] = []
+    runner = _runner(store, tmp_path / "home", reports)
+    try:
+        a, b = Events(sid="a"), Events(sid="b")
+        for sid in ("a", "b"):
+            store.upsert_session(session(sid=sid, status=SessionStatus.ACTIVE))
+        for i in range(6):
+            a.call(inp=100, out=10)
+            b.read(f"f{i % 2}.py", 4_000)
+        for lo, hi in ((0, 2), (2, 4), (4, 6)):
+            mixed = [e for pair in zip(a.items[lo:hi], b.items[lo:hi], strict=True) for e in pair]
+            rows = _rows(mixed)
+            first = store.write_batch(rows, seqs=True)
+            assert first is not None
+            runner.hand_over(rows, first, {"a", "b"})
+            runner.submit("a", False)
+            runner.submit("b", False)
+            assert runner.flush(30)
+        last = {r.session_id: r for r in reports}
+        assert (last["a"].event_count, last["b"].event_count) == (6, 6)
+        assert last["a"].totals.input_tokens == 600 and last["b"].totals.input_tokens == 0
+        for report in last.values():
+            _assert_same(report.to_dict(), _full(store, runner, report))
+        assert (runner.read_back, runner.handed) == (2, 4)  # each session's first report reads the store
+    finally:
+        runner.close()
+        store.close()
+
+
+def test_held_back_session_feeds_its_handed_rows_before_its_next_report(tmp_path: Path) -> None:
+    """While its report waits for the rate limit, a session's handed rows are fed, not held; the report is right."""
+    store = SQLiteStore(tmp_path / "s.db")
+    reports: list[Any] = []
+    runner = _runner(store, tmp_path / "home", reports)
+    try:
+        active = session(status=SessionStatus.ACTIVE)
+        store.upsert_session(active)
+        ev = Events()
+        for _ in range(9):
+            ev.call(inp=100, out=10)
+        _commit(store, runner, ev.items[:3])  # first report, then the rate limit holds the next ones back
+        runner.provisional_interval = 3_600.0
+        for lo, hi in ((3, 6), (6, 9)):
+            rows = _rows(ev.items[lo:hi])
+            first = store.write_batch(rows, seqs=True)
+            assert first is not None
+            runner.hand_over(rows, first, {active.id})
+            runner.submit(active.id, False)
+            assert _wait(lambda: runner.handover.held == 0)
+        assert len(reports) == 1 and runner.absorbed == 2
+        assert runner.flush(30)  # runs the held-back report now
+        assert reports[-1].event_count == 9 and reports[-1].totals.input_tokens == 900
+        assert (runner.read_back, runner.reloads) == (1, 0)
+        _assert_same(reports[-1].to_dict(), _full(store, runner, reports[-1]))
+    finally:
+        runner.close()
+        store.close()
+
+
+def _wait(check: Any, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
