@@ -97,6 +97,10 @@ def scenario(mode: str, n: int) -> dict[str, Any]:
         if mode == "on":
             out["latency_burst"] = _latency(opt, session.id, seen, arrived)
             out["reloads"] = opt._runner.reloads if opt._runner is not None else 0
+            if opt._runner is not None:
+                r = opt._runner
+                out["handed"], out["read_back"], out["absorbed"] = r.handed, r.read_back, r.absorbed
+                out["dropped_rows"] = r.handover.dropped_rows
     opt.shutdown()
     return out
 
@@ -156,7 +160,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"\nCPU on/off {res['cpu_ratio']:.2f}x (target <= 1.10x); RSS growth on/off {res['growth_ratio']:.2f}x, "
         f"peak {res['peak_ratio']:.2f}x (target <= 1.5x)\n"
         f"provisional report latency: {on['latency_1k']:.3f} s in a 1,000-event session, "
-        f"{on['latency_burst']:.3f} s after the burst (target < 1 s); full reloads: {on['reloads']}"
+        f"{on['latency_burst']:.3f} s after the burst (target < 1 s); full reloads: {on['reloads']}; "
+        f"reports that read the store: {on['read_back']:.0f}, fed from the writer's rows: {on['handed']:.0f} "
+        f"(+{on['absorbed']:.0f} feeds between reports), rows let go: {on['dropped_rows']:.0f}"
     )
     if args.save:
         save("live_analysis", res)

@@ -18,7 +18,7 @@ from ._internal.safety import Guard
 from .config import Settings
 from .errors import InvalidInputError, InvalidStatus, StoreError
 from .models import EventType, Session, SessionEvent, SessionStatus
-from .processing._writer import BatchWriter
+from .processing._writer import BatchWriter, CommittedRows
 from .recording.context import current_scope
 from .recording.recorder import Recorder
 from .recording.scope import SessionScope
@@ -138,9 +138,11 @@ class SessionOptimizer:
                 )
             return self._runner
 
-    def _on_commit(self, touched: set[str], ended: list[str]) -> None:
+    def _on_commit(self, touched: set[str], ended: list[str], committed: CommittedRows | None) -> None:
         """Writer-thread hook: live alert rules on each batch, full analysis and report when a session ends."""
         runner = self._analysis_runner()
+        if committed is not None:  # before the submits: the live analysis feeds these rows, no read back
+            runner.hand_over(committed.rows, committed.first_seq, touched)
         done = set(ended)
         for sid in ended:
             runner.submit(sid, final=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 
 from sessionoptimizer_sdk.models import Session, SessionEvent
 
@@ -31,8 +32,8 @@ class StaleLiveState(RuntimeError):
     """The live state must be rebuilt from all of the session's events and no ``reload`` was given."""
 
 
-def _key(e: SessionEvent) -> tuple[datetime, int]:
-    return (e.timestamp, e.seq)
+#: Time order, ties by ``seq`` (a C-level getter: no Python call per event when sorting a batch).
+_key: Callable[[SessionEvent], tuple[datetime, int]] = attrgetter("timestamp", "seq")
 
 
 class LiveAnalysis:
@@ -67,8 +68,20 @@ class LiveAnalysis:
     def __len__(self) -> int:
         return (self._feed.count if self._feed is not None else 0) + len(self._pending)
 
-    def add(self, batch: Iterable[SessionEvent]) -> int:
-        """Add rows new to the store (read after ``last_seq``); return how many were added."""
+    @property
+    def pending(self) -> int:
+        """Events added and not fed yet (fed by the next ``sync`` or report)."""
+        return len(self._pending)
+
+    def add(self, batch: Iterable[SessionEvent], *, last_seq: int | None = None) -> int:
+        """Add rows new to the store (read after ``last_seq``); return how many were added.
+
+        A caller that knows the batch's highest ``seq`` passes it as ``last_seq`` (no pass over the events).
+        """
+        if last_seq is not None and isinstance(batch, list):
+            self._pending += batch
+            self.last_seq = max(self.last_seq, last_seq)
+            return len(batch)
         added = 0
         for e in batch:
             self.last_seq = max(self.last_seq, e.seq)
@@ -164,12 +177,12 @@ class LiveCache:
         """Events seen over all sessions' states."""
         return sum(len(v) for v in self._items.values())
 
-    def trim(self, keep: str) -> None:
-        """Evict least recently used sessions (never ``keep``) until at most ``max_events`` are held."""
-        total = self.held
+    def trim(self, keep: str) -> bool:
+        """Evict least recently used sessions (never ``keep``) until at most ``max_events`` are held; True if any."""
+        total, before = self.held, self.evictions
         for sid in list(self._items):
             if total <= self.max_events:
-                return
+                return self.evictions > before
             if sid == keep:
                 continue
             total -= len(self._items.pop(sid))
@@ -177,3 +190,4 @@ class LiveCache:
         if total > self.max_events:  # one session alone is over the bound: do not hold it
             self._items.pop(keep, None)
             self.evictions += 1
+        return self.evictions > before

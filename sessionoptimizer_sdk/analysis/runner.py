@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import time
 import weakref
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sessionoptimizer_sdk._internal.log import get_logger
 from sessionoptimizer_sdk._internal.safety import Guard
@@ -22,12 +24,14 @@ from sessionoptimizer_sdk._internal.worker import BatchWorker
 from sessionoptimizer_sdk.alerts.engine import AlertEngine
 from sessionoptimizer_sdk.alerts.notifiers import Notifier
 from sessionoptimizer_sdk.alerts.rules import AlertRule, default_rules
+from sessionoptimizer_sdk.analysis._handover import Chunk, HandOver, events_of
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
-from sessionoptimizer_sdk.analysis.live import LiveCache
+from sessionoptimizer_sdk.analysis.live import LiveAnalysis, LiveCache
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
 from sessionoptimizer_sdk.analysis.stored import analyze_stored, finalize_session, load_subagents
 from sessionoptimizer_sdk.config import Settings
-from sessionoptimizer_sdk.models import SessionEvent
+from sessionoptimizer_sdk.models import Session, SessionEvent
+from sessionoptimizer_sdk.store._rows import events_from_rows
 from sessionoptimizer_sdk.store.base import Store
 
 __all__ = ["AnalysisRunner", "analyze_stored"]
@@ -82,7 +86,7 @@ class AnalysisRunner:
         notifiers: Sequence[Notifier] = (),
         rules: Sequence[AlertRule] | None = None,
         max_pending: int = 10_000,
-        provisional_interval: float = 1.0,
+        provisional_interval: float = 0.5,
         max_duty: float = 0.05,
         max_live_events: int = 1_000_000,
     ) -> None:
@@ -102,6 +106,13 @@ class AnalysisRunner:
         self._last_provisional: dict[str, float] = {}
         self._cost: dict[str, float] = {}  # worker thread only: CPU seconds of the last provisional analysis
         self._live = LiveCache(max_live_events)  # worker thread only
+        #: Rows the writer committed for sessions with a live analysis (fed without reading them back).
+        self.handover = HandOver()
+        #: Provisional analyses fed only from the hand-over / that read new rows from the store.
+        self.handed = self.read_back = 0
+        #: Held-back sessions' handed-over rows fed between their reports (so that they are not held).
+        self.absorbed = 0
+        self._gapped: set[str] = set()  # worker thread only: some handed-over rows were let go
         self._force = False
         self._warm = False  # the first analysis in a process also loads analyzers and prices: not paced on
         self._worker: BatchWorker[AnalysisJob] = BatchWorker(
@@ -122,6 +133,8 @@ class AnalysisRunner:
                 runner._last_provisional = {}
                 runner._cost = {}
                 runner._live = LiveCache(runner._live.max_events)
+                runner.handover = HandOver(runner.handover.max_rows)
+                runner._gapped = set()
 
         os.register_at_fork(after_in_child=reset_in_child)
 
@@ -135,6 +148,10 @@ class AnalysisRunner:
         if not self._worker.closed:
             self._worker.put(AnalysisJob(session_id, final))
 
+    def hand_over(self, rows: Sequence[tuple[Any, ...]], first_seq: int, touched: set[str]) -> None:
+        """Writer thread, right after a commit: rows of it (row ``i`` got ``first_seq + i``) for live sessions."""
+        self.handover.put(rows, first_seq, touched)
+
     def _run_due(self) -> None:
         """Analyze every pending session that is final or past its provisional rate limit (worker thread)."""
         pending = self._pending
@@ -146,6 +163,9 @@ class AnalysisRunner:
         for sid, final in due:
             self._process(sid, final)
             del pending[sid]  # only once analyzed: flush() waits while a session is pending
+        for sid, final in pending.items():  # held back: feed what was handed over now, report later
+            if not final and sid in self._live:
+                self._process(sid, final, absorb=True)
 
     def _due(self, session_id: str, now: float) -> bool:
         """A provisional analysis is due: past the rate limit and the pacing of its last CPU cost."""
@@ -154,11 +174,14 @@ class AnalysisRunner:
             wait = max(wait, self._cost.get(session_id, 0.0) / self.max_duty)
         return now - self._last_provisional.get(session_id, -1e9) >= wait
 
-    def _process(self, session_id: str, final: bool) -> None:
+    def _process(self, session_id: str, final: bool, *, absorb: bool = False) -> None:
         try:
             with _GUARD:
                 try:
-                    self._analyze(session_id, final)
+                    if absorb:
+                        self._absorb(session_id)
+                    else:
+                        self._analyze(session_id, final)
                 except Exception as exc:
                     self.errors.append(exc)
                     raise
@@ -177,7 +200,7 @@ class AnalysisRunner:
                 self.engine.evaluate(report)
                 return
         # final, or it ended since it was submitted: store the report, write its file, raise alerts
-        self._live.drop(session_id)
+        self._drop(session_id)
         finalize_session(self.store, reports_dir, session_id, config=self.config, engine=self.engine)
 
     def _provisional(self, session_id: str) -> OptimizationReport | None:
@@ -192,13 +215,24 @@ class AnalysisRunner:
                 return store.get_events(session_id)
 
             live = self._live.get(session_id, reload)
-            stored = store.count_events(session_id)  # before the read: rows committed in between only add
-            while True:  # new rows in chunks, each fed before the next is decoded: memory stays flat
-                rows = store.get_events_after(session_id, live.last_seq, limit=_CHUNK)
-                live.add(rows)
-                if len(rows) < _CHUNK:
-                    break
-                live.sync(session, self.config)
+            self.handover.want(session_id)  # rows committed from now on are handed over
+            chunks, complete = self.handover.take(session_id)  # before the count: all of them are in it
+            stored = store.count_events(session_id)  # rows committed after it only add
+            if session_id in self._gapped:
+                self._gapped.discard(session_id)
+                complete = False
+            # Handed-over rows are fed only when they are all that is new in the store (the count agrees)
+            if complete and len(live) + _unseen(chunks, live.last_seq) == stored:
+                self._feed_handed(live, chunks, session)
+                self.handed += 1 if chunks else 0
+            else:  # first analysis, another writer's rows, rows let go: read the new rows back (as before)
+                self.read_back += 1
+                while True:  # new rows in chunks, each fed before the next is decoded: memory stays flat
+                    rows = store.get_events_after(session_id, live.last_seq, limit=_CHUNK)
+                    live.add(rows)
+                    if len(rows) < _CHUNK:
+                        break
+                    live.sync(session, self.config)
             if len(live) < stored:  # a row became visible below last_seq (concurrent writers): reload
                 self.reloads += 1
                 self._live.drop(session_id)
@@ -212,10 +246,52 @@ class AnalysisRunner:
                 self._cost[session_id] = time.thread_time() - started
             self._warm = True
         except BaseException:
-            self._live.drop(session_id)
+            self._drop(session_id)
             raise
-        self._live.trim(keep=session_id)
+        if self._live.trim(keep=session_id):  # evicted sessions' rows are no longer handed over
+            self.handover.keep_only(self._live)
         return report
+
+    def _feed_handed(self, live: LiveAnalysis, chunks: list[Chunk], session: Session) -> None:
+        """Add the handed-over rows not seen yet (``seq`` after ``last_seq``), as the store would give them."""
+        session_id = session.id
+        for seqs, rows in chunks:
+            start = bisect_right(seqs, live.last_seq)  # rows also read from the store are skipped
+            for i in range(start, len(rows), _CHUNK):  # decoded and fed in chunks: memory stays flat
+                part = events_of(rows[i : i + _CHUNK], seqs[i : i + _CHUNK], session_id, events_from_rows)
+                live.add(part, last_seq=part[-1].seq)
+                if live.pending >= _CHUNK:
+                    live.sync(session, self.config)
+
+    def _absorb(self, session_id: str) -> None:
+        """Feed a held-back session's handed-over rows now, so that they are not held until its report.
+
+        Checked against the session's stored ``event_count`` (one primary-key read, same transaction as the
+        rows): on any difference the rows are let go and the next report reads the store.
+        """
+        chunks, complete = self.handover.take(session_id)
+        if not chunks and complete:
+            return
+        session = self.store.find_session(session_id)
+        if session is None or not session.is_active:
+            return  # gone or ended: the final report analyzes the stored events
+        live = self._live.get(session_id)
+        if not complete or len(live) + _unseen(chunks, live.last_seq) != session.event_count:
+            self._gapped.add(session_id)  # its next report reads the store after what was fed
+            return
+        try:
+            self._feed_handed(live, chunks, session)
+            live.sync(session, self.config)
+            self.absorbed += 1
+        except BaseException:
+            self._drop(session_id)
+            raise
+
+    def _drop(self, session_id: str) -> None:
+        """Forget a session's live state and its handed-over rows."""
+        self._live.drop(session_id)
+        self.handover.forget(session_id)
+        self._gapped.discard(session_id)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every submitted session was analyzed; False if ``timeout`` ran out first."""
@@ -236,3 +312,8 @@ class AnalysisRunner:
         self.flush(timeout)
         self._worker.close(max(0.0, deadline - time.monotonic()))
         self.engine.close(max(0.0, deadline - time.monotonic()))
+
+
+def _unseen(chunks: list[Chunk], last_seq: int) -> int:
+    """How many handed-over rows have a ``seq`` after ``last_seq`` (not fed yet)."""
+    return sum(len(seqs) - bisect_right(seqs, last_seq) for seqs, _ in chunks)

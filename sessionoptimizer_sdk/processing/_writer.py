@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_QUEUE_SIZE",
     "BatchWriter",
     "CommitListener",
+    "CommittedRows",
     "ForeignSpan",
     "SessionEndItem",
     "WriterItem",
@@ -37,8 +38,22 @@ __all__ = [
 
 _log = get_logger("sessionoptimizer.writer")
 
-#: Called on the writer thread after each commit with (sessions that got events, sessions that ended).
-CommitListener = Callable[[set[str], list[str]], None]
+
+@dataclass(frozen=True, slots=True)
+class CommittedRows:
+    """Event rows one commit stored (store column order, as mapped), the first with ``seq`` ``first_seq``.
+
+    Row ``i`` got ``seq`` ``first_seq + i``: the live analysis feeds them without reading them back. Handed over
+    only when the store said so (every row new, consecutive ``seq``s); never kept by the writer.
+    """
+
+    rows: Sequence[tuple[Any, ...]]
+    first_seq: int
+
+
+#: Called on the writer thread after each commit with (sessions that got events, sessions that ended, the rows
+#: committed with their ``seq``s, or None when the store could not tell which ``seq``s they got).
+CommitListener = Callable[[set[str], list[str], CommittedRows | None], None]
 
 BATCH_SIZE = 5_000
 assert DEFAULT_QUEUE_SIZE >= BATCH_SIZE, "the default queue must hold one batch"
@@ -53,9 +68,13 @@ class WriterStore(Protocol):
     """What the writer needs from a store."""
 
     def write_batch(
-        self, rows: Sequence[tuple[Any, ...]], ends: Sequence[tuple[str, str, float]] = ()
-    ) -> None:
-        """Insert event rows and apply session ends atomically."""
+        self,
+        rows: Sequence[tuple[Any, ...]],
+        ends: Sequence[tuple[str, str, float]] = (),
+        *,
+        seqs: bool = False,
+    ) -> int | None:
+        """Insert event rows and apply session ends atomically (``seqs``: the first row's ``seq``, if known)."""
         ...
 
     def add_counter(self, name: str, delta: int) -> None:
@@ -108,7 +127,11 @@ class _StoreSink:
         for attempt in range(_MAX_RETRIES):
             try:
                 store = writer._open_store()
-                store.write_batch(rows, ends)
+                # the seqs only for commit listeners (the live analysis): one more query on PostgreSQL
+                if writer._listeners:
+                    first_seq = store.write_batch(rows, ends, seqs=True)
+                else:
+                    first_seq = store.write_batch(rows, ends)
                 break
             except Exception as exc:
                 if attempt == _MAX_RETRIES - 1:
@@ -124,9 +147,10 @@ class _StoreSink:
         if writer._listeners:
             touched = {row[1] for row in rows}
             ended = [sid for sid, _, _ in ends]
+            committed = CommittedRows(rows, first_seq) if rows and type(first_seq) is int else None
             for listener in writer._listeners:
                 with _LISTENER_GUARD:
-                    listener(touched, ended)
+                    listener(touched, ended, committed)
         return rejected
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "MARK_ABANDONED",
     "REPLACE_EVENTS",
     "SAVE_REPORT",
+    "SEQ_RANGE",
     "SET_CURSOR",
     "UPSERT_SESSION",
     "alert_dict",
@@ -76,6 +77,16 @@ WITH ins AS (
     FROM t WHERE sessions.id = t.sid
 )
 SELECT coalesce(sum(n), 0) FROM t
+"""
+
+#: After an insert: the last ``seq`` this connection drew (``currval``, never another session's), how many visible
+#: rows hold the ``n`` seqs up to it, and whether the first of them is our first row. ``n`` rows there with our
+#: first row at the bottom means our rows (given increasing seqs in row order) got exactly those ``n`` seqs.
+SEQ_RANGE = """
+WITH last AS (SELECT currval(pg_get_serial_sequence('events', 'seq')) AS v)
+SELECT last.v, count(e.seq),
+    coalesce(bool_or(e.seq = last.v - %(n)s + 1 AND e.session_id = %(sid)s AND e.id = %(id)s), false)
+FROM last LEFT JOIN events e ON e.seq > last.v - %(n)s AND e.seq <= last.v GROUP BY last.v
 """
 
 COPY_EVENTS = f"COPY events ({EVENT_COLUMNS}) FROM STDIN"

@@ -76,8 +76,13 @@ class Store(Protocol):
     def delete_session(self, session_id: str) -> bool:
         """Delete a session and everything recorded for it."""
 
-    def write_batch(self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = ()) -> None:
-        """Insert event rows (ignoring known ids) and apply session ends atomically."""
+    def write_batch(
+        self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = (), *, seqs: bool = False
+    ) -> int | None:
+        """Insert event rows (ignoring known ids) and apply session ends atomically.
+
+        With ``seqs``: the first row's ``seq`` when all rows were stored with consecutive ``seq``s, else None.
+        """
 
     def insert_events(self, events: Sequence[SessionEvent], *, replace: bool = False) -> int:
         """Insert events idempotently by id (or overwrite same-id rows); return rows inserted or changed."""

@@ -171,19 +171,32 @@ class PostgresStore(PgTeamMethods):
         conn.execute(sql.ADD_TOTALS, sql.totals(rows))
         return len(rows)
 
-    def write_batch(self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = ()) -> None:
-        """Insert event rows (ignoring known ids) and then apply session ends, in one transaction."""
+    def write_batch(
+        self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = (), *, seqs: bool = False
+    ) -> int | None:
+        """Insert event rows (ignoring known ids) and then apply session ends, in one transaction.
+
+        With ``seqs``, returns the first row's ``seq`` when every row was stored with consecutive ``seq``s (a
+        concurrent writer's rows interleaved, or known ids skipped: None). COPY cannot return them: one more
+        query (``currval`` and a primary-key range) checks which ``seq``s the rows got (drawn in row order).
+        """
         typed = sql.typed_rows(rows)
         end_args = [(status, ended, sid) for sid, status, ended in ends]
 
-        def write(conn: Any) -> None:
-            if typed:
-                self._insert_rows(conn, typed)
+        def write(conn: Any) -> int | None:
+            first: int | None = None
+            if typed and self._insert_rows(conn, typed) == len(typed) and seqs:
+                n, (eid, sid) = len(typed), typed[0][:2]
+                last, held, ours = conn.execute(sql.SEQ_RANGE, {"n": n, "sid": sid, "id": eid}).fetchone()
+                if held == n and ours:
+                    first = int(last) - n + 1
             if end_args:
                 with conn.cursor() as cur:
                     cur.executemany(sql.END_SESSION, end_args)
+            return first
 
-        self._run(write, write=True)
+        result: int | None = self._run(write, write=True)
+        return result
 
     def insert_events(self, events: Sequence[SessionEvent], *, replace: bool = False) -> int:
         """Insert events idempotently by id (or overwrite same-id rows); return rows inserted or changed."""

@@ -60,6 +60,8 @@ _UPSERT_SESSION = (
 )
 _SET_CURSOR = "INSERT OR REPLACE INTO cursors (key, value, updated_at) VALUES (?,?,?)"
 #: A session's (host, source) with the fallbacks described in ``SQLiteStore.session_origins``.
+#: SQLite's largest rowid: past it new rows get random rowids, not ``max + 1``.
+_MAX_ROWID = 2**63 - 1
 _END_SESSION = "UPDATE sessions SET status = ?, ended_at = ? WHERE id = ? AND status = 'ACTIVE'"
 
 
@@ -238,15 +240,26 @@ class SQLiteStore(SQLiteTeamMethods):
             return conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,)).rowcount == 1
 
     # --- events -------------------------------------------------------------------------------------
-    def write_batch(self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = ()) -> None:
-        """Insert event rows (ignoring known ids) and then apply session ends, in one transaction."""
+    def write_batch(
+        self, rows: Sequence[tuple[Any, ...]], ends: Sequence[SessionEnd] = (), *, seqs: bool = False
+    ) -> int | None:
+        """Insert event rows (ignoring known ids) and then apply session ends, in one transaction.
+
+        With ``seqs``, returns the ``seq`` of the first row when every row was stored, with consecutive ``seq``s
+        in row order (the live analysis takes them from the writer instead of reading them back); else None.
+        """
+        first: int | None = None
         with self.transaction() as conn:
             if rows:
                 before = _max_seq(conn)
-                conn.executemany(_INSERT_EVENT, rows)
+                inserted = conn.executemany(_INSERT_EVENT, rows).rowcount
+                # Under the write lock a new rowid is max(rowid) + 1 (no AUTOINCREMENT) below the largest one.
+                if seqs and inserted == len(rows) and before + inserted < _MAX_ROWID:
+                    first = before + 1
                 conn.execute(ADD_INSERTED_TOTALS, (before,))
             if ends:
                 conn.executemany(_END_SESSION, [(status, ended, sid) for sid, status, ended in ends])
+        return first
 
     def insert_events(self, events: Sequence[SessionEvent], *, replace: bool = False) -> int:
         """Insert events idempotently by id (or overwrite same-id rows); return rows inserted or changed."""

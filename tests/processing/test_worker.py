@@ -153,7 +153,7 @@ def test_drop_counts_are_persisted_in_the_store(tmp_path: Path) -> None:
         hold.wait(10)
         real_write(rows, ends)
 
-    store.write_batch = slow_write  # type: ignore[method-assign]
+    store.write_batch = slow_write  # type: ignore[method-assign, assignment]
     writer = BatchWriter(lambda: store, queue_size=1, block_timeout=0, flush_interval=0.01)
     from sessionoptimizer_sdk.processing._writer import SessionEndItem
 

@@ -45,8 +45,8 @@ class IngestStore(TokenStore, Protocol):
 
     def write_batch(
         self, rows: Sequence[tuple[Any, ...]], ends: Sequence[tuple[str, str, float]] = ()
-    ) -> None:
-        """Insert event rows idempotently (per session id and event id)."""
+    ) -> int | None:
+        """Insert event rows idempotently (per session id and event id); the first row's seq, if known."""
 
     def set_session_origin(
         self, session_id: str, *, host: str | None, source: str | None, replace: bool = False

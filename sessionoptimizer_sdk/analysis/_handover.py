@@ -1,0 +1,189 @@
+"""Rows the writer just committed, held for the live analyses that want them (no read back from the store).
+
+The writer thread calls :meth:`HandOver.put` after each commit with the rows and the ``seq`` of the first; only
+rows of sessions that have a live analysis (:meth:`HandOver.want`) are kept, as ``(seqs, rows)`` chunks that share
+the writer's row tuples. The analysis thread takes a session's chunks with :meth:`HandOver.take`. Bounded: past
+``max_rows`` held rows a session's chunks are dropped and it is marked incomplete, so its next provisional analysis
+reads from the store (the store stays the source of truth; nothing here is ever the only copy of a row).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Container, Iterable, Sequence
+from dataclasses import fields
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from orjson import loads as _loads
+
+from sessionoptimizer_sdk.models import EventType, SessionEvent
+
+__all__ = ["Chunk", "HandOver", "events_of"]
+
+#: A run of one session's committed rows and their ``seq``s (ascending), ``seqs[i]`` the seq of ``rows[i]``.
+Chunk = tuple[Sequence[int], Sequence[tuple[Any, ...]]]
+
+
+class HandOver:
+    """Committed rows per live session, handed from the writer thread to the analysis thread."""
+
+    __slots__ = ("_chunks", "_held", "_incomplete", "_lock", "_wanted", "dropped_rows", "max_rows")
+
+    def __init__(self, max_rows: int = 20_000) -> None:
+        self.max_rows = max_rows
+        self._lock = threading.Lock()
+        self._wanted: set[str] = set()
+        self._chunks: dict[str, list[Chunk]] = {}
+        self._incomplete: set[str] = set()
+        self._held = 0
+        #: Rows let go because ``max_rows`` were already held (their sessions read from the store instead).
+        self.dropped_rows = 0
+
+    @property
+    def held(self) -> int:
+        """Rows held now, over all sessions."""
+        return self._held
+
+    def want(self, session_id: str) -> None:
+        """Keep this session's rows from the next commit on (analysis thread)."""
+        if session_id not in self._wanted:
+            with self._lock:
+                self._wanted.add(session_id)
+
+    def forget(self, session_id: str) -> None:
+        """Stop keeping a session's rows and let go of those held (its live analysis was dropped)."""
+        with self._lock:
+            self._wanted.discard(session_id)
+            self._incomplete.discard(session_id)
+            self._held -= sum(len(rows) for _, rows in self._chunks.pop(session_id, ()))
+
+    def keep_only(self, session_ids: Container[str]) -> None:
+        """Forget every wanted session not in ``session_ids`` (after the live cache evicted some)."""
+        for sid in [s for s in self._wanted if s not in session_ids]:
+            self.forget(sid)
+
+    def put(self, rows: Sequence[tuple[Any, ...]], first_seq: int, touched: set[str]) -> None:
+        """Keep the wanted sessions' rows of one commit (writer thread): row ``i`` got ``first_seq + i``."""
+        wanted = self._wanted
+        if not wanted or wanted.isdisjoint(touched):
+            return
+        if len(touched) == 1:  # one session in the commit (the usual case): the whole batch, no per-row work
+            (sid,) = touched
+            self._add(sid, (range(first_seq, first_seq + len(rows)), rows))
+            return
+        split: dict[str, tuple[list[int], list[tuple[Any, ...]]]] = {}
+        for seq, row in enumerate(rows, first_seq):
+            sid = row[1]
+            if sid in wanted:
+                part = split.get(sid)
+                if part is None:
+                    part = split[sid] = ([], [])
+                part[0].append(seq)
+                part[1].append(row)
+        for sid, chunk in split.items():
+            self._add(sid, chunk)
+
+    def _add(self, session_id: str, chunk: Chunk) -> None:
+        n = len(chunk[1])
+        with self._lock:
+            if session_id not in self._wanted or session_id in self._incomplete:
+                return
+            if self._held + n > self.max_rows:  # the analysis fell behind: let the store serve this session
+                self._incomplete.add(session_id)
+                self._held -= sum(len(rows) for _, rows in self._chunks.pop(session_id, ()))
+                self.dropped_rows += n
+                return
+            self._chunks.setdefault(session_id, []).append(chunk)
+            self._held += n
+
+    def take(self, session_id: str) -> tuple[list[Chunk], bool]:
+        """The session's chunks held since the last take, and False if some of its rows were let go."""
+        with self._lock:
+            chunks = self._chunks.pop(session_id, [])
+            self._held -= sum(len(rows) for _, rows in chunks)
+            complete = session_id not in self._incomplete
+            self._incomplete.discard(session_id)
+        return chunks, complete
+
+
+#: The store's own decoding of rows selected as ``EVENT_LOAD_COLUMNS`` (``store._rows.events_from_rows``).
+Decoder = Callable[[Iterable[tuple[Any, ...]], str], list[SessionEvent]]
+_TYPES = {t.value: t for t in EventType}
+_FIELDS = (
+    "id",
+    "session_id",
+    "event_type",
+    "timestamp",
+    "data",
+    "tokens_input",
+    "tokens_output",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "duration_ms",
+    "name",
+    "is_error",
+    "error_type",
+    "seq",
+)
+#: The slot setters of :class:`SessionEvent` in :data:`_FIELDS` order, or None if the class changed.
+_SETTERS = (
+    tuple(vars(SessionEvent)[name].__set__ for name in _FIELDS)
+    if tuple(f.name for f in fields(SessionEvent)) == _FIELDS and "__post_init__" not in vars(SessionEvent)
+    else None
+)
+
+
+def events_of(
+    rows: Sequence[tuple[Any, ...]], seqs: Sequence[int], session_id: str, decode: Decoder
+) -> list[SessionEvent]:
+    """The events the store gives for writer rows (``EVENT_COLUMNS`` order) stored with ``seqs``.
+
+    The writer's rows are read straight into :class:`SessionEvent` slots (no SQL, no intermediate tuple); any row
+    out of the ordinary (data not a JSON object, a bad timestamp, an unknown type) goes through ``decode``, the
+    store's own decoding, so a live event always equals the one a full analysis loads.
+    """
+    if _SETTERS is None:
+        return decode([(r[0], *r[2:14], seq) for r, seq in zip(rows, seqs, strict=True)], session_id)
+    s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14 = _SETTERS
+    new, cls, types, stamp, loads, proxy = (
+        object.__new__,
+        SessionEvent,
+        _TYPES,
+        datetime.fromtimestamp,
+        _loads,
+        MappingProxyType,
+    )
+    out: list[SessionEvent] = []
+    append = out.append
+    for row, seq in zip(rows, seqs, strict=True):
+        eid, _, etype, ts, duration, name, is_error, error_type, i, o, cr, cw, r, data = row
+        try:
+            value = loads(data)
+            kind = types[etype]
+            when = stamp(ts, UTC)
+        except (ValueError, KeyError, TypeError, OverflowError, OSError):
+            value = None
+        if type(value) is not dict:
+            append(decode(((eid, *row[2:14], seq),), session_id)[0])
+            continue
+        event = new(cls)
+        s0(event, eid)
+        s1(event, session_id)
+        s2(event, kind)
+        s3(event, when)
+        s4(event, proxy(value))
+        s5(event, i)
+        s6(event, o)
+        s7(event, cr)
+        s8(event, cw)
+        s9(event, r)
+        s10(event, duration)
+        s11(event, name)
+        s12(event, bool(is_error))
+        s13(event, error_type)
+        s14(event, seq)
+        append(event)
+    return out
