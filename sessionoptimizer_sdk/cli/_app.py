@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -15,9 +16,47 @@ from .._version import __version__
 from ..errors import SessionOptimizerError
 from ._common import EXIT_FAILURE, EXIT_OK, CliState, exit_code_for, plain
 
+#: Each command's module (under ``cli``) and attribute: imported when the command runs or ``--help`` lists it,
+#: so ``sessionoptimizer import`` does not load the server, hooks or token commands.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "advise": ("_advise_cmds", "advise"),
+    "analyze": ("_report_cmds", "analyze"),
+    "compare": ("_read_cmds", "compare"),
+    "connect": ("_connect_cmds", "connect"),
+    "delete": ("_session_cmds", "delete"),
+    "doctor": ("_ops_cmds", "doctor"),
+    "end": ("_session_cmds", "end"),
+    "export": ("_report_cmds", "export"),
+    "hooks": ("_hooks_cmds", "hooks"),
+    "import": ("_import", "import_command"),
+    "list": ("_read_cmds", "list_sessions"),
+    "log": ("_session_cmds", "log"),
+    "migrate": ("_migrate_cmd", "migrate"),
+    "monitor": ("_ops_cmds", "monitor"),
+    "serve": ("_ops_cmds", "serve"),
+    "show": ("_read_cmds", "show"),
+    "start": ("_session_cmds", "start"),
+    "stats": ("_read_cmds", "stats"),
+    "token": ("_token_cmds", "token"),
+}
+
 
 class _Group(click.Group):
     """A group whose errors print one line on stderr (no traceback) and exit 0/1/2 as documented."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, without importing any command module."""
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The named command, its module imported on first use."""
+        command = self.commands.get(cmd_name)
+        if command is None and cmd_name in COMMANDS:
+            module, attr = COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(f".{module}", __package__), attr)
+            assert isinstance(command, click.Command)
+            self.add_command(command, cmd_name)
+        return command
 
     def main(
         self,
@@ -83,36 +122,6 @@ def cli(ctx: click.Context, home: Path | None, store_url: str | None) -> None:
     state = CliState(home, store_url or None)
     ctx.obj = state
     ctx.call_on_close(state.close)
-
-
-def _register() -> None:
-    from ._import import import_command
-    from ._ops_cmds import doctor, monitor, serve
-    from ._read_cmds import compare, list_sessions, show, stats
-    from ._report_cmds import analyze, export
-    from ._session_cmds import delete, end, log, start
-
-    for command in (start, end, log, analyze, stats, compare, export, list_sessions, show, delete):
-        cli.add_command(command)
-    for command in (serve, monitor, doctor):
-        cli.add_command(command)
-    cli.add_command(import_command)
-    from ._advise_cmds import advise
-    from ._hooks_cmds import hooks
-
-    cli.add_command(advise)
-    cli.add_command(hooks)
-    from ._connect_cmds import connect
-    from ._token_cmds import token
-
-    cli.add_command(token)
-    cli.add_command(connect)
-    from ._migrate_cmd import migrate
-
-    cli.add_command(migrate)
-
-
-_register()
 
 
 def main() -> None:
