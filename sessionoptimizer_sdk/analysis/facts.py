@@ -52,6 +52,9 @@ class EventFacts(NamedTuple):
         return self.input if self.result_tokens is None else self.result_tokens
 
 
+_new_facts = tuple.__new__
+
+
 def _int(value: object) -> int | None:
     if type(value) is int:
         return value if value >= 0 else None
@@ -69,15 +72,18 @@ def facts_of(e: SessionEvent) -> EventFacts:
     result = d.get("result_tokens")
     if result is not None and (type(result) is not int or result < 0):
         result = _int(result)
-    return EventFacts(
-        e.id,
-        model if type(model) is str and model else None,
-        e.tokens_input,
-        e.tokens_output,
-        e.cache_read_tokens,
-        cw,
-        w1h,
-        result,
+    return _new_facts(  # tuple.__new__: skips the named tuple's Python-level __new__ (one per billed event)
+        EventFacts,
+        (
+            e.id,
+            model if type(model) is str and model else None,
+            e.tokens_input,
+            e.tokens_output,
+            e.cache_read_tokens,
+            cw,
+            w1h,
+            result,
+        ),
     )
 
 

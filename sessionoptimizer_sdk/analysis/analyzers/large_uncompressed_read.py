@@ -13,9 +13,9 @@ from __future__ import annotations
 import functools
 import math
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sessionoptimizer_sdk.analysis.base import Draft, RecommendationDraft
 from sessionoptimizer_sdk.analysis.context import AnalysisContext, get_int, get_str
@@ -74,31 +74,28 @@ class LargeUncompressedReadAnalyzer(FedAnalyzer):
             if e.event_type is not read_t or e.is_error:
                 continue
             d = e.data
-            if d.get("compressed") is True:
-                o, c = get_int(d, "original_tokens"), get_int(d, "compressed_tokens")
-                if o and c is not None and c <= o:
-                    state.original += o
-                    state.compressed += c
-            if not state.compresses and ("compressed" in d or "original_tokens" in d):
-                state.compresses = True
-            logged = get_int(d, "result_tokens")
+            if "compressed" in d or "original_tokens" in d:  # the rare reads that logged compression
+                self._compression(state, d)
+            logged = d.get("result_tokens")
+            if type(logged) is not int or logged < 0:  # the usual case first; get_int sorts out the rest
+                logged = get_int(d, "result_tokens")
             tokens = e.tokens_input if logged is None else logged
             if tokens <= threshold and "limit" not in d:
                 continue
             path = norm_path(get_str(d, "file_path") or "")
-            offset, limit = get_int(d, "offset"), get_int(d, "limit")
+            offset = get_int(d, "offset") if "offset" in d else None
+            limit = get_int(d, "limit") if "limit" in d else None
             if path and limit:
                 start = max(offset or 1, 1)
                 lo, hi = state.windows.get(path, (start, start + limit - 1))
                 state.windows[path] = (min(lo, start), max(hi, start + limit - 1))
             if tokens <= threshold or d.get("compressed") is True:
                 continue
-            original, compressed = get_int(d, "original_tokens"), get_int(d, "compressed_tokens")
-            measured = (
-                compressed / original
-                if original and compressed is not None and compressed < original
-                else None
-            )
+            measured = None
+            if "original_tokens" in d:
+                original, compressed = get_int(d, "original_tokens"), get_int(d, "compressed_tokens")
+                if original and compressed is not None and compressed < original:
+                    measured = compressed / original
             shell = d.get("read_via") == "shell" or get_str(d, "tool") in _SHELL_TOOLS
             big = _Big(
                 path or "(unnamed file)",
@@ -111,6 +108,16 @@ class LargeUncompressedReadAnalyzer(FedAnalyzer):
                 shell,
             )
             state.big.append(big)
+
+    @staticmethod
+    def _compression(state: LargeReadState, d: Mapping[str, Any]) -> None:
+        """Add a read's logged compression to the session's figures."""
+        if d.get("compressed") is True:
+            o, c = get_int(d, "original_tokens"), get_int(d, "compressed_tokens")
+            if o and c is not None and c <= o:
+                state.original += o
+                state.compressed += c
+        state.compresses = True
 
     def drafts(self, state: LargeReadState, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
         """One finding per file read uncompressed above the threshold."""

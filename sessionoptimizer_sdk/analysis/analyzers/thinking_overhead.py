@@ -9,6 +9,7 @@ signatures are stored the share is not measurable (never reported as 0%).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -53,16 +54,17 @@ class ThinkingOverheadAnalyzer(FedAnalyzer):
     def feed(self, state: ThinkingState, delta: Delta) -> None:
         """Keep the events with reported thinking, and the AI responses that may carry estimated thinking."""
         thinking_t, response_t = EventType.THINKING, EventType.AI_RESPONSE
-        facts = delta.facts
-        for j, e in enumerate(delta.events):
+        carriers = state.carriers
+        for e, f in zip(delta.events, delta.facts or itertools.repeat(None), strict=False):
             t = e.event_type
-            if not (e.reasoning_tokens or t is thinking_t or t is response_t):
+            rt = e.reasoning_tokens
+            if not (rt or t is thinking_t or t is response_t):
                 continue
             out = e.tokens_output
-            r = max(e.reasoning_tokens, out) if t is thinking_t else min(e.reasoning_tokens, out)
-            rid = get_str(e.data, "response_id") if t is response_t else None
+            r = (rt if rt > out else out) if t is thinking_t else (rt if rt < out else out)
+            rid = get_str(e.data, "response_id") if t is response_t and "response_id" in e.data else None
             if r > 0 or rid is not None:
-                state.carriers.append((tuple((facts[j] if facts else None) or facts_of(e)), r, rid))
+                carriers.append((tuple(f or facts_of(e)), r, rid))
 
     def drafts(self, state: ThinkingState, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
         """A finding when thinking exceeds the configured share of output."""
