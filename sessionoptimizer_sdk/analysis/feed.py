@@ -79,6 +79,7 @@ class Feed:
         self._rates: ModelRates | None = None
         self.incomplete = self.estimated_events = 0
         self.times = array("q")
+        self._last_ts: datetime | None = None  # the timestamp of ``times[-1]``
         self.active_us = 0
         self._idle = config.idle_gap_minutes * 60
         self.open: deque[LiveAction] = deque()
@@ -120,7 +121,7 @@ class Feed:
         compaction_t, call_t = EventType.COMPACTION, EventType.TOOL_CALL
         times, idle = self.times, self._idle
         push_time = times.append
-        last_us = times[-1] if times else None
+        last_us, last_ts = (times[-1] if times else 0), self._last_ts
         active_us, thinking = self.active_us, self.thinking
         incomplete, estimated = self.incomplete, self.estimated_events
         caches, window, open_actions, pending = self.caches, self.window, self.open, self.pending_calls
@@ -129,13 +130,18 @@ class Feed:
             for e in events:
                 t = e.event_type
                 ts = e.timestamp
-                us = (ts - (_EPOCH if ts.tzinfo is not None else _EPOCH_NAIVE)) // _ONE_US
-                if last_us is not None:
-                    gap = us - last_us
+                if last_ts is None:
+                    us = _us(ts)
+                else:
+                    try:  # from the previous event: small numbers, cheaper than from the epoch (same value)
+                        gap = (ts - last_ts) // _ONE_US
+                    except TypeError:  # naive after aware or the reverse: each from its own epoch
+                        gap = _us(ts) - last_us
+                    us = last_us + gap
                     if gap > 0 and gap / 1_000_000 <= idle:
                         active_us += gap
                 push_time(us)
-                last_us = us
+                last_us, last_ts = us, ts
                 d = e.data
                 out = e.tokens_output
                 if e.tokens_input or out or e.cache_read_tokens or e.cache_write_tokens:
@@ -189,7 +195,7 @@ class Feed:
                         caches.spike(count, e, fresh)
                 count += 1
         finally:
-            self.active_us, self.thinking = active_us, thinking
+            self.active_us, self.thinking, self._last_ts = active_us, thinking, last_ts
             self.incomplete, self.estimated_events = incomplete, estimated
         self.count = count
         if self.first_id is None:

@@ -82,11 +82,6 @@ class ReadState:
         return {k: int(v) for k, v in closed.items() if v >= 1}
 
 
-def _line_range(offset: int | None, limit: int | None) -> tuple[float, float]:
-    start = float(max(offset or 1, 1))
-    return start, (start + limit - 1 if limit else math.inf)
-
-
 class RepeatedFileReadAnalyzer(FedAnalyzer):
     """Finds re-reads of unchanged, already-read lines and counts their tokens and carry-over."""
 
@@ -230,7 +225,9 @@ class RepeatedFileReadAnalyzer(FedAnalyzer):
         limit = get_int(d, "limit") if "limit" in d else None
         if limit is None and get_str(d, "tool") in _CAPPED_READ_TOOLS:
             limit = cap  # Claude Code's Read stops at 2,000 lines
-        start, end = _line_range(get_int(d, "offset") if "offset" in d else None, limit)
+        offset = get_int(d, "offset") if "offset" in d else None
+        start = float(offset) if offset is not None and offset > 1 else 1.0  # line numbers start at 1
+        end = start + limit - 1 if limit else math.inf
         digest = d.get("content_sha256")
         if type(digest) is str and digest:
             known = state.hashes.get((start, end))
@@ -242,7 +239,8 @@ class RepeatedFileReadAnalyzer(FedAnalyzer):
         if redundant > 0:
             red = (path, _Redundant(facts_of(e), redundant, start, end, state.last_ids, estimated))
         state.lines.add(start, end)
-        state.note(e.id)
+        state.reads += 1  # state.note, inline
+        state.last_ids = (*state.last_ids[-2:], e.id)
         if tokens and end != math.inf:
             state.tokens += tokens
             state.line_count += end - start + 1
