@@ -269,7 +269,24 @@ class Feed:
                 else None
             )
         result = d.get("result_sha256") or d.get("content_sha256")
-        action = self._new_action(e, tool, args, result if isinstance(result, str) else None)
+        # _new_action, inline (one call fewer per tool event)
+        command = d.get("command") if "command" in d else None
+        calls = self.pending_calls
+        action = LiveAction(
+            e.id,
+            tool,
+            None,
+            args,
+            result if isinstance(result, str) else None,
+            e,
+            tuple(calls) if calls else (),
+            "result_redacted" in d and bool(d["result_redacted"]),
+            command if isinstance(command, str) and command else None,
+        )
+        if calls:
+            calls.clear()
+        self.open.append(action)
+        self.actions += 1
         if e.is_error:
             self._fail(
                 action, get_str(d, "error") or get_str(d, "message"), d.get("error_kind"), e.error_type
