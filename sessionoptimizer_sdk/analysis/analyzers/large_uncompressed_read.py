@@ -124,16 +124,21 @@ class LargeUncompressedReadAnalyzer(FedAnalyzer):
         cfg = ctx.config
         session_ratio = state.compressed / state.original if state.original else None
         big: dict[str, list[tuple[_Big, int, float, str]]] = {}
+        unmeasured: dict[str, tuple[float, str]] = {}  # (ratio, basis) of a read that measured none, by kind
         for b in state.big:
             if b.measured is not None:
-                ratio, basis = b.measured, "measured"
-            elif session_ratio is not None:
-                ratio, basis = session_ratio, "session"
-            elif cfg.assumed_compression_ratio is not None:
-                ratio, basis = cfg.assumed_compression_ratio, "estimate"
+                ratio, basis = _clamped(b.measured), "measured"
             else:
-                ratio, basis = KEPT_BY_KIND[b.kind], f"estimate:{b.kind}"
-            ratio = min(max(ratio, 0.0), 1.0) if math.isfinite(ratio) else KEPT_BY_KIND["other"]
+                known = unmeasured.get(b.kind)
+                if known is None:
+                    if session_ratio is not None:
+                        known = _clamped(session_ratio), "session"
+                    elif cfg.assumed_compression_ratio is not None:
+                        known = _clamped(cfg.assumed_compression_ratio), "estimate"
+                    else:
+                        known = _clamped(KEPT_BY_KIND[b.kind]), f"estimate:{b.kind}"
+                    unmeasured[b.kind] = known
+                ratio, basis = known
             saving = int(b.tokens * (1.0 - ratio))
             if saving > 0:
                 big.setdefault(b.key, []).append((b, saving, ratio, basis))
@@ -218,6 +223,11 @@ _KIND_OF_EXT = {ext: kind for kind, exts in _KINDS.items() for ext in exts}
 def file_kind(path: str) -> str:
     """``log``, ``data``, ``docs``, ``code`` or ``other`` from the file's extension."""
     return _KIND_OF_EXT.get(posixpath.splitext(path.lower())[1], "other")
+
+
+def _clamped(ratio: float) -> float:
+    """A compression ratio within [0, 1] (a non-finite one reads as the ``other`` kind's estimate)."""
+    return min(max(ratio, 0.0), 1.0) if math.isfinite(ratio) else KEPT_BY_KIND["other"]
 
 
 def _advice(path: str, reads: list[_Big], span: tuple[int, int] | None, compresses: bool) -> str:

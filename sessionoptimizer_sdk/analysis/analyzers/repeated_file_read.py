@@ -157,7 +157,12 @@ class RepeatedFileReadAnalyzer(FedAnalyzer):
                     state.pending.append(red[1])
             elif t in model_types:
                 if e.tokens_input or e.tokens_output or e.cache_read_tokens or e.cache_write_tokens:
-                    self._call(state, e.cache_read_tokens)
+                    active = state.active  # a model call carries a share of the active redundant reads
+                    if active > 0:
+                        cache_read = e.cache_read_tokens
+                        state.prefix += (active if active <= cache_read else cache_read) / active
+                    if state.pending:
+                        self._activate(state)
             elif t is call_t:
                 d = e.data
                 if states and ("modifies_all" in d or "modifies" in d):
@@ -173,15 +178,12 @@ class RepeatedFileReadAnalyzer(FedAnalyzer):
                 state.open_reads, state.pending, state.active = [], [], 0.0
 
     @staticmethod
-    def _call(state: ReadState, cache_read: int) -> None:
-        """A model call read ``cache_read`` tokens from cache: the active redundant reads' share of it is carried."""
-        if state.active > 0:
-            state.prefix += min(state.active, cache_read) / state.active
-        if state.pending:
-            for r in state.pending:
-                state.open_reads.append((r, state.prefix))
-                state.active += r.tokens
-            state.pending = []
+    def _activate(state: ReadState) -> None:
+        """The redundant reads found since the last model call start being carried by the calls after it."""
+        for r in state.pending:
+            state.open_reads.append((r, state.prefix))
+            state.active += r.tokens
+        state.pending = []
 
     @staticmethod
     def _change(states: dict[str, _PathState], e: SessionEvent) -> None:
