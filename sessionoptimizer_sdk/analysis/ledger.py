@@ -11,6 +11,9 @@ from .facts import EventFacts, facts_of
 
 __all__ = ["Ledger"]
 
+#: Where ``EventFacts.capacity(pool)`` reads a billed pool's tokens (the other pools go through the method).
+_CAPACITY_AT = {"input": 2, "output": 3, "cache_read": 4, "cache_write": 5}
+
 
 class Ledger:
     """Remaining claimable tokens per (event, pool); a claim beyond what remains is trimmed.
@@ -57,9 +60,13 @@ class Ledger:
                 facts = self.lookup(c)
                 if facts is None:
                     continue
-            key = (c.event_id, c.pool)
+            pool = c.pool
+            key = (c.event_id, pool)
             used = used_of.get(key, 0)
-            take = min(c.tokens, facts.capacity(c.pool) - used)
+            at = _CAPACITY_AT.get(pool) if type(facts) is EventFacts else None
+            # capacity(), inline for the billed kinds (their token counts sit at fixed places of the tuple)
+            capacity: int = facts[at] if at is not None else facts.capacity(pool)  # type: ignore[assignment]
+            take = min(c.tokens, capacity - used)
             if take <= 0:
                 continue
             used_of[key] = used + take

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sessionoptimizer_sdk.analysis.base import Claim, Draft, RecommendationDraft
 from sessionoptimizer_sdk.analysis.context import AnalysisContext, get_str
-from sessionoptimizer_sdk.analysis.facts import EventFacts, FactClaim, facts_of
+from sessionoptimizer_sdk.analysis.facts import EventFacts, fact_claim, facts_of
 from sessionoptimizer_sdk.analysis.incremental import Delta
 from sessionoptimizer_sdk.analysis.report import Recommendation
 from sessionoptimizer_sdk.models import EventType
@@ -87,7 +87,7 @@ class ThinkingOverheadAnalyzer(FedAnalyzer):
                 continue
             take = min(remaining, round(r * excess / thinking), f.output)
             if take > 0:
-                claims.append(FactClaim(f.id, "output", take, None, f))
+                claims.append(fact_claim(f, "output", take))
                 evidence.append(f.id)
                 remaining -= take
         share = thinking / output
