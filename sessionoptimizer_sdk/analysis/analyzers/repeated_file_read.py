@@ -225,7 +225,7 @@ class RepeatedFileReadAnalyzer(FedAnalyzer):
             state.note(e.id)
             return found
         limit = get_int(d, "limit") if "limit" in d else None
-        if limit is None and get_str(d, "tool") in _CAPPED_READ_TOOLS:
+        if limit is None and type(tool := d.get("tool")) is str and tool in _CAPPED_READ_TOOLS:
             limit = cap  # Claude Code's Read stops at 2,000 lines
         offset = get_int(d, "offset") if "offset" in d else None
         start = float(offset) if offset is not None and offset > 1 else 1.0  # line numbers start at 1
