@@ -74,37 +74,44 @@ class CacheTracker:
         self.big_tool = ""
         #: (index, event id, fresh tokens, ratio, miss cause or None, cause without a miss).
         self.spiked: list[tuple[int, str, int, float, str | None, str]] = []
+        self._prev_context = 0  # input + cache reads + cache writes of ``prev``
+        self._min_context, self._collapse = config.cache_min_context_tokens, config.cache_collapse_ratio
+        self._spike_calls, self._spike_tokens = config.spike_min_prior_calls, config.spike_min_tokens
+        self._spike_factor = config.spike_factor
 
     def _model_of(self, e: SessionEvent) -> str:
         return get_str(e.data, "model") or self.session_model
 
-    def add(self, i: int, e: SessionEvent, is_call: bool, content: int, facts: EventFacts | None) -> None:
-        """Feed the event at position ``i`` (``is_call``: it billed tokens as a model call, with ``facts``)."""
-        t = e.event_type
-        if is_call and not e.data.get("sidechain"):
-            if self.prev is not None:
-                self._pair(i, e, facts)
-            self.prev = e
-            if self.pending:
-                self.seen |= self.pending
-                self.pending = set()
-            self.changed = None
-            self.compaction_since = False
-            self.any_cache = self.any_cache or bool(e.cache_read_tokens or e.cache_write_tokens)
-            self.call_writes += e.cache_write_tokens
-        else:
-            if t is EventType.COMPACTION:
-                self.compaction_since = True
-            if self.prev is not None and (t is EventType.TOOL_CALL or self.changed is None):
-                self._between(e)
-        if content > self.tool_tokens and t in TOOL_TYPES:  # the largest tool result since the last call
-            self.big_tool = get_str(e.data, "file_path") or get_str(e.data, "tool") or e.name or t.value
-            self.tool_tokens = content
-        fresh = e.tokens_input + e.cache_write_tokens + e.tokens_output
-        if fresh > 0:
-            self._spike(i, e, fresh)
+    def call(self, i: int, e: SessionEvent, facts: EventFacts | None) -> None:
+        """Feed the main-chain model call at position ``i`` (it billed tokens, with ``facts``)."""
+        current = e.tokens_input + e.cache_read_tokens + e.cache_write_tokens
+        prev = self.prev
+        if prev is not None:
+            if not self.on_1h and "cache_write_1h_tokens" in prev.data:
+                self.on_1h = bool(get_int(prev.data, "cache_write_1h_tokens"))
+            previous = self._prev_context
+            if not (previous < self._min_context or e.cache_read_tokens >= self._collapse * previous):
+                self._pair(i, e, facts, previous, current)
+        self.prev = e
+        self._prev_context = current
+        if self.pending:
+            self.seen |= self.pending
+            self.pending = set()
+        self.changed = None
+        self.compaction_since = False
+        if not self.any_cache and (e.cache_read_tokens or e.cache_write_tokens):
+            self.any_cache = True
+        self.call_writes += e.cache_write_tokens
 
-    def _between(self, e: SessionEvent) -> None:
+    def tool_result(self, e: SessionEvent, content: int) -> None:
+        """Note a tool result larger than any since the last model call (the usual cause of a spike)."""
+        self.big_tool = (
+            get_str(e.data, "file_path") or get_str(e.data, "tool") or e.name or e.event_type.value
+        )
+        self.tool_tokens = content
+
+    def between(self, e: SessionEvent) -> None:
+        """Note what an event between two model calls changed in the prompt prefix (tools loaded, reminders)."""
         if e.event_type is EventType.TOOL_CALL:
             tool = get_str(e.data, "tool") or e.name or ""
             if self.changed is None and (
@@ -115,17 +122,10 @@ class CacheTracker:
         if self.changed is None and e.data.get("system_reminder"):
             self.changed = "a system reminder was inserted"
 
-    def _pair(self, i: int, cur: SessionEvent, facts: EventFacts | None) -> None:
-        cfg, prev = self.config, self.prev
+    def _pair(self, i: int, cur: SessionEvent, facts: EventFacts | None, previous: int, current: int) -> None:
+        """A call that read less than the collapse ratio of the previous call's context from cache."""
+        prev = self.prev
         assert prev is not None
-        self.on_1h = self.on_1h or bool(get_int(prev.data, "cache_write_1h_tokens"))
-        previous = prev.tokens_input + prev.cache_read_tokens + prev.cache_write_tokens
-        current = cur.tokens_input + cur.cache_read_tokens + cur.cache_write_tokens
-        if (
-            previous < cfg.cache_min_context_tokens
-            or cur.cache_read_tokens >= cfg.cache_collapse_ratio * previous
-        ):
-            return
         lost = min(min(previous, current) - cur.cache_read_tokens, cur.cache_write_tokens + cur.tokens_input)
         if lost <= 0:
             return
@@ -153,13 +153,14 @@ class CacheTracker:
             return CacheMiss(i, lost, previous, "ttl_expired", gap, ttl, avoidable)
         return CacheMiss(i, lost, previous, "prefix_changed", gap, changed=self.changed)
 
-    def _spike(self, i: int, e: SessionEvent, fresh: int) -> None:
+    def spike(self, i: int, e: SessionEvent, fresh: int) -> None:
+        """Feed an event that billed ``fresh`` (> 0) fresh tokens: a spike if over the running average."""
         t = e.event_type
-        cfg, total, count = self.config, self.total, self.count
+        total, count = self.total, self.count
         if (
-            count >= cfg.spike_min_prior_calls
-            and fresh >= cfg.spike_min_tokens
-            and fresh > cfg.spike_factor * total / count
+            count >= self._spike_calls
+            and fresh >= self._spike_tokens
+            and fresh > self._spike_factor * total / count
         ):
             miss = self._miss_at[1] if self._miss_at is not None and self._miss_at[0] == i else None
             if t is EventType.COMPACTION:

@@ -16,13 +16,13 @@ from .analyzers.high_error_rate import error_stats
 from .analyzers.long_session import session_minutes
 from .analyzers.thinking_overhead import thinking_share
 from .analyzers.token_spike import find_spikes
-from .base import FRESH_POOLS, Claim, Draft
+from .base import FRESH_POOLS, Claim, Draft, Pool
 from .config import AnalysisConfig
 from .context import AnalysisContext
 from .feed import Feed, feed_all
 from .incremental import is_incremental
 from .ledger import Ledger
-from .pricing import Pricer
+from .pricing import ModelRates, Pricer
 from .registry import load_analyzers
 from .report import AnalyzerError, Finding, OptimizationReport, Recommendation, Severity
 from .scoring import efficiency_score, weighted_tokens, weighted_waste, weights_for
@@ -47,26 +47,45 @@ def _session_cost(feed: Feed, pricer: Pricer) -> tuple[float | None, str | None]
 def _claims_usd(
     claims: Sequence[Claim], ledger: Ledger, ctx: AnalysisContext, pricer: Pricer
 ) -> tuple[float | None, float | None]:
-    """USD of the claims, and the part of it that is cache-read carry-over (None when unpriced)."""
+    """USD of the claims, and the part of it that is cache-read carry-over (None when unpriced).
+
+    A pool's rate at a prompt size within the model's first tier is its base rate: looked up once per model.
+    """
     usd = carry = 0.0
-    model = ctx.session.model
+    session_model = ctx.session.model
+    last: str | None = None
+    rates: ModelRates | None = None
+    base: dict[str, float] = {}
     for c in claims:
         f = ledger.lookup(c)
         if f is None:
             continue
-        rates = pricer.rates(f.model or model)
+        model = f.model or session_model
+        if model != last:
+            last, rates, base = model, pricer.rates(model), {}
         if rates is None:
             return None, None
         prompt = f.input + f.cache_read + f.cache_write
-        if c.pool == "cache_write":
+        pool = c.pool
+        if pool == "cache_write":
             gross = rates.write_rate(f.cache_write, f.write_1h, prompt)
         else:
-            gross = rates.rate(c.pool, prompt)
-        value = c.tokens * max(gross - (rates.rate(c.net_of, prompt) if c.net_of else 0.0), 0.0)
+            gross = _rate(rates, pool, prompt, base)
+        value = c.tokens * max(gross - (_rate(rates, c.net_of, prompt, base) if c.net_of else 0.0), 0.0)
         usd += value
-        if c.pool == "carry":
+        if pool == "carry":
             carry += value
     return round(usd, 6), round(carry, 6)
+
+
+def _rate(rates: ModelRates, pool: Pool, prompt: int, base: dict[str, float]) -> float:
+    """``rates.rate(pool, prompt)``; within the first tier from ``base`` (the pool's base rate, cached)."""
+    if prompt > rates.first_tier:
+        return rates.rate(pool, prompt)
+    rate = base.get(pool)
+    if rate is None:
+        rate = base[pool] = rates.rate(pool, prompt)
+    return rate
 
 
 def _finding(draft: Draft, settled: list[Claim], usd: float | None, carry_usd: float | None) -> Finding:

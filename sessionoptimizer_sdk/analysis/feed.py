@@ -24,7 +24,7 @@ from .context import MODEL_CALL_TYPES, TOOL_TYPES, AnalysisContext, get_int, get
 from .errorkinds import COUNTED_KINDS, classify_error
 from .facts import EventFacts, facts_of
 from .incremental import Delta, IncrementalAnalyzer, LiveAction, is_incremental
-from .pricing import Pricer
+from .pricing import ModelRates, Pricer
 
 __all__ = ["ACTION_WINDOW", "Feed", "RetroactiveError", "feed_all"]
 
@@ -75,8 +75,11 @@ class Feed:
         self.cost = 0.0
         self.cost_unpriced = False
         self._pricer = Pricer(config, session.started_at, session.agent)
+        self._model: str | None = None  # the model of the last billed event, and its rates
+        self._rates: ModelRates | None = None
         self.incomplete = self.estimated_events = 0
         self.times = array("q")
+        self._last_ts: datetime | None = None  # the timestamp of ``times[-1]``
         self.active_us = 0
         self._idle = config.idle_gap_minutes * 60
         self.open: deque[LiveAction] = deque()
@@ -106,62 +109,94 @@ class Feed:
             self._add(events[i : i + FEED_CHUNK])
 
     def _add(self, events: Sequence[SessionEvent]) -> None:
+        """Feed one batch: everything per event in one loop with its state in locals (this runs per event)."""
         if not events:
             return
         start = count = self.count
         released: list[LiveAction] = []
         facts: list[EventFacts | None] = []
+        note = facts.append
         model_types, tool_types = MODEL_CALL_TYPES, TOOL_TYPES
         error_t, thinking_t = EventType.ERROR, EventType.THINKING
+        compaction_t, call_t = EventType.COMPACTION, EventType.TOOL_CALL
         times, idle = self.times, self._idle
-        last_us = times[-1] if times else None
-        active_us = self.active_us
-        add_cache, window, open_actions = self.caches.add, self.window, self.open
-        for e in events:
-            t = e.event_type
-            d = e.data
-            ts = e.timestamp
-            us = (ts - (_EPOCH if ts.tzinfo is not None else _EPOCH_NAIVE)) // _ONE_US
-            if last_us is not None:
-                gap = us - last_us
-                if gap > 0 and gap / 1_000_000 <= idle:
-                    active_us += gap
-            times.append(us)
-            last_us = us
-            f = None
-            is_call = False
-            if e.tokens_input or e.tokens_output or e.cache_read_tokens or e.cache_write_tokens:
-                f = self._bill(e)
-                if t in model_types:
-                    is_call = True
-                    self.pending_calls.append(f)
-            facts.append(f)
-            if e.reasoning_tokens or t is thinking_t:
-                if t is thinking_t:
-                    self.thinking += max(e.reasoning_tokens, e.tokens_output)
-                    if not e.tokens_output and not e.reasoning_tokens:
-                        self._thinking_text(e)
+        push_time = times.append
+        last_us, last_ts = (times[-1] if times else 0), self._last_ts
+        active_us, thinking = self.active_us, self.thinking
+        incomplete, estimated = self.incomplete, self.estimated_events
+        caches, window, open_actions, pending = self.caches, self.window, self.open, self.pending_calls
+        bill, add_action, release = self._bill, self._add_action, self._release
+        try:
+            for e in events:
+                t = e.event_type
+                ts = e.timestamp
+                if last_ts is None:
+                    us = _us(ts)
                 else:
-                    self.thinking += min(e.reasoning_tokens, e.tokens_output)
-            if d:
-                if d.get("output_incomplete"):
-                    self.incomplete += 1
-                if d.get("tokens_estimated"):
-                    self.estimated_events += 1
-            content = 0
-            if t in tool_types:
-                logged = get_int(d, "result_tokens")
-                content = e.tokens_input if logged is None else logged
-                self._add_action(e)
-                if window is not None and len(open_actions) > window:
-                    released.append(self._release())
-            elif t is error_t:
-                self._attach_error(e)
-                while window is not None and len(open_actions) > window:
-                    released.append(self._release())
-            add_cache(count, e, is_call, content, f)
-            count += 1
-        self.active_us = active_us
+                    try:  # from the previous event: small numbers, cheaper than from the epoch (same value)
+                        gap = (ts - last_ts) // _ONE_US
+                    except TypeError:  # naive after aware or the reverse: each from its own epoch
+                        gap = _us(ts) - last_us
+                    us = last_us + gap
+                    if gap > 0 and gap / 1_000_000 <= idle:
+                        active_us += gap
+                push_time(us)
+                last_us, last_ts = us, ts
+                d = e.data
+                out = e.tokens_output
+                if e.tokens_input or out or e.cache_read_tokens or e.cache_write_tokens:
+                    f = bill(e)
+                    is_call = t in model_types
+                    if is_call:
+                        pending.append(f)
+                else:
+                    f = None
+                    is_call = False
+                note(f)
+                r = e.reasoning_tokens
+                if t is thinking_t:
+                    thinking += r if r > out else out
+                    if not out and not r:
+                        self._thinking_text(e)
+                elif r:
+                    thinking += r if r < out else out
+                if d and ("output_incomplete" in d or "tokens_estimated" in d):
+                    if d.get("output_incomplete"):
+                        incomplete += 1
+                    if d.get("tokens_estimated"):
+                        estimated += 1
+                if is_call and not d.get("sidechain"):
+                    caches.call(count, e, f)
+                else:
+                    if t is compaction_t:
+                        caches.compaction_since = True
+                    if caches.prev is not None and (t is call_t or caches.changed is None):
+                        caches.between(e)
+                    if t in tool_types:
+                        logged = d.get("result_tokens")
+                        if type(logged) is int and logged >= 0:
+                            content = logged
+                        elif type(logged) is float and 0 <= logged < 1e18:
+                            content = int(logged)
+                        else:
+                            content = e.tokens_input
+                        add_action(e)
+                        if window is not None and len(open_actions) > window:
+                            released.append(release())
+                        if content > caches.tool_tokens:  # the largest tool result since the last call
+                            caches.tool_result(e, content)
+                    elif t is error_t:
+                        self._attach_error(e)
+                        while window is not None and len(open_actions) > window:
+                            released.append(release())
+                if f is not None:
+                    fresh = e.tokens_input + e.cache_write_tokens + out
+                    if fresh > 0:
+                        caches.spike(count, e, fresh)
+                count += 1
+        finally:
+            self.active_us, self.thinking, self._last_ts = active_us, thinking, last_ts
+            self.incomplete, self.estimated_events = incomplete, estimated
         self.count = count
         if self.first_id is None:
             self.first_id = events[0].id
@@ -174,16 +209,18 @@ class Feed:
     def _bill(self, e: SessionEvent) -> EventFacts:
         f = facts_of(e)
         self.billed += 1
-        self.ti += f.input
-        self.to += f.output
-        self.tcr += f.cache_read
-        self.tcw += f.cache_write
+        self.ti += e.tokens_input
+        self.to += e.tokens_output
+        self.tcr += e.cache_read_tokens
+        self.tcw += e.cache_write_tokens
         model = f.model or self.session_model
-        if model not in self.models:
-            self.models[model] = None
+        if model != self._model:  # sessions bill one model for long runs: look it up once per run
+            if model not in self.models:
+                self.models[model] = None
+            self._model, self._rates = model, self._pricer.rates(model)
         if self.cost_unpriced:
             return f
-        rates = self._pricer.rates(model)
+        rates = self._rates
         if rates is None:
             self.cost_unpriced = True
             return f
@@ -200,7 +237,7 @@ class Feed:
 
     def _new_action(self, e: SessionEvent, tool: str, args: str | None, result: str | None) -> LiveAction:
         d = e.data
-        command = d.get("command")
+        command = d.get("command") if "command" in d else None
         calls = self.pending_calls
         action = LiveAction(
             e.id,
@@ -210,11 +247,11 @@ class Feed:
             result,
             e,
             tuple(calls) if calls else (),
-            bool(d.get("result_redacted")),
+            "result_redacted" in d and bool(d["result_redacted"]),
             command if isinstance(command, str) and command else None,
         )
         if calls:
-            self.pending_calls = []
+            calls.clear()  # the same list: the feed's loop holds it
         self.open.append(action)
         self.actions += 1
         return action
@@ -232,15 +269,33 @@ class Feed:
                 else None
             )
         result = d.get("result_sha256") or d.get("content_sha256")
-        action = self._new_action(e, tool, args, result if isinstance(result, str) else None)
+        # _new_action, inline (one call fewer per tool event)
+        command = d.get("command") if "command" in d else None
+        calls = self.pending_calls
+        action = LiveAction(
+            e.id,
+            tool,
+            None,
+            args,
+            result if isinstance(result, str) else None,
+            e,
+            tuple(calls) if calls else (),
+            "result_redacted" in d and bool(d["result_redacted"]),
+            command if isinstance(command, str) and command else None,
+        )
+        if calls:
+            calls.clear()
+        self.open.append(action)
+        self.actions += 1
         if e.is_error:
             self._fail(
                 action, get_str(d, "error") or get_str(d, "message"), d.get("error_kind"), e.error_type
             )
-        call_id = d.get("tool_call_id")
-        if isinstance(call_id, str) and call_id:
-            action.call_id = call_id
-            self.by_call_id[call_id] = action
+        if "tool_call_id" in d:
+            call_id = d["tool_call_id"]
+            if isinstance(call_id, str) and call_id:
+                action.call_id = call_id
+                self.by_call_id[call_id] = action
         self.last_action = action
 
     @staticmethod

@@ -11,6 +11,9 @@ from .facts import EventFacts, facts_of
 
 __all__ = ["Ledger"]
 
+#: Where ``EventFacts.capacity(pool)`` reads a billed pool's tokens (the other pools go through the method).
+_CAPACITY_AT = {"input": 2, "output": 3, "cache_read": 4, "cache_write": 5}
+
 
 class Ledger:
     """Remaining claimable tokens per (event, pool); a claim beyond what remains is trimmed.
@@ -43,22 +46,33 @@ class Ledger:
         return known
 
     def settle(self, claims: Iterable[Claim]) -> list[Claim]:
-        """Claims trimmed to what is still unclaimed (zero-token claims are dropped), recorded as used."""
+        """Claims trimmed to what is still unclaimed (zero-token claims are dropped), recorded as used.
+
+        A claim settled whole is returned as it is (claims are immutable): only a trimmed one is rebuilt.
+        """
         out: list[Claim] = []
+        used_of, known = self._used, self._facts
         for c in claims:
             if not isinstance(c, Claim) or not isinstance(c.tokens, int) or c.tokens <= 0:
                 continue
-            facts = self.lookup(c)
+            facts = getattr(c, "facts", None)  # lookup()'s first step, inline: most claims carry their facts
             if facts is None:
-                continue
-            key = (c.event_id, c.pool)
-            used = self._used.get(key, 0)
-            take = min(c.tokens, facts.capacity(c.pool) - used)
+                facts = self.lookup(c)
+                if facts is None:
+                    continue
+            pool = c.pool
+            key = (c.event_id, pool)
+            used = used_of.get(key, 0)
+            at = _CAPACITY_AT.get(pool) if type(facts) is EventFacts else None
+            # capacity(), inline for the billed kinds (their token counts sit at fixed places of the tuple)
+            capacity: int = facts[at] if at is not None else facts.capacity(pool)  # type: ignore[assignment]
+            take = min(c.tokens, capacity - used)
             if take <= 0:
                 continue
-            self._used[key] = used + take
-            self._facts.setdefault(c.event_id, facts)
-            out.append(Claim(c.event_id, c.pool, take, c.net_of))
+            used_of[key] = used + take
+            if c.event_id not in known:
+                known[c.event_id] = facts
+            out.append(c if take == c.tokens else Claim(c.event_id, c.pool, take, c.net_of))
         return out
 
     def facts(self, event_id: str) -> EventFacts | None:

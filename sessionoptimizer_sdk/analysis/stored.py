@@ -75,7 +75,7 @@ def analyze_stored(
 ) -> OptimizationReport:
     """Analyze a stored session (SessionNotFound for an unknown id); provisional while it is ACTIVE."""
     session = store.get_session(session_id)
-    with gc_paused(store.count_events(session_id)):  # decoding the rows makes no cycles either
+    with gc_paused(session.event_count):  # decoding the rows makes no cycles either (the count: no query)
         subs = load_subagents(store, session, candidates)
         return analyze_events(session, store.get_events(session_id), config=config, now=now, subagents=subs)
 

@@ -16,6 +16,7 @@ from orjson import loads as _fast_loads  # ~4x the stdlib on event data (docs/de
 
 from .._internal.jsonsafe import dumps
 from ..models import EventType, Session, SessionEvent, SessionStatus, TokenUsage
+from . import _unfrozen
 
 __all__ = [
     "ORIGIN_HOST",
@@ -113,6 +114,8 @@ def _slot_setters() -> tuple[Callable[[SessionEvent, Any], None], ...] | None:
 
 
 _SETTERS = _slot_setters()
+#: The faster path (``_unfrozen``): plain stores into a writable twin of the class, then retyped.
+_UNFROZEN = _unfrozen.usable()
 _STAMP = datetime.fromtimestamp
 _PROXY = MappingProxyType
 
@@ -196,7 +199,9 @@ def events_from_rows(rows: Iterable[tuple[Any, ...]], session_id: str) -> list[S
 
     One loop with everything bound locally and no call per row beyond the C ones: this runs once per loaded
     event, where a function call per row, the frozen dataclass's keyword ``__init__`` and a JSON helper were
-    two thirds of ``analyze(id)``'s load time (docs/decisions/analyze-stored-speed.md).
+    two thirds of ``analyze(id)``'s load time (docs/decisions/analyze-stored-speed.md). The events are filled
+    through a writable twin of the class where the interpreter allows it (:mod:`._unfrozen`), else through
+    the slot setters.
     """
     if _SETTERS is None:
         return [_plain_event(row, session_id) for row in rows]
@@ -206,6 +211,8 @@ def events_from_rows(rows: Iterable[tuple[Any, ...]], session_id: str) -> list[S
     if paused:
         gc.disable()
     try:
+        if _UNFROZEN:
+            return _unfrozen.decode(rows, session_id, _EVENT_TYPES, _EMPTY, _loads, from_ts, _EPOCH)
         return _decode(rows, session_id, _SETTERS)
     finally:
         if paused:

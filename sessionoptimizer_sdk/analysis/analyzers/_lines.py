@@ -17,10 +17,11 @@ class LineSet:
     def covered(self, start: float, end: float) -> float:
         """How many lines of ``[start, end]`` are already in the set (infinite if an infinite tail is)."""
         total = 0.0
-        for a, b in self.ranges:
-            lo, hi = max(a, start), min(b, end)
+        for a, b in self.ranges:  # max/min spelled out: this runs for every read of a file read before
+            lo = start if start > a else a
+            hi = end if end < b else b
             if lo <= hi:
-                total += math.inf if math.isinf(hi) else hi - lo + 1
+                total += math.inf if hi == math.inf or hi == -math.inf else hi - lo + 1
         return total
 
     def covers_tail(self, start: float) -> bool:
@@ -33,8 +34,11 @@ class LineSet:
         for a, b in self.ranges:
             if b + 1 < start or end + 1 < a:
                 merged.append((a, b))
-            else:
-                start, end = min(a, start), max(b, end)
+            else:  # start, end = min(a, start), max(b, end), spelled out
+                if not start < a:
+                    start = a
+                if not end > b:
+                    end = b
         merged.append((start, end))
         merged.sort()
         self.ranges = merged

@@ -13,9 +13,9 @@ from __future__ import annotations
 import functools
 import math
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sessionoptimizer_sdk.analysis.base import Draft, RecommendationDraft
 from sessionoptimizer_sdk.analysis.context import AnalysisContext, get_int, get_str
@@ -74,31 +74,28 @@ class LargeUncompressedReadAnalyzer(FedAnalyzer):
             if e.event_type is not read_t or e.is_error:
                 continue
             d = e.data
-            if d.get("compressed") is True:
-                o, c = get_int(d, "original_tokens"), get_int(d, "compressed_tokens")
-                if o and c is not None and c <= o:
-                    state.original += o
-                    state.compressed += c
-            if not state.compresses and ("compressed" in d or "original_tokens" in d):
-                state.compresses = True
-            logged = get_int(d, "result_tokens")
+            if "compressed" in d or "original_tokens" in d:  # the rare reads that logged compression
+                self._compression(state, d)
+            logged = d.get("result_tokens")
+            if type(logged) is not int or logged < 0:  # the usual case first; get_int sorts out the rest
+                logged = get_int(d, "result_tokens")
             tokens = e.tokens_input if logged is None else logged
             if tokens <= threshold and "limit" not in d:
                 continue
             path = norm_path(get_str(d, "file_path") or "")
-            offset, limit = get_int(d, "offset"), get_int(d, "limit")
+            offset = get_int(d, "offset") if "offset" in d else None
+            limit = get_int(d, "limit") if "limit" in d else None
             if path and limit:
                 start = max(offset or 1, 1)
                 lo, hi = state.windows.get(path, (start, start + limit - 1))
                 state.windows[path] = (min(lo, start), max(hi, start + limit - 1))
             if tokens <= threshold or d.get("compressed") is True:
                 continue
-            original, compressed = get_int(d, "original_tokens"), get_int(d, "compressed_tokens")
-            measured = (
-                compressed / original
-                if original and compressed is not None and compressed < original
-                else None
-            )
+            measured = None
+            if "original_tokens" in d:
+                original, compressed = get_int(d, "original_tokens"), get_int(d, "compressed_tokens")
+                if original and compressed is not None and compressed < original:
+                    measured = compressed / original
             shell = d.get("read_via") == "shell" or get_str(d, "tool") in _SHELL_TOOLS
             big = _Big(
                 path or "(unnamed file)",
@@ -112,21 +109,36 @@ class LargeUncompressedReadAnalyzer(FedAnalyzer):
             )
             state.big.append(big)
 
+    @staticmethod
+    def _compression(state: LargeReadState, d: Mapping[str, Any]) -> None:
+        """Add a read's logged compression to the session's figures."""
+        if d.get("compressed") is True:
+            o, c = get_int(d, "original_tokens"), get_int(d, "compressed_tokens")
+            if o and c is not None and c <= o:
+                state.original += o
+                state.compressed += c
+        state.compresses = True
+
     def drafts(self, state: LargeReadState, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
         """One finding per file read uncompressed above the threshold."""
         cfg = ctx.config
         session_ratio = state.compressed / state.original if state.original else None
         big: dict[str, list[tuple[_Big, int, float, str]]] = {}
+        unmeasured: dict[str, tuple[float, str]] = {}  # (ratio, basis) of a read that measured none, by kind
         for b in state.big:
             if b.measured is not None:
-                ratio, basis = b.measured, "measured"
-            elif session_ratio is not None:
-                ratio, basis = session_ratio, "session"
-            elif cfg.assumed_compression_ratio is not None:
-                ratio, basis = cfg.assumed_compression_ratio, "estimate"
+                ratio, basis = _clamped(b.measured), "measured"
             else:
-                ratio, basis = KEPT_BY_KIND[b.kind], f"estimate:{b.kind}"
-            ratio = min(max(ratio, 0.0), 1.0) if math.isfinite(ratio) else KEPT_BY_KIND["other"]
+                known = unmeasured.get(b.kind)
+                if known is None:
+                    if session_ratio is not None:
+                        known = _clamped(session_ratio), "session"
+                    elif cfg.assumed_compression_ratio is not None:
+                        known = _clamped(cfg.assumed_compression_ratio), "estimate"
+                    else:
+                        known = _clamped(KEPT_BY_KIND[b.kind]), f"estimate:{b.kind}"
+                    unmeasured[b.kind] = known
+                ratio, basis = known
             saving = int(b.tokens * (1.0 - ratio))
             if saving > 0:
                 big.setdefault(b.key, []).append((b, saving, ratio, basis))
@@ -211,6 +223,11 @@ _KIND_OF_EXT = {ext: kind for kind, exts in _KINDS.items() for ext in exts}
 def file_kind(path: str) -> str:
     """``log``, ``data``, ``docs``, ``code`` or ``other`` from the file's extension."""
     return _KIND_OF_EXT.get(posixpath.splitext(path.lower())[1], "other")
+
+
+def _clamped(ratio: float) -> float:
+    """A compression ratio within [0, 1] (a non-finite one reads as the ``other`` kind's estimate)."""
+    return min(max(ratio, 0.0), 1.0) if math.isfinite(ratio) else KEPT_BY_KIND["other"]
 
 
 def _advice(path: str, reads: list[_Big], span: tuple[int, int] | None, compresses: bool) -> str:

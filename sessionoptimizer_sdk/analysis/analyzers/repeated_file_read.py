@@ -27,6 +27,12 @@ __all__ = ["RepeatedFileReadAnalyzer"]
 
 #: Read tools that return at most ``AnalysisConfig.read_default_line_cap`` lines when given no limit.
 _CAPPED_READ_TOOLS = frozenset({"Read"})
+_READ, _WRITE, _CALL, _COMPACTION = (
+    EventType.FILE_READ,
+    EventType.FILE_WRITE,
+    EventType.TOOL_CALL,
+    EventType.COMPACTION,
+)
 
 
 @dataclass(slots=True)
@@ -74,11 +80,6 @@ class ReadState:
         for r, f0 in self.open_reads:
             closed[r.facts.id] = closed.get(r.facts.id, 0.0) + r.tokens * (self.prefix - f0)
         return {k: int(v) for k, v in closed.items() if v >= 1}
-
-
-def _line_range(offset: int | None, limit: int | None) -> tuple[float, float]:
-    start = float(max(offset or 1, 1))
-    return start, (start + limit - 1 if limit else math.inf)
 
 
 class RepeatedFileReadAnalyzer(FedAnalyzer):
@@ -145,38 +146,44 @@ class RepeatedFileReadAnalyzer(FedAnalyzer):
     def feed(self, state: ReadState, delta: Delta) -> None:
         """Follow reads, writes and compactions; fold redundant reads into the carry-over as calls read them."""
         states, found, cap = state.paths, state.found, delta.config.read_default_line_cap
-        model_types, read_t = MODEL_CALL_TYPES, EventType.FILE_READ
-        for e in delta.events:
+        model_types, read_t, write_t, call_t = MODEL_CALL_TYPES, _READ, _WRITE, _CALL
+        read = self._read
+        for e in delta.events:  # dispatch by type, reads (the most frequent) first
             t = e.event_type
-            if t is EventType.COMPACTION:
+            if t is read_t:
+                red = read(states, e, cap)
+                if red is not None:
+                    found.setdefault(red[0], []).append(red[1])
+                    state.pending.append(red[1])
+            elif t in model_types:
+                if e.tokens_input or e.tokens_output or e.cache_read_tokens or e.cache_write_tokens:
+                    active = state.active  # a model call carries a share of the active redundant reads
+                    if active > 0:
+                        cache_read = e.cache_read_tokens
+                        state.prefix += (active if active <= cache_read else cache_read) / active
+                    if state.pending:
+                        self._activate(state)
+            elif t is call_t:
+                d = e.data
+                if states and ("modifies_all" in d or "modifies" in d):
+                    self._change(states, e)
+            elif t is write_t:
+                self._change(states, e)
+            elif t is _COMPACTION:
                 states.clear()
                 for r, f0 in state.open_reads:
                     state.closed[r.facts.id] = state.closed.get(r.facts.id, 0.0) + r.tokens * (
                         state.prefix - f0
                     )
                 state.open_reads, state.pending, state.active = [], [], 0.0
-                continue
-            if t in model_types and (
-                e.tokens_input or e.tokens_output or e.cache_read_tokens or e.cache_write_tokens
-            ):
-                if state.active > 0:
-                    state.prefix += min(state.active, e.cache_read_tokens) / state.active
-                if state.pending:
-                    for r in state.pending:
-                        state.open_reads.append((r, state.prefix))
-                        state.active += r.tokens
-                    state.pending = []
-                continue
-            if t is not read_t and t is not EventType.FILE_WRITE and t is not EventType.TOOL_CALL:
-                continue
-            if t is EventType.TOOL_CALL and not (
-                states and ("modifies_all" in e.data or "modifies" in e.data)
-            ):
-                continue  # a shell command that changed no file (or nothing is known yet): nothing to forget
-            red = self._read(states, e, cap) if t is read_t else self._change(states, e)
-            if red is not None:
-                found.setdefault(red[0], []).append(red[1])
-                state.pending.append(red[1])
+
+    @staticmethod
+    def _activate(state: ReadState) -> None:
+        """The redundant reads found since the last model call start being carried by the calls after it."""
+        for r in state.pending:
+            state.open_reads.append((r, state.prefix))
+            state.active += r.tokens
+        state.pending = []
 
     @staticmethod
     def _change(states: dict[str, _PathState], e: SessionEvent) -> None:
@@ -198,28 +205,33 @@ class RepeatedFileReadAnalyzer(FedAnalyzer):
     ) -> tuple[str, _Redundant] | None:
         if e.is_error:
             return None
-        raw = get_str(e.data, "file_path")
-        if raw is None:
+        d = e.data
+        raw = d.get("file_path")
+        if type(raw) is not str or not raw:
             return None
         path = norm_path(raw)
         state = states.get(path)
         if state is None:
             state = states[path] = _PathState()
-        logged = get_int(e.data, "result_tokens")
+        logged = d.get("result_tokens")
+        if type(logged) is not int or logged < 0:  # the usual case first; get_int sorts out the rest
+            logged = get_int(d, "result_tokens")
         tokens = e.tokens_input if logged is None else logged
-        tail = get_int(e.data, "tail_lines")
-        if tail is not None:  # ``tail -n N``: redundant only when the whole file was already read
+        if "tail_lines" in d and get_int(d, "tail_lines") is not None:
+            # ``tail -n N``: redundant only when the whole file was already read
             found = None
             if state.reads and state.lines.covers_tail(1) and tokens > 0:
                 found = (path, _Redundant(facts_of(e), tokens, math.inf, math.inf, state.last_ids, False))
             state.note(e.id)
             return found
-        limit = get_int(e.data, "limit")
-        if limit is None and get_str(e.data, "tool") in _CAPPED_READ_TOOLS:
+        limit = get_int(d, "limit") if "limit" in d else None
+        if limit is None and type(tool := d.get("tool")) is str and tool in _CAPPED_READ_TOOLS:
             limit = cap  # Claude Code's Read stops at 2,000 lines
-        start, end = _line_range(get_int(e.data, "offset"), limit)
-        digest = get_str(e.data, "content_sha256")
-        if digest is not None:
+        offset = get_int(d, "offset") if "offset" in d else None
+        start = float(offset) if offset is not None and offset > 1 else 1.0  # line numbers start at 1
+        end = start + limit - 1 if limit else math.inf
+        digest = d.get("content_sha256")
+        if type(digest) is str and digest:
             known = state.hashes.get((start, end))
             if known is not None and known != digest:  # changed by something we did not see
                 state = states[path] = _PathState()
@@ -229,8 +241,9 @@ class RepeatedFileReadAnalyzer(FedAnalyzer):
         if redundant > 0:
             red = (path, _Redundant(facts_of(e), redundant, start, end, state.last_ids, estimated))
         state.lines.add(start, end)
-        state.note(e.id)
-        if not math.isinf(end) and tokens:
+        state.reads += 1  # state.note, inline
+        state.last_ids = (*state.last_ids[-2:], e.id)
+        if tokens and end != math.inf:
             state.tokens += tokens
             state.line_count += end - start + 1
         return red

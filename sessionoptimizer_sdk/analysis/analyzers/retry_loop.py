@@ -47,20 +47,16 @@ class RetryState:
             if len(run) >= cfg.retry_failures and _has_repeat(run):
                 self.failing_loops.append(run)
             self.failing = [a.keep()] if a is not None and counted else []
-        key = (
-            None
-            if a is None or a.args_key is None or a.result_key is None
-            else (a.tool, a.args_key, a.result_key)
-        )
+        keyed = a is not None and a.args_key is not None and a.result_key is not None
         run = self.identical
-        if key is not None and run and key == (run[0].tool, run[0].args_key, run[0].result_key):
+        if keyed and run and _same_key(a, run[0]):  # type: ignore[arg-type]
             if len(run) == 1:
                 run[0].keep()
             run.append(a.keep())  # type: ignore[union-attr]
         else:
             if len(run) >= cfg.retry_identical_pairs:
                 self.identical_loops.append(run)
-            self.identical = [a] if key is not None and a is not None else []  # kept once it repeats
+            self.identical = [a] if keyed and a is not None else []  # kept once it repeats
 
 
 class RetryLoopAnalyzer(FedAnalyzer):
@@ -132,6 +128,11 @@ class RetryLoopAnalyzer(FedAnalyzer):
             recommendation=RecommendationDraft(title=f"Break the {tool} retry loop", detail=advice),
             drop_if_fully_claimed=False,
         )
+
+
+def _same_key(a: LiveAction, b: LiveAction) -> bool:
+    """Same tool, arguments and result (compared field by field: no key tuples built per action)."""
+    return a.args_key == b.args_key and a.result_key == b.result_key and a.tool == b.tool
 
 
 def _has_repeat(run: Sequence[LiveAction]) -> bool:

@@ -9,12 +9,13 @@ signatures are stored the share is not measurable (never reported as 0%).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sessionoptimizer_sdk.analysis.base import Claim, Draft, RecommendationDraft
 from sessionoptimizer_sdk.analysis.context import AnalysisContext, get_str
-from sessionoptimizer_sdk.analysis.facts import EventFacts, FactClaim, facts_of
+from sessionoptimizer_sdk.analysis.facts import EventFacts, fact_claim, facts_of
 from sessionoptimizer_sdk.analysis.incremental import Delta
 from sessionoptimizer_sdk.analysis.report import Recommendation
 from sessionoptimizer_sdk.models import EventType
@@ -53,16 +54,17 @@ class ThinkingOverheadAnalyzer(FedAnalyzer):
     def feed(self, state: ThinkingState, delta: Delta) -> None:
         """Keep the events with reported thinking, and the AI responses that may carry estimated thinking."""
         thinking_t, response_t = EventType.THINKING, EventType.AI_RESPONSE
-        facts = delta.facts
-        for j, e in enumerate(delta.events):
+        carriers = state.carriers
+        for e, f in zip(delta.events, delta.facts or itertools.repeat(None), strict=False):
             t = e.event_type
-            if not (e.reasoning_tokens or t is thinking_t or t is response_t):
+            rt = e.reasoning_tokens
+            if not (rt or t is thinking_t or t is response_t):
                 continue
             out = e.tokens_output
-            r = max(e.reasoning_tokens, out) if t is thinking_t else min(e.reasoning_tokens, out)
-            rid = get_str(e.data, "response_id") if t is response_t else None
+            r = (rt if rt > out else out) if t is thinking_t else (rt if rt < out else out)
+            rid = get_str(e.data, "response_id") if t is response_t and "response_id" in e.data else None
             if r > 0 or rid is not None:
-                state.carriers.append((tuple((facts[j] if facts else None) or facts_of(e)), r, rid))
+                carriers.append((tuple(f or facts_of(e)), r, rid))
 
     def drafts(self, state: ThinkingState, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
         """A finding when thinking exceeds the configured share of output."""
@@ -85,7 +87,7 @@ class ThinkingOverheadAnalyzer(FedAnalyzer):
                 continue
             take = min(remaining, round(r * excess / thinking), f.output)
             if take > 0:
-                claims.append(FactClaim(f.id, "output", take, None, f))
+                claims.append(fact_claim(f, "output", take))
                 evidence.append(f.id)
                 remaining -= take
         share = thinking / output
