@@ -11,14 +11,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Container, Iterable, Sequence
-from dataclasses import fields
-from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any
 
-from orjson import loads as _loads
-
-from sessionoptimizer_sdk.models import EventType, SessionEvent
+from sessionoptimizer_sdk.models import SessionEvent
 
 __all__ = ["Chunk", "HandOver", "events_of"]
 
@@ -110,30 +105,6 @@ class HandOver:
 
 #: The store's own decoding of rows selected as ``EVENT_LOAD_COLUMNS`` (``store._rows.events_from_rows``).
 Decoder = Callable[[Iterable[tuple[Any, ...]], str], list[SessionEvent]]
-_TYPES = {t.value: t for t in EventType}
-_FIELDS = (
-    "id",
-    "session_id",
-    "event_type",
-    "timestamp",
-    "data",
-    "tokens_input",
-    "tokens_output",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "duration_ms",
-    "name",
-    "is_error",
-    "error_type",
-    "seq",
-)
-#: The slot setters of :class:`SessionEvent` in :data:`_FIELDS` order, or None if the class changed.
-_SETTERS = (
-    tuple(vars(SessionEvent)[name].__set__ for name in _FIELDS)
-    if tuple(f.name for f in fields(SessionEvent)) == _FIELDS and "__post_init__" not in vars(SessionEvent)
-    else None
-)
 
 
 def events_of(
@@ -141,49 +112,7 @@ def events_of(
 ) -> list[SessionEvent]:
     """The events the store gives for writer rows (``EVENT_COLUMNS`` order) stored with ``seqs``.
 
-    The writer's rows are read straight into :class:`SessionEvent` slots (no SQL, no intermediate tuple); any row
-    out of the ordinary (data not a JSON object, a bad timestamp, an unknown type) goes through ``decode``, the
-    store's own decoding, so a live event always equals the one a full analysis loads.
+    The writer's rows are reordered into the store's load columns and decoded by ``decode``, the store's own
+    decoding (no SQL): a live event always equals the one a full analysis loads, and there is one decoder to keep.
     """
-    if _SETTERS is None:
-        return decode([(r[0], *r[2:14], seq) for r, seq in zip(rows, seqs, strict=True)], session_id)
-    s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14 = _SETTERS
-    new, cls, types, stamp, loads, proxy = (
-        object.__new__,
-        SessionEvent,
-        _TYPES,
-        datetime.fromtimestamp,
-        _loads,
-        MappingProxyType,
-    )
-    out: list[SessionEvent] = []
-    append = out.append
-    for row, seq in zip(rows, seqs, strict=True):
-        eid, _, etype, ts, duration, name, is_error, error_type, i, o, cr, cw, r, data = row
-        try:
-            value = loads(data)
-            kind = types[etype]
-            when = stamp(ts, UTC)
-        except (ValueError, KeyError, TypeError, OverflowError, OSError):
-            value = None
-        if type(value) is not dict:
-            append(decode(((eid, *row[2:14], seq),), session_id)[0])
-            continue
-        event = new(cls)
-        s0(event, eid)
-        s1(event, session_id)
-        s2(event, kind)
-        s3(event, when)
-        s4(event, proxy(value))
-        s5(event, i)
-        s6(event, o)
-        s7(event, cr)
-        s8(event, cw)
-        s9(event, r)
-        s10(event, duration)
-        s11(event, name)
-        s12(event, bool(is_error))
-        s13(event, error_type)
-        s14(event, seq)
-        append(event)
-    return out
+    return decode([(r[0], *r[2:14], seq) for r, seq in zip(rows, seqs, strict=True)], session_id)
