@@ -31,6 +31,7 @@ ENV_VARS: Mapping[str, str] = {
     "SESSIONOPTIMIZER_BLOCK_TIMEOUT": "seconds a full queue makes the caller wait before counting a drop (5)",
     "SESSIONOPTIMIZER_MONTHLY_BUDGET": "team monthly budget in USD (default 60)",
     "SESSIONOPTIMIZER_AUTO_ANALYZE": "0 to skip analysis and reports when a session ends (default 1)",
+    "SESSIONOPTIMIZER_LIVE_ANALYSIS": "0 to analyze only when a session ends: no live alerts (default 1)",
     "SESSIONOPTIMIZER_SIGTERM": "0 to leave SIGTERM alone (default 1: flush, then the default action)",
     "SESSIONOPTIMIZER_STRICT": "1 to raise internal errors instead of logging them (tests)",
 }
@@ -72,6 +73,8 @@ class Settings:
     block_timeout: float = 5.0
     monthly_budget_usd: float = 60.0
     auto_analyze: bool = True
+    #: Keep each open session's analysis up to date for live alert rules (else: only when it ends).
+    live_analysis: bool = True
     handle_sigterm: bool = True
     store_url: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -100,6 +103,7 @@ class Settings:
             block_timeout=_env_number("SESSIONOPTIMIZER_BLOCK_TIMEOUT", 5.0, minimum=0),
             monthly_budget_usd=_env_number("SESSIONOPTIMIZER_MONTHLY_BUDGET", 60.0, minimum=0),
             auto_analyze=_env_bool("SESSIONOPTIMIZER_AUTO_ANALYZE", True),
+            live_analysis=_env_bool("SESSIONOPTIMIZER_LIVE_ANALYSIS", True),
             handle_sigterm=_env_bool("SESSIONOPTIMIZER_SIGTERM", True),
             store_url=os.environ.get("SESSIONOPTIMIZER_STORE") or None,
         )

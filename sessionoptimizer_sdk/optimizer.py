@@ -141,13 +141,15 @@ class SessionOptimizer:
     def _on_commit(self, touched: set[str], ended: list[str], committed: CommittedRows | None) -> None:
         """Writer-thread hook: live alert rules on each batch, full analysis and report when a session ends."""
         runner = self._analysis_runner()
-        if committed is not None:  # before the submits: the live analysis feeds these rows, no read back
+        live = self.settings.live_analysis
+        if committed is not None and live:  # before the submits: the live analysis feeds these rows
             runner.hand_over(committed.rows, committed.first_seq, touched)
         done = set(ended)
         for sid in ended:
             runner.submit(sid, final=True)
-        for sid in touched - done:
-            runner.submit(sid, final=False)
+        if live:
+            for sid in touched - done:
+                runner.submit(sid, final=False)
 
     def flush(self, timeout: float = 10.0, *, analysis: bool = False) -> bool:
         """Wait until every recorded event is stored; False on timeout or if any was lost.

@@ -135,14 +135,17 @@ class LiveAnalysis:
         now: datetime,
         config: AnalysisConfig | None = None,
         subagents: Sequence[tuple[Session, Sequence[SessionEvent]]] = (),
+        *,
+        final: bool = False,
     ) -> OptimizationReport:
         """The report of the events seen so far (equal to analyzing the same events loaded from the store).
 
-        Analyzers that only implement ``analyze(ctx)`` need the events and are left out; the final report
-        runs them. With ``subagents``, the roll-up reads the session's events through ``reload``.
+        Analyzers that only implement ``analyze(ctx)`` need the events: a provisional report leaves them out,
+        a ``final`` one loads the events through ``reload`` for them (only if there are any). With
+        ``subagents``, the roll-up reads the session's events through ``reload`` too.
         """
         feed = self.sync(session, config or AnalysisConfig())
-        return analyze_feed(feed, session, now, self._reload if subagents else None, subagents)
+        return analyze_feed(feed, session, now, self._reload if final or subagents else None, subagents)
 
 
 class LiveCache:

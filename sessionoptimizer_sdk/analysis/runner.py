@@ -28,7 +28,12 @@ from sessionoptimizer_sdk.analysis._handover import Chunk, HandOver, events_of
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.live import LiveAnalysis, LiveCache
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
-from sessionoptimizer_sdk.analysis.stored import analyze_stored, finalize_session, load_subagents
+from sessionoptimizer_sdk.analysis.stored import (
+    analyze_stored,
+    finalize_session,
+    load_subagents,
+    publish_report,
+)
 from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.models import Session, SessionEvent
 from sessionoptimizer_sdk.store._rows import events_from_rows
@@ -112,6 +117,8 @@ class AnalysisRunner:
         self.handed = self.read_back = 0
         #: Held-back sessions' handed-over rows fed between their reports (so that they are not held).
         self.absorbed = 0
+        #: Final reports taken from the live state (no reload of the session's events).
+        self.finalized_live = 0
         self._gapped: set[str] = set()  # worker thread only: some handed-over rows were let go
         self._force = False
         self._warm = False  # the first analysis in a process also loads analyzers and prices: not paced on
@@ -200,8 +207,58 @@ class AnalysisRunner:
                 self.engine.evaluate(report)
                 return
         # final, or it ended since it was submitted: store the report, write its file, raise alerts
-        self._drop(session_id)
-        finalize_session(self.store, reports_dir, session_id, config=self.config, engine=self.engine)
+        try:
+            report = self._final_from_live(session_id)
+        finally:
+            self._drop(session_id)
+        if report is not None:
+            self.finalized_live += 1
+            publish_report(self.store, reports_dir, report, self.engine)
+        else:
+            finalize_session(self.store, reports_dir, session_id, config=self.config, engine=self.engine)
+
+    def _final_from_live(self, session_id: str) -> OptimizationReport | None:
+        """The final report from the session's live state caught up with its last rows, or None.
+
+        None means: analyze the stored events (no live state, or it cannot be shown to hold every stored event).
+        """
+        if session_id not in self._live:
+            return None
+        store = self.store
+        session = store.get_session(session_id)
+        if session.is_active:
+            return None
+        live = self._live.get(session_id)
+        chunks, complete = self.handover.take(session_id)
+        stored = store.count_events(session_id)
+        self._catch_up(live, session, chunks, complete, stored)
+        if len(live) != stored:
+            return None
+        return live.report(
+            session, datetime.now(UTC), self.config, load_subagents(store, session), final=True
+        )
+
+    def _catch_up(
+        self, live: LiveAnalysis, session: Session, chunks: list[Chunk], complete: bool, stored: int
+    ) -> None:
+        """Add the rows stored since ``live`` was last fed.
+
+        The handed-over rows when they are all that is new in the store (the count agrees), else read back.
+        """
+        if session.id in self._gapped:
+            self._gapped.discard(session.id)
+            complete = False
+        if complete and len(live) + _unseen(chunks, live.last_seq) == stored:
+            self._feed_handed(live, chunks, session)
+            self.handed += 1 if chunks else 0
+            return
+        self.read_back += 1  # first analysis, another writer's rows, rows let go: read them back
+        while True:  # new rows in chunks, each fed before the next is decoded: memory stays flat
+            rows = self.store.get_events_after(session.id, live.last_seq, limit=_CHUNK)
+            live.add(rows)
+            if len(rows) < _CHUNK:
+                break
+            live.sync(session, self.config)
 
     def _provisional(self, session_id: str) -> OptimizationReport | None:
         """The live report from the held events plus the rows stored since; None if the session ended."""
@@ -218,21 +275,7 @@ class AnalysisRunner:
             self.handover.want(session_id)  # rows committed from now on are handed over
             chunks, complete = self.handover.take(session_id)  # before the count: all of them are in it
             stored = store.count_events(session_id)  # rows committed after it only add
-            if session_id in self._gapped:
-                self._gapped.discard(session_id)
-                complete = False
-            # Handed-over rows are fed only when they are all that is new in the store (the count agrees)
-            if complete and len(live) + _unseen(chunks, live.last_seq) == stored:
-                self._feed_handed(live, chunks, session)
-                self.handed += 1 if chunks else 0
-            else:  # first analysis, another writer's rows, rows let go: read the new rows back (as before)
-                self.read_back += 1
-                while True:  # new rows in chunks, each fed before the next is decoded: memory stays flat
-                    rows = store.get_events_after(session_id, live.last_seq, limit=_CHUNK)
-                    live.add(rows)
-                    if len(rows) < _CHUNK:
-                        break
-                    live.sync(session, self.config)
+            self._catch_up(live, session, chunks, complete, stored)
             if len(live) < stored:  # a row became visible below last_seq (concurrent writers): reload
                 self.reloads += 1
                 self._live.drop(session_id)

@@ -132,10 +132,17 @@ def finalize_session(
 ) -> OptimizationReport:
     """Analyze, store the report, write its JSON file (final reports only) and evaluate the alert rules."""
     report = analyze_stored(store, session_id, config, now, candidates=candidates)
+    publish_report(store, reports_dir, report, engine)
+    return report
+
+
+def publish_report(
+    store: Store, reports_dir: Path, report: OptimizationReport, engine: AlertEngine | None = None
+) -> None:
+    """Store the report, write its JSON file (final reports only) and evaluate the alert rules."""
     data = report.to_dict()
-    store.save_report(session_id, report.agent, data)
+    store.save_report(report.session_id, report.agent, data)
     if not report.provisional:
-        write_report_file(reports_dir, session_id, data)
+        write_report_file(reports_dir, report.session_id, data)
     if engine is not None:
         engine.evaluate(report)
-    return report
