@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from sessionoptimizer_sdk.analysis import analyze_events
 from sessionoptimizer_sdk.analysis.report import Severity
-from tests.analysis._builders import T0, Events, of_type, session
+from tests.analysis._builders import Events, of_type, session
 
 _ADVICE = (
     "Long sessions carry a growing context into every call: split the task into sessions of under an hour, "
