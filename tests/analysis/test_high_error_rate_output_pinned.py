@@ -11,6 +11,9 @@ from datetime import timedelta
 import pytest
 
 from sessionoptimizer_sdk.analysis import analyze_events
+from sessionoptimizer_sdk.analysis.analyzers.high_error_rate import error_stats
+from sessionoptimizer_sdk.analysis.config import AnalysisConfig
+from sessionoptimizer_sdk.analysis.context import AnalysisContext
 from sessionoptimizer_sdk.analysis.report import OptimizationReport, Severity
 from sessionoptimizer_sdk.models import EventType
 from tests.analysis._builders import T0, Events, of_type, session
@@ -135,3 +138,20 @@ def test_rate_and_minimum_calls_boundaries(failed: int, calls: int, flagged: boo
     for i in range(calls):
         ev.tool("Bash", str(i), error="exit 1" if i < failed else None)
     assert len(of_type(_report(ev), "high_error_rate")) == int(flagged)
+
+
+def test_error_stats_on_a_context_built_from_events() -> None:
+    """error_stats() on a freshly built context counts the calls itself: 1 agent error of 2 calls, 1 rejection."""
+    ev = Events()
+    ev.tool("Bash", "a", error="exit 1")
+    ev.tool("Bash", "b", error="The user doesn't want to proceed")
+    ev.tool("Read", "c")
+    ctx = AnalysisContext.build(session(), ev.items, AnalysisConfig(), T0 + timedelta(hours=1))
+    assert error_stats(ctx) == {
+        "tool_calls": 3.0,
+        "agent_errors": 1.0,
+        "error_rate": 1 / 3,
+        "redacted_tool_outputs": 0.0,
+        "user_rejections": 1.0,
+        "permission_denials": 0.0,
+    }

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from sessionoptimizer_sdk.analysis import analyze_events
+from sessionoptimizer_sdk.analysis.analyzers.long_session import session_minutes
+from sessionoptimizer_sdk.analysis.config import AnalysisConfig
+from sessionoptimizer_sdk.analysis.context import AnalysisContext
 from sessionoptimizer_sdk.analysis.report import Severity
-from tests.analysis._builders import Events, of_type, session
+from sessionoptimizer_sdk.models import SessionStatus
+from tests.analysis._builders import T0, Events, of_type, session
 
 _ADVICE = (
     "Long sessions carry a growing context into every call: split the task into sessions of under an hour, "
@@ -44,3 +50,13 @@ def test_threshold_boundary(minutes: float, flagged: bool) -> None:
         ev.call()
     found = of_type(analyze_events(session(minutes=minutes), ev.items), "long_session")
     assert [f.details["active_minutes"] for f in found] == ([minutes] if flagged else [])
+
+
+def test_session_minutes_of_an_active_session_run_to_now() -> None:
+    """session_minutes() on a built context of an ACTIVE session counts up to ``now`` (3 events, now at 4 minutes)."""
+    ev = Events(step=60)
+    for _ in range(3):  # at 1, 2 and 3 minutes
+        ev.call()
+    now = T0 + timedelta(minutes=4)
+    ctx = AnalysisContext.build(session(status=SessionStatus.ACTIVE), ev.items, AnalysisConfig(), now)
+    assert session_minutes(ctx) == (4.0, 4.0)  # every gap (1 minute) is under 5: all 4 minutes are active

@@ -39,3 +39,23 @@ def test_two_spikes_pin_text_details_and_advice() -> None:
         rec.detail == "Spikes came from: long output, unknown. The findings for those causes say what to do."
     )
     assert rec.estimated_savings_tokens == 0
+
+
+def test_a_tool_result_without_a_path_is_named_by_its_tool() -> None:
+    """A 1,200-token Grep result before a 1,200-token call names the spike's cause 'large tool result (Grep)'."""
+    ev = Events()
+    for _ in range(3):
+        ev.call(inp=200, out=100)  # 300 fresh tokens each
+    ev.tool("Grep", tokens=1_200)  # no file path: the tool's name stands for it
+    ev.call(
+        inp=1_200, out=0
+    )  # the tool call billed nothing: ratio 1,200 x 3 / 900 = 4.0; tool >= half of 1,200
+    report = analyze_events(session(), ev.items, now=T0 + timedelta(hours=1))
+    [f] = of_type(report, "token_spike")
+    [spike] = f.details["spikes"]
+    assert spike == {
+        "event_id": "e4",
+        "fresh_tokens": 1_200,
+        "ratio": 4.0,
+        "cause": "large tool result (Grep)",
+    }
