@@ -60,3 +60,22 @@ def test_session_minutes_of_an_active_session_run_to_now() -> None:
     now = T0 + timedelta(minutes=4)
     ctx = AnalysisContext.build(session(status=SessionStatus.ACTIVE), ev.items, AnalysisConfig(), now)
     assert session_minutes(ctx) == (4.0, 4.0)  # every gap (1 minute) is under 5: all 4 minutes are active
+
+
+@pytest.mark.parametrize(("gap", "active"), [(300.0, 6.0), (300.0002, 1.0)])
+def test_idle_gap_boundary_in_the_report(gap: float, active: float) -> None:
+    """A pause of exactly 5 minutes is active time; 300.0002 s is idle (report: 1 + 5 or just 1 minute)."""
+    ev = Events(step=60)
+    ev.call()  # 1 minute after the start
+    last = ev.call(gap=gap)
+    report = analyze_events(session(status=SessionStatus.ACTIVE), ev.items, now=last.timestamp)
+    assert report.active_minutes == active
+
+
+def test_the_report_keeps_two_decimals_of_active_minutes() -> None:
+    """Calls 30 s apart up to now at 4.5 minutes: the report says 4.5 active minutes, not a rounded 4 or 5."""
+    ev = Events(step=30)
+    for _ in range(9):  # at 0.5, 1.0, ..., 4.5 minutes
+        ev.call()
+    report = analyze_events(session(status=SessionStatus.ACTIVE), ev.items, now=T0 + timedelta(minutes=4.5))
+    assert (report.active_minutes, report.wall_minutes) == (4.5, 4.5)

@@ -109,3 +109,12 @@ def test_fed_without_precomputed_facts_the_analyzer_computes_them() -> None:
     state = analyzer.start()
     analyzer.feed(state, Delta(ev.items, 0, AnalysisConfig(), "sonnet"))
     assert [(raw[0], r, rid) for raw, r, rid in state.carriers] == [("e0", 1_500, None)]
+
+
+def test_a_session_without_output_has_a_zero_thinking_share_metric() -> None:
+    """With no output tokens at all the thinking_share metric is 0.0 (no division by zero, no failed metrics)."""
+    ev = Events()
+    ev.call(inp=500, out=0)
+    report = _report(ev)
+    assert report.metrics["thinking_share"] == 0.0
+    assert report.analyzer_errors == ()

@@ -59,3 +59,13 @@ def test_a_tool_result_without_a_path_is_named_by_its_tool() -> None:
         "ratio": 4.0,
         "cause": "large tool result (Grep)",
     }
+
+
+def test_the_metric_keeps_four_decimals_of_the_largest_ratio() -> None:
+    """One spike of 1,100 fresh tokens after three 300-token calls: max_token_spike_ratio 3.6667 (11/3)."""
+    ev = Events()
+    for _ in range(3):
+        ev.call(inp=200, out=100)
+    ev.call(inp=1_100, out=0)
+    report = analyze_events(session(), ev.items, now=T0 + timedelta(hours=1))
+    assert report.metrics["max_token_spike_ratio"] == 3.6667
