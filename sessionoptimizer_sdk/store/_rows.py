@@ -80,24 +80,8 @@ def from_ts(value: float | None) -> datetime | None:
 
 _EMPTY: MappingProxyType[str, Any] = MappingProxyType({})
 _EVENT_TYPES = {t.value: t for t in EventType}
-#: :class:`SessionEvent`'s fields in order, as :func:`events_from_rows` fills them.
-_EVENT_FIELDS = (
-    "id",
-    "session_id",
-    "event_type",
-    "timestamp",
-    "data",
-    "tokens_input",
-    "tokens_output",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "duration_ms",
-    "name",
-    "is_error",
-    "error_type",
-    "seq",
-)
+#: :class:`SessionEvent`'s fields in order, as :func:`events_from_rows` fills them (one list, in ``_unfrozen``).
+_EVENT_FIELDS = _unfrozen.FIELDS
 
 
 def _slot_setters() -> tuple[Callable[[SessionEvent, Any], None], ...] | None:

@@ -21,9 +21,10 @@ from orjson import loads as _fast_loads
 
 from ..models import EventType, SessionEvent
 
-__all__ = ["Unfrozen", "decode", "usable"]
+__all__ = ["FIELDS", "Unfrozen", "decode", "usable"]
 
-_FIELDS = (
+#: :class:`SessionEvent`'s fields in order (its slots): the row decoders fill them in this order.
+FIELDS = (
     "id",
     "session_id",
     "event_type",
@@ -45,7 +46,7 @@ _FIELDS = (
 class Unfrozen:
     """:class:`SessionEvent`'s slots, writable: only ever an event under construction."""
 
-    __slots__ = _FIELDS
+    __slots__ = FIELDS
     id: str
     session_id: str
     event_type: EventType
@@ -66,15 +67,15 @@ class Unfrozen:
 def usable() -> bool:
     """True if an :class:`Unfrozen` can become a :class:`SessionEvent` equal to a constructed one."""
     if (
-        tuple(f.name for f in fields(SessionEvent)) != _FIELDS
-        or getattr(SessionEvent, "__slots__", None) != _FIELDS
+        tuple(f.name for f in fields(SessionEvent)) != FIELDS
+        or getattr(SessionEvent, "__slots__", None) != FIELDS
         or "__post_init__" in vars(SessionEvent)
     ):
         return False
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     values: tuple[Any, ...] = ("p", "s", EventType.TOOL_CALL, t0, {}, 1, 2, 3, 4, 5, 6.0, "n", True, "t", 7)
     probe = Unfrozen()
-    for name, value in zip(_FIELDS, values, strict=True):
+    for name, value in zip(FIELDS, values, strict=True):
         setattr(probe, name, value)
     try:
         probe.__class__ = SessionEvent  # type: ignore[assignment]

@@ -95,5 +95,5 @@ def test_every_decode_path_gives_the_same_events(store: SQLiteStore, monkeypatch
 
 def test_a_changed_event_class_turns_the_twin_path_off(monkeypatch: pytest.MonkeyPatch) -> None:
     """If SessionEvent's fields are no longer the twin's, the check refuses the twin (no field left unset)."""
-    monkeypatch.setattr(_unfrozen, "_FIELDS", _unfrozen._FIELDS[:-1])
+    monkeypatch.setattr(_unfrozen, "FIELDS", _unfrozen.FIELDS[:-1])
     assert _unfrozen.usable() is False
