@@ -115,7 +115,11 @@ def test_disk_full_drops_are_reported_by_flush_and_named_by_doctor(small_disk: P
 _READ_ONLY = """
 import os, sys, structlog, structlog.stdlib
 from sessionoptimizer_sdk import SessionOptimizer, EventType
-import sessionoptimizer_sdk.cli  # everything imported while the interpreter's files are readable
+# everything imported while the interpreter's files are readable (commands load on use: load them all)
+import sessionoptimizer_sdk.store, sessionoptimizer_sdk.store.recovery, sessionoptimizer_sdk.store.selection
+from sessionoptimizer_sdk.cli._app import COMMANDS, cli
+for name in COMMANDS:
+    cli.get_command(None, name)
 os.setgid(65534)
 os.setuid(65534)  # nobody: file permissions apply (they do not to root)
 opt = SessionOptimizer()
