@@ -6,6 +6,7 @@ project's ``pyproject.toml`` stays untouched. The tests are those that exercise 
 directly (analysis, reporting, importers, closing_loop for guidance); PostgreSQL variants are deselected (same code
 under test, a cluster start per mutant) and mutmut runs, per mutant, only the tests it saw call the mutated function.
 Kill rate = killed / (killed + survived + timeout + suspicious); "no tests" mutants count as survived.
+``--keep DIR --sample N [--seed S]`` runs a uniform random sample of the mutants a stopped kept run never reached.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -94,6 +96,35 @@ def recheck(
     return out
 
 
+def sample(work: Path, n: int, seed: int, workers: int) -> Counter[str]:
+    """Run ``n`` mutants drawn at random (``seed``) from those a kept, stopped run never ran; outcome counts.
+
+    For a tree too large to run whole here: the kill rate of a uniform sample estimates the rest's (a 95%
+    interval of about +-2.2 points at 400 mutants and a ~95% rate). mutmut re-runs mutants named explicitly.
+    """
+    names = [  # file by file, each file's names sorted: the order the run of 2026-11-30 drew from
+        name
+        for meta in sorted((work / "mutants").rglob("*.meta"))
+        for name, code in sorted(json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"].items())
+        if code is None
+    ]
+    chosen = random.Random(seed).sample(names, min(n, len(names)))
+    (work / "sample.txt").write_text("\n".join(chosen) + "\n", encoding="utf-8")
+    subprocess.run(
+        [sys.executable, "-m", "mutmut", "run", "--max-children", str(workers), *chosen],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
+    wanted = set(chosen)
+    out: Counter[str] = Counter()
+    for meta in (work / "mutants").rglob("*.meta"):
+        for name, code in json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"].items():
+            if name in wanted:
+                out["killed" if code not in (0, None, 33) else "not killed"] += 1
+    return out
+
+
 def main() -> int:
     """Run mutmut on a copy of the repository and print counts per outcome and the kill rate."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -113,7 +144,22 @@ def main() -> int:
         action="store_true",
         help="also run mutants a stopped run never ran ('no tests')",
     )
+    parser.add_argument(
+        "--sample",
+        type=int,
+        help="with --keep DIR of a stopped run: run N of its never-run mutants at random",
+    )
+    parser.add_argument("--seed", type=int, default=16, help="seed of --sample's draw")
     args = parser.parse_args()
+    if args.sample:
+        if not args.keep:
+            parser.error("--sample needs --keep DIR (a kept run that was stopped)")
+        counts = sample(args.keep.resolve(), args.sample, args.seed, args.workers)
+        total = sum(counts.values())
+        print(
+            f"sample: {dict(counts)}; kill rate {counts['killed']}/{total} = {counts['killed'] / total:.1%}"
+        )
+        return 0
     if args.recheck:
         for key, n in sorted(
             recheck(
