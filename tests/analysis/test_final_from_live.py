@@ -22,9 +22,7 @@ from sessionoptimizer_sdk.analysis.runner import analyze_stored
 from sessionoptimizer_sdk.analysis.stored import report_path
 from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.models import SessionStatus
-from sessionoptimizer_sdk.store.sqlite import SQLiteStore
-from tests.analysis._builders import session
-from tests.analysis.test_handover import _commit, _full, _runner
+from tests.analysis.test_handover import _commit, _full, _rig
 from tests.analysis.test_live import _assert_same, _build, _steps
 
 
@@ -39,12 +37,7 @@ def test_final_report_from_the_live_state_equals_a_full_reanalysis(
 ) -> None:
     """Random sessions fed live batch by batch, then ended: the stored final report and its file equal a full one."""
     home = tmp_path_factory.mktemp("final")
-    store = SQLiteStore(home / "s.db")
-    reports: list[Any] = []
-    runner = _runner(store, home, reports)
-    try:
-        active = session(status=SessionStatus.ACTIVE)
-        store.upsert_session(active)
+    with _rig(home / "s.db", home) as (store, runner, reports, active):
         events = _build(steps)
         bounds = sorted({0, len(events), *(c for c in cuts if c < len(events))})
         for lo, hi in itertools.pairwise(bounds):
@@ -60,9 +53,6 @@ def test_final_report_from_the_live_state_equals_a_full_reanalysis(
         _assert_same(final.to_dict(), full)
         written = json.loads(report_path(runner.settings.reports_dir, active.id).read_text())
         assert written["issues"] == full["issues"] and written["efficiency_score"] == full["efficiency_score"]
-    finally:
-        runner.close()
-        store.close()
 
 
 def _record(opt: SessionOptimizer, batches: int = 3) -> str:

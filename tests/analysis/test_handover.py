@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,24 @@ def _runner(store: Store, home: Path, reports: list[Any]) -> AnalysisRunner:
     return runner
 
 
+@contextmanager
+def _rig(
+    db: Path, home: Path, *, active: bool = True
+) -> Iterator[tuple[SQLiteStore, AnalysisRunner, list[Any], Any]]:
+    """A store file, a runner on it whose reports land in a list, and (``active``) one ACTIVE session; closed after."""
+    store = SQLiteStore(db)
+    reports: list[Any] = []
+    runner = _runner(store, home, reports)
+    try:
+        live = session(status=SessionStatus.ACTIVE) if active else None
+        if live is not None:
+            store.upsert_session(live)
+        yield store, runner, reports, live
+    finally:
+        runner.close()
+        store.close()
+
+
 def _commit(store: Store, runner: AnalysisRunner, events: list[SessionEvent], *, hand: bool = True) -> None:
     """What the writer does: one ``write_batch``, then (listener) the rows to the runner and a live submit."""
     rows = _rows(events)
@@ -55,12 +76,7 @@ def test_live_report_from_handed_over_rows_equals_full_reanalysis(
 ) -> None:
     """Random batches committed and handed over (out of time order, late errors): live equals a full analysis."""
     home = tmp_path_factory.mktemp("handover")
-    store = SQLiteStore(home / "s.db")
-    reports: list[Any] = []
-    runner = _runner(store, home, reports)
-    try:
-        active = session(status=SessionStatus.ACTIVE)
-        store.upsert_session(active)
+    with _rig(home / "s.db", home) as (store, runner, reports, _):
         events = _build(steps)
         bounds = sorted({0, len(events), *(c for c in cuts if c < len(events))})
         for lo, hi in itertools.pairwise(bounds):
@@ -69,22 +85,14 @@ def test_live_report_from_handed_over_rows_equals_full_reanalysis(
             _assert_same(reports[-1].to_dict(), _full(store, runner, reports[-1]))
         batches = len(bounds) - 1
         assert (runner.read_back, runner.handed, runner.reloads) == (1, batches - 1, 0)
-    finally:
-        runner.close()
-        store.close()
 
 
 def test_rows_another_store_object_committed_between_hand_overs_are_read_from_the_store(
     tmp_path: Path,
 ) -> None:
     """Rows written through a second Store on the same file (no hand-over) are found: live still equals full."""
-    store = SQLiteStore(tmp_path / "s.db")
     other = SQLiteStore(tmp_path / "s.db")
-    reports: list[Any] = []
-    runner = _runner(store, tmp_path / "home", reports)
-    try:
-        active = session(status=SessionStatus.ACTIVE)
-        store.upsert_session(active)
+    with _rig(tmp_path / "s.db", tmp_path / "home") as (store, runner, reports, _), contextlib.closing(other):
         ev = Events()
         for i in range(9):
             ev.read(f"f{i % 2}.py", 4_000) if i % 3 == 0 else ev.tool("Bash", "same", error="exit 1")
@@ -98,20 +106,11 @@ def test_rows_another_store_object_committed_between_hand_overs_are_read_from_th
         assert reports[-1].event_count == 9
         assert (runner.read_back, runner.handed) == (2, 1)
         _assert_same(reports[-1].to_dict(), _full(store, runner, reports[-1]))
-    finally:
-        runner.close()
-        other.close()
-        store.close()
 
 
 def test_a_dropped_hand_over_is_caught_by_the_count_and_read_back(tmp_path: Path) -> None:
     """A commit whose rows never reached the runner (listener failed) is read from the store, not lost."""
-    store = SQLiteStore(tmp_path / "s.db")
-    reports: list[Any] = []
-    runner = _runner(store, tmp_path / "home", reports)
-    try:
-        active = session(status=SessionStatus.ACTIVE)
-        store.upsert_session(active)
+    with _rig(tmp_path / "s.db", tmp_path / "home") as (store, runner, reports, _):
         ev = Events()
         for _ in range(6):
             ev.call(inp=100, out=10)
@@ -121,20 +120,12 @@ def test_a_dropped_hand_over_is_caught_by_the_count_and_read_back(tmp_path: Path
         assert [r.event_count for r in reports] == [2, 4, 6]
         assert reports[-1].totals.input_tokens == 600  # 6 calls x 100, each once
         assert (runner.read_back, runner.handed, runner.reloads) == (2, 1, 0)
-    finally:
-        runner.close()
-        store.close()
 
 
 def test_rows_let_go_past_the_hand_over_bound_are_read_from_the_store(tmp_path: Path) -> None:
     """Over ``max_rows`` held rows the session is marked incomplete; its report reads the store and is right."""
-    store = SQLiteStore(tmp_path / "s.db")
-    reports: list[Any] = []
-    runner = _runner(store, tmp_path / "home", reports)
-    runner.handover.max_rows = 3
-    try:
-        active = session(status=SessionStatus.ACTIVE)
-        store.upsert_session(active)
+    with _rig(tmp_path / "s.db", tmp_path / "home") as (store, runner, reports, _):
+        runner.handover.max_rows = 3
         ev = Events()
         for _ in range(8):
             ev.call(inp=100, out=10)
@@ -145,9 +136,6 @@ def test_rows_let_go_past_the_hand_over_bound_are_read_from_the_store(tmp_path: 
         assert [r.event_count for r in reports] == [2, 4, 8]
         assert reports[-1].totals.input_tokens == 800
         assert (runner.read_back, runner.handed) == (2, 1)
-    finally:
-        runner.close()
-        store.close()
 
 
 def test_hand_over_keeps_only_wanted_sessions_rows_split_by_session() -> None:
@@ -258,10 +246,7 @@ def test_optimizer_live_reports_come_from_the_writer_and_equal_full_analysis(
 
 def test_two_live_sessions_in_one_commit_are_each_fed_their_own_rows(tmp_path: Path) -> None:
     """Commits mixing two sessions' rows: each live report counts only its session and equals a full analysis."""
-    store = SQLiteStore(tmp_path / "s.db")
-    reports: list[Any] = []
-    runner = _runner(store, tmp_path / "home", reports)
-    try:
+    with _rig(tmp_path / "s.db", tmp_path / "home", active=False) as (store, runner, reports, _):
         a, b = Events(sid="a"), Events(sid="b")
         for sid in ("a", "b"):
             store.upsert_session(session(sid=sid, status=SessionStatus.ACTIVE))
@@ -283,19 +268,11 @@ def test_two_live_sessions_in_one_commit_are_each_fed_their_own_rows(tmp_path: P
         for report in last.values():
             _assert_same(report.to_dict(), _full(store, runner, report))
         assert (runner.read_back, runner.handed) == (2, 4)  # each session's first report reads the store
-    finally:
-        runner.close()
-        store.close()
 
 
 def test_held_back_session_feeds_its_handed_rows_before_its_next_report(tmp_path: Path) -> None:
     """While its report waits for the rate limit, a session's handed rows are fed, not held; the report is right."""
-    store = SQLiteStore(tmp_path / "s.db")
-    reports: list[Any] = []
-    runner = _runner(store, tmp_path / "home", reports)
-    try:
-        active = session(status=SessionStatus.ACTIVE)
-        store.upsert_session(active)
+    with _rig(tmp_path / "s.db", tmp_path / "home") as (store, runner, reports, active):
         ev = Events()
         for _ in range(9):
             ev.call(inp=100, out=10)
@@ -313,9 +290,6 @@ def test_held_back_session_feeds_its_handed_rows_before_its_next_report(tmp_path
         assert reports[-1].event_count == 9 and reports[-1].totals.input_tokens == 900
         assert (runner.read_back, runner.reloads) == (1, 0)
         _assert_same(reports[-1].to_dict(), _full(store, runner, reports[-1]))
-    finally:
-        runner.close()
-        store.close()
 
 
 def _wait(check: Any, timeout: float = 10.0) -> bool:
