@@ -43,6 +43,7 @@ __all__ = ["AnalysisRunner", "analyze_stored"]
 
 _log = get_logger(__name__)
 _GUARD = Guard("analysis.runner")
+_FINAL_GUARD = Guard("analysis.final_from_live")
 #: New rows read (and fed to the live state) per query of a provisional analysis.
 _CHUNK = 2_000
 
@@ -207,8 +208,10 @@ class AnalysisRunner:
                 self.engine.evaluate(report)
                 return
         # final, or it ended since it was submitted: store the report, write its file, raise alerts
+        report = None
         try:
-            report = self._final_from_live(session_id)
+            with _FINAL_GUARD:  # a fault in the live state costs the shortcut, never the final report
+                report = self._final_from_live(session_id)
         finally:
             self._drop(session_id)
         if report is not None:

@@ -145,3 +145,27 @@ def test_a_final_report_from_the_live_state_runs_analyze_only_analyzers(
         assert [f["description"] for f in stored["issues"] if f["type"] == "legacy_reads"] == ["3 reads"]
     finally:
         opt.shutdown()
+
+
+def test_a_fault_in_the_live_state_still_gives_the_full_final_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If finalizing from the live state fails, the stored events are analyzed instead: the report is still written."""
+    from sessionoptimizer_sdk.analysis.live import LiveAnalysis
+
+    monkeypatch.setenv("SESSIONOPTIMIZER_STRICT", "0")  # the fault is the point: contained, as in production
+    real = LiveAnalysis.report
+
+    def failing(self: LiveAnalysis, *args: Any, final: bool = False, **kw: Any) -> Any:
+        if final:
+            raise RuntimeError("injected fault in the live state")
+        return real(self, *args, final=final, **kw)
+
+    monkeypatch.setattr(LiveAnalysis, "report", failing)
+    opt = SessionOptimizer(str(tmp_path / "so"))
+    try:
+        sid = _record(opt)
+        assert opt._runner is not None and opt._runner.finalized_live == 0
+        _stored_equals_full(opt, sid)
+    finally:
+        opt.shutdown()
