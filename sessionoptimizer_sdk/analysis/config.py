@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
+
+from ..errors import ConfigurationError
 
 __all__ = ["DEFAULT_MODEL_ALIASES", "AnalysisConfig"]
 
@@ -67,3 +70,23 @@ class AnalysisConfig:
     monthly_budget_usd: float = 60.0
     #: Settings for third-party analyzers, keyed by analyzer name.
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Refuse a NaN threshold, and a share outside [0, 1]: either would silently skew every finding."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and math.isnan(value):
+                raise ConfigurationError(f"AnalysisConfig.{f.name} is NaN; give a number")
+        for name in _SHARES:
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ConfigurationError(f"AnalysisConfig.{name} must be within 0 and 1, got {value!r}")
+
+
+#: Fields that are a share of something (a ratio within 0 and 1).
+_SHARES = (
+    "assumed_compression_ratio",
+    "error_rate_threshold",
+    "thinking_share_threshold",
+    "cache_collapse_ratio",
+)

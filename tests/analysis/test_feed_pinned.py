@@ -293,8 +293,8 @@ def _identical_grep(result_tokens: object, billed: int = 0) -> list[SessionEvent
 def test_retried_content_takes_float_result_tokens_truncated() -> None:
     """Repeats of 50.7 tokens retry 3 x 50; of 0.5 or 0.0 only their billed 3 x 7; junk 1e18 counts the billed 7.
 
-    "up to" sums the claims before settlement: for 1e18 the content claim falls on the billed input too (42), and
-    settlement keeps the 21 input tokens once.
+    For 1e18 the content claim falls on the billed input too: "up to" counts those 21 input tokens once, as the
+    settlement does.
     """
 
     def loop(result: object, billed: int = 0) -> Finding:
@@ -306,7 +306,7 @@ def test_retried_content_takes_float_result_tokens_truncated() -> None:
     for zero in (0.5, 0.0):
         assert "3 retries (up to 21 tokens)" in loop(zero, 7).description
     junk = loop(1e18, 7)
-    assert "3 retries (up to 42 tokens)" in junk.description
+    assert "3 retries (up to 21 tokens)" in junk.description
     assert junk.waste_tokens == 21
 
 

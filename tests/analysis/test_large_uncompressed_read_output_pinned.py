@@ -12,6 +12,7 @@ import pytest
 from sessionoptimizer_sdk.analysis import analyze_events
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.report import Finding, OptimizationReport, Severity
+from sessionoptimizer_sdk.errors import ConfigurationError
 from tests.analysis._builders import T0, Events, of_type, session
 
 _SEARCH = "Grep, or Read with offset/limit"
@@ -81,16 +82,27 @@ def test_a_log_file_uses_its_stated_kind_estimate_and_counts_both_reads() -> Non
     assert f.waste_tokens == 8_000
 
 
-def test_a_non_finite_configured_ratio_falls_back_to_half() -> None:
-    """A NaN assumed ratio in the config does not break the analysis: 50% kept is used (4,000 -> 2,000)."""
+def test_a_configured_ratio_is_named_as_configured_not_as_an_estimate() -> None:
+    """A configured 25% kept share saves int(4,000 x 0.75) = 3,000 and the text says it was configured."""
     ev = Events()
     ev.read("notes.bin", 4_000)
-    [f] = _found(ev, AnalysisConfig(assumed_compression_ratio=float("nan")))
+    [f] = _found(ev, AnalysisConfig(assumed_compression_ratio=0.25))
     assert f.description == (
-        "notes.bin was read uncompressed 1 time(s) above 2,000 tokens; compression would save about 2,000 tokens "
-        "(estimate: 50% kept for this kind of file)"
+        "notes.bin was read uncompressed 1 time(s) above 2,000 tokens; compression would save about 3,000 tokens "
+        "(assumed: 25% kept, as configured)"
     )
-    assert (f.waste_tokens, f.details["basis"], f.details["compression_ratio"]) == (2_000, ["estimate"], 0.5)
+    assert (f.waste_tokens, f.details["basis"], f.details["compression_ratio"]) == (
+        3_000,
+        ["configured"],
+        0.25,
+    )
+
+
+@pytest.mark.parametrize("ratio", [float("nan"), -0.1, 1.5])
+def test_a_configured_ratio_that_is_not_a_share_is_refused(ratio: float) -> None:
+    """A NaN, negative or over-1 assumed ratio is refused when the config is made, naming the field."""
+    with pytest.raises(ConfigurationError, match="assumed_compression_ratio"):
+        AnalysisConfig(assumed_compression_ratio=ratio)
 
 
 @pytest.mark.parametrize(("tokens", "waste"), [(2_000, None), (2_001, 1_000)])

@@ -79,3 +79,19 @@ def test_the_report_keeps_two_decimals_of_active_minutes() -> None:
         ev.call()
     report = analyze_events(session(status=SessionStatus.ACTIVE), ev.items, now=T0 + timedelta(minutes=4.5))
     assert (report.active_minutes, report.wall_minutes) == (4.5, 4.5)
+
+
+@pytest.mark.parametrize(
+    ("step", "text"), [(362.4, "60.4"), (360.36, "60.1"), (360.24, "60.04"), (366.0, "61")]
+)
+def test_active_minutes_just_over_the_threshold_read_as_over_it(step: float, text: str) -> None:
+    """Ten gaps of 362.4 s (idle limit raised) are 60.4 active minutes: the text says 60.4, never "60"."""
+    ev = Events(step=step)
+    for _ in range(10):
+        ev.call()
+    [f] = of_type(
+        analyze_events(session(), ev.items, config=AnalysisConfig(idle_gap_minutes=10)), "long_session"
+    )
+    # active = 10 gaps x step / 60 s: 3,624 -> 60.4, 3,603.6 -> 60.06 ("60.1"), 3,602.4 -> 60.04
+    # ("60.0" would not read as over: "60.04"), 3,660 -> 61 minutes
+    assert f.description.startswith(f"The session was active {text} minutes (threshold 60;")

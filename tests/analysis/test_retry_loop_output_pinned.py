@@ -40,3 +40,15 @@ def test_a_content_hash_identifies_the_result_of_an_identical_call() -> None:
     assert (
         rec.detail == "Stop repeating Grep when its result does not change; use the result you already have."
     )
+
+
+def test_up_to_counts_a_token_claimed_as_result_and_as_input_once() -> None:
+    """Tool events billed 21 input tokens with no result size: 3 failures, 2 retries, "up to 42", equal to the waste."""
+    ev = Events()
+    for _ in range(3):
+        data = {"tool": "Bash", "args_sha256": "a", "result_sha256": "r", "message": "boom"}
+        ev.add(EventType.TOOL_CALL, data=data, tokens_input=21, is_error=True)
+    [f] = of_type(analyze_events(session(), ev.items, now=T0 + timedelta(hours=1)), "retry_loop")
+    # the two retries' 21 input tokens each: 2 x 21 = 42 (their content is billed in those same input tokens)
+    assert f.description.endswith(": 2 retries (up to 42 tokens)")
+    assert (f.waste_tokens, dict(f.waste_by_kind)) == (42, {"input": 42})

@@ -35,8 +35,10 @@ def test_two_spikes_pin_text_details_and_advice() -> None:
     assert (f.waste_tokens, f.waste_usd) == (0, 0.0)  # a symptom: the cause's finding counts the waste
     [rec] = [r for r in report.recommendations if r.issue_types == ("token_spike",)]
     assert rec.title == "Look at the causes of token spikes"
-    assert (
-        rec.detail == "Spikes came from: long output, unknown. The findings for those causes say what to do."
+    assert rec.detail == (
+        "Spikes came from: long output. The findings for those causes say what to do. 1 spike(s) have no cause "
+        "in the logged events (fresh input that was not a logged tool result or output, such as a pasted file or "
+        "a long user message): look at what entered the prompt at e3."
     )
     assert rec.estimated_savings_tokens == 0
 
@@ -69,3 +71,17 @@ def test_the_metric_keeps_four_decimals_of_the_largest_ratio() -> None:
     ev.call(inp=1_100, out=0)
     report = analyze_events(session(), ev.items, now=T0 + timedelta(hours=1))
     assert report.metrics["max_token_spike_ratio"] == 3.6667
+
+
+def test_advice_for_spikes_no_event_explains_names_where_to_look() -> None:
+    """Only unexplained spikes: the advice names the events to look at instead of an empty list of causes."""
+    ev = Events()
+    for _ in range(3):
+        ev.call(inp=200, out=100)  # 300 fresh tokens each
+    ev.call(inp=1_100, out=0)  # 1,100 x 3 / 900 = 3.67x; no tool result before it, output 0: cause unknown
+    report = analyze_events(session(), ev.items, now=T0 + timedelta(hours=1))
+    [rec] = [r for r in report.recommendations if r.issue_types == ("token_spike",)]
+    assert rec.detail == (
+        "1 spike(s) have no cause in the logged events (fresh input that was not a logged tool result or output, "
+        "such as a pasted file or a long user message): look at what entered the prompt at e3."
+    )

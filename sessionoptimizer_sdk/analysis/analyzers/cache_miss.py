@@ -139,7 +139,7 @@ class CacheMissAnalyzer(FedAnalyzer):
             drafts.append(
                 Draft(
                     type=self.name,
-                    severity=severity_for(lost) if avoidable else severity_for(0),
+                    severity=severity_for(round(lost * scale)) if avoidable else severity_for(0),
                     description=(
                         f"The prompt cache was rewritten {len(misses)} time(s) {label}: "
                         f"{fmt_tokens(lost)} tokens written again instead of read from cache{kind}"

@@ -134,7 +134,7 @@ class LargeUncompressedReadAnalyzer(FedAnalyzer):
                     if session_ratio is not None:
                         known = _clamped(session_ratio), "session"
                     elif cfg.assumed_compression_ratio is not None:
-                        known = _clamped(cfg.assumed_compression_ratio), "estimate"
+                        known = cfg.assumed_compression_ratio, "configured"
                     else:
                         known = _clamped(KEPT_BY_KIND[b.kind]), f"estimate:{b.kind}"
                     unmeasured[b.kind] = known
@@ -156,12 +156,7 @@ class LargeUncompressedReadAnalyzer(FedAnalyzer):
                     description=(
                         f"{short_name(path)} was read uncompressed {len(items)} time(s) above "
                         f"{fmt_tokens(cfg.large_read_tokens)} tokens; compression would save "
-                        f"{'about ' if estimated else ''}{{waste}} tokens"
-                        + (
-                            f" (estimate: {items[0][2]:.0%} kept for this kind of file)"
-                            if any(b.startswith("estimate") for b in bases)
-                            else ""
-                        )
+                        f"{'about ' if estimated else ''}{{waste}} tokens" + _basis_note(bases, items[0][2])
                     ),
                     evidence=tuple(b.facts.id for b, _, _, _ in items[:MAX_EVIDENCE]),
                     claims=claims,
@@ -223,6 +218,15 @@ _KIND_OF_EXT = {ext: kind for kind, exts in _KINDS.items() for ext in exts}
 def file_kind(path: str) -> str:
     """``log``, ``data``, ``docs``, ``code`` or ``other`` from the file's extension."""
     return _KIND_OF_EXT.get(posixpath.splitext(path.lower())[1], "other")
+
+
+def _basis_note(bases: set[str], ratio: float) -> str:
+    """Where an unmeasured saving's kept share came from, for the description ("" when all were measured)."""
+    if any(b.startswith("estimate") for b in bases):
+        return f" (estimate: {ratio:.0%} kept for this kind of file)"
+    if "configured" in bases:
+        return f" (assumed: {ratio:.0%} kept, as configured)"
+    return ""
 
 
 def _clamped(ratio: float) -> float:

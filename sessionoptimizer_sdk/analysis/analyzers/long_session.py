@@ -52,8 +52,8 @@ class LongSessionAnalyzer(FedAnalyzer):
                 type=self.name,
                 severity=Severity.MEDIUM,
                 description=(
-                    f"The session was active {active:.0f} minutes (threshold {limit:g}; wall time {wall:.0f} minutes, "
-                    f"gaps over {ctx.config.idle_gap_minutes:g} minutes excluded)"
+                    f"The session was active {_over(active, limit)} minutes (threshold {limit:g}; "
+                    f"wall time {wall:.0f} minutes, gaps over {ctx.config.idle_gap_minutes:g} minutes excluded)"
                 ),
                 evidence=(feed.first_id, feed.last_id) if feed.first_id and feed.last_id else (),
                 details={
@@ -70,3 +70,12 @@ class LongSessionAnalyzer(FedAnalyzer):
                 ),
             )
         ]
+
+
+def _over(active: float, limit: float) -> str:
+    """Active minutes with the fewest decimals (0 to 2) that still read as over the threshold (60.4, not "60")."""
+    for digits in (0, 1):
+        text = f"{active:.{digits}f}"
+        if float(text) > limit:
+            return text
+    return f"{active:.2f}"

@@ -18,6 +18,7 @@ from sessionoptimizer_sdk.analysis.context import AnalysisContext
 from sessionoptimizer_sdk.analysis.errorkinds import COUNTED_KINDS
 from sessionoptimizer_sdk.analysis.facts import content_claim, fresh_claims
 from sessionoptimizer_sdk.analysis.incremental import Delta, LiveAction
+from sessionoptimizer_sdk.analysis.ledger import Ledger
 from sessionoptimizer_sdk.analysis.report import Recommendation, Severity
 
 from ._common import MAX_EVIDENCE, FedAnalyzer, fmt_tokens, severity_for
@@ -96,7 +97,9 @@ class RetryLoopAnalyzer(FedAnalyzer):
                 claims.extend(fresh_claims(call))
         identical = len(run) - len({a.args_key for a in run})
         tool = run[0].tool
-        retried = sum(c.tokens for c in claims)
+        retried = sum(
+            c.tokens for c in Ledger().settle(claims)
+        )  # a token claimed twice (result and input) once
         if rule == "failing":
             what = (
                 f"{tool} failed {len(run)} times in a row ({identical} byte-identical repeat(s)) "

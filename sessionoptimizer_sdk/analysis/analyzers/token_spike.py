@@ -76,9 +76,25 @@ class TokenSpikeAnalyzer(FedAnalyzer):
                 },
                 recommendation=RecommendationDraft(
                     title="Look at the causes of token spikes",
-                    detail="Spikes came from: "
-                    + ", ".join(causes)
-                    + ". The findings for those causes say what to do.",
+                    detail=_advice(causes, [ids[s.index] for s in spikes if s.cause == "unknown"]),
                 ),
             )
         ]
+
+
+def _advice(causes: list[str], unexplained: list[str]) -> str:
+    """What to do per cause; a spike no logged event explains names where to look instead of nothing."""
+    known = [c for c in causes if c != "unknown"]
+    parts = (
+        [f"Spikes came from: {', '.join(known)}. The findings for those causes say what to do."]
+        if known
+        else []
+    )
+    if unexplained:
+        first = ", ".join(unexplained[:3]) + (" ..." if len(unexplained) > 3 else "")
+        parts.append(
+            f"{len(unexplained)} spike(s) have no cause in the logged events (fresh input that was not a logged "
+            f"tool result or output, such as a pasted file or a long user message): look at what entered the "
+            f"prompt at {first}."
+        )
+    return " ".join(parts)
