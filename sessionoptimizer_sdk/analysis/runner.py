@@ -24,7 +24,7 @@ from sessionoptimizer_sdk._internal.worker import BatchWorker
 from sessionoptimizer_sdk.alerts.engine import AlertEngine
 from sessionoptimizer_sdk.alerts.notifiers import Notifier
 from sessionoptimizer_sdk.alerts.rules import AlertRule, default_rules
-from sessionoptimizer_sdk.analysis._handover import Chunk, HandOver, events_of
+from sessionoptimizer_sdk.analysis._handover import Chunk, HandOver
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.live import LiveAnalysis, LiveCache
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
@@ -36,7 +36,7 @@ from sessionoptimizer_sdk.analysis.stored import (
 )
 from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.models import Session, SessionEvent
-from sessionoptimizer_sdk.store._rows import events_from_rows
+from sessionoptimizer_sdk.store._rows import events_from_written
 from sessionoptimizer_sdk.store.base import Store
 
 __all__ = ["AnalysisRunner", "analyze_stored"]
@@ -46,6 +46,9 @@ _GUARD = Guard("analysis.runner")
 _FINAL_GUARD = Guard("analysis.final_from_live")
 #: New rows read (and fed to the live state) per query of a provisional analysis.
 _CHUNK = 2_000
+#: Handed-over rows decoded and fed per step: their events die before the cyclic GC's next young collection
+#: (2,000 at a time kept ~6,000 objects alive: ~550 young and 3-6 full collections on this thread per 100,000).
+_FEED_ROWS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,11 +306,10 @@ class AnalysisRunner:
         session_id = session.id
         for seqs, rows in chunks:
             start = bisect_right(seqs, live.last_seq)  # rows also read from the store are skipped
-            for i in range(start, len(rows), _CHUNK):  # decoded and fed in chunks: memory stays flat
-                part = events_of(rows[i : i + _CHUNK], seqs[i : i + _CHUNK], session_id, events_from_rows)
+            for i in range(start, len(rows), _FEED_ROWS):  # decoded and fed in chunks: memory stays flat
+                part = events_from_written(rows[i : i + _FEED_ROWS], seqs[i : i + _FEED_ROWS], session_id)
                 live.add(part, last_seq=part[-1].seq)
-                if live.pending >= _CHUNK:
-                    live.sync(session, self.config)
+                live.sync(session, self.config)
 
     def _absorb(self, session_id: str) -> None:
         """Feed a held-back session's handed-over rows now, so that they are not held until its report.
