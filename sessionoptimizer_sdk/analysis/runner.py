@@ -332,11 +332,13 @@ class AnalysisRunner:
         """Add the handed-over rows not seen yet (``seq`` after ``last_seq``), as the store would give them."""
         session_id = session.id
         for seqs, rows in chunks:
-            start = bisect_right(seqs, live.last_seq)  # rows also read from the store are skipped
-            for i in range(start, len(rows), _FEED_ROWS):  # decoded and fed in chunks: memory stays flat
-                part = events_from_written(rows[i : i + _FEED_ROWS], seqs[i : i + _FEED_ROWS], session_id)
+            i = bisect_right(seqs, live.last_seq)  # rows also read from the store are skipped
+            while i < len(rows):  # decoded and fed in steps: memory stays flat
+                j = i + _FEED_ROWS
+                part = events_from_written(rows[i:j], seqs[i:j], session_id)
                 live.add(part, last_seq=part[-1].seq)
                 live.sync(session, self.config)
+                i = max(j, bisect_right(seqs, live.last_seq))  # a rebuild read the rest from the store
 
     def _absorb(self, session_id: str) -> None:
         """Feed a held-back session's handed-over rows now, so that they are not held until its report.

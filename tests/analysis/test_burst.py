@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +71,28 @@ def test_events_stored_before_their_session_row_are_counted(tmp_path: Path) -> N
         assert [r.event_count for r in reports] == [2, 4, 6, 9]
         assert reports[-1].totals.input_tokens == 6 * 100  # 9 events, 3 of them reads
         assert store.counts == 1 + 4  # the test's own count, then every report's: the row's is never trusted
+    finally:
+        runner.close()
+        store.close()
+
+
+def test_an_out_of_order_event_inside_a_large_handed_batch_is_counted_once(tmp_path: Path) -> None:
+    """An event older than its predecessors in a 600-row commit rebuilds the state once; no row is fed twice."""
+    store = _CountingStore(tmp_path / "s.db")
+    reports: list[Any] = []
+    runner = _runner(store, tmp_path / "home", reports)
+    try:
+        store.upsert_session(session(status=SessionStatus.ACTIVE))
+        ev = _calls(604)
+        late = ev.items[300]  # logged after event 299 but stamped before event 2: out of time order
+        ev.items[300] = dataclasses.replace(late, timestamp=ev.items[2].timestamp - timedelta(seconds=1))
+        _commit(store, runner, ev.items[:4])  # the first report reads the store
+        _commit(store, runner, ev.items[4:])  # 600 rows handed over, fed 256 at a time
+        assert [r.event_count for r in reports] == [4, 604]
+        assert reports[-1].totals.input_tokens == 453 * 100  # 604 events, 151 of them reads
+        _assert_same(reports[-1].to_dict(), _full(store, runner, reports[-1]))
+        assert runner.reloads == 0 and runner.handed == 1
+        assert runner._live.get("s1").rebuilds == 1  # the rows after the rebuild were already in it: skipped
     finally:
         runner.close()
         store.close()
