@@ -19,6 +19,7 @@ from .facts import EventFacts, facts_of
 __all__ = ["CacheMiss", "CacheTracker", "Spike"]
 
 _HOUR = 3600.0
+_TOOL_CALL = EventType.TOOL_CALL
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,14 +113,18 @@ class CacheTracker:
 
     def between(self, e: SessionEvent) -> None:
         """Note what an event between two model calls changed in the prompt prefix (tools loaded, reminders)."""
-        if e.event_type is EventType.TOOL_CALL:
-            tool = get_str(e.data, "tool") or e.name or ""
-            if self.changed is None and (
-                tool == "ToolSearch" or (tool.startswith("mcp__") and tool not in self.seen)
-            ):
-                self.changed = "tool list loaded mid-session"
+        d = e.data
+        if e.event_type is _TOOL_CALL:
+            tool = d.get("tool")  # get_str, inline (this runs for every tool call)
+            if type(tool) is not str or not tool:
+                tool = e.name or ""
             self.pending.add(tool)
-        if self.changed is None and e.data.get("system_reminder"):
+            if self.changed is not None:
+                return
+            if tool == "ToolSearch" or (tool.startswith("mcp__") and tool not in self.seen):
+                self.changed = "tool list loaded mid-session"
+                return
+        if self.changed is None and "system_reminder" in d and d["system_reminder"]:
             self.changed = "a system reminder was inserted"
 
     def _pair(self, i: int, cur: SessionEvent, facts: EventFacts | None, previous: int, current: int) -> None:

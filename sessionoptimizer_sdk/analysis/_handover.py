@@ -10,12 +10,10 @@ reads from the store (the store stays the source of truth; nothing here is ever 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Container, Sequence
 from typing import Any
 
-from sessionoptimizer_sdk.models import SessionEvent
-
-__all__ = ["Chunk", "HandOver", "events_of"]
+__all__ = ["Chunk", "HandOver"]
 
 #: A run of one session's committed rows and their ``seq``s (ascending), ``seqs[i]`` the seq of ``rows[i]``.
 Chunk = tuple[Sequence[int], Sequence[tuple[Any, ...]]]
@@ -101,18 +99,3 @@ class HandOver:
             complete = session_id not in self._incomplete
             self._incomplete.discard(session_id)
         return chunks, complete
-
-
-#: The store's own decoding of rows selected as ``EVENT_LOAD_COLUMNS`` (``store._rows.events_from_rows``).
-Decoder = Callable[[Iterable[tuple[Any, ...]], str], list[SessionEvent]]
-
-
-def events_of(
-    rows: Sequence[tuple[Any, ...]], seqs: Sequence[int], session_id: str, decode: Decoder
-) -> list[SessionEvent]:
-    """The events the store gives for writer rows (``EVENT_COLUMNS`` order) stored with ``seqs``.
-
-    The writer's rows are reordered into the store's load columns and decoded by ``decode``, the store's own
-    decoding (no SQL): a live event always equals the one a full analysis loads, and there is one decoder to keep.
-    """
-    return decode([(r[0], *r[2:14], seq) for r, seq in zip(rows, seqs, strict=True)], session_id)

@@ -24,7 +24,7 @@ from sessionoptimizer_sdk._internal.worker import BatchWorker
 from sessionoptimizer_sdk.alerts.engine import AlertEngine
 from sessionoptimizer_sdk.alerts.notifiers import Notifier
 from sessionoptimizer_sdk.alerts.rules import AlertRule, default_rules
-from sessionoptimizer_sdk.analysis._handover import Chunk, HandOver, events_of
+from sessionoptimizer_sdk.analysis._handover import Chunk, HandOver
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.live import LiveAnalysis, LiveCache
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
@@ -36,7 +36,7 @@ from sessionoptimizer_sdk.analysis.stored import (
 )
 from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.models import Session, SessionEvent
-from sessionoptimizer_sdk.store._rows import events_from_rows
+from sessionoptimizer_sdk.store._rows import events_from_written
 from sessionoptimizer_sdk.store.base import Store
 
 __all__ = ["AnalysisRunner", "analyze_stored"]
@@ -46,6 +46,9 @@ _GUARD = Guard("analysis.runner")
 _FINAL_GUARD = Guard("analysis.final_from_live")
 #: New rows read (and fed to the live state) per query of a provisional analysis.
 _CHUNK = 2_000
+#: Handed-over rows decoded and fed per step: their events die before the cyclic GC's next young collection
+#: (2,000 at a time kept ~6,000 objects alive: ~550 young and 3-6 full collections on this thread per 100,000).
+_FEED_ROWS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,7 @@ class AnalysisRunner:
         #: Final reports taken from the live state (no reload of the session's events).
         self.finalized_live = 0
         self._gapped: set[str] = set()  # worker thread only: some handed-over rows were let go
+        self._exact: set[str] = set()  # worker thread only: the session row's event_count was seen = count(*)
         self._force = False
         self._warm = False  # the first analysis in a process also loads analyzers and prices: not paced on
         self._worker: BatchWorker[AnalysisJob] = BatchWorker(
@@ -143,6 +147,7 @@ class AnalysisRunner:
                 runner._live = LiveCache(runner._live.max_events)
                 runner.handover = HandOver(runner.handover.max_rows)
                 runner._gapped = set()
+                runner._exact = set()
 
         os.register_at_fork(after_in_child=reset_in_child)
 
@@ -277,7 +282,7 @@ class AnalysisRunner:
             live = self._live.get(session_id, reload)
             self.handover.want(session_id)  # rows committed from now on are handed over
             chunks, complete = self.handover.take(session_id)  # before the count: all of them are in it
-            stored = store.count_events(session_id)  # rows committed after it only add
+            stored = self._count(live, session_id, chunks, complete)  # rows committed after it only add
             self._catch_up(live, session, chunks, complete, stored)
             if len(live) < stored:  # a row became visible below last_seq (concurrent writers): reload
                 self.reloads += 1
@@ -298,16 +303,42 @@ class AnalysisRunner:
             self.handover.keep_only(self._live)
         return report
 
+    def _count(self, live: LiveAnalysis, session_id: str, chunks: list[Chunk], complete: bool) -> int:
+        """The session's stored events: its row's ``event_count`` when the handed rows make it up, else ``count(*)``.
+
+        ``count(*)`` walks the session's index (5.5 ms at 100,000 events, on every report); the row's count is
+        one primary-key read, written in the same transaction as the rows. It is trusted only for a session
+        whose row count was once read equal to ``count(*)`` (read first: rows committed in between only make
+        the two differ), since events stored before their session's row are not in it. Any difference: ``count(*)``.
+        """
+        row = self.store.find_session(session_id)
+        counted = None if row is None else row.event_count
+        if (
+            counted is not None
+            and complete
+            and session_id in self._exact
+            and session_id not in self._gapped
+            and len(live) + _unseen(chunks, live.last_seq) == counted
+        ):
+            return counted
+        stored = self.store.count_events(session_id)
+        if counted == stored:
+            self._exact.add(session_id)
+        else:
+            self._exact.discard(session_id)
+        return stored
+
     def _feed_handed(self, live: LiveAnalysis, chunks: list[Chunk], session: Session) -> None:
         """Add the handed-over rows not seen yet (``seq`` after ``last_seq``), as the store would give them."""
         session_id = session.id
         for seqs, rows in chunks:
-            start = bisect_right(seqs, live.last_seq)  # rows also read from the store are skipped
-            for i in range(start, len(rows), _CHUNK):  # decoded and fed in chunks: memory stays flat
-                part = events_of(rows[i : i + _CHUNK], seqs[i : i + _CHUNK], session_id, events_from_rows)
+            i = bisect_right(seqs, live.last_seq)  # rows also read from the store are skipped
+            while i < len(rows):  # decoded and fed in steps: memory stays flat
+                j = i + _FEED_ROWS
+                part = events_from_written(rows[i:j], seqs[i:j], session_id)
                 live.add(part, last_seq=part[-1].seq)
-                if live.pending >= _CHUNK:
-                    live.sync(session, self.config)
+                live.sync(session, self.config)
+                i = max(j, bisect_right(seqs, live.last_seq))  # a rebuild read the rest from the store
 
     def _absorb(self, session_id: str) -> None:
         """Feed a held-back session's handed-over rows now, so that they are not held until its report.
@@ -338,6 +369,7 @@ class AnalysisRunner:
         self._live.drop(session_id)
         self.handover.forget(session_id)
         self._gapped.discard(session_id)
+        self._exact.discard(session_id)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every submitted session was analyzed; False if ``timeout`` ran out first."""

@@ -6,7 +6,7 @@ import gc
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -28,6 +28,7 @@ __all__ = [
     "SESSION_COLUMNS",
     "event_from_row",
     "events_from_rows",
+    "events_from_written",
     "event_to_row",
     "from_ts",
     "session_from_row",
@@ -201,6 +202,19 @@ def events_from_rows(rows: Iterable[tuple[Any, ...]], session_id: str) -> list[S
     finally:
         if paused:
             gc.enable()
+
+
+def events_from_written(
+    rows: Sequence[tuple[Any, ...]], seqs: Sequence[int], session_id: str
+) -> list[SessionEvent]:
+    """The events :func:`events_from_rows` gives for rows a writer committed (:data:`EVENT_COLUMNS` order).
+
+    Row ``i`` was stored with ``seqs[i]``. No SQL: the live analysis decodes the rows it was handed this way,
+    equal to what a full analysis loads. Never pauses the GC (it runs on the SDK's analysis thread).
+    """
+    if _UNFROZEN and _SETTERS is not None:
+        return _unfrozen.decode_written(rows, seqs, session_id, _EVENT_TYPES, _EMPTY, _loads, from_ts, _EPOCH)
+    return events_from_rows([(r[0], *r[2:14], seq) for r, seq in zip(rows, seqs, strict=True)], session_id)
 
 
 def _decode(

@@ -11,7 +11,7 @@ frozen ``SessionEvent``: same type, fields, equality, hash and repr; immutable f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -21,7 +21,7 @@ from orjson import loads as _fast_loads
 
 from ..models import EventType, SessionEvent
 
-__all__ = ["FIELDS", "Unfrozen", "decode", "usable"]
+__all__ = ["FIELDS", "Unfrozen", "decode", "decode_written", "usable"]
 
 #: :class:`SessionEvent`'s fields in order (its slots): the row decoders fill them in this order.
 FIELDS = (
@@ -109,6 +109,65 @@ def decode(
     out: list[SessionEvent] = []
     append = out.append
     for eid, etype, ts, duration, name, is_error, error_type, i, o, cr, cw, r, data, seq in rows:
+        event = new(twin)
+        event.id = eid
+        event.session_id = session_id
+        event.event_type = types.get(etype) or EventType(etype)
+        try:
+            event.timestamp = fromtimestamp(ts, UTC)
+        except (OverflowError, ValueError, OSError, TypeError):
+            event.timestamp = stamp(ts) or epoch
+        if not data or data == "{}":
+            event.data = empty
+        else:
+            try:
+                value = fast(data)
+            except ValueError:
+                value = None
+            event.data = proxy(value) if type(value) is dict else loads(data)
+        event.tokens_input = i
+        event.tokens_output = o
+        event.cache_read_tokens = cr
+        event.cache_write_tokens = cw
+        event.reasoning_tokens = r
+        event.duration_ms = duration
+        event.name = name
+        event.is_error = bool(is_error)
+        event.error_type = error_type
+        event.seq = seq
+        event.__class__ = cls  # type: ignore[assignment]
+        append(event)  # type: ignore[arg-type]
+    return out
+
+
+def decode_written(
+    rows: Sequence[tuple[Any, ...]],
+    seqs: Sequence[int],
+    session_id: str,
+    types: Mapping[str, EventType],
+    empty: Mapping[str, Any],
+    loads: Callable[[str | None], Mapping[str, Any]],
+    stamp: Callable[[float | None], datetime | None],
+    epoch: datetime,
+) -> list[SessionEvent]:
+    """:func:`decode` of the rows a writer committed (``EVENT_COLUMNS`` order), row ``i`` stored with ``seqs[i]``.
+
+    The same steps as :func:`decode`, read from the writer's row layout: no reordered copy of each row
+    (~0.4 us a row of the live analysis's hand-over). ``tests/store/test_unfrozen_decode.py`` pins the two equal.
+    """
+    new, twin, cls, fromtimestamp, fast, proxy = (
+        object.__new__,
+        Unfrozen,
+        SessionEvent,
+        datetime.fromtimestamp,
+        _fast_loads,
+        MappingProxyType,
+    )
+    out: list[SessionEvent] = []
+    append = out.append
+    for (eid, _, etype, ts, duration, name, is_error, error_type, i, o, cr, cw, r, data), seq in zip(
+        rows, seqs, strict=True
+    ):
         event = new(twin)
         event.id = eid
         event.session_id = session_id

@@ -97,3 +97,33 @@ def test_a_changed_event_class_turns_the_twin_path_off(monkeypatch: pytest.Monke
     """If SessionEvent's fields are no longer the twin's, the check refuses the twin (no field left unset)."""
     monkeypatch.setattr(_unfrozen, "FIELDS", _unfrozen.FIELDS[:-1])
     assert _unfrozen.usable() is False
+
+
+def _odd_rows() -> list[tuple[object, ...]]:
+    """Writer rows (``EVENT_COLUMNS`` order) of the three events, plus odd stored values the decoders repair."""
+    rows = [_rows.event_to_row(e) for e in _written()]
+    base = rows[1]
+    # a timestamp out of range and data that is not an object, data that is not JSON, no timestamp, empty data
+    rows.append(("d", "s1", "TOOL_CALL", 1e300, None, None, 0, None, 0, 0, 0, 0, 0, "[1, 2]"))
+    rows.append(("e", "s1", "ERROR", base[3], None, "x", 1, "boom", 1, 2, 3, 4, 5, "not json"))
+    rows.append(("f", "s1", "FILE_READ", None, 1.5, None, 0, None, 0, 0, 0, 0, 0, None))
+    rows.append(("g", "s1", "TOOL_CALL", base[3], None, None, False, None, 0, 0, 0, 0, 0, "{}"))
+    return rows
+
+
+@pytest.mark.parametrize("twin", [True, False])
+def test_writer_rows_decode_to_the_events_a_load_gives(twin: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows as the writer committed them decode to the events the load path builds from the same stored values."""
+    monkeypatch.setattr(_rows, "_UNFROZEN", twin)
+    rows = _odd_rows()
+    seqs = list(range(41, 41 + len(rows)))
+    loaded = _rows.events_from_rows([(r[0], *r[2:14], q) for r, q in zip(rows, seqs, strict=True)], "s1")
+    written = _rows.events_from_written(rows, seqs, "s1")
+    assert written == loaded
+    assert [repr(e) for e in written] == [repr(e) for e in loaded]
+    assert [e.seq for e in written] == seqs
+    assert written[0] == dataclasses.replace(_written()[0], seq=41)  # and equal to the event that was written
+    assert written[3].timestamp == datetime.max.replace(tzinfo=UTC)  # out of range: clamped
+    assert written[5].timestamp == datetime(1970, 1, 1, tzinfo=UTC)  # none stored: the epoch
+    assert dict(written[3].data) == {"value": [1, 2]}  # not an object: wrapped
+    assert dict(written[4].data) == {"_unreadable": "not json"}  # not JSON: kept as text

@@ -66,8 +66,10 @@ class HighErrorRateAnalyzer(FedAnalyzer):
 
     def feed(self, state: ErrorState, delta: Delta) -> None:
         """Fold the actions that became final."""
+        fold = state.fold
         for a in delta.actions:
-            state.fold(a)
+            if a.failed:  # fold's own first test, without a call per successful action
+                fold(a)
 
     def drafts(self, state: ErrorState, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
         """A finding when the counted error rate is over the threshold, plus advice on denials."""

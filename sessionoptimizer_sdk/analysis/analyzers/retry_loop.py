@@ -44,7 +44,7 @@ class RetryState:
         run = self.failing
         if a is not None and counted and run and a.tool == run[0].tool:
             run.append(a.keep())
-        else:
+        elif run or counted:  # else no run to end (an empty one never is a loop) and none to start
             if len(run) >= cfg.retry_failures and _has_repeat(run):
                 self.failing_loops.append(run)
             self.failing = [a.keep()] if a is not None and counted else []
