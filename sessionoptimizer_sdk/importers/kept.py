@@ -37,9 +37,8 @@ class KeptEvents:
 
     def __init__(self, config: AnalysisConfig) -> None:
         self.config = config
-        self._kept: OrderedDict[str, tuple[str, list[SessionEvent]]] = (
-            OrderedDict()
-        )  # id -> (file key, events)
+        #: session id -> (file key, events in the order first written, event id -> its place among them)
+        self._kept: OrderedDict[str, tuple[str, list[SessionEvent], dict[str, int]]] = OrderedDict()
         self._held = 0
         self._lost: set[str] = set()  # sessions that can no longer be shown complete in this import
         #: Final reports made from the kept events (the others were analyzed from the store).
