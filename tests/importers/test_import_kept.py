@@ -196,3 +196,38 @@ def test_a_fault_in_the_kept_report_falls_back_to_the_stored_events(
     summary, finalized = _import(db, "claude-code", [t.write(tmp_path / "sess.jsonl")], tmp_path / "reports")
     assert finalized == 0
     _assert_reports_equal_full_analysis(db, tmp_path / "reports", summary.session_ids)
+
+
+def test_the_import_command_pauses_the_collector_and_restores_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sessionoptimizer import` runs with the cyclic GC off (it makes no cycles) and leaves it as it found it."""
+    import gc
+
+    from click.testing import CliRunner
+
+    from sessionoptimizer_sdk.cli._import import import_command
+    from sessionoptimizer_sdk.importers import finalize
+
+    monkeypatch.setenv("SESSIONOPTIMIZER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SESSIONOPTIMIZER_AUTO_ANALYZE", "1")
+    seen: list[bool] = []
+    real = finalize.import_paths
+
+    def spy(*args: Any, **kwargs: Any) -> ImportSummary:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(finalize, "import_paths", spy)
+    t = Transcript()
+    _steps(t, 3)
+    path = t.write(tmp_path / "sess.jsonl")
+    assert gc.isenabled()
+    result = CliRunner().invoke(import_command, ["claude-code", str(path)])
+    assert result.exit_code == 0, result.output
+    assert seen == [False] and gc.isenabled()
+    store = SQLiteStore(tmp_path / "home" / "sessionoptimizer.db")
+    try:
+        _assert_reports_equal_full_analysis(store, tmp_path / "home" / "reports", ["sess"])
+    finally:
+        store.close()
