@@ -212,7 +212,7 @@ def test_the_import_command_pauses_the_collector_and_restores_it(
     monkeypatch.setenv("SESSIONOPTIMIZER_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SESSIONOPTIMIZER_AUTO_ANALYZE", "1")
     seen: list[bool] = []
-    real = finalize.import_paths
+    real = import_paths
 
     def spy(*args: Any, **kwargs: Any) -> ImportSummary:
         seen.append(gc.isenabled())
