@@ -1,0 +1,94 @@
+"""The last entry-point scan of a group, kept on disk while no folder on ``sys.path`` changed since it.
+
+``importlib.metadata`` costs ~16 ms per process (~10 ms to import it, ~5 ms to scan every installed
+distribution), 3% of a ``sessionoptimizer import`` of 50 MB. Installing, upgrading or removing a distribution
+creates or deletes its ``*.dist-info`` folder, which changes the modification time of the ``sys.path`` folder
+holding it; so the scan's result is reused while every ``sys.path`` entry has the (inode, mtime) it had when the
+scan ran. A folder changed in the last :data:`RACY_SECONDS` is not trusted (a change in the same clock tick would
+go unseen), and a scan is kept only if nothing changed while it ran. The cache file lives beside the price
+table (``$XDG_CACHE_HOME/sessionoptimizer``, 0600 in 0700) and any problem reading it means "scan"
+(docs/decisions/import-speed.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .rate_table import RateTable, cache_dir
+
+__all__ = ["RACY_SECONDS", "CachedEntryPoint", "cached_points", "path_mark", "remember_points"]
+
+#: A ``sys.path`` folder modified this recently makes the mark untrustworthy (no cache read or written).
+RACY_SECONDS = 2.0
+_TABLE: RateTable | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CachedEntryPoint:
+    """An entry point read back from the cache: its name, ``module:attr`` value and group."""
+
+    name: str
+    value: str
+    group: str
+
+    def load(self) -> Any:
+        """Import the module and return the named attribute (what ``EntryPoint.load`` does)."""
+        module, _, attr = self.value.partition(":")
+        obj: Any = importlib.import_module(module.strip())
+        attrs = attr.split("[", 1)[0].strip()  # extras ("[a,b]") name optional dependencies, not attributes
+        for part in attrs.split(".") if attrs else ():
+            obj = getattr(obj, part)
+        return obj
+
+
+def path_mark() -> str | None:
+    """A digest of every ``sys.path`` entry's (inode, mtime), or None while one changed just now."""
+    parts = []
+    newest = 0
+    for entry in sys.path:
+        try:
+            st = os.stat(entry or ".")
+        except OSError:
+            parts.append(f"{entry}\0-")
+            continue
+        parts.append(f"{entry}\0{st.st_ino}\0{st.st_mtime_ns}")
+        newest = max(newest, st.st_mtime_ns)
+    if time.time_ns() - newest < RACY_SECONDS * 1e9:
+        return None
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "replace")).hexdigest()
+
+
+def _table() -> RateTable | None:
+    global _TABLE
+    folder = cache_dir()
+    path = folder / "entry-points-v1.json" if folder is not None else None
+    if path is None:
+        return None
+    if _TABLE is None or _TABLE.path != path:
+        _TABLE = RateTable(path)
+    return _TABLE
+
+
+def cached_points(group: str, mark: str | None) -> list[CachedEntryPoint] | None:
+    """The entry points of ``group`` from the scan made under ``mark``, or None (scan again)."""
+    table = _table() if mark is not None else None
+    saved = table.get(group) if table is not None else None
+    if not isinstance(saved, dict) or saved.get("mark") != mark or not isinstance(saved.get("points"), list):
+        return None
+    points = saved["points"]
+    if not all(isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in points):
+        return None
+    return [CachedEntryPoint(name, value, group) for name, value in points]
+
+
+def remember_points(group: str, mark: str | None, points: list[tuple[str, str]]) -> None:
+    """Keep a scan made under ``mark`` if nothing on ``sys.path`` changed while it ran."""
+    table = _table() if mark is not None else None
+    if table is not None and path_mark() == mark:
+        table.put(group, {"mark": mark, "points": [list(p) for p in points]})
