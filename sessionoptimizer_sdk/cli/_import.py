@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sessionoptimizer_sdk.cli._common import plain
+from sessionoptimizer_sdk.cli._exit import allow_fast_exit
 from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.errors import SessionOptimizerError
 from sessionoptimizer_sdk.importers.follow import DEFAULT_IDLE_TIMEOUT, follow
@@ -263,6 +264,8 @@ def _source_command(source: str, default_hint: str) -> click.Command:
             raise click.ClickException(str(exc)) from None
         _render(console, summary, _incomplete_output(store, summary.session_ids), fmt)
         store.close()  # a PostgreSQL pool must not outlive the command
+        if not follow_ and shipper is None:  # all committed and closed: the process may skip its teardown
+            allow_fast_exit()
         if summary.nothing_read:
             raise click.exceptions.Exit(1)
 
