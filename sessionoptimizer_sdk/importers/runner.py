@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 __all__ = ["FileResult", "ImportSummary", "import_file", "import_paths", "resolve_files"]
 
-_FLUSH_LINES = 2000
+#: Lines per stored batch (one transaction, one fsync): 10,000 measured 7 ms less CPU than 2,000 on 53 MB,
+#: for 7 MB more peak memory (docs/decisions/import-speed.md).
+_FLUSH_LINES = 10_000
 _CURSOR_VERSION = 1
 
 
