@@ -18,6 +18,7 @@ from sessionoptimizer_sdk.importers import runner
 from sessionoptimizer_sdk.importers.finalize import finalize_imported
 from sessionoptimizer_sdk.importers.kept import KeptEvents
 from sessionoptimizer_sdk.importers.runner import ImportSummary, import_paths
+from sessionoptimizer_sdk.store.base import Store
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 from tests.importers._cc_builder import Transcript
 from tests.importers._import_fixtures import CLAUDE_DIRS, SWE_FILES
@@ -31,9 +32,7 @@ def db(tmp_path: Path) -> Iterator[SQLiteStore]:
     store.close()
 
 
-def _import(
-    store: SQLiteStore, source: str, paths: Sequence[Path], reports: Path
-) -> tuple[ImportSummary, int]:
+def _import(store: Store, source: str, paths: Sequence[Path], reports: Path) -> tuple[ImportSummary, int]:
     """Import with kept events, write the reports; (summary, reports made from the kept events)."""
     config = AnalysisConfig()
     kept = KeptEvents(config)
@@ -46,9 +45,7 @@ def _import(
     return summary, kept.finalized
 
 
-def _assert_reports_equal_full_analysis(
-    store: SQLiteStore, reports: Path, session_ids: Sequence[str]
-) -> None:
+def _assert_reports_equal_full_analysis(store: Store, reports: Path, session_ids: Sequence[str]) -> None:
     """Each written report file holds what a full analysis of the stored events says (bar its time stamp)."""
     assert session_ids
     for sid in session_ids:
@@ -229,5 +226,27 @@ def test_the_import_command_pauses_the_collector_and_restores_it(
     store = SQLiteStore(tmp_path / "home" / "sessionoptimizer.db")
     try:
         _assert_reports_equal_full_analysis(store, tmp_path / "home" / "reports", ["sess"])
+    finally:
+        store.close()
+
+
+def test_on_postgresql_the_kept_events_give_the_stored_report(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL too: real transcripts, and events out of time order and rewritten across small batches."""
+    from sessionoptimizer_sdk.store.postgres import PostgresStore
+
+    store = PostgresStore(pg_url)
+    try:
+        summary, finalized = _import(store, "claude-code", CLAUDE_DIRS, tmp_path / "real")
+        assert finalized == len(summary.session_ids) == 11
+        _assert_reports_equal_full_analysis(store, tmp_path / "real", summary.session_ids)
+        monkeypatch.setattr(runner, "_FLUSH_LINES", 5)  # tool calls and their results in different batches
+        t = Transcript()
+        _steps(t, 30, back_every=4)
+        path = t.write(tmp_path / "late.jsonl")
+        summary, finalized = _import(store, "claude-code", [path], tmp_path / "late")
+        assert finalized == 1 and store.count_events("late") == 30 + 30 + 10
+        _assert_reports_equal_full_analysis(store, tmp_path / "late", summary.session_ids)
     finally:
         store.close()
