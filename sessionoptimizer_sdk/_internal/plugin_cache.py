@@ -4,8 +4,9 @@
 distribution), 3% of a ``sessionoptimizer import`` of 50 MB. Installing, upgrading or removing a distribution
 creates or deletes its ``*.dist-info`` folder, which changes the modification time of the ``sys.path`` folder
 holding it; so the scan's result is reused while every ``sys.path`` entry has the (inode, mtime) it had when the
-scan ran. A folder changed in the last :data:`RACY_SECONDS` is not trusted (a change in the same clock tick would
-go unseen), and a scan is kept only if nothing changed while it ran. The cache file lives beside the price
+scan ran. A scan is kept only if nothing changed while it ran and no folder changed within :data:`RACY_SECONDS`
+before the cache file was written (a second change in the same clock tick would go unseen; the file's own mtime
+is the clock, so the pure analysis that loads its plugins reads none). The cache file lives beside the price
 table (``$XDG_CACHE_HOME/sessionoptimizer``, 0600 in 0700) and any problem reading it means "scan"
 (docs/decisions/import-speed.md).
 """
@@ -16,7 +17,6 @@ import hashlib
 import importlib
 import os
 import sys
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from .rate_table import RateTable, cache_dir
 
 __all__ = ["RACY_SECONDS", "CachedEntryPoint", "cached_points", "path_mark", "remember_points"]
 
-#: A ``sys.path`` folder modified this recently makes the mark untrustworthy (no cache read or written).
+#: A scan kept less than this after a ``sys.path`` folder changed is dropped (its mark may hide a change).
 RACY_SECONDS = 2.0
 _TABLE: RateTable | None = None
 
@@ -47,8 +47,8 @@ class CachedEntryPoint:
         return obj
 
 
-def path_mark() -> str | None:
-    """A digest of every ``sys.path`` entry's (inode, mtime), or None while one changed just now."""
+def path_mark() -> tuple[str, int]:
+    """(a digest of every ``sys.path`` entry's inode and mtime, the newest of those mtimes in nanoseconds)."""
     parts = []
     newest = 0
     for entry in sys.path:
@@ -59,9 +59,7 @@ def path_mark() -> str | None:
             continue
         parts.append(f"{entry}\0{st.st_ino}\0{st.st_mtime_ns}")
         newest = max(newest, st.st_mtime_ns)
-    if time.time_ns() - newest < RACY_SECONDS * 1e9:
-        return None
-    return hashlib.sha256("\n".join(parts).encode("utf-8", "replace")).hexdigest()
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "replace")).hexdigest(), newest
 
 
 def _table() -> RateTable | None:
@@ -75,9 +73,9 @@ def _table() -> RateTable | None:
     return _TABLE
 
 
-def cached_points(group: str, mark: str | None) -> list[CachedEntryPoint] | None:
+def cached_points(group: str, mark: str) -> list[CachedEntryPoint] | None:
     """The entry points of ``group`` from the scan made under ``mark``, or None (scan again)."""
-    table = _table() if mark is not None else None
+    table = _table()
     saved = table.get(group) if table is not None else None
     if not isinstance(saved, dict) or saved.get("mark") != mark or not isinstance(saved.get("points"), list):
         return None
@@ -87,8 +85,12 @@ def cached_points(group: str, mark: str | None) -> list[CachedEntryPoint] | None
     return [CachedEntryPoint(name, value, group) for name, value in points]
 
 
-def remember_points(group: str, mark: str | None, points: list[tuple[str, str]]) -> None:
-    """Keep a scan made under ``mark`` if nothing on ``sys.path`` changed while it ran."""
-    table = _table() if mark is not None else None
-    if table is not None and path_mark() == mark:
-        table.put(group, {"mark": mark, "points": [list(p) for p in points]})
+def remember_points(group: str, mark: tuple[str, int], points: list[tuple[str, str]]) -> None:
+    """Keep a scan made under ``mark`` if nothing on ``sys.path`` changed while it ran, nor just before."""
+    table = _table()
+    if table is None or table.path is None or path_mark() != mark:
+        return
+    table.put(group, {"mark": mark[0], "points": [list(p) for p in points]})
+    written = os.stat(table.path).st_mtime_ns  # the filesystem's clock, as the folders' mtimes
+    if written - mark[1] < RACY_SECONDS * 1e9:
+        table.put(group, None)  # a folder changed just before: a second change in that tick would go unseen

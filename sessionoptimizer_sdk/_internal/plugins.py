@@ -30,18 +30,21 @@ def entry_points(*, group: str) -> Iterable[EntryPoint | CachedEntryPoint]:
     """
     from .plugin_cache import cached_points, path_mark, remember_points
 
-    mark: str | None = None
+    mark: tuple[str, int] | None = None
     cached: list[CachedEntryPoint] | None = None
     with contextlib.suppress(Exception):  # a cache: any problem with it means "scan"
         mark = path_mark()
-        cached = cached_points(group, mark)
+        cached = cached_points(group, mark[0])
     if cached is not None:
         return cached
     from importlib.metadata import entry_points as installed
 
     found = list(installed(group=group))
-    with contextlib.suppress(Exception):  # a cache: failing to keep the scan costs the next process a scan
-        remember_points(group, mark, [(ep.name, ep.value) for ep in found])
+    if mark is not None:
+        with contextlib.suppress(
+            Exception
+        ):  # a cache: failing to keep the scan costs the next process a scan
+            remember_points(group, mark, [(ep.name, ep.value) for ep in found])
     return found
 
 

@@ -25,9 +25,9 @@ from sessionoptimizer_sdk.store.base import Store
 
 __all__ = ["MAX_EVENTS", "KeptEvents"]
 
-#: Events kept in all (a stored analysis loads one whole session at a time; an import of many sessions must
-#: not hold them all): past it, the least recently written session is let go and analyzed from the store.
-MAX_EVENTS = 250_000
+#: Events kept in all, ~1 KB each (as many as a stored analysis loads for one session of that size): an import of
+#: many sessions holds at most ~50 MB; past it the least recently written session is let go and read back.
+MAX_EVENTS = 50_000
 #: A fault here costs the shortcut (the session is analyzed from the store), never the import or its report.
 _GUARD = Guard("import.kept_events")
 
