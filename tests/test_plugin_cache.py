@@ -111,3 +111,16 @@ def test_cached_entry_point_loads_dotted_attributes_and_ignores_extras() -> None
     point = plugin_cache.CachedEntryPoint("x", "os.path:join.__name__ [speed]", GROUP)
     assert point.load() == "join"
     assert plugin_cache.CachedEntryPoint("m", "os.path", GROUP).load() is os.path
+
+
+def test_a_cached_value_that_is_no_module_path_is_not_used(site: Path) -> None:
+    """A cache entry naming something other than ``module:attr`` (a path, code) is ignored: the lookup scans."""
+    _install(site, "plug_a", "VALUE")
+    _age(site)
+    assert _loaded() == {"plug_a": "plug_a"}
+    mark, _ = plugin_cache.path_mark()
+    table = plugin_cache._table()
+    assert table is not None
+    table.put(GROUP, {"mark": mark, "points": [["evil", "../evil.py"]]})
+    assert plugin_cache.cached_points(GROUP, mark) is None
+    assert _loaded() == {"plug_a": "plug_a"}  # scanned again, the real plugin found

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,8 @@ __all__ = ["RACY_SECONDS", "CachedEntryPoint", "cached_points", "path_mark", "re
 #: A scan kept less than this after a ``sys.path`` folder changed is dropped (its mark may hide a change).
 RACY_SECONDS = 2.0
 _TABLE: RateTable | None = None
+#: An entry point's value as importlib.metadata reads it: ``module.path[:attr.path][ [extras]]``, nothing else.
+_VALUE = re.compile(r"[\w.]+\s*(:\s*[\w.]+\s*)?(\[[^\]]*\]\s*)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,14 @@ def cached_points(group: str, mark: str) -> list[CachedEntryPoint] | None:
     if not isinstance(saved, dict) or saved.get("mark") != mark or not isinstance(saved.get("points"), list):
         return None
     points = saved["points"]
-    if not all(isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in points):
+    if not all(
+        isinstance(p, list)
+        and len(p) == 2
+        and isinstance(p[0], str)
+        and isinstance(p[1], str)
+        and _VALUE.fullmatch(p[1])
+        for p in points
+    ):  # only well-formed ``module:attr`` values from the file (it names modules on sys.path, never files)
         return None
     return [CachedEntryPoint(name, value, group) for name, value in points]
 
