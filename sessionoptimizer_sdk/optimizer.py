@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .alerts import Notifier
     from .analysis import AnalysisConfig, OptimizationReport
     from .analysis.runner import AnalysisRunner
+    from .importers.kept import KeptEvents
     from .importers.runner import ImportSummary
     from .store.base import Store
 
@@ -348,12 +349,17 @@ class SessionOptimizer:
             paths = [Path(path)]
         else:
             paths = [Path(p) for p in path]
-        summary = import_paths(self.store, source, paths, **options)
+        kept = None
+        if self.settings.auto_analyze:  # the import keeps what it stores: no reload for the report
+            from .importers.kept import KeptEvents
+
+            kept = KeptEvents(self._config())
+        summary = import_paths(self.store, source, paths, kept=kept, **options)
         if self.settings.auto_analyze:
-            self._finalize_ended(summary.session_ids)
+            self._finalize_ended(summary.session_ids, kept)
         return summary
 
-    def _finalize_ended(self, session_ids: Iterable[str]) -> None:
+    def _finalize_ended(self, session_ids: Iterable[str], kept: KeptEvents | None = None) -> None:
         """Write the report (and raise alerts) of each ended session; imports are analyzed as they land."""
         from .importers.finalize import finalize_imported
 
@@ -365,6 +371,7 @@ class SessionOptimizer:
             config=self._config(),
             engine=engine,
             guard=_FINALIZE_IMPORT,
+            kept=kept,
         )
 
     def add_notifier(self, notifier: Notifier) -> None:

@@ -31,8 +31,9 @@ def same_as_stdlib(value: Any) -> bool:
             if not math.isfinite(item) or (item != 0.0 and abs(item) < _SMALLEST_PLAIN):
                 return False
         elif kind is dict:
-            if any(type(k) is not str for k in item):
-                return False
+            for k in item:  # a loop, not any(generator): one generator per dict cost more than the test
+                if type(k) is not str:
+                    return False
             push(item.values())
         elif kind is list or kind is tuple:
             push(item)

@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MAX_ENTRIES", "RateTable", "default_table"]
+__all__ = ["MAX_ENTRIES", "RateTable", "cache_dir", "default_table"]
 
 #: Entries kept at most (a model per day each: years of a team's models, a few hundred KB).
 MAX_ENTRIES = 2048
@@ -84,7 +84,8 @@ class RateTable:
             raise
 
 
-def _cache_dir() -> Path | None:
+def cache_dir() -> Path | None:
+    """``$XDG_CACHE_HOME/sessionoptimizer`` (default ``~/.cache/sessionoptimizer``), or None without a home."""
     root = os.environ.get("XDG_CACHE_HOME") or ""
     try:
         base = Path(root) if os.path.isabs(root) else Path.home() / ".cache"
@@ -113,7 +114,7 @@ def default_table() -> RateTable:
     """This process's table for the installed genai-prices (in memory only when there is no cache folder)."""
     global _DEFAULT
     with _DEFAULT_LOCK:
-        folder, mark = _cache_dir(), _database_mark()
+        folder, mark = cache_dir(), _database_mark()
         path = folder / f"rates-v1-{mark}.json" if folder is not None and mark is not None else None
         if _DEFAULT is None or _DEFAULT.path != path:
             _DEFAULT = RateTable(path)

@@ -125,5 +125,13 @@ def cli(ctx: click.Context, home: Path | None, store_url: str | None) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli()
+    """Console-script entry point (a command that allowed it ends without the interpreter's teardown)."""
+    from . import _exit
+
+    _exit.reset()
+    try:
+        cli()
+    except SystemExit as exc:
+        if isinstance(exc.code, int) and _exit.fast_exit_allowed():
+            _exit.leave(exc.code)
+        raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sessionoptimizer_sdk.cli._common import plain
+from sessionoptimizer_sdk.cli._exit import allow_fast_exit
 from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.errors import SessionOptimizerError
 from sessionoptimizer_sdk.importers.follow import DEFAULT_IDLE_TIMEOUT, follow
@@ -237,6 +239,11 @@ def _source_command(source: str, default_hint: str) -> click.Command:
                 from sessionoptimizer_sdk.importers.finalize import import_and_report
 
                 progress = _LazyProgress(console)
+                # this one-shot command owns its process, and an import makes no reference cycles (a 53 MB
+                # transcript left ~500 objects of cyclic garbage): the collector's walks over the kept
+                # events would be pure cost (docs/decisions/import-speed.md)
+                gc_was_on = gc.isenabled()
+                gc.disable()
                 try:  # SessionOptimizer.import_sessions without a recorder: nothing here is recorded
                     summary = import_and_report(
                         store,
@@ -248,6 +255,8 @@ def _source_command(source: str, default_hint: str) -> click.Command:
                         progress=progress,
                     )
                 finally:
+                    if gc_was_on:
+                        gc.enable()
                     progress.close()
                 if shipper is not None:
                     shipper.ship(summary.session_ids)
@@ -255,6 +264,8 @@ def _source_command(source: str, default_hint: str) -> click.Command:
             raise click.ClickException(str(exc)) from None
         _render(console, summary, _incomplete_output(store, summary.session_ids), fmt)
         store.close()  # a PostgreSQL pool must not outlive the command
+        if not follow_ and shipper is None:  # all committed and closed: the process may skip its teardown
+            allow_fast_exit()
         if summary.nothing_read:
             raise click.exceptions.Exit(1)
 

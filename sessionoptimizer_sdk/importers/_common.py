@@ -22,6 +22,8 @@ from sessionoptimizer_sdk._internal.jsontext import same_as_stdlib
 from sessionoptimizer_sdk._internal.tokens import estimate_tokens
 from sessionoptimizer_sdk.errors import InvalidSessionId
 from sessionoptimizer_sdk.models import EventType, SessionEvent
+from sessionoptimizer_sdk.store._unfrozen import Unfrozen
+from sessionoptimizer_sdk.store._unfrozen import usable as _unfrozen_usable
 
 __all__ = [
     "EPOCH",
@@ -33,6 +35,7 @@ __all__ = [
     "estimate_tokens",
     "event_from_state",
     "event_to_state",
+    "new_event",
     "parse_ts",
     "safe_session_id",
     "sha256_json",
@@ -94,6 +97,71 @@ def sha256_json(value: object) -> str:
             pass
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
     return sha256_text(text)
+
+
+_FAST_EVENTS = _unfrozen_usable()
+_NO_DATA: Mapping[str, Any] = MappingProxyType({})
+
+
+def new_event(
+    id: str,
+    session_id: str,
+    event_type: EventType,
+    timestamp: datetime,
+    data: Mapping[str, Any] = _NO_DATA,
+    tokens_input: int = 0,
+    tokens_output: int = 0,
+    cache_read_tokens: int = 0,
+    cache_write_tokens: int = 0,
+    reasoning_tokens: int = 0,
+    duration_ms: float | None = None,
+    name: str | None = None,
+    is_error: bool = False,
+    error_type: str | None = None,
+    seq: int = 0,
+) -> SessionEvent:
+    """``SessionEvent(...)`` with the same arguments, built ~5x faster (the parsers build one per event).
+
+    The frozen dataclass's ``__init__`` stores each of its 15 fields through ``object.__setattr__`` (~2 us an
+    event, 7% of a Claude Code import): plain stores into the store's unfrozen twin of the class, then retyped,
+    give the very same frozen event (``store._unfrozen``; the constructor where the interpreter does not allow it).
+    """
+    if not _FAST_EVENTS:
+        return SessionEvent(
+            id,
+            session_id,
+            event_type,
+            timestamp,
+            data,
+            tokens_input,
+            tokens_output,
+            cache_read_tokens,
+            cache_write_tokens,
+            reasoning_tokens,
+            duration_ms,
+            name,
+            is_error,
+            error_type,
+            seq,
+        )
+    e = Unfrozen()
+    e.id = id
+    e.session_id = session_id
+    e.event_type = event_type
+    e.timestamp = timestamp
+    e.data = data
+    e.tokens_input = tokens_input
+    e.tokens_output = tokens_output
+    e.cache_read_tokens = cache_read_tokens
+    e.cache_write_tokens = cache_write_tokens
+    e.reasoning_tokens = reasoning_tokens
+    e.duration_ms = duration_ms
+    e.name = name
+    e.is_error = is_error
+    e.error_type = error_type
+    e.seq = seq
+    e.__class__ = SessionEvent  # type: ignore[assignment]
+    return e  # type: ignore[return-value]
 
 
 def text_of(content: object) -> str:

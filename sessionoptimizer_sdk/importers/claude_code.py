@@ -32,6 +32,7 @@ from ._common import (
     estimate_tokens,
     event_from_state,
     event_to_state,
+    new_event,
     parse_ts,
     safe_session_id,
     sha256_json,
@@ -180,7 +181,7 @@ class ClaudeCodeParser(EventBuffer):
                 if self._capture:
                     data["content"] = text
                 self._emit(
-                    SessionEvent(
+                    new_event(
                         f"{self._st.sid}:think:{uuid}:{i}", str(self._st.sid), EventType.THINKING, ts, data
                     )
                 )
@@ -237,7 +238,7 @@ class ClaudeCodeParser(EventBuffer):
                 )
                 data[f"cache_write_{ttl}_tokens"] = n
         i, o, cr, cw = tokens
-        event = SessionEvent(
+        event = new_event(
             f"{self._st.sid}:resp:{key}",
             str(self._st.sid),
             EventType.AI_RESPONSE,
@@ -293,7 +294,7 @@ class ClaudeCodeParser(EventBuffer):
                 data["modifies"] = [self._abs(p) for p in changed]
         if self._capture:
             data["args"] = dict(args)
-        event = SessionEvent(f"{self._st.sid}:tool:{tid}", str(self._st.sid), etype, ts, data, name=name)
+        event = new_event(f"{self._st.sid}:tool:{tid}", str(self._st.sid), etype, ts, data, name=name)
         if len(self._st.pending) >= _MAX_PENDING:
             self._st.pending.pop(next(iter(self._st.pending)))
         self._st.pending[tid] = {"event": event, "command": command}  # saved as state by state()
@@ -332,7 +333,7 @@ class ClaudeCodeParser(EventBuffer):
         if self._capture:
             data["content"] = text
         self._emit(
-            SessionEvent(f"{self._st.sid}:user:{uuid}", str(self._st.sid), EventType.USER_MESSAGE, ts, data)
+            new_event(f"{self._st.sid}:user:{uuid}", str(self._st.sid), EventType.USER_MESSAGE, ts, data)
         )
 
     def _attachment(self, record: Mapping[str, Any], ts: datetime, uuid: str) -> None:
@@ -356,7 +357,7 @@ class ClaudeCodeParser(EventBuffer):
             "reminder": kind,
         }
         sid = str(self._st.sid)
-        self._emit(SessionEvent(f"{sid}:reminder:{uuid}", sid, EventType.USER_MESSAGE, ts, data))
+        self._emit(new_event(f"{sid}:reminder:{uuid}", sid, EventType.USER_MESSAGE, ts, data))
 
     def _tool_result(self, block: Mapping[str, Any], ts: datetime) -> None:
         tid = str(block.get("tool_use_id") or "")
@@ -379,7 +380,7 @@ class ClaudeCodeParser(EventBuffer):
                 data["result"] = text
             duration = max(0.0, (ts - event.timestamp).total_seconds() * 1000)
             self._emit(  # the pending call completed (positional: dataclasses.replace is ~5x slower)
-                SessionEvent(
+                new_event(
                     event.id,
                     event.session_id,
                     event.event_type,
@@ -402,7 +403,7 @@ class ClaudeCodeParser(EventBuffer):
             message = text[:2000] if self._capture else f"{tool or 'tool'} failed ({kind.value})"
             data = {"message": message, "message_sha256": sha256_text(text), "error_kind": kind.value}
             data.update(tool=tool, tool_call_id=tid or None, user_feedback=user_feedback(text))
-            event = SessionEvent(
+            event = new_event(
                 f"{self._st.sid}:err:{tid}",
                 str(self._st.sid),
                 EventType.ERROR,
@@ -423,9 +424,7 @@ class ClaudeCodeParser(EventBuffer):
             meta: Mapping[str, Any] = info if isinstance(info, _MAPS) else {}
             data = {"trigger": meta.get("trigger"), "pre_tokens": meta.get("preTokens")}
             self._emit(
-                SessionEvent(
-                    f"{self._st.sid}:compact:{uuid}", str(self._st.sid), EventType.COMPACTION, ts, data
-                )
+                new_event(f"{self._st.sid}:compact:{uuid}", str(self._st.sid), EventType.COMPACTION, ts, data)
             )
 
 

@@ -16,6 +16,7 @@ from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.models import Session
 from sessionoptimizer_sdk.store.base import Store
 
+from .kept import KeptEvents
 from .runner import ImportSummary, import_paths
 
 if TYPE_CHECKING:
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 __all__ = ["finalize_imported", "import_and_report"]
 
 _FINALIZE = Guard("import.finalize")
+#: A fault in the report from the kept events costs the shortcut, never the report (the stored events are read).
+_FROM_KEPT = Guard("import.final_from_kept")
 #: Seconds the command waits for queued alert deliveries (webhooks) before it exits.
 _DELIVERY_TIMEOUT = 10.0
 
@@ -37,12 +40,15 @@ def finalize_imported(
     config: AnalysisConfig,
     engine: AlertEngine,
     guard: Guard = _FINALIZE,
+    kept: KeptEvents | None = None,
 ) -> None:
     """Write the report (and evaluate the alert rules) of each ended session among ``session_ids``.
 
-    Faults are logged by ``guard`` per session (one bad session never stops the others' reports).
+    Faults are logged by ``guard`` per session (one bad session never stops the others' reports). A session
+    ``kept`` holds complete (the events this import stored) is analyzed from them, without a reload;
+    the others are analyzed from their stored events (the report is the same: docs/decisions/import-speed.md).
     """
-    from sessionoptimizer_sdk.analysis.stored import children_by_parent, finalize_session
+    from sessionoptimizer_sdk.analysis.stored import children_by_parent, finalize_session, publish_report
 
     ended = [s for sid in session_ids if (s := store.find_session(sid)) is not None and not s.is_active]
     if not ended:
@@ -55,6 +61,13 @@ def finalize_imported(
         return
     for session in ended:
         with guard:
+            report = None
+            if kept is not None:
+                with _FROM_KEPT:
+                    report = kept.final_report(store, session, children.get(session.id, ()))
+            if report is not None:
+                publish_report(store, reports_dir, report, engine)
+                continue
             finalize_session(
                 store,
                 reports_dir,
@@ -73,17 +86,21 @@ def import_and_report(
     The same reports, report files and alerts as ``SessionOptimizer(...).import_sessions(...)`` with no
     notifiers; abandoned-session recovery is left to the next ``SessionOptimizer`` opened on the store.
     """
-    summary = import_paths(store, source, paths, **options)
+    from sessionoptimizer_sdk.analysis.config import AnalysisConfig
+
+    config = AnalysisConfig(monthly_budget_usd=settings.monthly_budget_usd)
+    kept = KeptEvents(config) if settings.auto_analyze else None
+    summary = import_paths(store, source, paths, kept=kept, **options)
     if not settings.auto_analyze or not summary.session_ids:
         return summary
     from sessionoptimizer_sdk.alerts.engine import AlertEngine
-    from sessionoptimizer_sdk.analysis.config import AnalysisConfig
     from sessionoptimizer_sdk.analysis.runner import rules_for
 
-    config = AnalysisConfig(monthly_budget_usd=settings.monthly_budget_usd)
     engine = AlertEngine(store, rules_for(config))
     try:
-        finalize_imported(store, settings.reports_dir, summary.session_ids, config=config, engine=engine)
+        finalize_imported(
+            store, settings.reports_dir, summary.session_ids, config=config, engine=engine, kept=kept
+        )
     finally:
         engine.close(_DELIVERY_TIMEOUT)
     return summary
