@@ -5,7 +5,7 @@ object one by one. A command that has nothing left to clean up calls :func:`allo
 point then runs the exit handlers (``atexit``, which also flushes logging), flushes standard output and error,
 and ends the process with the same exit code through ``os._exit``. Only with the main thread alone (a thread
 still running means work in flight: the normal exit waits for it) and only from the process entry point, never
-from ``cli.main(..., standalone_mode=False)`` or a test runner (docs/decisions/import-speed.md).
+from ``cli.main(..., standalone_mode=False)``, a test runner or under a profiler (docs/decisions/import-speed.md).
 """
 
 from __future__ import annotations
@@ -33,8 +33,12 @@ def reset() -> None:
 
 
 def fast_exit_allowed() -> bool:
-    """True when the command allowed it and no other thread is running."""
-    return _allowed and threading.active_count() == 1
+    """True when the command allowed it, no other thread is running and no profiler or tracer watches.
+
+    A profiler (``python -m cProfile -o OUT -m sessionoptimizer_sdk.cli ...``) writes its output after the
+    program returns, which ``os._exit`` would skip.
+    """
+    return _allowed and threading.active_count() == 1 and sys.getprofile() is None and sys.gettrace() is None
 
 
 def leave(code: int) -> None:

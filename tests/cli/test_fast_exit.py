@@ -67,3 +67,21 @@ def test_a_thread_still_running_gets_the_normal_exit(tmp_path: Path) -> None:
     proc = _run(tmp_path, "thread", _transcript(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert "thread finished" in proc.stdout and "exit handler ran" in proc.stdout
+
+
+def test_a_profiled_import_ends_normally_so_the_profile_is_written(tmp_path: Path) -> None:
+    """``python -m cProfile -o OUT -m sessionoptimizer_sdk.cli import ...``: the profile file is written at the end."""
+    out = tmp_path / "import.prof"
+    env = {**os.environ, "SESSIONOPTIMIZER_HOME": str(tmp_path / "home")}
+    cmd = ["-m", "cProfile", "-o", str(out), "-m", "sessionoptimizer_sdk.cli", "import", "claude-code"]
+    proc = subprocess.run(
+        [sys.executable, *cmd, str(_transcript(tmp_path))],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Events written" in proc.stdout
+    assert out.is_file() and out.stat().st_size > 0
