@@ -18,7 +18,6 @@ from sessionoptimizer_sdk.analysis.context import AnalysisContext
 from sessionoptimizer_sdk.analysis.errorkinds import COUNTED_KINDS
 from sessionoptimizer_sdk.analysis.facts import content_claim, fresh_claims
 from sessionoptimizer_sdk.analysis.incremental import Delta, LiveAction
-from sessionoptimizer_sdk.analysis.ledger import Ledger
 from sessionoptimizer_sdk.analysis.report import Recommendation, Severity
 
 from ._common import MAX_EVIDENCE, FedAnalyzer, fmt_tokens, severity_for
@@ -88,18 +87,20 @@ class RetryLoopAnalyzer(FedAnalyzer):
 
     def _draft(self, run: Sequence[LiveAction], rule: str) -> Draft:
         claims: list[Claim] = []
+        billed_content = 0  # result tokens billed in the event's own input: its fresh input claim has them
         for a in run[1:]:
             claims.extend(fresh_claims(a.facts))
             content = a.facts.content_tokens
             if content:
-                claims.append(content_claim(a.facts, content))
+                claim = content_claim(a.facts, content)
+                claims.append(claim)
+                if claim.pool == "input":
+                    billed_content += content
             for call in a.gen:  # the model calls between the previous action and this one produced it
                 claims.extend(fresh_claims(call))
         identical = len(run) - len({a.args_key for a in run})
         tool = run[0].tool
-        retried = sum(
-            c.tokens for c in Ledger().settle(claims)
-        )  # a token claimed twice (result and input) once
+        retried = sum(c.tokens for c in claims) - billed_content  # each token once, as settlement counts
         if rule == "failing":
             what = (
                 f"{tool} failed {len(run)} times in a row ({identical} byte-identical repeat(s)) "
