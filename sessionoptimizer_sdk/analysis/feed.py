@@ -300,11 +300,19 @@ class Feed:
 
     @staticmethod
     def _fail(action: LiveAction, message: str | None, kind: object, error_type: object) -> None:
+        """Mark ``action`` failed: a later generic error keeps an earlier specific kind (a denial stays a denial).
+
+        The message kept is the one that decided the kind.
+        """
         if action.closed:
             raise RetroactiveError(action.id)
+        found = classify_error(message, error_kind=kind, error_type=error_type, tool=action.tool)
+        if action.failed and found is ErrorKind.AGENT_ERROR and action.error_kind is not None:
+            action.message = action.message or message
+            return
         action.failed = True
-        action.message = action.message or message
-        action.error_kind = classify_error(message, error_kind=kind, error_type=error_type, tool=action.tool)
+        action.message = message or action.message
+        action.error_kind = found
 
     def _attach_error(self, e: SessionEvent) -> None:
         d = e.data

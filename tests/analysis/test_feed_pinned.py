@@ -13,8 +13,9 @@ from sessionoptimizer_sdk.analysis import AnalysisConfig, AnalysisContext, Optim
 from sessionoptimizer_sdk.analysis.analyzers.high_waste import HighWasteAnalyzer
 from sessionoptimizer_sdk.analysis.analyzers.repeated_file_read import RepeatedFileReadAnalyzer
 from sessionoptimizer_sdk.analysis.base import Draft
+from sessionoptimizer_sdk.analysis.feed import feed_all
 from sessionoptimizer_sdk.analysis.report import Finding, Severity
-from sessionoptimizer_sdk.models import EventType, SessionEvent, SessionStatus
+from sessionoptimizer_sdk.models import ErrorKind, EventType, SessionEvent, SessionStatus
 from tests.analysis._builders import T0, of_type, session
 
 _NOW = T0 + timedelta(hours=1)
@@ -348,8 +349,6 @@ def test_an_active_session_runs_to_now_for_a_detector_run_on_its_own() -> None:
 
 def test_a_spike_at_a_cache_miss_is_named_by_the_miss() -> None:
     """Three calls of 100 fresh tokens, then 5,100 after a 400 s gap: a 51x spike caused by the cache rewrite."""
-    from sessionoptimizer_sdk.analysis.feed import feed_all
-
     calls = [
         _ev(0, EventType.AI_RESPONSE, tokens_input=100, cache_read_tokens=5_000),
         _ev(1, EventType.AI_RESPONSE, tokens_input=100, cache_read_tokens=5_000),
@@ -375,3 +374,24 @@ def test_a_spike_at_a_cache_miss_is_named_by_the_miss() -> None:
     ]
     caches = feed_all(session(), calls, AnalysisConfig(), ()).caches
     assert caches.spike_id(3) == "e3"
+
+
+def test_a_later_generic_error_keeps_a_denial_a_denial_and_a_later_rejection_shows_its_own_text() -> None:
+    """Errors naming one call: a denial then "boom" stays a denial; "boom" then a rejection is one, with its text."""
+    denial = "Permission denied: rm"
+    denied = _ev(
+        0, EventType.TOOL_CALL, is_error=True, data={"tool": "Bash", "tool_call_id": "c1", "message": denial}
+    )
+    events = [denied, _err(1, tool_call_id="c1", message="boom")]
+    assert _counts(_report(events)) == (1, 0, 0, 1)  # one call, a permission denial (not the agent's error)
+    [action] = feed_all(session(), events, AnalysisConfig(), ()).open
+    assert (action.error_kind, action.message) == (ErrorKind.PERMISSION_DENIED, denial)
+
+    rejection = "The user doesn't want to proceed with this tool use."
+    failed = _ev(
+        0, EventType.TOOL_CALL, is_error=True, data={"tool": "Bash", "tool_call_id": "c1", "message": "boom"}
+    )
+    events = [failed, _err(1, tool_call_id="c1", message=rejection)]
+    assert _counts(_report(events)) == (1, 0, 1, 0)  # the rejection decides the kind
+    [action] = feed_all(session(), events, AnalysisConfig(), ()).open
+    assert (action.error_kind, action.message) == (ErrorKind.USER_REJECTION, rejection)
