@@ -22,6 +22,7 @@ from sessionoptimizer_sdk._internal.jsontext import same_as_stdlib
 from sessionoptimizer_sdk._internal.tokens import estimate_tokens
 from sessionoptimizer_sdk.errors import InvalidSessionId
 from sessionoptimizer_sdk.models import EventType, SessionEvent
+from sessionoptimizer_sdk.store._unfrozen import FIELDS as EVENT_FIELDS
 from sessionoptimizer_sdk.store._unfrozen import Unfrozen
 from sessionoptimizer_sdk.store._unfrozen import usable as _unfrozen_usable
 
@@ -192,16 +193,9 @@ def content_size(content: object) -> tuple[str, int]:
     return text, tokens
 
 
-_STATE_FIELDS = (
-    "tokens_input",
-    "tokens_output",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "duration_ms",
-    "name",
-    "is_error",
-    "error_type",
+#: The event fields a cursor keeps as they are: all but those with their own key (and ``seq``, the store's).
+_STATE_FIELDS = tuple(
+    f for f in EVENT_FIELDS if f not in {"id", "session_id", "event_type", "timestamp", "data", "seq"}
 )
 
 
