@@ -112,7 +112,7 @@ def main() -> None:
             conn.execute("BEGIN IMMEDIATE")
             before = store_sql._max_seq(conn)
             t0 = time.perf_counter()
-            conn.executemany(store_sql._INSERT_EVENT, rows[i : i + args.batch])
+            store_sql._insert_rows(conn, store_sql._INSERT_HEAD, "", rows[i : i + args.batch])
             t1 = time.perf_counter()
             conn.execute(ADD_INSERTED_TOTALS, (before,))
             t2 = time.perf_counter()
