@@ -4,12 +4,14 @@ Run: ``python benchmarks/bench_store.py [--events 100000] [--rounds 3]``. Baseli
 raw ``sqlite3`` ``executemany`` into a bare WAL table in batches of 100, and the stock OTel BatchSpanProcessor
 (default settings) taking the same burst. Also prints the CPU time per event of the one-process case (all threads:
 on a shared machine the fair figure; its inverse is the one-process ceiling on one free core) and how long
-``flush()`` takes with an idle queue, live analysis on (issue 16 target: < 10 ms).
+``flush()`` takes with an idle queue, live analysis on (issue 16 target: < 10 ms). The rest runs with auto-analysis
+off (recording alone), but for one row: the one-process case again with the default live analysis on.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sqlite3
@@ -18,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -97,15 +99,17 @@ def store_rows(n: int, batch: int) -> float:
     return n / elapsed
 
 
-def sdk_events(n: int, *, drop_id_index: bool = False) -> tuple[float, int, float]:
+def sdk_events(n: int, *, drop_id_index: bool = False, live: bool = False) -> tuple[float, int, float]:
     """(events/s, events stored, CPU seconds of all threads) of n decorated tool calls until all are committed.
 
+    ``live`` keeps the default live analysis on (elsewhere this script turns it off: recording alone).
     ``drop_id_index`` is an experiment: the store's unique ``(session_id, id)`` index is dropped first.
     """
     from sessionoptimizer_sdk import SessionOptimizer
     from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
-    opt = SessionOptimizer(tempfile.mkdtemp(prefix="so-bench-sdk-"))
+    with _default_analysis(live):
+        opt = SessionOptimizer(tempfile.mkdtemp(prefix="so-bench-sdk-"))
     if drop_id_index:
         assert isinstance(opt.store, SQLiteStore)
         opt.store._conn().execute("DROP INDEX idx_events_id")
@@ -121,6 +125,17 @@ def sdk_events(n: int, *, drop_id_index: bool = False) -> tuple[float, int, floa
     stored = opt.store.count_events(scope.id)
     opt.shutdown(30)
     return n / elapsed, stored, cpu
+
+
+@contextlib.contextmanager
+def _default_analysis(on: bool = True) -> Iterator[None]:
+    """While ``on``: the default live analysis (``SESSIONOPTIMIZER_AUTO_ANALYZE`` unset) for optimizers made here."""
+    saved = os.environ.pop("SESSIONOPTIMIZER_AUTO_ANALYZE", None) if on else None
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["SESSIONOPTIMIZER_AUTO_ANALYZE"] = saved
 
 
 def otel_cpu(n: int) -> float:
@@ -148,12 +163,8 @@ def idle_flush_ms(events: int = 20_000, calls: int = 200) -> dict[str, float]:
     """
     from sessionoptimizer_sdk import SessionOptimizer
 
-    saved = os.environ.pop("SESSIONOPTIMIZER_AUTO_ANALYZE", None)  # the default: live analysis on
-    try:
+    with _default_analysis():
         opt = SessionOptimizer(tempfile.mkdtemp(prefix="so-bench-flush-"))
-    finally:
-        if saved is not None:
-            os.environ["SESSIONOPTIMIZER_AUTO_ANALYZE"] = saved
     tool = opt.tool(work)
     out: dict[str, float] = {}
     with opt.session("bench", "idle flush", model="m"):
@@ -303,7 +314,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.id_index_experiment:
         return id_index_experiment(n, args.rounds)
     raw, rows100, rows5000, sdk, multi, kept_otel, kept_so = [], [], [], [], [], [], []
+    sdk_live: list[float] = []
     cpu: list[float] = []
+    cpu_live: list[float] = []
     cpu_otel: list[float] = []
     for _ in range(args.rounds):
         raw.append(raw_sqlite(n))
@@ -312,6 +325,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         rate, stored, cpu_s = sdk_events(n)
         sdk.append(rate)
         cpu.append(cpu_s / n)
+        rate, stored, cpu_s = sdk_events(n, live=True)
+        assert stored == n, f"live-analysis run stored {stored} of {n}"
+        sdk_live.append(rate)
+        cpu_live.append(cpu_s / n)
         cpu_otel.append(otel_cpu(n) / n)
         kept_so.append(stored / n)
         kept_otel.append(otel_burst(n))
@@ -341,6 +358,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{med(kept_so):.1%} stored",
         ),
         (
+            "... the same with the default live analysis on",
+            med(sdk_live),
+            f"{med(sdk_live) / base:.2f}x",
+            "100.0% stored",
+        ),
+        (
             f"3 processes into one store ({3 * (n // 3):,} events)",
             med(multi),
             f"{med(multi) / base:.2f}x",
@@ -358,6 +381,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         [
             ("CPU us per event", f"{med(cpu) * 1e6:.1f}"),
             ("events per CPU-second (ceiling on one free core)", f"{1 / med(cpu):,.0f}"),
+            ("CPU us per event, live analysis on (the default)", f"{med(cpu_live) * 1e6:.1f}"),
             (
                 "plain OTel span (3 attributes, BatchSpanProcessor, drop exporter), CPU us",
                 f"{med(cpu_otel) * 1e6:.1f}",
@@ -391,6 +415,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "store_rows_s_5000": med(rows5000),
         "sdk_events_s": med(sdk),
         "sdk_cpu_us_per_event": med(cpu) * 1e6,
+        "sdk_live_events_s": med(sdk_live),
+        "sdk_live_cpu_us_per_event": med(cpu_live) * 1e6,
         "idle_flush_ms": flush,
         "three_process_events_s": med(multi),
         "burst_otel_kept": med(kept_otel),
