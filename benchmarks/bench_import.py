@@ -11,6 +11,9 @@ MB from a real one (ids made unique per copy) in a ``projects/`` folder, then pe
   from npm into a temporary folder (printed "skipped" with the reason where npm or the package is missing, or
   where it fails to run); both tools' token totals are printed to show they read the same data.
 
+``--ordered`` moves each copy an hour after the one before (a time-ordered transcript; by default the copies
+repeat the same times and interleave when sorted, which the analysis reads as retry loops).
+
 Warm figures are medians of rounds 1..N, each process measured in the same round (ratios per round); round 0
 (a new HOME: our per-token price table is built from genai-prices; ccusage's first launch; the file already in
 the page cache, bytecode compiled beforehand as ``pip install`` does) is printed apart.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -32,6 +36,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,13 +63,33 @@ SOURCE = (
 ) / "d3ad4cdc-5657-435d-98fa-0035d53e383d.jsonl"
 
 
-def build(path: Path, megabytes: float) -> int:
-    """Write copies of the real transcript (ids made unique per copy) until ``megabytes`` is reached."""
+_TIMESTAMP = re.compile(r'"timestamp":"([^"]+)"')
+
+
+def _later(copy: int) -> Callable[[re.Match[str]], str]:
+    """A substitution moving a line's timestamp ``copy`` hours later (the source spans under an hour)."""
+
+    def move(match: re.Match[str]) -> str:
+        stamp = datetime.fromisoformat(match.group(1).replace("Z", "+00:00")) + timedelta(hours=copy)
+        return f'"timestamp":"{stamp.strftime("%Y-%m-%dT%H:%M:%S")}.{stamp.microsecond // 1000:03d}Z"'
+
+    return move
+
+
+def build(path: Path, megabytes: float, *, ordered: bool = False) -> int:
+    """Write copies of the real transcript (ids made unique per copy) until ``megabytes`` is reached.
+
+    By default every copy repeats the source's timestamps, so sorted by time the copies interleave (each tool
+    call once per copy in a row: the analysis reports retry loops a real transcript would not have); ``ordered``
+    moves each copy an hour after the one before, as a real transcript moves forward (docs/decisions/
+    import-speed.md, third pass).
+    """
     lines = SOURCE.read_text(encoding="utf-8").splitlines(keepends=True)
     target = int(megabytes * 1024 * 1024)
     written = copy = 0
     with path.open("w", encoding="utf-8") as fh:
         while written < target:
+            move = _later(copy)
             for line in lines:
                 out = (
                     line.replace('"msg_', f'"msg_{copy}_')
@@ -71,6 +97,8 @@ def build(path: Path, megabytes: float) -> int:
                     .replace('"req_', f'"req_{copy}_')
                     .replace('"uuid":"', f'"uuid":"{copy}-')
                 )
+                if ordered:
+                    out = _TIMESTAMP.sub(move, out)
                 fh.write(out)
                 written += len(out.encode())
             copy += 1
@@ -321,6 +349,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--ccusage", default=CCUSAGE, help="npm package spec of ccusage")
     parser.add_argument("--no-ccusage", action="store_true")
+    parser.add_argument(
+        "--ordered",
+        action="store_true",
+        help="copies moved an hour apart (time-ordered, as a real transcript)",
+    )
     parser.add_argument("--child", nargs=2)
     args = parser.parse_args()
     if args.child:
@@ -336,7 +369,7 @@ def main() -> None:
         small = work / "small" / "b2.jsonl"
         big.parent.mkdir(parents=True)
         small.parent.mkdir()
-        size = build(big, args.mb)
+        size = build(big, args.mb, ordered=args.ordered)
         build(small, args.small_mb)
         rows = compare(work, big, size, args.rounds, None if args.no_ccusage else args.ccusage)
         store = SQLiteStore(work / "home" / "so.db")
@@ -352,8 +385,8 @@ def main() -> None:
         rss_big = peak_rss(big, work / "h2")
         mb = size / 1_000_000
         print(
-            f"\n### Claude Code import, {mb:.0f} MB ({summary.lines:,} lines, {summary.events:,} events), "
-            f"median of {args.rounds} rounds\n"
+            f"\n### Claude Code import, {mb:.0f} MB ({summary.lines:,} lines, {summary.events:,} events"
+            f"{', copies time-ordered' if args.ordered else ''}), median of {args.rounds} rounds\n"
         )
         print("| measure | value |")
         print("|---|---|")

@@ -55,6 +55,13 @@ _SYNTHETIC_MODEL = "<synthetic>"
 _MAX_RESPONSES = 256  # responses kept for dedupe: their lines are adjacent in practice
 _MAX_PENDING = 1024  # tool calls awaiting their result
 _IDENTITY = (("cwd", "cwd"), ("gitBranch", "git_branch"), ("version", "claude_code_version"))
+_KINDS = frozenset({"user", "assistant", "system", "attachment"})
+_THINKING = frozenset({"thinking", "redacted_thinking"})
+#: (usage ``cache_creation`` key, event data key) of the 5-minute and 1-hour cache writes.
+_WRITE_TTLS = (
+    ("ephemeral_5m_input_tokens", "cache_write_5m_tokens"),
+    ("ephemeral_1h_input_tokens", "cache_write_1h_tokens"),
+)
 
 
 @dataclass(slots=True)
@@ -91,13 +98,18 @@ class ClaudeCodeParser(EventBuffer):
     def feed(self, record: Mapping[str, Any], line: int) -> None:
         """Consume one transcript line."""
         kind = record.get("type")
-        if kind not in {"user", "assistant", "system", "attachment"}:
+        if kind not in _KINDS:
             return  # summaries, snapshots, queue operations, progress (subagent echoes) carry no usage
+        st = self._st
         ts = parse_ts(record.get("timestamp"))
         self._identify(record)
         if ts is not None and kind != "attachment":  # the conversation's lines bound the session
-            self._st.seen(ts.timestamp())
-        when = ts or (datetime.fromtimestamp(self._st.last, UTC) if self._st.last else EPOCH)
+            stamp = ts.timestamp()  # ParserState.seen, inline (this runs per line)
+            if st.first is None or stamp < st.first:
+                st.first = stamp
+            if st.last is None or stamp > st.last:
+                st.last = stamp
+        when = ts or (datetime.fromtimestamp(st.last, UTC) if st.last else EPOCH)
         uuid = str(record.get("uuid") or f"line{line}")
         self._sidechain = bool(record.get("isSidechain")) and not self._subagent
         if kind == "assistant":
@@ -145,7 +157,7 @@ class ClaudeCodeParser(EventBuffer):
         meta = self._st.meta
         for key, name in _IDENTITY:
             value = record.get(key)
-            if isinstance(value, str) and value:
+            if value and isinstance(value, str):
                 meta[name] = value
         cwd = meta.get("cwd")
         if cwd and cwd != self._cwd:  # every line repeats it: derive the project name once per change
@@ -163,18 +175,24 @@ class ClaudeCodeParser(EventBuffer):
         msg = record.get("message")
         if not isinstance(msg, _MAPS):
             raise ValueError("assistant line without a message object")
-        model = msg.get("model") if isinstance(msg.get("model"), str) else "unknown"
+        model = msg.get("model")
+        if not isinstance(model, str):
+            model = "unknown"
         mid = str(msg.get("id") or uuid)
         usage = msg.get("usage")
         if isinstance(usage, _MAPS) and model != _SYNTHETIC_MODEL:
-            self._usage(
-                f"{mid}:{record.get('requestId') or ''}", mid, str(model), usage, msg.get("stop_reason"), ts
-            )
+            key = f"{mid}:{record.get('requestId') or ''}"
+            # the request id as the key's text after its first colon (so also when ``mid`` holds one)
+            rid = key[len(mid) + 1 :] if ":" not in mid else key.split(":", 1)[1]
+            self._usage(key, mid, rid, model, usage, msg.get("stop_reason"), ts)
         content = msg.get("content")
         for i, block in enumerate(content if isinstance(content, list) else ()):
             if not isinstance(block, _MAPS):
                 continue
-            if block.get("type") in {"thinking", "redacted_thinking"}:
+            kind = block.get("type")
+            if kind == "tool_use":
+                self._tool_use(block, ts)
+            elif kind in _THINKING:
                 text = str(block.get("thinking") or "")
                 data: dict[str, Any] = {"model": model, "response_id": mid, "provider": "anthropic"}
                 data.update(chars=len(text), estimated_tokens=estimate_tokens(len(text)), redacted=not text)
@@ -185,13 +203,12 @@ class ClaudeCodeParser(EventBuffer):
                         f"{self._st.sid}:think:{uuid}:{i}", str(self._st.sid), EventType.THINKING, ts, data
                     )
                 )
-            elif block.get("type") == "tool_use":
-                self._tool_use(block, ts)
 
     def _usage(
-        self, key: str, mid: str, model: str, usage: Mapping[str, Any], stop: object, ts: datetime
+        self, key: str, mid: str, rid: str, model: str, usage: Mapping[str, Any], stop: object, ts: datetime
     ) -> None:
-        prev = self._st.responses.get(key)
+        st = self._st
+        prev = st.responses.get(key)
         if prev is not None and prev.get("usage") == usage and (stop is None or prev["stop"]):
             return  # a later line of the same response repeating usage already counted (most lines)
         tokens = (
@@ -213,34 +230,33 @@ class ClaudeCodeParser(EventBuffer):
                 return
             ts = old.timestamp
             if stopped and not prev["stop"]:
-                self._st.count("incomplete", -1)
+                st.count("incomplete", -1)
         else:
-            self._st.models[model] += 1
-            self._st.count("responses")
-            self._st.count("incomplete", 0 if stopped else 1)
-            if len(self._st.responses) >= _MAX_RESPONSES:
-                self._st.responses.pop(next(iter(self._st.responses)))
+            st.models[model] += 1
+            counts = st.counts  # ParserState.count, inline
+            counts["responses"] = counts.get("responses", 0) + 1
+            counts["incomplete"] = counts.get("incomplete", 0) + (0 if stopped else 1)
+            if len(st.responses) >= _MAX_RESPONSES:
+                st.responses.pop(next(iter(st.responses)))
         data: dict[str, Any] = {
             "model": model,
             "response_id": mid,
-            "request_id": key.split(":", 1)[1] or None,
+            "request_id": rid or None,
+            "provider": "anthropic",
+            "output_incomplete": not stopped,
         }
-        data.update(provider="anthropic", output_incomplete=not stopped)
         if self._sidechain:  # a Task subagent's turn inside the main file: not the main thread's cache chain
             data["sidechain"] = True
         split = usage.get("cache_creation")
         if isinstance(split, _MAPS):  # 5-minute and 1-hour cache writes are priced differently
             old_data = old.data if old is not None else {}
-            for ttl in ("5m", "1h"):
-                n = max(
-                    _int(split.get(f"ephemeral_{ttl}_input_tokens")),
-                    _int(old_data.get(f"cache_write_{ttl}_tokens")),
-                )
-                data[f"cache_write_{ttl}_tokens"] = n
+            for source, name in _WRITE_TTLS:
+                data[name] = max(_int(split.get(source)), _int(old_data.get(name)))
         i, o, cr, cw = tokens
+        sid = st.sid
         event = new_event(
-            f"{self._st.sid}:resp:{key}",
-            str(self._st.sid),
+            f"{sid}:resp:{key}",
+            str(sid),
             EventType.AI_RESPONSE,
             ts,
             data,
@@ -251,7 +267,7 @@ class ClaudeCodeParser(EventBuffer):
             name=model,
         )
         # the event is saved as state by state(); the line's usage (not saved) lets its repeats return early
-        self._st.responses[key] = {"event": event, "stop": stopped, "usage": usage}
+        st.responses[key] = {"event": event, "stop": stopped, "usage": usage}
         self._emit(event)
 
     def _tool_use(self, block: Mapping[str, Any], ts: datetime) -> None:
@@ -262,7 +278,9 @@ class ClaudeCodeParser(EventBuffer):
         raw = block.get("input")
         args: Mapping[str, Any] = raw if isinstance(raw, _MAPS) else {}
         data: dict[str, Any] = {"tool": name, "tool_call_id": tid, "args_sha256": sha256_json(args)}
-        command = args.get("command") if isinstance(args.get("command"), str) else None
+        command = args.get("command")
+        if not isinstance(command, str):
+            command = None
         mcp = name.rsplit("__", 1)[-1] if name.startswith("mcp__") else None
         shell_read = file_read_of(command) if name == "Bash" else None
         if name in _READ_TOOLS:
@@ -312,10 +330,12 @@ class ClaudeCodeParser(EventBuffer):
         content = msg.get("content")
         texts = [content] if isinstance(content, str) else []
         for block in content if isinstance(content, list) else ():
-            if isinstance(block, _MAPS) and block.get("type") == "tool_result":
-                self._tool_result(block, ts)
-            elif isinstance(block, _MAPS) and block.get("type") == "text":
-                texts.append(str(block.get("text") or ""))
+            if isinstance(block, _MAPS):
+                kind = block.get("type")
+                if kind == "tool_result":
+                    self._tool_result(block, ts)
+                elif kind == "text":
+                    texts.append(str(block.get("text") or ""))
         if not texts or record.get("isCompactSummary"):
             return
         text = "\n".join(texts)
