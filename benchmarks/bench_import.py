@@ -11,8 +11,10 @@ MB from a real one (ids made unique per copy) in a ``projects/`` folder, then pe
   from npm into a temporary folder (printed "skipped" with the reason where npm or the package is missing, or
   where it fails to run); both tools' token totals are printed to show they read the same data.
 
-``--ordered`` moves each copy an hour after the one before (a time-ordered transcript; by default the copies
-repeat the same times and interleave when sorted, which the analysis reads as retry loops).
+Each copy is moved an hour after the one before, as a real transcript moves forward in time. ``--interleaved``
+builds the file of earlier runs instead: every copy repeats the source's times, so sorted by time the copies
+interleave and the analysis reads each tool call repeated once per copy as a retry loop (no real transcript does
+that; docs/decisions/import-speed.md, third pass).
 
 Warm figures are medians of rounds 1..N, each process measured in the same round (ratios per round); round 0
 (a new HOME: our per-token price table is built from genai-prices; ccusage's first launch; the file already in
@@ -76,12 +78,12 @@ def _later(copy: int) -> Callable[[re.Match[str]], str]:
     return move
 
 
-def build(path: Path, megabytes: float, *, ordered: bool = False) -> int:
+def build(path: Path, megabytes: float, *, ordered: bool = True) -> int:
     """Write copies of the real transcript (ids made unique per copy) until ``megabytes`` is reached.
 
-    By default every copy repeats the source's timestamps, so sorted by time the copies interleave (each tool
-    call once per copy in a row: the analysis reports retry loops a real transcript would not have); ``ordered``
-    moves each copy an hour after the one before, as a real transcript moves forward (docs/decisions/
+    ``ordered`` (the default) moves each copy an hour after the one before, as a real transcript moves forward;
+    without it every copy repeats the source's timestamps, so sorted by time the copies interleave (each tool call
+    once per copy in a row: the analysis reports retry loops a real transcript would not have; docs/decisions/
     import-speed.md, third pass).
     """
     lines = SOURCE.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -350,9 +352,9 @@ def main() -> None:
     parser.add_argument("--ccusage", default=CCUSAGE, help="npm package spec of ccusage")
     parser.add_argument("--no-ccusage", action="store_true")
     parser.add_argument(
-        "--ordered",
+        "--interleaved",
         action="store_true",
-        help="copies moved an hour apart (time-ordered, as a real transcript)",
+        help="every copy repeats the source's times (the file of runs before 2026-11-30 22:00)",
     )
     parser.add_argument("--child", nargs=2)
     args = parser.parse_args()
@@ -369,7 +371,7 @@ def main() -> None:
         small = work / "small" / "b2.jsonl"
         big.parent.mkdir(parents=True)
         small.parent.mkdir()
-        size = build(big, args.mb, ordered=args.ordered)
+        size = build(big, args.mb, ordered=not args.interleaved)
         build(small, args.small_mb)
         rows = compare(work, big, size, args.rounds, None if args.no_ccusage else args.ccusage)
         store = SQLiteStore(work / "home" / "so.db")
@@ -386,7 +388,7 @@ def main() -> None:
         mb = size / 1_000_000
         print(
             f"\n### Claude Code import, {mb:.0f} MB ({summary.lines:,} lines, {summary.events:,} events"
-            f"{', copies time-ordered' if args.ordered else ''}), median of {args.rounds} rounds\n"
+            f"{', copies interleaved' if args.interleaved else ''}), median of {args.rounds} rounds\n"
         )
         print("| measure | value |")
         print("|---|---|")
