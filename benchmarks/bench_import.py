@@ -354,7 +354,7 @@ def main() -> None:
     parser.add_argument(
         "--interleaved",
         action="store_true",
-        help="every copy repeats the source's times (the file of runs before 2026-11-30 22:00)",
+        help="every copy repeats the source's times (the file of runs before 2026-11-30 21:40)",
     )
     parser.add_argument("--child", nargs=2)
     args = parser.parse_args()
