@@ -55,7 +55,7 @@ _UPSERT_TAIL = (
     "reasoning_tokens=excluded.reasoning_tokens, data=excluded.data"
 )
 #: Event rows per multi-row ``INSERT ... VALUES (..),(..)``: SQLite then inserts a whole chunk in one
-#: ``sqlite3_step`` (one GIL release) instead of one per row, which measured 30% more rows per second than
+#: ``sqlite3_step`` (one GIL release) instead of one per row, which measured 20 - 30% more rows per second than
 #: ``executemany`` on the writer's batches (docs/decisions/multi-row-insert.md).
 _CHUNK_ROWS = 128
 _UPSERT_SESSION = (
