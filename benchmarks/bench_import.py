@@ -5,8 +5,10 @@ MB from a real one (ids made unique per copy) in a ``projects/`` folder, then pe
 
 * ``SessionOptimizer.import_sessions`` in this process (parse, store, analysis and report file): MB per wall and
   per CPU second (CPU is the figure to read on a shared machine);
-* ``sessionoptimizer import claude-code FILE`` as a fresh process (what a user waits for), with bytecode cached as
-  in an installed package (a private ``PYTHONPYCACHEPREFIX``: no recompiling in each process);
+* ``sessionoptimizer import claude-code FILE`` as a fresh process (what a user waits for; the installed command,
+  so the working folder is not on ``sys.path``), with bytecode cached as in an installed package (a private
+  ``PYTHONPYCACHEPREFIX``: no recompiling in each process); its table on stdout, then again with ``--format json``
+  (JSON out, as ccusage's ``--json``: no rich loaded);
 * ``ccusage daily --json --offline`` as a fresh process reading the same folder (``CLAUDE_CONFIG_DIR``), installed
   from npm into a temporary folder (printed "skipped" with the reason where npm or the package is missing, or
   where it fails to run); both tools' token totals are printed to show they read the same data.
@@ -250,10 +252,16 @@ def compare(work: Path, big: Path, size: int, rounds: int, spec: str | None) -> 
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     ccusage, why = install_ccusage(work / "npm", spec) if spec else (None, "--no-ccusage")
-    cli = [sys.executable, "-m", "sessionoptimizer_sdk.cli", "import", "claude-code", str(big)]
+    # the installed command, as a user runs it: ``python -m`` would put the working folder first on sys.path,
+    # and a folder other processes write to (``/tmp``) defeats the plugin-scan cache (~15 - 20 ms a process)
+    script = Path(sys.executable).with_name("sessionoptimizer")
+    program = [str(script)] if script.exists() else [sys.executable, "-m", "sessionoptimizer_sdk.cli"]
+    cli = [*program, "import", "claude-code", str(big)]
+    cli_json = [*program, "import", "claude-code", "--format", "json", str(big)]
     ours: list[tuple[float, float]] = []
     bare: list[tuple[float, float]] = []
     fresh: list[tuple[float, float]] = []
+    fresh_json: list[tuple[float, float]] = []
     startup: list[tuple[float, float]] = []
     theirs: list[tuple[float, float]] = []
     first: dict[str, tuple[float, float]] = {}
@@ -269,7 +277,8 @@ def compare(work: Path, big: Path, size: int, rounds: int, spec: str | None) -> 
         t_in = in_process(big, work / f"in{r}")
         t_bare = parse_and_store(big, work / f"bare{r}")
         t_cli = timed(cli, {**env, "SESSIONOPTIMIZER_HOME": str(work / f"cli{r}")})
-        t_up = timed([sys.executable, "-m", "sessionoptimizer_sdk.cli", "--version"], env)
+        t_json = timed(cli_json, {**env, "SESSIONOPTIMIZER_HOME": str(work / f"json{r}")})
+        t_up = timed([*program, "--version"], env)
         t_cc = None
         if ccusage:
             try:
@@ -284,6 +293,7 @@ def compare(work: Path, big: Path, size: int, rounds: int, spec: str | None) -> 
         ours.append(t_in)
         bare.append(t_bare)
         fresh.append(t_cli)
+        fresh_json.append(t_json)
         startup.append(t_up)
         if t_cc is not None:
             theirs.append(t_cc)
@@ -314,15 +324,23 @@ def compare(work: Path, big: Path, size: int, rounds: int, spec: str | None) -> 
             "... of which interpreter + CLI start-up (`sessionoptimizer --version`)",
             f"{med(startup, 0):.2f} s wall, {med(startup, 1):.2f} s CPU",
         ),
+        (
+            "`sessionoptimizer import claude-code --format json FILE` (JSON out, as ccusage's `--json`)",
+            f"{med(fresh_json, 0):.2f} s wall, {med(fresh_json, 1):.2f} s CPU = {mb / med(fresh_json, 1):.0f} MB/CPU-s",
+        ),
     ]
     if theirs and len(theirs) == len(fresh):
         label = f"`ccusage daily --json --offline` ({spec}), fresh process"
         rows.append((label, f"{med(theirs, 0):.2f} s wall, {med(theirs, 1):.2f} s CPU"))
-        for i, what in ((0, "wall"), (1, "CPU")):
-            ratio = statistics.median(a[i] / b[i] for a, b in zip(fresh, theirs, strict=True))
-            rows.append(
-                (f"fresh-process import / ccusage, {what} time (same round, median)", f"{ratio:.2f}x")
-            )
+        for mine, output in ((fresh, "table"), (fresh_json, "JSON")):
+            for i, what in ((0, "wall"), (1, "CPU")):
+                ratio = statistics.median(a[i] / b[i] for a, b in zip(mine, theirs, strict=True))
+                rows.append(
+                    (
+                        f"fresh-process import ({output} out) / ccusage, {what} time (same round, median)",
+                        f"{ratio:.2f}x",
+                    )
+                )
         ours_first, theirs_first = first["ours"], first["ccusage"]
         rows.append(
             (

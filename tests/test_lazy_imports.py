@@ -74,3 +74,44 @@ def test_importing_the_optimizer_defers_the_store_until_one_is_opened(tmp_path: 
     assert result["sqlite3"] is True  # loaded by SessionOptimizer()
     assert result["stored"] == 1
     assert result["tokens"] == 7
+
+
+CLI_PROBE = """
+import contextlib, io, json, sys
+from sessionoptimizer_sdk.cli._app import cli
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    try:
+        cli.main(sys.argv[1:], prog_name="sessionoptimizer", standalone_mode=False)
+    except SystemExit:
+        pass
+print(json.dumps({"rich": sorted(m for m in sys.modules if m == "rich" or m.startswith("rich.")),
+                  "out": out.getvalue()}))
+"""
+
+
+def _cli_probe(*args: str) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-c", CLI_PROBE, *args], capture_output=True, text=True, check=True, timeout=120
+    )
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_commands_printing_no_table_never_load_rich(tmp_path: Path) -> None:
+    """``--version`` and ``import --format json`` skip rich's ~20 ms of start-up; the table output still loads it."""
+    from tests._paths import FIXTURES
+
+    transcript = next(iter(sorted((FIXTURES / "claude-code-sniffly").rglob("*.jsonl"))))
+    version = _cli_probe("--version")
+    assert version["rich"] == [] and "sessionoptimizer" in str(version["out"])
+    as_json = _cli_probe(
+        "--home", str(tmp_path / "a"), "import", "claude-code", "--format", "json", str(transcript)
+    )
+    assert as_json["rich"] == []
+    summary = json.loads(str(as_json["out"]))
+    assert summary["files"] == 1 and summary["events"] > 0 and summary["session_ids"]
+    as_table = _cli_probe("--home", str(tmp_path / "b"), "import", "claude-code", str(transcript))
+    loaded = as_table["rich"]
+    assert isinstance(loaded, list) and {"rich.console", "rich.table"} <= set(loaded)
+    assert "Events written" in str(as_table["out"]) and f"{summary['events']:,}" in str(as_table["out"])

@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.markup import escape as _markup_escape
 
 from .._internal.terminal import escape_control, escape_control_in_document, escape_control_in_json
 from ..errors import (
@@ -31,6 +29,8 @@ from ..errors import (
 )
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..optimizer import SessionOptimizer
 
 __all__ = [
@@ -97,7 +97,13 @@ def get_state() -> CliState:
 
 
 def stdout_console() -> Console:
-    """A rich console on the current stdout (colour only on a terminal, wide when piped)."""
+    """A rich console on the current stdout (colour only on a terminal, wide when piped).
+
+    rich is loaded here, not with this module: commands that print JSON or nothing never load it (~20 ms of
+    start-up; ``tests/test_lazy_imports.py``).
+    """
+    from rich.console import Console
+
     return Console(
         file=sys.stdout, highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200
     )
@@ -110,7 +116,9 @@ def plain(value: object) -> str:
 
 def escape(value: object) -> str:
     """``value`` safe for rich markup and for a terminal (the one helper for untrusted text in CLI output)."""
-    return _markup_escape(escape_control(str(value)))
+    from rich.markup import escape as markup_escape  # loaded with the first rich output (see stdout_console)
+
+    return markup_escape(escape_control(str(value)))
 
 
 def print_json(data: Any) -> None:

@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from sessionoptimizer_sdk.cli._common import plain
 from sessionoptimizer_sdk.cli._exit import allow_fast_exit
@@ -24,6 +22,7 @@ from sessionoptimizer_sdk.store.base import Store
 from sessionoptimizer_sdk.store.selection import open_store
 
 if TYPE_CHECKING:  # loaded with --server only: it pulls in the OTLP protobuf classes (~30 ms of start-up)
+    from rich.console import Console
     from rich.progress import Progress
 
     from sessionoptimizer_sdk.importers.ship import Shipper
@@ -33,10 +32,25 @@ __all__ = ["import_command"]
 _MAX_SKIPPED_SHOWN = 20
 
 
+class _LazyConsole:
+    """The command's rich console, made on first use: an import printing JSON never loads rich (~20 ms)."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __call__(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return self._console
+
+
 class _LazyProgress:
     """A rich progress bar that appears only once an import has run for more than ``delay`` seconds."""
 
-    def __init__(self, console: Console, delay: float = 1.0) -> None:
+    def __init__(self, console: _LazyConsole, delay: float = 1.0) -> None:
         self._console = console
         self._delay = delay
         self._start = time.monotonic()
@@ -45,7 +59,11 @@ class _LazyProgress:
 
     def __call__(self, done: int, total: int) -> None:
         if self._progress is None:
-            if time.monotonic() - self._start < self._delay or not self._console.is_terminal or done >= total:
+            if (
+                time.monotonic() - self._start < self._delay
+                or done >= total
+                or not self._console().is_terminal
+            ):
                 return
             # loaded only when a bar is shown (a terminal, an import of over a second): ~10 ms of start-up
             from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -55,7 +73,7 @@ class _LazyProgress:
                 BarColumn(),
                 DownloadColumn(),
                 TimeRemainingColumn(),
-                console=self._console,
+                console=self._console(),
             )
             self._progress.start()
             self._task = self._progress.add_task("import", total=total)
@@ -75,12 +93,15 @@ def _incomplete_output(store: Store, session_ids: Sequence[str]) -> list[str]:
     return out
 
 
-def _render(console: Console, summary: ImportSummary, incomplete: Sequence[str], fmt: str) -> None:
+def _render(console_of: _LazyConsole, summary: ImportSummary, incomplete: Sequence[str], fmt: str) -> None:
     if fmt == "json":
         click.echo(
             json.dumps({**summary.to_dict(), "output_incomplete_sessions": list(incomplete)}, indent=2)
         )
         return
+    from rich.table import Table
+
+    console = console_of()
     table = Table(title=f"Imported {summary.source} transcripts", show_header=False)
     rows = (
         ("Files", summary.files),
@@ -207,7 +228,7 @@ def _source_command(source: str, default_hint: str) -> click.Command:
         server: str | None = None,
         token: str | None = None,
     ) -> None:
-        console = Console(stderr=fmt == "json")
+        console = _LazyConsole(stderr=fmt == "json")
         root = click.get_current_context().find_root().obj
         if home is None:  # the root group's --home (``sessionoptimizer --home DIR import ...``)
             home = getattr(root, "home", None)
@@ -227,7 +248,7 @@ def _source_command(source: str, default_hint: str) -> click.Command:
                     store,
                     source,
                     chosen,
-                    console,
+                    console(),
                     agent=agent,
                     capture_content=capture,
                     poll_interval=poll_interval,
