@@ -21,7 +21,7 @@ from sessionoptimizer_sdk.importers.runner import ImportSummary
 from sessionoptimizer_sdk.store.base import Store
 from sessionoptimizer_sdk.store.selection import open_store
 
-if TYPE_CHECKING:  # loaded with --server only: it pulls in the OTLP protobuf classes (~30 ms of start-up)
+if TYPE_CHECKING:  # rich: only to print (_LazyConsole); Shipper: --server only (OTLP protobuf, ~30 ms)
     from rich.console import Console
     from rich.progress import Progress
 
