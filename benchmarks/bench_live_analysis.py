@@ -8,6 +8,10 @@ threads) of the burst and of the whole session (the burst, the session's end and
 from the live state; off, the stored events analyzed), the RSS growth and its peak; the ratios on/off are the
 targets (<= 1.10x CPU, <= 1.5x memory growth). Latency: after the burst (and in a 1,000-event session), the
 time from logging a model call to a provisional report that counts it reaching a report listener (target < 1 s).
+
+``--sessions 1,50`` (the default) then logs the same events round-robin into 1 and into 50 live sessions at once
+(``log_event`` calls; one process, as a team's agents on one machine or a server's ingest would feed it) and prints
+the on/off CPU ratio for each: the live analysis should cost the same per event however many sessions are live.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -114,9 +119,140 @@ def scenario(mode: str, n: int) -> dict[str, Any]:
     return out
 
 
-def run_child(mode: str, n: int) -> dict[str, Any]:
+def scenario_many(mode: str, n: int, sessions: int) -> dict[str, Any]:
+    """``n`` events logged round-robin into ``sessions`` live sessions at once (a team's agents in one process).
+
+    Every event goes through ``log_event`` (a tool call, plus a model call every 10), so one session and many are
+    the same calls; CPU (all threads) from the first event to everything stored and analyzed, as above.
+    """
+    os.environ["SESSIONOPTIMIZER_AUTO_ANALYZE"] = "1"
+    os.environ["SESSIONOPTIMIZER_LIVE_ANALYSIS"] = "1" if mode == "on" else "0"
+    quiet_env()
+    import contextlib
+
+    from sessionoptimizer_sdk import EventType, SessionOptimizer
+
+    opt = SessionOptimizer(tempfile.mkdtemp(prefix="so-bench-many-"))
+    out: dict[str, Any] = {}
+    with contextlib.ExitStack() as stack:
+        ids = [
+            stack.enter_context(opt.session(f"agent{i % 5}", "many", model="claude-sonnet-4-5")).id
+            for i in range(sessions)
+        ]
+        tool, call = EventType.TOOL_CALL, EventType.AI_RESPONSE
+        for i in range(200 * sessions):  # warm-up: every session has a live state before the timing
+            opt.log_event(ids[i % sessions], tool, {"tool": "Bash"})
+        opt.flush(60, analysis=True)
+        time.sleep(1.1)
+        start_cpu = time.process_time()
+        for i in range(n):
+            sid = ids[i % sessions]
+            opt.log_event(sid, tool, {"tool": "Bash"})
+            if i % 10 == 0:
+                opt.log_event(sid, call, tokens_input=100, tokens_output=20)
+        opt.flush(300, analysis=mode == "on")
+        out["cpu"] = time.process_time() - start_cpu
+        if opt._runner is not None:
+            out["reports"] = opt._runner.handed + opt._runner.read_back
+    opt.shutdown()
+    return out
+
+
+def report_cost(others: int, parent_events: int, sub_events: int, rounds: int = 9) -> float:
+    """Median CPU seconds of one provisional report of a live session (the runner's own path, in this process).
+
+    The session has ``parent_events`` events (reads of distinct files, a model call every third event: no
+    finding grows with it) and started 8 hours ago; the store also holds ``others`` sessions started since, and,
+    with ``sub_events``, one ended subagent that read files the session had read (cross-agent re-reads). New
+    events keep coming after each report, as in a live session.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from sessionoptimizer_sdk.analysis.runner import AnalysisRunner
+    from sessionoptimizer_sdk.config import Settings
+    from sessionoptimizer_sdk.models import EventType, Session, SessionEvent, SessionStatus
+    from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+
+    home = Path(tempfile.mkdtemp(prefix="so-bench-report-"))
+    store = SQLiteStore(home / "so.db")
+    t0 = datetime.now(UTC) - timedelta(hours=8)
+
+    def event(sid: str, i: int, at: datetime) -> SessionEvent:
+        read = i % 3 != 0
+        return SessionEvent(
+            id=f"{sid}-{i}",
+            session_id=sid,
+            event_type=EventType.FILE_READ if read else EventType.AI_RESPONSE,
+            timestamp=at,
+            data={"tool": "Read", "file_path": f"/src/f{i}.py", "result_tokens": 400} if read else {},
+            tokens_input=0 if read else 900,
+            tokens_output=0 if read else 60,
+        )
+
+    parent = Session("live", "FORGE", "t", "claude-sonnet-4-5", SessionStatus.ACTIVE, t0)
+    store.upsert_session(parent)
+    for lo in range(0, parent_events, 20_000):
+        hi = min(parent_events, lo + 20_000)
+        store.insert_events([event("live", i, t0 + timedelta(seconds=i * 0.25)) for i in range(lo, hi)])
+    for i in range(others):
+        start = t0 + timedelta(seconds=10 + i)
+        store.upsert_session(
+            Session(
+                f"other{i}",
+                "ATLAS",
+                "t",
+                "claude-sonnet-4-5",
+                SessionStatus.COMPLETED,
+                start,
+                start + timedelta(minutes=5),
+                metadata={"host": "build-box", "ticket": f"T-{i}"},
+            )
+        )
+    if sub_events:
+        start = t0 + timedelta(seconds=30)
+        kid = Session(
+            "kid",
+            "FORGE",
+            "t",
+            "claude-sonnet-4-5",
+            SessionStatus.COMPLETED,
+            start,
+            start + timedelta(seconds=sub_events),
+            metadata={"parent_session_id": "live", "subagent": True},
+        )
+        store.upsert_session(kid)
+        store.insert_events([event("kid", i, start + timedelta(seconds=i)) for i in range(sub_events)])
+    runner = AnalysisRunner(store, Settings.from_env(home=home), provisional_interval=0.0, max_duty=0.0)
+    runner._provisional("live")  # the first report builds the live state: not what is repeated
+    costs = []
+    last = t0 + timedelta(seconds=parent_events * 0.25)
+    for r in range(rounds):
+        at = last + timedelta(seconds=r + 1)
+        store.insert_events([event("live", parent_events + r, at)])
+        began = time.thread_time()
+        runner._provisional("live")
+        costs.append(time.thread_time() - began)
+    runner.close()
+    store.close()
+    return statistics.median(costs)
+
+
+def report_ratios(events: int, others: int, sub_events: int) -> dict[str, float]:
+    """One report's CPU beside ``others`` sessions / alone, and at 5x ``events`` with a subagent / alone.
+
+    Flat is 1.0: a report's cost should not follow the store's size or the session's length (same run, so a
+    ratio, not a time).
+    """
+    alone = report_cost(0, events, 0)
+    return {
+        "report_sessions_ratio": report_cost(others, events, 0) / alone,
+        "report_subagent_ratio": report_cost(0, 5 * events, sub_events) / alone,
+    }
+
+
+def run_child(mode: str, n: int, sessions: int = 0) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", mode, "--n", str(n)],
+        [sys.executable, __file__, "--child", mode, "--n", str(n), "--sessions", str(sessions)],
         capture_output=True,
         text=True,
         check=True,
@@ -125,15 +261,24 @@ def run_child(mode: str, n: int) -> dict[str, Any]:
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
-def measure(events: int, rounds: int) -> dict[str, Any]:
-    """Alternate off/on fresh processes ``rounds`` times; medians and the on/off ratios."""
+def measure(events: int, rounds: int, sessions: Sequence[int] = ()) -> dict[str, Any]:
+    """Alternate off/on fresh processes ``rounds`` times; medians and the on/off ratios (also per session count)."""
     runs: dict[str, list[dict[str, Any]]] = {"off": [], "on": []}
     for _ in range(rounds):
         for mode in ("off", "on"):
             runs[mode].append(run_child(mode, events))
     med = {m: {k: statistics.median(r[k] for r in v) for k in v[0]} for m, v in runs.items()}
     off, on = med["off"], med["on"]
+    many: dict[int, dict[str, float]] = {}
+    for count in sessions:  # the same calls into 1 and into N sessions: does the on/off ratio stay flat?
+        cpu: dict[str, list[float]] = {"off": [], "on": []}
+        for _ in range(rounds):
+            for mode in ("off", "on"):
+                cpu[mode].append(run_child(mode, events, count)["cpu"])
+        off_cpu, on_cpu = statistics.median(cpu["off"]), statistics.median(cpu["on"])
+        many[count] = {"off": off_cpu, "on": on_cpu, "ratio": on_cpu / off_cpu}
     return {
+        "sessions": many,
         "events": events,
         "rounds": rounds,
         "off": off,
@@ -151,12 +296,38 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--sessions",
+        default="1,50",
+        help="also log --events round-robin into this many live sessions at once (comma-separated; 0: skip)",
+    )
     parser.add_argument("--save", action="store_true")
+    parser.add_argument(
+        "--reports",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time one provisional report beside 10,000 sessions and with a subagent",
+    )
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(scenario(args.child, args.n)))
+        many = int(args.sessions)
+        print(json.dumps(scenario_many(args.child, args.n, many) if many else scenario(args.child, args.n)))
         return {}
-    res = measure(args.events, args.rounds)
+    if args.reports:
+        cases = [
+            ("a live session alone (20,000 events)", 0, 20_000, 0),
+            ("... with 10,000 more sessions started since it", 10_000, 20_000, 0),
+            ("... alone, with one ended subagent (2,000 events)", 0, 20_000, 2_000),
+            ("100,000 events, with one ended subagent (2,000 events)", 0, 100_000, 2_000),
+        ]
+        rows = [[name, f"{report_cost(o, p, k) * 1000:.2f}"] for name, o, p, k in cases]
+        print_table(
+            "One provisional report's CPU (median of 9 reports, new events between them)",
+            ["case", "ms"],
+            rows,
+        )
+    counts = [int(c) for c in args.sessions.split(",") if int(c) > 0]
+    res = measure(args.events, args.rounds, counts)
     off, on = res["off"], res["on"]
     print_table(
         f"Live analysis, {args.events:,} decorated calls (+1 model call per 10), median of {args.rounds}",
@@ -190,6 +361,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"reports that read the store: {on['read_back']:.0f}, fed from the writer's rows: {on['handed']:.0f} "
         f"(+{on['absorbed']:.0f} feeds between reports), rows let go: {on['dropped_rows']:.0f}"
     )
+    if res["sessions"]:
+        print_table(
+            f"Live analysis, {args.events:,} events logged round-robin into N live sessions at once, "
+            f"median of {args.rounds}",
+            ["live sessions", "CPU off (s)", "CPU on (s)", "on/off"],
+            [
+                [f"{count:,}", f"{r['off']:.2f}", f"{r['on']:.2f}", f"{r['ratio']:.2f}x"]
+                for count, r in res["sessions"].items()
+            ],
+        )
     if args.save:
         save("live_analysis", res)
     return res

@@ -91,6 +91,13 @@ class HandOver:
             self._chunks.setdefault(session_id, []).append(chunk)
             self._held += n
 
+    def waiting(self, session_id: str) -> bool:
+        """True if rows of the session are held, or some were let go.
+
+        A look without the lock: a row handed over just after it is seen on the next look.
+        """
+        return session_id in self._chunks or session_id in self._incomplete
+
     def take(self, session_id: str) -> tuple[list[Chunk], bool]:
         """The session's chunks held since the last take, and False if some of its rows were let go."""
         with self._lock:

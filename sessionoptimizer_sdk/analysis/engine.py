@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sessionoptimizer_sdk._internal.log import get_logger
 from sessionoptimizer_sdk.models import Session, SessionEvent, TokenUsage
@@ -214,13 +215,18 @@ def analyze_feed(
     now: datetime,
     events: Sequence[SessionEvent] | Callable[[], Sequence[SessionEvent]] | None = None,
     subagents: Sequence[tuple[Session, Sequence[SessionEvent]]] = (),
+    *,
+    rolled: Mapping[str, Any] | None = None,
 ) -> OptimizationReport:
     """The report of everything fed so far.
 
     ``events`` (time order; or a loader) serves the analyzers that only implement ``analyze(ctx)`` and the
-    subagent roll-up; without it those analyzers are left out (live reports).
+    subagent roll-up; without it those analyzers are left out (live reports). ``rolled`` is a roll-up computed
+    before from the same subagents and main events (a live report's, kept while neither changed): used as is.
     """
     report = _report(feed, session, now, events)
+    if rolled is not None:
+        return replace(report, subagents=rolled)
     if not subagents:
         return report
     cfg = feed.config

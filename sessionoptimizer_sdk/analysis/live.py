@@ -11,9 +11,10 @@ states are kept.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter
+from typing import Any
 
 from sessionoptimizer_sdk.models import Session, SessionEvent
 
@@ -137,15 +138,27 @@ class LiveAnalysis:
         subagents: Sequence[tuple[Session, Sequence[SessionEvent]]] = (),
         *,
         final: bool = False,
+        rolled: Mapping[str, Any] | None = None,
     ) -> OptimizationReport:
         """The report of the events seen so far (equal to analyzing the same events loaded from the store).
 
         Analyzers that only implement ``analyze(ctx)`` need the events: a provisional report leaves them out,
         a ``final`` one loads the events through ``reload`` for them (only if there are any). With
-        ``subagents``, the roll-up reads the session's events through ``reload`` too.
+        ``subagents``, the roll-up reads the session's events through ``reload`` too; ``rolled`` is such a
+        roll-up computed before, still valid (the report is the same as with its subagents, without the reload
+        the roll-up would need).
         """
         feed = self.sync(session, config or AnalysisConfig())
-        return analyze_feed(feed, session, now, self._reload if final or subagents else None, subagents)
+        source = self._reload if final or subagents or rolled is not None else None
+        return analyze_feed(feed, session, now, source, subagents, rolled=rolled)
+
+    @property
+    def last_time(self) -> float | None:
+        """Epoch seconds of the latest event fed (None before any); events added later are not earlier."""
+        feed = self._feed
+        if feed is None or feed.last_key is None:
+            return None
+        return feed.last_key[0].timestamp()
 
 
 class LiveCache:

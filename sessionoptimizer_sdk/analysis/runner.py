@@ -13,7 +13,7 @@ import os
 import time
 import weakref
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +25,7 @@ from sessionoptimizer_sdk.alerts.engine import AlertEngine
 from sessionoptimizer_sdk.alerts.notifiers import Notifier
 from sessionoptimizer_sdk.alerts.rules import AlertRule, default_rules
 from sessionoptimizer_sdk.analysis._handover import Chunk, HandOver
+from sessionoptimizer_sdk.analysis._pacing import fair_waits
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.live import LiveAnalysis, LiveCache
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
@@ -105,8 +106,9 @@ class AnalysisRunner:
         self.engine = AlertEngine(store, rules_for(self.config) if rules is None else rules, notifiers)
         self.max_pending = max_pending
         self.provisional_interval = provisional_interval
-        #: A session's provisional analyses wait at least the CPU cost of its last one's analyzers (the part
-        #: repeated on every report; decoding and extending the views happen once per event) / this (0.05: 5%).
+        #: The CPU share (0.05: 5% of a core) all live sessions' provisional reports take together at most: each
+        #: session's wait comes from its last report's cost (the part repeated on every report; decoding and
+        #: extending the views happen once per event) and a max-min fair share of this (``_pacing.fair_waits``).
         self.max_duty = max_duty
         self.errors: list[BaseException] = []
         #: Live sessions' held events had to be reloaded (a row appeared below the last seen ``seq``).
@@ -127,6 +129,11 @@ class AnalysisRunner:
         self._exact: set[str] = set()  # worker thread only: the session row's event_count was seen = count(*)
         self._force = False
         self._warm = False  # the first analysis in a process also loads analyzers and prices: not paced on
+        #: Worker thread only: CPU seconds the last provisional analysis spent feeding new rows (not paced on).
+        self._fed = 0.0
+        self._rollups: dict[str, _Rollup] = {}  # worker thread only: kept subagent roll-ups of live sessions
+        #: Provisional reports that reused a kept subagent roll-up instead of reloading the session's events.
+        self.rollups_reused = 0
         self._worker: BatchWorker[AnalysisJob] = BatchWorker(
             _Jobs(self),
             name="sessionoptimizer-analysis",
@@ -148,6 +155,7 @@ class AnalysisRunner:
                 runner.handover = HandOver(runner.handover.max_rows)
                 runner._gapped = set()
                 runner._exact = set()
+                runner._rollups = {}
 
         os.register_at_fork(after_in_child=reset_in_child)
 
@@ -172,19 +180,26 @@ class AnalysisRunner:
             return
         now = time.monotonic()
         force, self._force = self._force, False
-        due = [(sid, final) for sid, final in pending.items() if final or force or self._due(sid, now)]
+        waits = fair_waits(self._cost, self.provisional_interval, self.max_duty)
+        due = [(sid, final) for sid, final in pending.items() if final or force or self._due(sid, now, waits)]
         for sid, final in due:
             self._process(sid, final)
             del pending[sid]  # only once analyzed: flush() waits while a session is pending
+        waiting = self.handover.waiting
         for sid, final in pending.items():  # held back: feed what was handed over now, report later
-            if not final and sid in self._live:
+            if not final and sid in self._live and waiting(sid):  # most wakes hand rows to few sessions
                 self._process(sid, final, absorb=True)
 
-    def _due(self, session_id: str, now: float) -> bool:
-        """A provisional analysis is due: past the rate limit and the pacing of its last CPU cost."""
-        wait = self.provisional_interval
-        if self.max_duty > 0:
-            wait = max(wait, self._cost.get(session_id, 0.0) / self.max_duty)
+    def _due(self, session_id: str, now: float, waits: Mapping[str, float] | None = None) -> bool:
+        """A provisional analysis is due: past its wait, the rate limit paced by the live reports' CPU costs.
+
+        ``waits`` are :func:`fair_waits` of every live session's last report cost (default: computed here): all
+        sessions' reports together stay within ``max_duty`` of a core however many are live, and a costly one
+        waits longer without slowing the others' reports.
+        """
+        if waits is None:
+            waits = fair_waits(self._cost, self.provisional_interval, self.max_duty)
+        wait = waits.get(session_id, self.provisional_interval)
         return now - self._last_provisional.get(session_id, -1e9) >= wait
 
     def _process(self, session_id: str, final: bool, *, absorb: bool = False) -> None:
@@ -208,9 +223,13 @@ class AnalysisRunner:
         reports_dir = self.settings.reports_dir
         if not final:
             self._last_provisional[session_id] = time.monotonic()
+            started = time.thread_time()
             report = self._provisional(session_id)
             if report is not None:
                 self.engine.evaluate(report)
+                if self._warm:  # the part repeated on every report, whatever is new, is what gets paced
+                    self._cost[session_id] = max(0.0, time.thread_time() - started - self._fed)
+                self._warm = True
                 return
         # final, or it ended since it was submitted: store the report, write its file, raise alerts
         report = None
@@ -282,44 +301,84 @@ class AnalysisRunner:
             live = self._live.get(session_id, reload)
             self.handover.want(session_id)  # rows committed from now on are handed over
             chunks, complete = self.handover.take(session_id)  # before the count: all of them are in it
-            stored = self._count(live, session_id, chunks, complete)  # rows committed after it only add
+            stored = self._count(session_id)  # rows committed after it only add
+            fed = time.thread_time()
             self._catch_up(live, session, chunks, complete, stored)
+            if len(live) > stored and session_id in self._exact:  # rows committed since, or a count too low?
+                row = store.find_session(session_id)  # read after the rows: it counts every row read
+                if row is None or len(live) > row.event_count:
+                    self._exact.discard(session_id)  # the row's count is wrong: recount next time
             if len(live) < stored:  # a row became visible below last_seq (concurrent writers): reload
+                self._exact.discard(session_id)  # and recount next time (or the row's count is too high)
                 self.reloads += 1
                 self._live.drop(session_id)
+                self._rollups.pop(session_id, None)
                 live = self._live.get(session_id, reload)
                 live.add(store.get_events(session_id))
             now = datetime.now(UTC)
             live.sync(session, self.config)  # once per new event: not what the pacing is about
-            started = time.thread_time()
-            report = live.report(session, now, self.config, load_subagents(store, session))
-            if self._warm:  # the part repeated on every report, whatever is new, is what gets paced
-                self._cost[session_id] = time.thread_time() - started
-            self._warm = True
+            self._fed = time.thread_time() - fed
+            report = self._live_report(live, session, now)
         except BaseException:
             self._drop(session_id)
             raise
         if self._live.trim(keep=session_id):  # evicted sessions' rows are no longer handed over
             self.handover.keep_only(self._live)
+            for sid in [sid for sid in self._cost if sid not in self._live]:  # nor paced on
+                del self._cost[sid]
+            for sid in [sid for sid in self._rollups if sid not in self._live]:
+                del self._rollups[sid]
         return report
 
-    def _count(self, live: LiveAnalysis, session_id: str, chunks: list[Chunk], complete: bool) -> int:
-        """The session's stored events: its row's ``event_count`` when the handed rows make it up, else ``count(*)``.
+    def _live_report(self, live: LiveAnalysis, session: Session, now: datetime) -> OptimizationReport:
+        """The provisional report, with the roll-up of the session's subagents.
 
-        ``count(*)`` walks the session's index (5.5 ms at 100,000 events, on every report); the row's count is
-        one primary-key read, written in the same transaction as the rows. It is trusted only for a session
-        whose row count was once read equal to ``count(*)`` (read first: rows committed in between only make
-        the two differ), since events stored before their session's row are not in it. Any difference: ``count(*)``.
+        The roll-up needs every event of the session (files re-read across agents) and of its subagents. Once
+        every subagent has ended, it is kept and reused while the subagents' rows, the session's live state and
+        the config stay the same and the session's newer events all come after the subagents' last (they cannot
+        change which reads were re-reads): a report then costs what one without subagents does, not a reload.
+        """
+        # first: a late event is only seen (and the state rebuilt: a new key) when the pending events are fed
+        live.sync(session, self.config)
+        subs = self.store.list_subagents(session.id, since=session.started_at)
+        if not subs:
+            self._rollups.pop(session.id, None)
+            return live.report(session, now, self.config)
+        key = (
+            live,
+            live.rebuilds,
+            self.config,
+            session.model,
+            session.agent,
+            session.started_at,
+            tuple(subs),
+        )
+        held = self._rollups.get(session.id)
+        if held is not None and held.key == key and (len(live) == held.count or held.after):
+            self.rollups_reused += 1
+            return live.report(session, now, self.config, rolled=held.rollup)
+        report = live.report(session, now, self.config, [(s, self.store.get_events(s.id)) for s in subs])
+        horizon = _ended_by(subs)
+        last = live.last_time
+        if horizon is None or last is None:
+            self._rollups.pop(session.id, None)
+        else:
+            self._rollups[session.id] = _Rollup(key, len(live), last > horizon, report.subagents)
+        return report
+
+    def _count(self, session_id: str) -> int:
+        """The session's stored events: its row's ``event_count`` once shown exact, else ``count(*)``.
+
+        ``count(*)`` walks the session's index (5.5 ms at 100,000 events, on every report: every report of a
+        team server's sessions, which are read back, not handed over); the row's count is one primary-key read,
+        written in the same transaction as the rows. It is trusted only for a session whose row count was once
+        read equal to ``count(*)`` (read first: rows committed in between only make the two differ), since events
+        stored before their session's row are not in it; a report that reads more rows than the row counts after
+        them, or fewer than it counted, stops trusting it (``_provisional``).
         """
         row = self.store.find_session(session_id)
         counted = None if row is None else row.event_count
-        if (
-            counted is not None
-            and complete
-            and session_id in self._exact
-            and session_id not in self._gapped
-            and len(live) + _unseen(chunks, live.last_seq) == counted
-        ):
+        if counted is not None and session_id in self._exact and session_id not in self._gapped:
             return counted
         stored = self.store.count_events(session_id)
         if counted == stored:
@@ -365,8 +424,10 @@ class AnalysisRunner:
             raise
 
     def _drop(self, session_id: str) -> None:
-        """Forget a session's live state and its handed-over rows."""
+        """Forget a session's live state, its handed-over rows, its report cost and its kept subagent roll-up."""
         self._live.drop(session_id)
+        self._cost.pop(session_id, None)
+        self._rollups.pop(session_id, None)
         self.handover.forget(session_id)
         self._gapped.discard(session_id)
         self._exact.discard(session_id)
@@ -390,6 +451,25 @@ class AnalysisRunner:
         self.flush(timeout)
         self._worker.close(max(0.0, deadline - time.monotonic()))
         self.engine.close(max(0.0, deadline - time.monotonic()))
+
+
+@dataclass(frozen=True, slots=True)
+class _Rollup:
+    """A live session's subagent roll-up, valid while ``key`` holds (see ``AnalysisRunner._live_report``)."""
+
+    key: tuple[Any, ...]
+    count: int  # the session's events when it was computed
+    after: bool  # the session's latest event then came after every subagent's last: newer ones cannot matter
+    rollup: Mapping[str, Any]
+
+
+def _ended_by(subs: Sequence[Session]) -> float | None:
+    """Epoch seconds by which every subagent had ended and logged its last event; None if one is still active."""
+    if any(s.is_active or s.ended_at is None for s in subs):
+        return None
+    return max(
+        t.timestamp() for s in subs for t in (s.ended_at, s.started_at, s.last_event_at) if t is not None
+    )
 
 
 def _unseen(chunks: list[Chunk], last_seq: int) -> int:

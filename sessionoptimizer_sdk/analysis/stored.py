@@ -42,10 +42,11 @@ def load_subagents(
 ) -> list[tuple[Session, list[SessionEvent]]]:
     """The stored sessions naming ``session`` as their parent (started since it), each with its events.
 
-    ``candidates`` are the sessions to look among (default: the store's listing since ``session`` started); a
-    caller finalizing many sessions lists the store once and passes each its share (:func:`children_by_parent`).
+    ``candidates`` are the sessions to look among (default: ``Store.list_subagents``, which decodes only sessions
+    naming a parent: a live report's lookup does not grow with the store); a caller finalizing many sessions lists
+    the store once and passes each its share (:func:`children_by_parent`).
     """
-    pool = store.list_sessions(since=session.started_at, limit=None) if candidates is None else candidates
+    pool = store.list_subagents(session.id, since=session.started_at) if candidates is None else candidates
     return [
         (s, store.get_events(s.id))
         for s in pool

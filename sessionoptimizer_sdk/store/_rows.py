@@ -20,7 +20,9 @@ from . import _unfrozen
 
 __all__ = [
     "ORIGIN_HOST",
+    "names_parent",
     "session_filter",
+    "subagents_query",
     "origin_ids_query",
     "ORIGIN_SOURCE",
     "EVENT_COLUMNS",
@@ -334,6 +336,21 @@ def session_filter(
         clauses.append(f"started_at < {mark}")
         params.append(to_ts(until))
     return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params
+
+
+def subagents_query(parent_id: str, since: datetime, *, mark: str = "?") -> tuple[str, list[Any]]:
+    """The query of the sessions that may name ``parent_id`` as their parent, started since ``since``.
+
+    The pattern only keeps sessions whose metadata text holds the key at all (a test on text, no JSON parsed);
+    :func:`names_parent` then checks the decoded value, as the Python analysis always did.
+    """
+    sql = f"SELECT {SESSION_COLUMNS} FROM sessions WHERE started_at >= {mark} AND metadata LIKE {mark}"
+    return sql + " ORDER BY started_at DESC, id", [to_ts(since), '%"parent_session_id"%']
+
+
+def names_parent(session: Session, parent_id: str) -> bool:
+    """True if ``session`` is a subagent of ``parent_id`` (its metadata's ``parent_session_id``)."""
+    return session.id != parent_id and session.metadata.get("parent_session_id") == parent_id
 
 
 def origin_ids_query(

@@ -54,6 +54,13 @@ class Store(Protocol):
     ) -> list[Session]:
         """Sessions newest first."""
 
+    def list_subagents(self, parent_id: str, *, since: datetime) -> list[Session]:
+        """Sessions started at or after ``since`` whose metadata names ``parent_id`` as ``parent_session_id``.
+
+        Newest first, as ``list_sessions`` orders them. Only sessions that name a parent are decoded, so a live
+        report's subagent lookup costs little however many sessions the store holds.
+        """
+
     def count_sessions(
         self,
         *,

@@ -26,7 +26,9 @@ from ._rows import (
     SESSION_COLUMNS,
     event_to_row,
     events_from_rows,
+    names_parent,
     session_from_row,
+    subagents_query,
     to_ts,
 )
 from .base import Owner, SessionEnd
@@ -112,6 +114,12 @@ class PostgresStore(PgTeamMethods):
             statement += " LIMIT %s OFFSET %s"
             params += [limit, offset]
         return [session_from_row(r) for r in self._fetch(statement, params)]
+
+    def list_subagents(self, parent_id: str, *, since: datetime) -> list[Session]:
+        """Sessions started since ``since`` naming ``parent_id`` as their parent, newest first."""
+        statement, params = subagents_query(parent_id, since, mark="%s")
+        sessions = (session_from_row(r) for r in self._fetch(statement, params))
+        return [s for s in sessions if names_parent(s, parent_id)]
 
     def count_sessions(
         self,

@@ -31,9 +31,11 @@ from ._rows import (
     SESSION_COLUMNS,
     event_to_row,
     events_from_rows,
+    names_parent,
     session_filter,
     session_from_row,
     session_values,
+    subagents_query,
     to_ts,
 )
 from ._sqlite_team import SQLiteTeamMethods
@@ -203,6 +205,12 @@ class SQLiteStore(SQLiteTeamMethods):
             sql += " LIMIT ? OFFSET ?"
             params += [limit, offset]
         return [session_from_row(r) for r in self._conn().execute(sql, params)]
+
+    def list_subagents(self, parent_id: str, *, since: datetime) -> list[Session]:
+        """Sessions started since ``since`` naming ``parent_id`` as their parent, newest first."""
+        sql, params = subagents_query(parent_id, since)
+        sessions = (session_from_row(r) for r in self._conn().execute(sql, params))
+        return [s for s in sessions if names_parent(s, parent_id)]
 
     def count_sessions(
         self,

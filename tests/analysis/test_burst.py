@@ -51,6 +51,49 @@ def test_reports_fed_from_the_hand_over_count_rows_once(tmp_path: Path) -> None:
         store.close()
 
 
+def test_reports_read_back_from_the_store_count_rows_once(tmp_path: Path) -> None:
+    """Rows not handed over (a team server's sessions): after the first report, the row's count serves."""
+    store = _CountingStore(tmp_path / "s.db")
+    reports: list[Any] = []
+    runner = _runner(store, tmp_path / "home", reports)
+    try:
+        store.upsert_session(session(status=SessionStatus.ACTIVE))
+        ev = _calls(12)
+        for lo, hi in ((0, 3), (3, 6), (6, 9), (9, 12)):
+            _commit(store, runner, ev.items[lo:hi], hand=False)
+            _assert_same(reports[-1].to_dict(), _full(store, runner, reports[-1]))
+        assert [r.event_count for r in reports] == [3, 6, 9, 12]
+        assert store.counts == 1
+        assert (runner.read_back, runner.handed, runner.reloads) == (4, 0, 0)
+    finally:
+        runner.close()
+        store.close()
+
+
+def test_a_row_count_gone_wrong_is_recounted(tmp_path: Path) -> None:
+    """A trusted row count that falls short of the rows read stops being trusted: the next report recounts."""
+    store = _CountingStore(tmp_path / "s.db")
+    reports: list[Any] = []
+    runner = _runner(store, tmp_path / "home", reports)
+    try:
+        store.upsert_session(session(status=SessionStatus.ACTIVE))
+        ev = _calls(9)
+        _commit(
+            store, runner, ev.items[:3], hand=False
+        )  # count(*) once: 3 = the row's 3, trusted from now on
+        with store.transaction() as conn:  # the row now says one event fewer than stored
+            conn.execute("UPDATE sessions SET event_count = event_count - 1 WHERE id = 's1'")
+        _commit(store, runner, ev.items[3:6], hand=False)  # row 5, rows read 6: no longer trusted
+        _commit(store, runner, ev.items[6:9], hand=False)  # count(*) again: 9
+        assert [r.event_count for r in reports] == [3, 6, 9]
+        _assert_same(reports[-1].to_dict(), _full(store, runner, reports[-1]))
+        assert store.counts == 2
+        assert runner.reloads == 0
+    finally:
+        runner.close()
+        store.close()
+
+
 def test_events_stored_before_their_session_row_are_counted(tmp_path: Path) -> None:
     """A session row created after some of its events (its event_count short of them): reports still count all."""
     store = _CountingStore(tmp_path / "s.db")

@@ -249,6 +249,29 @@ def test_costly_live_analysis_is_held_back_in_proportion_to_its_cost(tmp_path: P
         store.close()
 
 
+def test_live_reports_of_all_sessions_share_one_duty(tmp_path: Path) -> None:
+    """With a 25% duty and 32 live sessions whose reports cost 1/128 s each, each session waits 0.25 / 25% = 1 s."""
+    store, runner = _runner(tmp_path, [])
+    try:
+        runner.max_duty = 0.25
+        runner.provisional_interval = 0.5
+        for i in range(32):
+            runner._cost[f"s{i}"] = 1 / 128  # exact in binary: the sums below are exact
+        runner._last_provisional["s0"] = 100.0
+        assert not runner._due("s0", 100.99)  # one session alone would be due after the 0.5 s interval
+        assert runner._due("s0", 101.0)
+        runner._drop("s31")  # a dropped session's cost no longer counts: 31/128 / 0.25 = 0.96875 s
+        assert not runner._due("s0", 100.96)
+        assert runner._due("s0", 100.96875)
+        for i in range(1, 31):
+            runner._drop(f"s{i}")
+        assert not runner._due("s0", 100.49)  # alone again (1/128 / 0.25 = 0.03 s): the interval rules
+        assert runner._due("s0", 100.5)
+    finally:
+        runner.close()
+        store.close()
+
+
 def test_flush_runs_held_back_live_analyses_at_once(tmp_path: Path) -> None:
     """flush() does not wait out an hour of pacing: the held-back provisional analysis runs and is counted."""
     reports: list[Any] = []

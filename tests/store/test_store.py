@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -135,6 +136,36 @@ def test_list_filters_and_order(store: Store) -> None:
     assert [s.id for s in store.list_sessions(until=T0 + timedelta(minutes=30))] == ["s0"]
     assert [s.id for s in store.list_sessions(limit=1, offset=1)] == ["s1"]
     assert store.count_sessions(agent="FORGE") == 2
+
+
+def test_list_subagents_finds_exactly_the_sessions_naming_the_parent(store: Store) -> None:
+    """Subagents are the sessions whose metadata's parent_session_id is the parent, started since it, newest first."""
+    from dataclasses import replace
+
+    parent = "p_1%"  # LIKE's wildcards in the id match nothing by accident
+    store.create_session(_session(parent, started=T0))
+    named: dict[str, tuple[datetime, dict[str, Any]]] = {
+        "before": (T0 - timedelta(seconds=1), {"parent_session_id": parent}),  # started before its parent
+        "kid-a": (T0 + timedelta(minutes=1), {"parent_session_id": parent, "subagent": True}),
+        "kid-b": (T0 + timedelta(minutes=2), {"parent_session_id": parent}),
+        "at-start": (T0, {"parent_session_id": parent}),
+        "other": (T0 + timedelta(minutes=3), {"parent_session_id": "p_1x"}),  # a LIKE of the id would match
+        "number": (T0 + timedelta(minutes=4), {"parent_session_id": 1}),
+        "nested": (
+            T0 + timedelta(minutes=5),
+            {"note": {"parent_session_id": parent}},
+        ),  # not the top-level key
+        "value": (T0 + timedelta(minutes=6), {"note": "parent_session_id", "x": parent}),
+        "plain": (T0 + timedelta(minutes=7), {}),
+    }
+    for sid, (started, metadata) in named.items():
+        store.create_session(replace(_session(sid, started=started), metadata=metadata))
+    found = store.list_subagents(parent, since=T0)
+    assert [s.id for s in found] == ["kid-b", "kid-a", "at-start"]
+    assert found[1].metadata == {"parent_session_id": parent, "subagent": True}
+    assert store.list_subagents(parent, since=T0 + timedelta(seconds=90)) == found[:1]
+    assert store.list_subagents("p_1x", since=T0) == [store.get_session("other")]
+    assert store.list_subagents("nobody", since=T0 - timedelta(days=1)) == []
 
 
 def test_create_duplicate_and_missing_sessions(store: Store) -> None:
