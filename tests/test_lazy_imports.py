@@ -115,3 +115,26 @@ def test_commands_printing_no_table_never_load_rich(tmp_path: Path) -> None:
     loaded = as_table["rich"]
     assert isinstance(loaded, list) and {"rich.console", "rich.table"} <= set(loaded)
     assert "Events written" in str(as_table["out"]) and f"{summary['events']:,}" in str(as_table["out"])
+
+
+def test_reading_commands_printing_json_never_load_rich(tmp_path: Path) -> None:
+    """``list``, ``show`` and ``analyze`` with ``--format json`` skip rich; their tables still load it."""
+    from tests._paths import FIXTURES
+
+    transcript = next(iter(sorted((FIXTURES / "claude-code-sniffly").rglob("*.jsonl"))))
+    home = ["--home", str(tmp_path)]
+    imported = json.loads(
+        str(_cli_probe(*home, "import", "claude-code", "--format", "json", str(transcript))["out"])
+    )
+    (sid,) = imported["session_ids"]
+    listed = _cli_probe(*home, "list", "--format", "json")
+    assert listed["rich"] == []
+    assert [s["id"] for s in json.loads(str(listed["out"]))["sessions"]] == [sid]
+    shown = _cli_probe(*home, "show", sid, "--format", "json")
+    assert shown["rich"] == [] and json.loads(str(shown["out"]))["session"]["id"] == sid
+    analyzed = _cli_probe(*home, "analyze", sid, "--format", "json")
+    assert analyzed["rich"] == [] and json.loads(str(analyzed["out"]))["session_id"] == sid
+    table = _cli_probe(*home, "list")
+    loaded = table["rich"]
+    assert isinstance(loaded, list) and {"rich.console", "rich.table", "rich.text"} <= set(loaded)
+    assert sid[:8] in str(table["out"])

@@ -30,6 +30,7 @@ from ..errors import (
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from ..optimizer import SessionOptimizer
 
@@ -112,6 +113,13 @@ def stdout_console() -> Console:
 def plain(value: object) -> str:
     r"""``value`` as text safe for a terminal: control characters shown as escapes (``\x1b``)."""
     return escape_control(str(value))
+
+
+def new_table(*headers: str, **options: Any) -> Table:
+    """A rich table (rich loaded with the first table, so JSON output never pays for it; see stdout_console)."""
+    from rich.table import Table
+
+    return Table(*headers, **options)
 
 
 def escape(value: object) -> str:

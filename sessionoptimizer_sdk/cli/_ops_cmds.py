@@ -9,10 +9,18 @@ import time
 from typing import Any
 
 import click
-from rich.table import Table
 
 from ..errors import ConfigurationError
-from ._common import escape, format_option, get_state, parse_when, plain, print_json, stdout_console
+from ._common import (
+    escape,
+    format_option,
+    get_state,
+    new_table,
+    parse_when,
+    plain,
+    print_json,
+    stdout_console,
+)
 from ._style import score_text, severity_text
 
 
@@ -278,7 +286,7 @@ def doctor(fmt: str) -> None:
     if fmt == "json":
         print_json(report)
         return
-    table = Table(show_header=False, title=f"sessionoptimizer {__version__}", title_justify="left")
+    table = new_table(show_header=False, title=f"sessionoptimizer {__version__}", title_justify="left")
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     table.add_row("store", escape(info["path"]))

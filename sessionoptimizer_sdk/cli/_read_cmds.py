@@ -6,11 +6,10 @@ from datetime import datetime
 from typing import Any
 
 import click
-from rich.table import Table
 
 from ..models import Session, SessionStatus
 from ..server.serialize import event_to_dict, session_to_dict
-from ._common import escape, format_option, get_state, parse_when, print_json, stdout_console
+from ._common import escape, format_option, get_state, new_table, parse_when, print_json, stdout_console
 from ._style import score_text, status_text
 
 
@@ -69,7 +68,7 @@ def list_sessions(
             items.append(item)
         print_json({"sessions": items})
         return
-    table = Table(title=f"{len(sessions)} session(s)", title_justify="left")
+    table = new_table(title=f"{len(sessions)} session(s)", title_justify="left")
     for col, kw in (
         ("Session", {"overflow": "fold", "min_width": 36}),
         ("Agent", {"overflow": "fold", "max_width": 14}),
@@ -129,7 +128,7 @@ def show(session_id: str, limit: int, offset: int, fmt: str) -> None:
         return
     console = stdout_console()
     console.print(_session_header(session))
-    table = Table(show_edge=False)
+    table = new_table(show_edge=False)
     for col, kw in (
         ("Time", {"no_wrap": True}),
         ("Type", {}),
@@ -221,7 +220,7 @@ def compare(session_ids: tuple[str, ...], fmt: str) -> None:
     if fmt == "json":
         print_json(data)
         return
-    table = Table(title="Comparison (best first)", title_justify="left")
+    table = new_table(title="Comparison (best first)", title_justify="left")
     for col in ("Session", "Agent", "Efficiency", "Waste", "Fresh tokens", "Cost", "Issues"):
         table.add_column(
             col, justify="right" if col in ("Efficiency", "Waste", "Fresh tokens", "Cost") else "left"

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
-from ._common import escape, format_option, get_state, print_document, stdout_console
+from ._common import escape, format_option, get_state, new_table, print_document, stdout_console
 from ._style import score_text, severity_text
 
 if TYPE_CHECKING:
@@ -38,7 +37,7 @@ def _print_report(report: OptimizationReport) -> None:
     for note in report.notes:
         console.print(f"[yellow]Note:[/] {escape(note)}")
     if report.issues:
-        table = Table(title="Issues", title_justify="left")
+        table = new_table(title="Issues", title_justify="left")
         table.add_column("Severity")
         table.add_column("Type")
         table.add_column("Waste", justify="right")

@@ -6,12 +6,10 @@ import contextlib
 from collections.abc import Iterator
 
 import click
-from rich.markup import escape
-from rich.table import Table
 
 from ..config import Settings
 from ..store import Store, open_store
-from ._common import fail, format_option, get_state, print_json, stdout_console
+from ._common import escape, fail, format_option, get_state, new_table, print_json, stdout_console
 
 __all__ = ["token"]
 
@@ -69,7 +67,7 @@ def list_tokens(fmt: str) -> None:
     if fmt == "json":
         print_json({"tokens": rows})
         return
-    table = Table("id", "kind", "agent", "created", "revoked")
+    table = new_table("id", "kind", "agent", "created", "revoked")
     from datetime import UTC, datetime
 
     def when(ts: float | None) -> str:
