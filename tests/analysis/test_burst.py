@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from sessionoptimizer_sdk.analysis.runner import AnalysisRunner
 from sessionoptimizer_sdk.models import SessionStatus
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 from tests.analysis._builders import Events, session
@@ -24,6 +29,19 @@ class _CountingStore(SQLiteStore):
         return super().count_events(session_id)
 
 
+@contextmanager
+def _counting(tmp_path: Path) -> Iterator[tuple[_CountingStore, AnalysisRunner, list[Any]]]:
+    """A counting store, a runner on it whose live reports land in a list; both closed after."""
+    store = _CountingStore(tmp_path / "s.db")
+    reports: list[Any] = []
+    runner = _runner(store, tmp_path / "home", reports)
+    try:
+        yield store, runner, reports
+    finally:
+        runner.close()
+        store.close()
+
+
 def _calls(n: int) -> Events:
     ev = Events()
     for i in range(n):
@@ -31,56 +49,28 @@ def _calls(n: int) -> Events:
     return ev
 
 
-def test_reports_fed_from_the_hand_over_count_rows_once(tmp_path: Path) -> None:
-    """Only the first live report runs count(*) (it reads the store); later ones use the session row's count."""
-    store = _CountingStore(tmp_path / "s.db")
-    reports: list[Any] = []
-    runner = _runner(store, tmp_path / "home", reports)
-    try:
+@pytest.mark.parametrize(("hand", "paths"), [(True, (1, 3, 0)), (False, (4, 0, 0))])
+def test_reports_count_rows_once(tmp_path: Path, hand: bool, paths: tuple[int, int, int]) -> None:
+    """Handed over or read back (a team server's rows): only the first report runs count(*), then the row's."""
+    with _counting(tmp_path) as (store, runner, reports):
         store.upsert_session(session(status=SessionStatus.ACTIVE))
         ev = _calls(12)
         for lo, hi in ((0, 3), (3, 6), (6, 9), (9, 12)):
-            _commit(store, runner, ev.items[lo:hi])
+            _commit(store, runner, ev.items[lo:hi], hand=hand)
             _assert_same(reports[-1].to_dict(), _full(store, runner, reports[-1]))
         assert [r.event_count for r in reports] == [3, 6, 9, 12]
         assert reports[-1].totals.input_tokens == 9 * 100  # 12 events, 3 of them reads
         assert store.counts == 1
-        assert (runner.read_back, runner.handed, runner.reloads) == (1, 3, 0)
-    finally:
-        runner.close()
-        store.close()
-
-
-def test_reports_read_back_from_the_store_count_rows_once(tmp_path: Path) -> None:
-    """Rows not handed over (a team server's sessions): after the first report, the row's count serves."""
-    store = _CountingStore(tmp_path / "s.db")
-    reports: list[Any] = []
-    runner = _runner(store, tmp_path / "home", reports)
-    try:
-        store.upsert_session(session(status=SessionStatus.ACTIVE))
-        ev = _calls(12)
-        for lo, hi in ((0, 3), (3, 6), (6, 9), (9, 12)):
-            _commit(store, runner, ev.items[lo:hi], hand=False)
-            _assert_same(reports[-1].to_dict(), _full(store, runner, reports[-1]))
-        assert [r.event_count for r in reports] == [3, 6, 9, 12]
-        assert store.counts == 1
-        assert (runner.read_back, runner.handed, runner.reloads) == (4, 0, 0)
-    finally:
-        runner.close()
-        store.close()
+        assert (runner.read_back, runner.handed, runner.reloads) == paths
 
 
 def test_a_row_count_gone_wrong_is_recounted(tmp_path: Path) -> None:
     """A trusted row count that falls short of the rows read stops being trusted: the next report recounts."""
-    store = _CountingStore(tmp_path / "s.db")
-    reports: list[Any] = []
-    runner = _runner(store, tmp_path / "home", reports)
-    try:
+    with _counting(tmp_path) as (store, runner, reports):
         store.upsert_session(session(status=SessionStatus.ACTIVE))
         ev = _calls(9)
-        _commit(
-            store, runner, ev.items[:3], hand=False
-        )  # count(*) once: 3 = the row's 3, trusted from now on
+        # count(*) once: 3 = the row's 3, trusted from now on
+        _commit(store, runner, ev.items[:3], hand=False)
         with store.transaction() as conn:  # the row now says one event fewer than stored
             conn.execute("UPDATE sessions SET event_count = event_count - 1 WHERE id = 's1'")
         _commit(store, runner, ev.items[3:6], hand=False)  # row 5, rows read 6: no longer trusted
@@ -89,17 +79,11 @@ def test_a_row_count_gone_wrong_is_recounted(tmp_path: Path) -> None:
         _assert_same(reports[-1].to_dict(), _full(store, runner, reports[-1]))
         assert store.counts == 2
         assert runner.reloads == 0
-    finally:
-        runner.close()
-        store.close()
 
 
 def test_events_stored_before_their_session_row_are_counted(tmp_path: Path) -> None:
     """A session row created after some of its events (its event_count short of them): reports still count all."""
-    store = _CountingStore(tmp_path / "s.db")
-    reports: list[Any] = []
-    runner = _runner(store, tmp_path / "home", reports)
-    try:
+    with _counting(tmp_path) as (store, runner, reports):
         ev = _calls(9)
         early = store.write_batch(_rows(ev.items[:2]))  # before the session exists (an OTLP exporter's order)
         assert early is None
@@ -114,17 +98,11 @@ def test_events_stored_before_their_session_row_are_counted(tmp_path: Path) -> N
         assert [r.event_count for r in reports] == [2, 4, 6, 9]
         assert reports[-1].totals.input_tokens == 6 * 100  # 9 events, 3 of them reads
         assert store.counts == 1 + 4  # the test's own count, then every report's: the row's is never trusted
-    finally:
-        runner.close()
-        store.close()
 
 
 def test_an_out_of_order_event_inside_a_large_handed_batch_is_counted_once(tmp_path: Path) -> None:
     """An event older than its predecessors in a 600-row commit rebuilds the state once; no row is fed twice."""
-    store = _CountingStore(tmp_path / "s.db")
-    reports: list[Any] = []
-    runner = _runner(store, tmp_path / "home", reports)
-    try:
+    with _counting(tmp_path) as (store, runner, reports):
         store.upsert_session(session(status=SessionStatus.ACTIVE))
         ev = _calls(604)
         late = ev.items[300]  # logged after event 299 but stamped before event 2: out of time order
@@ -136,6 +114,3 @@ def test_an_out_of_order_event_inside_a_large_handed_batch_is_counted_once(tmp_p
         _assert_same(reports[-1].to_dict(), _full(store, runner, reports[-1]))
         assert runner.reloads == 0 and runner.handed == 1
         assert runner._live.get("s1").rebuilds == 1  # the rows after the rebuild were already in it: skipped
-    finally:
-        runner.close()
-        store.close()

@@ -14,7 +14,7 @@ from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.live import LiveAnalysis
 from sessionoptimizer_sdk.analysis.runner import AnalysisRunner, analyze_stored
 from sessionoptimizer_sdk.config import Settings
-from sessionoptimizer_sdk.models import SessionEvent, SessionStatus
+from sessionoptimizer_sdk.models import Session, SessionEvent, SessionStatus
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 from tests.analysis._builders import T0, Events, session
 from tests.analysis.test_live import _build, _steps
@@ -34,6 +34,17 @@ def _sub_events(sid: str, start_s: float, reads: list[tuple[str, int]]) -> list[
 def _runner(tmp_path: Any, cfg: AnalysisConfig) -> tuple[SQLiteStore, AnalysisRunner]:
     store = SQLiteStore(tmp_path / "s.db")
     return store, AnalysisRunner(store, Settings.from_env(home=tmp_path), config=cfg)
+
+
+def _parent_and_ended_kid(store: SQLiteStore) -> Session:
+    """An ACTIVE parent started at T0 and its subagent ``k1``, started at T0+30 s and ended at T0+2 min."""
+    parent = session(status=SessionStatus.ACTIVE)
+    store.upsert_session(parent)
+    kid = replace(
+        session(sid="k1"), started_at=T0 + timedelta(seconds=30), ended_at=T0 + timedelta(minutes=2)
+    )
+    store.upsert_session(replace(kid, metadata={"parent_session_id": parent.id}))
+    return parent
 
 
 def _assert_same(live: dict[str, Any], full: dict[str, Any]) -> None:
@@ -99,12 +110,7 @@ def test_an_ended_subagents_roll_up_is_reused_without_reloading_the_parent(tmp_p
     store, runner = _runner(tmp_path, cfg)
     loads: list[int] = []
     try:
-        parent = session(status=SessionStatus.ACTIVE)
-        store.upsert_session(parent)
-        kid = replace(
-            session(sid="k1"), started_at=T0 + timedelta(seconds=30), ended_at=T0 + timedelta(minutes=2)
-        )
-        store.upsert_session(replace(kid, metadata={"parent_session_id": parent.id}))
+        parent = _parent_and_ended_kid(store)
         store.insert_events(_sub_events("k1", 0.0, [("a.py", 4_000)]))  # at T0 + 60 s
         ev = Events(step=10.0)
         ev.read("a.py", 4_000)  # T0 + 10 s
@@ -143,12 +149,7 @@ def test_a_late_parent_read_before_the_subagents_read_is_counted(tmp_path: Any) 
     cfg = AnalysisConfig()
     store, runner = _runner(tmp_path, cfg)
     try:
-        parent = session(status=SessionStatus.ACTIVE)
-        store.upsert_session(parent)
-        kid = replace(
-            session(sid="k1"), started_at=T0 + timedelta(seconds=30), ended_at=T0 + timedelta(minutes=2)
-        )
-        store.upsert_session(replace(kid, metadata={"parent_session_id": parent.id}))
+        parent = _parent_and_ended_kid(store)
         store.insert_events(_sub_events("k1", 0.0, [("b.py", 900)]))  # at T0 + 60 s
         ev = Events(step=10.0)
         live = LiveAnalysis(lambda: store.get_events(parent.id))
