@@ -129,8 +129,6 @@ class AnalysisRunner:
         self._exact: set[str] = set()  # worker thread only: the session row's event_count was seen = count(*)
         self._force = False
         self._warm = False  # the first analysis in a process also loads analyzers and prices: not paced on
-        #: Worker thread only: CPU seconds the last provisional analysis spent feeding new rows (not paced on).
-        self._fed = 0.0
         self._rollups: dict[str, _Rollup] = {}  # worker thread only: kept subagent roll-ups of live sessions
         #: Provisional reports that reused a kept subagent roll-up instead of reloading the session's events.
         self.rollups_reused = 0
@@ -224,11 +222,11 @@ class AnalysisRunner:
         if not final:
             self._last_provisional[session_id] = time.monotonic()
             started = time.thread_time()
-            report = self._provisional(session_id)
+            report, fed = self._provisional(session_id)
             if report is not None:
                 self.engine.evaluate(report)
                 if self._warm:  # the part repeated on every report, whatever is new, is what gets paced
-                    self._cost[session_id] = max(0.0, time.thread_time() - started - self._fed)
+                    self._cost[session_id] = max(0.0, time.thread_time() - started - fed)
                 self._warm = True
                 return
         # final, or it ended since it was submitted: store the report, write its file, raise alerts
@@ -287,13 +285,16 @@ class AnalysisRunner:
                 break
             live.sync(session, self.config)
 
-    def _provisional(self, session_id: str) -> OptimizationReport | None:
-        """The live report from the held events plus the rows stored since; None if the session ended."""
+    def _provisional(self, session_id: str) -> tuple[OptimizationReport | None, float]:
+        """The live report from the held events plus the rows stored since (None if the session ended), and CPU s.
+
+        The seconds are those spent feeding the new rows: per event, not what the pacing is about.
+        """
         store = self.store
         try:
             session = store.get_session(session_id)
             if not session.is_active:
-                return None
+                return None, 0.0
 
             def reload() -> list[SessionEvent]:
                 return store.get_events(session_id)
@@ -317,18 +318,17 @@ class AnalysisRunner:
                 live.add(store.get_events(session_id))
             now = datetime.now(UTC)
             live.sync(session, self.config)  # once per new event: not what the pacing is about
-            self._fed = time.thread_time() - fed
+            fed = time.thread_time() - fed
             report = self._live_report(live, session, now)
         except BaseException:
             self._drop(session_id)
             raise
         if self._live.trim(keep=session_id):  # evicted sessions' rows are no longer handed over
             self.handover.keep_only(self._live)
-            for sid in [sid for sid in self._cost if sid not in self._live]:  # nor paced on
-                del self._cost[sid]
-            for sid in [sid for sid in self._rollups if sid not in self._live]:
-                del self._rollups[sid]
-        return report
+            for kept in (self._cost, self._rollups):  # nor paced on, nor their roll-ups kept
+                for sid in [sid for sid in kept if sid not in self._live]:
+                    del kept[sid]
+        return report, fed
 
     def _live_report(self, live: LiveAnalysis, session: Session, now: datetime) -> OptimizationReport:
         """The provisional report, with the roll-up of the session's subagents.
@@ -357,7 +357,7 @@ class AnalysisRunner:
         if held is not None and held.key == key and (len(live) == held.count or held.after):
             self.rollups_reused += 1
             return live.report(session, now, self.config, rolled=held.rollup)
-        report = live.report(session, now, self.config, [(s, self.store.get_events(s.id)) for s in subs])
+        report = live.report(session, now, self.config, load_subagents(self.store, session, subs))
         horizon = _ended_by(subs)
         last = live.last_time
         if horizon is None or last is None:
