@@ -237,6 +237,45 @@ def report_cost(others: int, parent_events: int, sub_events: int, rounds: int = 
     return statistics.median(costs)
 
 
+def findings_report_cost(events: int, rounds: int = 9) -> float:
+    """Median CPU seconds of one provisional report (alert rules included) of a session full of findings.
+
+    The session is ``bench_analysis.make_session``'s synthetic mix (the one ``bench_analyze_stored.py`` analyzes:
+    re-reads, retries, large reads, cache misses), stored live but for its last ``rounds`` events, which arrive
+    one per report.
+    """
+    from dataclasses import replace
+
+    from bench_analysis import make_session
+
+    from sessionoptimizer_sdk.analysis.runner import AnalysisRunner
+    from sessionoptimizer_sdk.config import Settings
+    from sessionoptimizer_sdk.models import SessionStatus
+    from sessionoptimizer_sdk.store.sqlite import SQLiteStore
+
+    home = Path(tempfile.mkdtemp(prefix="so-bench-findings-"))
+    store = SQLiteStore(home / "so.db")
+    session, made = make_session(events)
+    store.upsert_session(replace(session, id="live", status=SessionStatus.ACTIVE, ended_at=None))
+    stored = [replace(e, session_id="live") for e in made]
+    head, tail = stored[:-rounds], stored[-rounds:]
+    for lo in range(0, len(head), 20_000):
+        store.insert_events(head[lo : lo + 20_000])
+    runner = AnalysisRunner(store, Settings.from_env(home=home), provisional_interval=0.0, max_duty=0.0)
+    runner._provisional("live")  # the first report builds the live state: not what is repeated
+    costs = []
+    for e in tail:
+        store.insert_events([e])
+        began = time.thread_time()
+        report, _ = runner._provisional("live")
+        if report is not None:
+            runner.engine.evaluate(report)
+        costs.append(time.thread_time() - began)
+    runner.close()
+    store.close()
+    return statistics.median(costs)
+
+
 def report_ratios(events: int, others: int, sub_events: int) -> dict[str, float]:
     """One report's CPU beside ``others`` sessions / alone, and at 5x ``events`` with a subagent / alone.
 
@@ -321,6 +360,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ("100,000 events, with one ended subagent (2,000 events)", 0, 100_000, 2_000),
         ]
         rows = [[name, f"{report_cost(o, p, k) * 1000:.2f}"] for name, o, p, k in cases]
+        rows += [
+            [
+                f"a session full of findings, {n:,} events (bench_analysis mix)",
+                f"{findings_report_cost(n) * 1000:.1f}",
+            ]
+            for n in (10_000, 100_000)
+        ]
         print_table(
             "One provisional report's CPU (median of 9 reports, new events between them)",
             ["case", "ms"],
