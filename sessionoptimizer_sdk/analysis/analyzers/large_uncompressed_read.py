@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from sessionoptimizer_sdk.analysis.base import Draft, RecommendationDraft
+from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.context import AnalysisContext, get_int, get_str
 from sessionoptimizer_sdk.analysis.facts import EventFacts, content_claim, facts_of
 from sessionoptimizer_sdk.analysis.incremental import Delta
@@ -47,13 +48,19 @@ class _Big(NamedTuple):
 
 @dataclass(slots=True)
 class LargeReadState:
-    """Big uncompressed reads, ranges read per file, and the session's compression figures so far."""
+    """Big uncompressed reads (by file), ranges read per file, and the session's compression figures so far.
+
+    ``drafted`` keeps each file's last draft with what it was made from: a live report re-drafts only the files
+    whose reads, range or ratio changed since the one before (the same draft either way).
+    """
 
     big: list[_Big] = field(default_factory=list)
+    by_path: dict[str, list[int]] = field(default_factory=dict)  # file -> its indexes in ``big``
     windows: dict[str, tuple[int, int]] = field(default_factory=dict)
     original: int = 0
     compressed: int = 0
     compresses: bool = False
+    drafted: dict[str, tuple[tuple[object, ...], int, Draft | None]] = field(default_factory=dict)
 
 
 class LargeUncompressedReadAnalyzer(FedAnalyzer):
@@ -107,6 +114,7 @@ class LargeUncompressedReadAnalyzer(FedAnalyzer):
                 max(offset or 1, 1),
                 shell,
             )
+            state.by_path.setdefault(big.key, []).append(len(state.big))
             state.big.append(big)
 
     @staticmethod
@@ -120,12 +128,43 @@ class LargeUncompressedReadAnalyzer(FedAnalyzer):
         state.compresses = True
 
     def drafts(self, state: LargeReadState, ctx: AnalysisContext) -> Iterable[Draft | Recommendation]:
-        """One finding per file read uncompressed above the threshold."""
+        """One finding per file read uncompressed above the threshold, in the order of each file's first saving."""
         cfg = ctx.config
         session_ratio = state.compressed / state.original if state.original else None
-        big: dict[str, list[tuple[_Big, int, float, str]]] = {}
         unmeasured: dict[str, tuple[float, str]] = {}  # (ratio, basis) of a read that measured none, by kind
-        for b in state.big:
+        made: list[tuple[int, Draft]] = []
+        for path, indexes in state.by_path.items():
+            key = (
+                len(indexes),
+                session_ratio,
+                cfg.assumed_compression_ratio,
+                cfg.large_read_tokens,
+                state.windows.get(path),
+                state.compresses,
+            )
+            held = state.drafted.get(path)
+            if held is None or held[0] != key:
+                first, draft = self._draft(path, indexes, state, cfg, session_ratio, unmeasured)
+                held = state.drafted[path] = (key, first, draft)
+            if held[2] is not None:
+                made.append((held[1], held[2]))
+        made.sort(key=lambda item: item[0])
+        return [draft for _, draft in made]
+
+    def _draft(
+        self,
+        path: str,
+        indexes: list[int],
+        state: LargeReadState,
+        cfg: AnalysisConfig,
+        session_ratio: float | None,
+        unmeasured: dict[str, tuple[float, str]],
+    ) -> tuple[int, Draft | None]:
+        """One file's draft and the index of its first read that saves anything (-1, None: none does)."""
+        items: list[tuple[_Big, int, float, str]] = []
+        first = -1
+        for i in indexes:
+            b = state.big[i]
             if b.measured is not None:
                 ratio, basis = _clamped(b.measured), "measured"
             else:
@@ -141,40 +180,40 @@ class LargeUncompressedReadAnalyzer(FedAnalyzer):
                 ratio, basis = known
             saving = int(b.tokens * (1.0 - ratio))
             if saving > 0:
-                big.setdefault(b.key, []).append((b, saving, ratio, basis))
-        drafts: list[Draft | Recommendation] = []
-        for path, items in big.items():
-            saving = sum(s for _, s, _, _ in items)
-            bases = {b for _, _, _, b in items}
-            estimated = bases != {"measured"}
-            claims = tuple(content_claim(b.facts, s) for b, s, _, _ in items)
-            advice = _advice(path, [b for b, _, _, _ in items], state.windows.get(path), state.compresses)
-            drafts.append(
-                Draft(
-                    type=self.name,
-                    severity=severity_for(saving),
-                    description=(
-                        f"{short_name(path)} was read uncompressed {len(items)} time(s) above "
-                        f"{fmt_tokens(cfg.large_read_tokens)} tokens; compression would save "
-                        f"{'about ' if estimated else ''}{{waste}} tokens" + _basis_note(bases, items[0][2])
-                    ),
-                    evidence=tuple(b.facts.id for b, _, _, _ in items[:MAX_EVIDENCE]),
-                    claims=claims,
-                    details={
-                        "file_path": path,
-                        "reads": len(items),
-                        "estimated": estimated,
-                        "basis": sorted(bases),
-                        "compression_ratio": round(items[0][2], 4),
-                    },
-                    waste_in_description=True,
-                    recommendation=RecommendationDraft(
-                        title=f"Shrink reads of {short_name(path)}",
-                        detail=advice[0].upper() + advice[1:] + ".",
-                    ),
-                )
-            )
-        return drafts
+                if first < 0:
+                    first = i
+                items.append((b, saving, ratio, basis))
+        if not items:
+            return -1, None
+        saving = sum(s for _, s, _, _ in items)
+        bases = {b for _, _, _, b in items}
+        estimated = bases != {"measured"}
+        claims = tuple(content_claim(b.facts, s) for b, s, _, _ in items)
+        advice = _advice(path, [b for b, _, _, _ in items], state.windows.get(path), state.compresses)
+        draft = Draft(
+            type=self.name,
+            severity=severity_for(saving),
+            description=(
+                f"{short_name(path)} was read uncompressed {len(items)} time(s) above "
+                f"{fmt_tokens(cfg.large_read_tokens)} tokens; compression would save "
+                f"{'about ' if estimated else ''}{{waste}} tokens" + _basis_note(bases, items[0][2])
+            ),
+            evidence=tuple(b.facts.id for b, _, _, _ in items[:MAX_EVIDENCE]),
+            claims=claims,
+            details={
+                "file_path": path,
+                "reads": len(items),
+                "estimated": estimated,
+                "basis": sorted(bases),
+                "compression_ratio": round(items[0][2], 4),
+            },
+            waste_in_description=True,
+            recommendation=RecommendationDraft(
+                title=f"Shrink reads of {short_name(path)}",
+                detail=advice[0].upper() + advice[1:] + ".",
+            ),
+        )
+        return first, draft
 
 
 #: Stated estimates of the share of a file a reader needs, by kind (used when nothing was measured).
