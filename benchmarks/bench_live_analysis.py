@@ -159,7 +159,7 @@ def scenario_many(mode: str, n: int, sessions: int) -> dict[str, Any]:
 
 
 def report_cost(others: int, parent_events: int, sub_events: int, rounds: int = 9) -> float:
-    """Median CPU seconds of one provisional report of a live session (the runner's own path, in this process).
+    """Median CPU seconds of one provisional report of a live session, alert rules included (the runner's path).
 
     The session has ``parent_events`` events (reads of distinct files, a model call every third event: no
     finding grows with it) and started 8 hours ago; the store also holds ``others`` sessions started since, and,
@@ -168,8 +168,6 @@ def report_cost(others: int, parent_events: int, sub_events: int, rounds: int = 
     """
     from datetime import UTC, datetime, timedelta
 
-    from sessionoptimizer_sdk.analysis.runner import AnalysisRunner
-    from sessionoptimizer_sdk.config import Settings
     from sessionoptimizer_sdk.models import EventType, Session, SessionEvent, SessionStatus
     from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
@@ -222,19 +220,9 @@ def report_cost(others: int, parent_events: int, sub_events: int, rounds: int = 
         )
         store.upsert_session(kid)
         store.insert_events([event("kid", i, start + timedelta(seconds=i)) for i in range(sub_events)])
-    runner = AnalysisRunner(store, Settings.from_env(home=home), provisional_interval=0.0, max_duty=0.0)
-    runner._provisional("live")  # the first report builds the live state: not what is repeated
-    costs = []
     last = t0 + timedelta(seconds=parent_events * 0.25)
-    for r in range(rounds):
-        at = last + timedelta(seconds=r + 1)
-        store.insert_events([event("live", parent_events + r, at)])
-        began = time.thread_time()
-        runner._provisional("live")
-        costs.append(time.thread_time() - began)
-    runner.close()
-    store.close()
-    return statistics.median(costs)
+    later = [event("live", parent_events + r, last + timedelta(seconds=r + 1)) for r in range(rounds)]
+    return _report_cpu(store, home, later)
 
 
 def findings_report_cost(events: int, rounds: int = 9) -> float:
@@ -248,8 +236,6 @@ def findings_report_cost(events: int, rounds: int = 9) -> float:
 
     from bench_analysis import make_session
 
-    from sessionoptimizer_sdk.analysis.runner import AnalysisRunner
-    from sessionoptimizer_sdk.config import Settings
     from sessionoptimizer_sdk.models import SessionStatus
     from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
@@ -261,10 +247,22 @@ def findings_report_cost(events: int, rounds: int = 9) -> float:
     head, tail = stored[:-rounds], stored[-rounds:]
     for lo in range(0, len(head), 20_000):
         store.insert_events(head[lo : lo + 20_000])
+    return _report_cpu(store, home, tail)
+
+
+def _report_cpu(store: Any, home: Path, arriving: Sequence[Any]) -> float:
+    """Median CPU seconds of session ``live``'s provisional report, alert rules included (what the runner paces).
+
+    One report after each event of ``arriving`` is stored; the first report, which builds the live state, is not
+    counted. Closes ``store``.
+    """
+    from sessionoptimizer_sdk.analysis.runner import AnalysisRunner
+    from sessionoptimizer_sdk.config import Settings
+
     runner = AnalysisRunner(store, Settings.from_env(home=home), provisional_interval=0.0, max_duty=0.0)
-    runner._provisional("live")  # the first report builds the live state: not what is repeated
+    runner._provisional("live")
     costs = []
-    for e in tail:
+    for e in arriving:
         store.insert_events([e])
         began = time.thread_time()
         report, _ = runner._provisional("live")
