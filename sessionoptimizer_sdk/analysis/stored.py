@@ -21,6 +21,7 @@ from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.engine import analyze_events
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
 from sessionoptimizer_sdk.models import Session, SessionEvent
+from sessionoptimizer_sdk.store._rows import names_parent
 from sessionoptimizer_sdk.store.base import Store
 
 if TYPE_CHECKING:
@@ -50,9 +51,7 @@ def load_subagents(
     return [
         (s, store.get_events(s.id))
         for s in pool
-        if s.id != session.id
-        and s.metadata.get("parent_session_id") == session.id
-        and s.started_at >= session.started_at
+        if names_parent(s, session.id) and s.started_at >= session.started_at
     ]
 
 
