@@ -17,16 +17,17 @@ from .analyzers.high_error_rate import error_stats
 from .analyzers.long_session import session_minutes
 from .analyzers.thinking_overhead import thinking_share
 from .analyzers.token_spike import find_spikes
-from .base import FRESH_POOLS, Claim, Draft, Pool
+from .base import Draft
 from .config import AnalysisConfig
 from .context import AnalysisContext
 from .feed import Feed, feed_all
 from .incremental import is_incremental
 from .ledger import Ledger
-from .pricing import ModelRates, Pricer
+from .pricing import Pricer
 from .registry import load_analyzers
 from .report import AnalyzerError, Finding, OptimizationReport, Recommendation, Severity
-from .scoring import efficiency_score, weighted_tokens, weighted_waste, weights_for
+from .scoring import efficiency_score, weighted_tokens, weights_for
+from .settlement import Outcome, Settler, claims_usd
 from .subagents import rollup
 
 __all__ = ["analyze_context", "analyze_events", "analyze_feed"]
@@ -45,67 +46,10 @@ def _session_cost(feed: Feed, pricer: Pricer) -> tuple[float | None, str | None]
     return round(feed.cost, 6), None
 
 
-def _claims_usd(
-    claims: Sequence[Claim], ledger: Ledger, ctx: AnalysisContext, pricer: Pricer
-) -> tuple[float | None, float | None]:
-    """USD of the claims, and the part of it that is cache-read carry-over (None when unpriced).
-
-    A pool's rate at a prompt size within the model's first tier is its base rate: looked up once per model.
-    """
-    usd = carry = 0.0
-    session_model = ctx.session.model
-    last: str | None = None
-    rates: ModelRates | None = None
-    base: dict[str, float] = {}
-    for c in claims:
-        f = ledger.lookup(c)
-        if f is None:
-            continue
-        model = f.model or session_model
-        if model != last:
-            last, rates, base = model, pricer.rates(model), {}
-        if rates is None:
-            return None, None
-        prompt = f.input + f.cache_read + f.cache_write
-        pool = c.pool
-        if pool == "cache_write":
-            gross = rates.write_rate(f.cache_write, f.write_1h, prompt)
-        else:
-            gross = _rate(rates, pool, prompt, base)
-        value = c.tokens * max(gross - (_rate(rates, c.net_of, prompt, base) if c.net_of else 0.0), 0.0)
-        usd += value
-        if pool == "carry":
-            carry += value
-    return round(usd, 6), round(carry, 6)
-
-
-def _rate(rates: ModelRates, pool: Pool, prompt: int, base: dict[str, float]) -> float:
-    """``rates.rate(pool, prompt)``; within the first tier from ``base`` (the pool's base rate, cached)."""
-    if prompt > rates.first_tier:
-        return rates.rate(pool, prompt)
-    rate = base.get(pool)
-    if rate is None:
-        rate = base[pool] = rates.rate(pool, prompt)
-    return rate
-
-
-def _finding(draft: Draft, settled: list[Claim], usd: float | None, carry_usd: float | None) -> Finding:
-    by_kind: dict[str, int] = {}
-    for c in settled:
-        key = "cache_read_carryover" if c.pool == "carry" else c.pool
-        by_kind[key] = by_kind.get(key, 0) + c.tokens
-    if not draft.avoidable:
-        return Finding(
-            type=draft.type,
-            severity=Severity(draft.severity),
-            description=draft.description,
-            evidence=tuple(str(i) for i in draft.evidence),
-            details={**draft.details, "cost_by_kind": by_kind},
-            avoidable=False,
-            cost_usd=usd,
-            waste_usd=None if usd is None else 0.0,
-        )
-    waste = sum(c.tokens for c in settled if c.pool in FRESH_POOLS)
+def _finding(draft: Draft, outcome: Outcome) -> Finding:
+    """An avoidable draft's finding, from its settled claims."""
+    by_kind = outcome.by_kind
+    waste = outcome.waste
     description = draft.description
     if draft.waste_in_description:
         description = description.replace("{waste}", f"{waste:,}")
@@ -114,38 +58,55 @@ def _finding(draft: Draft, settled: list[Claim], usd: float | None, carry_usd: f
         severity=Severity(draft.severity),
         description=description,
         waste_tokens=waste,
-        waste_usd=usd,
-        evidence=tuple(str(i) for i in draft.evidence),
+        waste_usd=outcome.usd,
+        evidence=tuple(map(str, draft.evidence)),
         waste_by_kind=by_kind,
         details=dict(draft.details),
         carryover_tokens=by_kind.get("cache_read_carryover", 0),
-        carryover_usd=carry_usd,
+        carryover_usd=outcome.carry_usd,
+    )
+
+
+def _cost(draft: Draft, ledger: Ledger, ctx: AnalysisContext, pricer: Pricer) -> Finding:
+    """A finding of costs the agent could not avoid: its claims priced as they are, never settled as waste."""
+    by_kind: dict[str, int] = {}
+    for c in draft.claims:
+        key = "cache_read_carryover" if c.pool == "carry" else c.pool
+        by_kind[key] = by_kind.get(key, 0) + c.tokens
+    usd, _ = claims_usd(draft.claims, ledger, ctx.session.model, pricer)
+    return Finding(
+        type=draft.type,
+        severity=Severity(draft.severity),
+        description=draft.description,
+        evidence=tuple(map(str, draft.evidence)),
+        details={**draft.details, "cost_by_kind": by_kind},
+        avoidable=False,
+        cost_usd=usd,
+        waste_usd=None if usd is None else 0.0,
     )
 
 
 def _run(
-    items: Sequence[object], ctx: AnalysisContext, ledger: Ledger, pricer: Pricer
-) -> tuple[list[Claim], list[Recommendation]]:
-    """Settle one analyzer's drafts into findings on ``ctx``; return its settled claims and advice."""
-    claims: list[Claim] = []
+    name: str, items: Sequence[object], ctx: AnalysisContext, settler: Settler
+) -> tuple[float, list[Recommendation]]:
+    """Settle one analyzer's drafts into findings on ``ctx``; return the weighted waste they settled, and advice."""
+    weighted = 0.0
     recs: list[Recommendation] = []
-    for item in items:
+    for index, item in enumerate(items):
         if isinstance(item, Recommendation):
             recs.append(item)
             continue
         if not isinstance(item, Draft):
             raise TypeError(f"analyzer returned {type(item).__name__}, expected Draft or Recommendation")
         if not item.avoidable:  # a cost: priced on its own, never competes for (or counts as) waste
-            usd, _ = _claims_usd(item.claims, ledger, ctx, pricer)
-            ctx.findings.append(_finding(item, list(item.claims), usd, None))
+            ctx.findings.append(_cost(item, settler.ledger, ctx, settler.pricer))
             continue
-        settled = ledger.settle(item.claims)
-        if item.claims and not settled and item.drop_if_fully_claimed:
+        outcome = settler.settle((name, index), item.claims)
+        if item.claims and not outcome.settled and item.drop_if_fully_claimed:
             continue
-        usd, carry_usd = _claims_usd(settled, ledger, ctx, pricer)
-        finding = _finding(item, settled, usd, carry_usd)
+        finding = _finding(item, outcome)
         ctx.findings.append(finding)
-        claims.extend(settled)
+        weighted += outcome.weighted
         if item.recommendation is not None:
             recs.append(
                 Recommendation(
@@ -158,7 +119,7 @@ def _run(
                     carryover_usd=finding.carryover_usd,
                 )
             )
-    return claims, recs
+    return weighted, recs
 
 
 def _by_money(usd: float | None, tokens: int) -> tuple[float, int]:
@@ -265,8 +226,9 @@ def _report(
         return loaded[0]
 
     pricer = Pricer(cfg, session.started_at, session.agent)
-    ledger = Ledger(events)
-    all_claims: list[Claim] = []
+    w = weights_for(pricer.rates(session.model))
+    settler = Settler(Ledger(events), pricer, session.model, w, feed.settlements(session))
+    waste_weighted = 0.0
     recommendations: list[Recommendation] = []
     errors: list[AnalyzerError] = []
     legacy: AnalysisContext | None = None
@@ -279,17 +241,17 @@ def _report(
             else:
                 legacy = legacy or _legacy_context(session, events(), cfg, now, ctx)
                 items = list(analyzer.analyze(legacy))
-            claims, recs = _run(items, ctx, ledger, pricer)
+            weighted, recs = _run(analyzer.name, items, ctx, settler)
         except Exception as exc:  # one broken analyzer must not hide the others' findings
             _log.warning("analyzer failed", analyzer=analyzer.name, session_id=session.id, error=repr(exc))
             errors.append(AnalyzerError(analyzer.name, f"{type(exc).__name__}: {exc}"))
             continue
-        all_claims.extend(claims)
+        waste_weighted += weighted
         recommendations.extend(recs)
+    feed.kept_settlements = settler.keep
     totals = ctx.totals
     cost, unpriced = _session_cost(feed, pricer)
-    w = weights_for(pricer.rates(session.model))
-    score = efficiency_score(weighted_tokens(totals, w), weighted_waste(all_claims, w))
+    score = efficiency_score(weighted_tokens(totals, w), waste_weighted)
     findings = sorted(
         ctx.findings,
         key=lambda f: (*_by_money(f.waste_usd, f.waste_tokens), _SEVERITY_RANK.get(f.severity, 3)),

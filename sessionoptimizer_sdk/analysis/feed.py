@@ -58,8 +58,12 @@ class Feed:
         analyzers: Iterable[object],
         *,
         window: int | None = ACTION_WINDOW,
+        keep_settlements: bool = False,
     ) -> None:
         self.session_model = session.model
+        #: What the last report settled per draft (``engine``'s business), for the next; None: not kept.
+        self.kept_settlements: dict[object, Any] | None = {} if keep_settlements else None
+        self._settled_for: tuple[object, ...] | None = None
         self.config = config
         self.window = window
         self.analyzers: list[IncrementalAnalyzer] = [a for a in analyzers if is_incremental(a)]  # type: ignore[misc]
@@ -394,6 +398,15 @@ class Feed:
         lo = min(extra[0], times[0]) if times else extra[0]
         hi = max(extra[-1], times[-1]) if times else extra[-1]
         return total / 1_000_000 / 60, max((hi - lo) / 1_000_000, 0.0) / 60
+
+    def settlements(self, session: Session) -> dict[object, Any] | None:
+        """The settlements kept from the last report, emptied if the session's pricing inputs changed since."""
+        if self.kept_settlements is None:
+            return None
+        key = (session.model, session.started_at, session.agent)
+        if key != self._settled_for:
+            self._settled_for, self.kept_settlements = key, {}
+        return self.kept_settlements
 
     def context(self, session: Session, now: datetime) -> AnalysisContext:
         """The context the analyzers' ``drafts`` read: totals, thinking, shared results (no events)."""

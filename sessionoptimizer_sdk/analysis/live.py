@@ -97,7 +97,10 @@ class LiveAnalysis:
         self._pending = []
         if self._fresh:  # nothing fed yet: what was added is every event so far
             self._fresh = False
-            self._feed, self._stamp = Feed(session, config, load_analyzers(), window=self._window), stamp
+            self._feed, self._stamp = (
+                Feed(session, config, load_analyzers(), window=self._window, keep_settlements=True),
+                stamp,
+            )
         feed = self._feed
         if feed is not None and stamp == self._stamp:
             last = feed.last_key
@@ -120,7 +123,7 @@ class LiveAnalysis:
         self.rebuilds += 1
         events = sorted(self._reload(), key=_key)
         while True:
-            feed = Feed(session, config, load_analyzers(), window=self._window)
+            feed = Feed(session, config, load_analyzers(), window=self._window, keep_settlements=True)
             try:
                 feed.add(events)
                 break

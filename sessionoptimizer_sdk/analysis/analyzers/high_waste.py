@@ -41,14 +41,18 @@ class HighWasteAnalyzer(FedAnalyzer):
         for f in ctx.findings:
             by_type[f.type] += f.waste_tokens
         ranked = sorted(ctx.findings, key=lambda f: -f.waste_tokens)
-        evidence = list(dict.fromkeys(i for f in ranked for i in f.evidence))
+        evidence: dict[str, None] = {}  # the first MAX_EVIDENCE distinct ids, biggest findings first
+        for f in ranked:
+            evidence.update(dict.fromkeys(f.evidence))
+            if len(evidence) >= MAX_EVIDENCE:
+                break
         top = ", ".join(f"{t} {fmt_tokens(n)}" for t, n in by_type.most_common(3) if n)
         return [
             Draft(
                 type=self.name,
                 severity=Severity.MEDIUM,
                 description=f"{fmt_tokens(total)} tokens wasted in this session (threshold {fmt_tokens(limit)}): {top}",
-                evidence=tuple(evidence[:MAX_EVIDENCE]),
+                evidence=tuple(evidence)[:MAX_EVIDENCE],
                 details={"total_waste_tokens": total, "threshold": limit, "by_type": dict(by_type)},
             )
         ]

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from sessionoptimizer_sdk.analysis.base import Claim, Draft, RecommendationDraft
 from sessionoptimizer_sdk.analysis.context import MODEL_CALL_TYPES, AnalysisContext, get_int, get_str
-from sessionoptimizer_sdk.analysis.facts import EventFacts, content_claim, facts_of
+from sessionoptimizer_sdk.analysis.facts import EventFacts, content_claim, fact_claim, facts_of
 from sessionoptimizer_sdk.analysis.incremental import Delta
 from sessionoptimizer_sdk.analysis.report import Recommendation
 from sessionoptimizer_sdk.models import EventType, SessionEvent
@@ -62,6 +62,29 @@ class _Redundant(NamedTuple):
     estimated: bool
 
 
+class _PathDraft(NamedTuple):
+    """The parts of a file's finding that only its redundant reads decide (not the carry-over)."""
+
+    reads: int
+    claims: tuple[Claim, ...]
+    redundant: int
+    evidence: tuple[str, ...]
+    ranges: list[str]
+    estimated: bool
+
+
+def _path_draft(items: list[_Redundant]) -> _PathDraft:
+    evidence = list(dict.fromkeys(i for r in items for i in (*r.prior[-3:], r.facts.id)))
+    return _PathDraft(
+        len(items),
+        tuple(content_claim(r.facts, r.tokens) for r in items),
+        sum(r.tokens for r in items),
+        tuple(evidence[:MAX_EVIDENCE]),
+        [_fmt_range(r.start, r.end) for r in items],
+        any(r.estimated for r in items),
+    )
+
+
 @dataclass(slots=True)
 class ReadState:
     """Per file: the lines in context (this version); redundant reads found; their cache-read carry-over."""
@@ -73,6 +96,8 @@ class ReadState:
     open_reads: list[tuple[_Redundant, float]] = field(default_factory=list)  # (read, prefix F when active)
     closed: dict[str, float] = field(default_factory=dict)
     prefix: float = 0.0
+    #: Per file, what its redundant reads so far give every report (kept while no read is added).
+    drafted: dict[str, _PathDraft] = field(default_factory=dict)
 
     def carry(self) -> dict[str, int]:
         """Cache-read tokens each redundant read cost later calls so far (shared fairly when several are active)."""
@@ -99,14 +124,14 @@ class RepeatedFileReadAnalyzer(FedAnalyzer):
             return []
         carry = state.carry()
         drafts = []
+        drafted = state.drafted
         for path, items in by_path.items():
-            claims = [content_claim(r.facts, r.tokens) for r in items]
+            part = drafted.get(path)
+            if part is None or part.reads != len(items):
+                part = drafted[path] = _path_draft(items)
+            redundant, ranges = part.redundant, part.ranges
             carried = sum(carry.get(r.facts.id, 0) for r in items)
-            if carried:
-                claims.append(Claim(items[-1].facts.id, "carry", carried))
-            redundant = sum(r.tokens for r in items)
-            evidence = list(dict.fromkeys(i for r in items for i in (*r.prior[-3:], r.facts.id)))
-            ranges = [_fmt_range(r.start, r.end) for r in items]
+            claims = (*part.claims, fact_claim(items[-1].facts, "carry", carried)) if carried else part.claims
             drafts.append(
                 Draft(
                     type=self.name,
@@ -120,15 +145,15 @@ class RepeatedFileReadAnalyzer(FedAnalyzer):
                             else ""
                         )
                     ),
-                    evidence=tuple(evidence[:MAX_EVIDENCE]),
-                    claims=tuple(claims),
+                    evidence=part.evidence,
+                    claims=claims,
                     details={
                         "file_path": path,
                         "redundant_reads": len(items),
                         "redundant_tokens": redundant,
                         "carryover_cache_read_tokens": carried,
                         "ranges": ranges[:MAX_EVIDENCE],
-                        "estimated": any(r.estimated for r in items),
+                        "estimated": part.estimated,
                     },
                     recommendation=RecommendationDraft(
                         title=f"Reuse the content of {short_name(path)} already in context",
