@@ -225,17 +225,19 @@ def report_cost(others: int, parent_events: int, sub_events: int, rounds: int = 
     return _report_cpu(store, home, later)
 
 
-def findings_report_cost(events: int, rounds: int = 9) -> float:
+def findings_report_cost(events: int, rounds: int = 9, *, kept: bool = True) -> float:
     """Median CPU seconds of one provisional report (alert rules included) of a session full of findings.
 
     The session is ``bench_analysis.make_session``'s synthetic mix (the one ``bench_analyze_stored.py`` analyzes:
     re-reads, retries, large reads, cache misses), stored live but for its last ``rounds`` events, which arrive
-    one per report.
+    one per report. ``kept=False``: every report settles every finding's claims again, as before live reports
+    kept their settlements (the baseline of ``findings_report_ratio``).
     """
     from dataclasses import replace
 
     from bench_analysis import make_session
 
+    from sessionoptimizer_sdk.analysis.feed import Feed
     from sessionoptimizer_sdk.models import SessionStatus
     from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
@@ -247,7 +249,57 @@ def findings_report_cost(events: int, rounds: int = 9) -> float:
     head, tail = stored[:-rounds], stored[-rounds:]
     for lo in range(0, len(head), 20_000):
         store.insert_events(head[lo : lo + 20_000])
-    return _report_cpu(store, home, tail)
+    keeping = Feed.settlements
+    if not kept:
+        Feed.settlements = lambda self, session: None  # type: ignore[method-assign]
+    try:
+        return _report_cpu(store, home, tail)
+    finally:
+        Feed.settlements = keeping  # type: ignore[method-assign]
+
+
+def settlement_ratio(drafts: int = 400, claims: int = 50, rounds: int = 9) -> float:
+    """CPU of settling a report's drafts with the last report's settlements kept / settling every claim again.
+
+    Each draft holds ``claims`` claims on its own events, as a live report's findings do (a file's redundant
+    reads), and its last claim changes between reports (a carry-over that grows with every model call).
+    """
+    from datetime import UTC, datetime
+
+    from sessionoptimizer_sdk.analysis.config import AnalysisConfig
+    from sessionoptimizer_sdk.analysis.facts import EventFacts, fact_claim
+    from sessionoptimizer_sdk.analysis.ledger import Ledger
+    from sessionoptimizer_sdk.analysis.pricing import Pricer
+    from sessionoptimizer_sdk.analysis.scoring import DEFAULT_WEIGHTS
+    from sessionoptimizer_sdk.analysis.settlement import Settler
+
+    def facts(i: int) -> EventFacts:
+        return EventFacts(f"e{i}", None, 0, 0, 0, 0, 0, 5_000)
+
+    when = datetime(2026, 1, 21, tzinfo=UTC)
+    heads = [
+        tuple(fact_claim(facts(d * claims + i), "content", 400) for i in range(claims - 1))
+        for d in range(drafts)
+    ]
+
+    def settle(kept: Any, step: int) -> tuple[Any, float]:
+        settler = Settler(Ledger(), Pricer(AnalysisConfig(), when), "sonnet", DEFAULT_WEIGHTS, kept)
+        began = time.thread_time()
+        for d, head in enumerate(heads):
+            settler.settle(d, (*head, fact_claim(facts(d * claims), "carry", 100 + step)))
+        return settler.keep, time.thread_time() - began
+
+    kept, _ = settle({}, 0)
+    timed = []
+    for step in range(1, rounds + 1):
+        kept, with_kept = settle(kept, step)
+        timed.append(with_kept / settle(None, step)[1])
+    return statistics.median(timed)
+
+
+def findings_report_ratio(events: int) -> float:
+    """A finding-heavy session's provisional report with its settlements kept / settling every claim again."""
+    return findings_report_cost(events) / findings_report_cost(events, kept=False)
 
 
 def _report_cpu(store: Any, home: Path, arriving: Sequence[Any]) -> float:
@@ -358,17 +410,28 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ("100,000 events, with one ended subagent (2,000 events)", 0, 100_000, 2_000),
         ]
         rows = [[name, f"{report_cost(o, p, k) * 1000:.2f}"] for name, o, p, k in cases]
-        rows += [
-            [
-                f"a session full of findings, {n:,} events (bench_analysis mix)",
-                f"{findings_report_cost(n) * 1000:.1f}",
-            ]
-            for n in (10_000, 100_000)
-        ]
+        for n in (10_000, 100_000):
+            again = findings_report_cost(n, kept=False)
+            rows.append(
+                [
+                    f"a session full of findings, {n:,} events (bench_analysis mix)",
+                    f"{findings_report_cost(n) * 1000:.1f}",
+                ]
+            )
+            rows.append(
+                [
+                    "... the same, every claim settled again (as before settlements were kept)",
+                    f"{again * 1000:.1f}",
+                ]
+            )
         print_table(
             "One provisional report's CPU (median of 9 reports, new events between them)",
             ["case", "ms"],
             rows,
+        )
+        print(
+            f"\nsettling 400 findings of 50 claims each, the last claim of each changed: with the last report's "
+            f"settlements kept / every claim settled again {settlement_ratio():.2f}x"
         )
     counts = [int(c) for c in args.sessions.split(",") if int(c) > 0]
     res = measure(args.events, args.rounds, counts)
