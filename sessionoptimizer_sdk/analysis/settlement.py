@@ -65,7 +65,8 @@ class _Tally:
             self.carry,
             self.priced,
         )
-        t.by_kind, t.models, t.known = dict(self.by_kind), list(self.models), dict(self.known)
+        t.by_kind, t.models = dict(self.by_kind), list(self.models)
+        t.known = self.known  # shared: a settlement copies it before adding to it
         return t
 
     def outcome(self) -> Outcome:
@@ -135,6 +136,7 @@ class Settler:
         if keepable and cut > start:  # what the pools of the newly kept claims hold as the draft begins
             fresh = [k for i, _c, _f, k in todo if i < cut]
             keys, before = keys + fresh, before + list(map(used_of.get, fresh))
+            tally.known = dict(tally.known)
         if kept is not None:
             used_of.update(kept.after)
             for (
@@ -149,7 +151,7 @@ class Settler:
                 facts = self.ledger.lookup(c)
                 if facts is None:
                     continue
-            self._take(tally, c, facts, key, i < cut)
+            self._take(tally, c, facts, key, keepable and i < cut)
         if keepable and self.keep is not None:
             if snapshot is None:
                 snapshot = self._snapshot(claims, cut, keys, before, kept if start == cut else None, tally)
@@ -191,13 +193,7 @@ class Settler:
         if rates is None:
             tally.priced = False
             return
-        prompt = facts.input + facts.cache_read + facts.cache_write
-        if pool == "cache_write":
-            gross = rates.write_rate(facts.cache_write, facts.write_1h, prompt)
-        else:
-            gross = _rate(rates, pool, prompt, self._base.setdefault(model, {}))
-        net = _rate(rates, net_of, prompt, self._base.setdefault(model, {})) if net_of else 0.0
-        value = take * max(gross - net, 0.0)
+        value = _usd(rates, facts, pool, net_of, take, self._base.setdefault(model, {}))
         tally.usd += value
         if pool == "carry":
             tally.carry += value
@@ -252,17 +248,23 @@ def claims_usd(
             last, rates, base = model, pricer.rates(model), {}  # type: ignore[arg-type]
         if rates is None:
             return None, None
-        prompt = f.input + f.cache_read + f.cache_write
-        pool = c.pool
-        if pool == "cache_write":
-            gross = rates.write_rate(f.cache_write, f.write_1h, prompt)
-        else:
-            gross = _rate(rates, pool, prompt, base)
-        value = c.tokens * max(gross - (_rate(rates, c.net_of, prompt, base) if c.net_of else 0.0), 0.0)
+        value = _usd(rates, f, c.pool, c.net_of, c.tokens, base)
         usd += value
-        if pool == "carry":
+        if c.pool == "carry":
             carry += value
     return round(usd, 6), round(carry, 6)
+
+
+def _usd(
+    rates: ModelRates, f: EventFacts, pool: Pool, net_of: Pool | None, tokens: int, base: dict[str, float]
+) -> float:
+    """USD of ``tokens`` of ``pool`` on the event of ``f`` (less ``net_of``'s rate), at the event's prompt size."""
+    prompt = f.input + f.cache_read + f.cache_write
+    if pool == "cache_write":
+        gross = rates.write_rate(f.cache_write, f.write_1h, prompt)
+    else:
+        gross = _rate(rates, pool, prompt, base)
+    return tokens * max(gross - (_rate(rates, net_of, prompt, base) if net_of else 0.0), 0.0)
 
 
 def _rate(rates: ModelRates, pool: Pool, prompt: int, base: dict[str, float]) -> float:

@@ -111,14 +111,19 @@ _change = st.tuples(
     specs=st.lists(_event_spec, min_size=3, max_size=3),
     drafts=st.lists(st.lists(_claim_spec, min_size=2, max_size=8), min_size=2, max_size=5),
     changes=st.lists(st.lists(_change, min_size=1, max_size=3), min_size=2, max_size=8),
+    dropped=st.sets(st.integers(0, 8), max_size=3),
 )
 def test_kept_settlements_equal_settling_everything_again(
     with_events: bool,
     specs: list[tuple[int, int, int, int, int | None, str | None]],
     drafts: list[list[tuple[int, str, int, bool, str | None]]],
     changes: list[list[tuple[str, int, int, tuple[int, str, int, bool, str | None]]]],
+    dropped: set[int],
 ) -> None:
-    """Drafts that grow, change their last or an earlier claim, or compete for one event's pools: same outcomes."""
+    """Drafts that grow, change their last or an earlier claim, or compete for one event's pools: same outcomes.
+
+    Some reports' settlements are not kept (as if the report had failed), so later ones reuse older settlements.
+    """
     events = _events(specs)
     facts = [facts_of(e) for e in events]
     known = (
@@ -134,7 +139,7 @@ def test_kept_settlements_equal_settling_everything_again(
 
     report = [[claim(s) for s in d] for d in drafts]
     kept: dict[object, Kept] = {}
-    for step in [[], *changes]:
+    for number, step in enumerate([[], *changes]):
         # Claims that stay the same stay the same objects, as analyzers keep them.
         for kind, d, pos, spec in step:
             if kind == "new_draft" or not report:
@@ -164,4 +169,28 @@ def test_kept_settlements_equal_settling_everything_again(
         assert all(used.get(k, 0) == ref_used.get(k, 0) for k in used.keys() | ref_used.keys())
         assert (pricer.status(), pricer.unpriced) == (ref_pricer.status(), ref_pricer.unpriced)
         assert settler.keep is not None
-        kept = settler.keep
+        if (
+            number not in dropped
+        ):  # a dropped report's settlements are not kept: the next reuses the older ones
+            kept = settler.keep
+
+
+def test_a_report_whose_settlements_were_not_kept_leaves_the_older_ones_as_they_were() -> None:
+    """A plain claim finds no facts for an event only a dropped report settled (no events at hand, as live)."""
+    events = _events([(0, 0, 0, 0, 500, None)] * 3)
+    e0, e1, _ = (facts_of(e) for e in events)
+    a, b = fact_claim(e0, "content", 10), fact_claim(e1, "content", 10)
+
+    def report(kept: dict[object, Kept], claims: Sequence[Claim]) -> tuple[Outcome, dict[object, Kept]]:
+        settler = Settler(Ledger(), Pricer(AnalysisConfig(), _DAY), "sonnet", DEFAULT_WEIGHTS, kept)
+        outcome = settler.settle(0, claims)
+        assert settler.keep is not None
+        return outcome, settler.keep
+
+    _, first = report({}, [a, fact_claim(e0, "carry", 5)])
+    report(first, [a, b, fact_claim(e0, "carry", 6)])  # settles on e1; its settlements are dropped
+    outcome, _ = report(first, [a, Claim("e1", "content", 7)])
+    assert (outcome.settled, outcome.by_kind) == (
+        1,
+        {"content": 10},
+    )  # the plain claim on e1: no facts, skipped
