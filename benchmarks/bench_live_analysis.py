@@ -17,7 +17,9 @@ the on/off CPU ratio for each: the live analysis should cost the same per event 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -225,19 +227,15 @@ def report_cost(others: int, parent_events: int, sub_events: int, rounds: int = 
     return _report_cpu(store, home, later)
 
 
-def findings_report_cost(events: int, rounds: int = 9, *, kept: bool = True) -> float:
-    """Median CPU seconds of one provisional report (alert rules included) of a session full of findings.
+def _findings_store(events: int, tail: int) -> tuple[Any, Path, list[Any]]:
+    """A store holding ``bench_analysis.make_session``'s mix of ``events`` as a live session ``live``.
 
-    The session is ``bench_analysis.make_session``'s synthetic mix (the one ``bench_analyze_stored.py`` analyzes:
-    re-reads, retries, large reads, cache misses), stored live but for its last ``rounds`` events, which arrive
-    one per report. ``kept=False``: every report settles every finding's claims again, as before live reports
-    kept their settlements (the baseline of ``findings_report_ratio``).
+    The last ``tail`` events are left out and returned, to arrive later.
     """
     from dataclasses import replace
 
     from bench_analysis import make_session
 
-    from sessionoptimizer_sdk.analysis.feed import Feed
     from sessionoptimizer_sdk.models import SessionStatus
     from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
@@ -246,9 +244,23 @@ def findings_report_cost(events: int, rounds: int = 9, *, kept: bool = True) -> 
     session, made = make_session(events)
     store.upsert_session(replace(session, id="live", status=SessionStatus.ACTIVE, ended_at=None))
     stored = [replace(e, session_id="live") for e in made]
-    head, tail = stored[:-rounds], stored[-rounds:]
+    head, rest = stored[:-tail], stored[-tail:]
     for lo in range(0, len(head), 20_000):
         store.insert_events(head[lo : lo + 20_000])
+    return store, home, rest
+
+
+def findings_report_cost(events: int, rounds: int = 9, *, kept: bool = True) -> float:
+    """Median CPU seconds of one provisional report (alert rules included) of a session full of findings.
+
+    The session is ``bench_analysis.make_session``'s synthetic mix (the one ``bench_analyze_stored.py`` analyzes:
+    re-reads, retries, large reads, cache misses), stored live but for its last ``rounds`` events, which arrive
+    one per report. ``kept=False``: every report settles every finding's claims again, as before live reports
+    kept their settlements.
+    """
+    from sessionoptimizer_sdk.analysis.feed import Feed
+
+    store, home, tail = _findings_store(events, rounds)
     keeping = Feed.settlements
     if not kept:
         Feed.settlements = lambda self, session: None  # type: ignore[method-assign]
@@ -256,6 +268,52 @@ def findings_report_cost(events: int, rounds: int = 9, *, kept: bool = True) -> 
         return _report_cpu(store, home, tail)
     finally:
         Feed.settlements = keeping  # type: ignore[method-assign]
+
+
+def findings_freshness(events: int, seconds: float = 6.0, every: float = 0.1) -> dict[str, float]:
+    """How fresh a finding-heavy live session's reports are, through the runner with its default pacing.
+
+    Events of ``bench_analysis``'s mix arrive one per ``every`` seconds for ``seconds`` (stored, then the session
+    submitted, as the team server's ingest does). Returns the median and largest delay from storing an event to
+    the first report that counts it, and the median interval between reports.
+    """
+    from sessionoptimizer_sdk.analysis.runner import AnalysisRunner
+    from sessionoptimizer_sdk.config import Settings
+
+    n = int(seconds / every)
+    store, home, tail = _findings_store(events, n)
+    runner = AnalysisRunner(store, Settings.from_env(home=home))
+    reports: list[tuple[float, int]] = []
+    evaluate = runner.engine.evaluate
+
+    def seen(report: Any) -> Any:
+        reports.append((time.perf_counter(), report.event_count))
+        return evaluate(report)
+
+    runner.engine.evaluate = seen  # type: ignore[method-assign]
+    runner.submit("live", False)  # the first report builds the live state
+    while not reports:
+        time.sleep(0.01)
+    count = store.count_events("live")
+    stored: list[tuple[float, int]] = []
+    for e in tail:
+        store.insert_events([e])
+        count += 1
+        stored.append((time.perf_counter(), count))
+        runner.submit("live", False)
+        time.sleep(every)
+    deadline = time.perf_counter() + 10
+    while reports[-1][1] < count and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    runner.close()
+    store.close()
+    delays = [next((t for t, c in reports if t >= at and c >= want), math.inf) - at for at, want in stored]
+    times = [t for t, _ in reports[1:]]
+    return {
+        "delay_median": statistics.median(delays),
+        "delay_max": max(delays),
+        "interval_median": statistics.median(b - a for a, b in itertools.pairwise(times)),
+    }
 
 
 def settlement_ratio(drafts: int = 400, claims: int = 50, rounds: int = 9) -> float:
@@ -295,11 +353,6 @@ def settlement_ratio(drafts: int = 400, claims: int = 50, rounds: int = 9) -> fl
         kept, with_kept = settle(kept, step)
         timed.append(with_kept / settle(None, step)[1])
     return statistics.median(timed)
-
-
-def findings_report_ratio(events: int) -> float:
-    """A finding-heavy session's provisional report with its settlements kept / settling every claim again."""
-    return findings_report_cost(events) / findings_report_cost(events, kept=False)
 
 
 def _report_cpu(store: Any, home: Path, arriving: Sequence[Any]) -> float:
@@ -432,6 +485,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(
             f"\nsettling 400 findings of 50 claims each, the last claim of each changed: with the last report's "
             f"settlements kept / every claim settled again {settlement_ratio():.2f}x"
+        )
+        fresh = findings_freshness(100_000)
+        print(
+            "a session full of findings (100,000 events), one event stored every 0.1 s, the runner's default "
+            f"pacing: each event in a report after {fresh['delay_median']:.2f} s (median), "
+            f"{fresh['delay_max']:.2f} s at most (target < 1 s); a report every {fresh['interval_median']:.2f} s"
         )
     counts = [int(c) for c in args.sessions.split(",") if int(c) > 0]
     res = measure(args.events, args.rounds, counts)

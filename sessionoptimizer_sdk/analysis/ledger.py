@@ -26,7 +26,13 @@ class Ledger:
         self._source = events
         self._events: Mapping[str, SessionEvent] | None = None
         self._facts: dict[str, EventFacts] = {}
+        self._recorded: list[Mapping[str, EventFacts]] = []
         self._used: dict[tuple[str, str], int] = {}
+
+    def record(self, facts: Mapping[str, EventFacts]) -> None:
+        """Facts of events that claims settled elsewhere (a kept settlement): found by :meth:`lookup` too."""
+        if facts:
+            self._recorded.append(facts)
 
     def lookup(self, c: Claim) -> EventFacts | None:
         """The facts of the event a claim is on (None for an unknown event)."""
@@ -36,6 +42,10 @@ class Ledger:
         known = self._facts.get(c.event_id)
         if known is not None:
             return known
+        for recorded in self._recorded:
+            known = recorded.get(c.event_id)
+            if known is not None:
+                return known
         if self._events is None:
             source = self._source
             self._events = {e.id: e for e in (source() if callable(source) else source)}

@@ -13,6 +13,7 @@ import os
 import time
 import weakref
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from sessionoptimizer_sdk.alerts.engine import AlertEngine
 from sessionoptimizer_sdk.alerts.notifiers import Notifier
 from sessionoptimizer_sdk.alerts.rules import AlertRule, default_rules
 from sessionoptimizer_sdk.analysis._handover import Chunk, HandOver
-from sessionoptimizer_sdk.analysis._pacing import fair_waits
+from sessionoptimizer_sdk.analysis._pacing import PACED_ON, fair_waits, paced_cost
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.live import LiveAnalysis, LiveCache
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
@@ -115,7 +116,9 @@ class AnalysisRunner:
         self.reloads = 0
         self._pending: dict[str, bool] = {}  # worker thread only: session id -> final; FIFO
         self._last_provisional: dict[str, float] = {}
-        self._cost: dict[str, float] = {}  # worker thread only: CPU seconds of the last provisional analysis
+        #: Worker thread only: CPU seconds of each live session's last provisional analyses, and what it is paced on.
+        self._recent: dict[str, deque[float]] = {}
+        self._cost: dict[str, float] = {}
         self._live = LiveCache(max_live_events)  # worker thread only
         #: Rows the writer committed for sessions with a live analysis (fed without reading them back).
         self.handover = HandOver()
@@ -149,6 +152,7 @@ class AnalysisRunner:
                 runner._pending = {}
                 runner._last_provisional = {}
                 runner._cost = {}
+                runner._recent = {}
                 runner._live = LiveCache(runner._live.max_events)
                 runner.handover = HandOver(runner.handover.max_rows)
                 runner._gapped = set()
@@ -216,6 +220,7 @@ class AnalysisRunner:
         if final:
             self._last_provisional.pop(session_id, None)
             self._cost.pop(session_id, None)
+            self._recent.pop(session_id, None)
 
     def _analyze(self, session_id: str, final: bool) -> None:
         reports_dir = self.settings.reports_dir
@@ -226,7 +231,8 @@ class AnalysisRunner:
             if report is not None:
                 self.engine.evaluate(report)
                 if self._warm:  # the part repeated on every report, whatever is new, is what gets paced
-                    self._cost[session_id] = max(0.0, time.thread_time() - started - fed)
+                    recent = self._recent.setdefault(session_id, deque(maxlen=PACED_ON))
+                    self._cost[session_id] = paced_cost(recent, max(0.0, time.thread_time() - started - fed))
                 self._warm = True
                 return
         # final, or it ended since it was submitted: store the report, write its file, raise alerts
@@ -325,7 +331,7 @@ class AnalysisRunner:
             raise
         if self._live.trim(keep=session_id):  # evicted sessions' rows are no longer handed over
             self.handover.keep_only(self._live)
-            for kept in (self._cost, self._rollups):  # nor paced on, nor their roll-ups kept
+            for kept in (self._cost, self._recent, self._rollups):  # nor paced on, nor their roll-ups kept
                 for sid in [sid for sid in kept if sid not in self._live]:
                     del kept[sid]
         return report, fed
@@ -427,6 +433,7 @@ class AnalysisRunner:
         """Forget a session's live state, its handed-over rows, its report cost and its kept subagent roll-up."""
         self._live.drop(session_id)
         self._cost.pop(session_id, None)
+        self._recent.pop(session_id, None)
         self._rollups.pop(session_id, None)
         self.handover.forget(session_id)
         self._gapped.discard(session_id)

@@ -80,7 +80,8 @@ class _Tally:
 class Kept(NamedTuple):
     """What a report settled for one draft's first ``cut`` claims, for the next report of the same session."""
 
-    claims: tuple[object, ...]
+    #: The draft's first ``cut`` claims.
+    head: tuple[object, ...]
     cut: int
     #: The (event, pool) of each valid claim among the first ``cut``, and what it held when the draft began.
     keys: list[_Key]
@@ -116,16 +117,16 @@ class Settler:
     def settle(self, slot: object, claims: Sequence[object]) -> Outcome:
         """Settle and price ``claims`` (one avoidable draft's) after every draft settled before on this ledger."""
         claims = tuple(claims)
-        used_of, known = self.ledger._used, self.ledger._facts
+        used_of = self.ledger._used
         kept = None if self._kept is None else self._kept.get(slot)
         if (
             kept is not None
             and len(claims) >= kept.cut
-            and claims[: kept.cut] == kept.claims[: kept.cut]
+            and claims[: kept.cut] == kept.head
             and list(map(used_of.get, kept.keys)) == kept.before
         ):
             start, tally, keys, before = kept.cut, kept.tally.copy(), kept.keys, kept.before
-            known.update(tally.known)  # before the claims after them look up their events
+            self.ledger.record(tally.known)  # before the claims after them look up their events
         else:
             start, tally, keys, before, kept = 0, _Tally(), [], [], None
         # The next report reuses all but the last claim (the one a live finding most often changes), or at least
@@ -139,9 +140,8 @@ class Settler:
             tally.known = dict(tally.known)
         if kept is not None:
             used_of.update(kept.after)
-            for (
-                model
-            ) in tally.models:  # the lookups its pricing made: the report's pricing status stays the same
+            # The look-ups its pricing made: the report's pricing status stays the same.
+            for model in tally.models:
                 self.pricer.rates(model)  # type: ignore[arg-type]
         snapshot: Kept | None = None
         for i, c, facts, key in todo:
@@ -209,9 +209,9 @@ class Settler:
     ) -> Kept:
         """The draft's state after its first ``cut`` claims (``reused``: the kept one it equals)."""
         if reused is not None:
-            return Kept(claims, cut, keys, before, reused.after, reused.tally)
+            return reused  # the same first claims, pools and figures: kept as it is
         after = dict(zip(keys, map(self.ledger._used.__getitem__, keys), strict=True))
-        return Kept(claims, cut, keys, before, after, tally.copy())
+        return Kept(claims[:cut], cut, keys, before, after, tally.copy())
 
     @staticmethod
     def _valid(claims: tuple[object, ...], start: int) -> list[tuple[int, Claim, EventFacts | None, _Key]]:

@@ -233,7 +233,7 @@ def test_row_committed_below_the_last_seen_seq_falls_back_to_a_full_reload(tmp_p
 
 
 def test_costly_live_analysis_is_held_back_in_proportion_to_its_cost(tmp_path: Path) -> None:
-    """With a 10% duty, a session whose last analyzers took 2 CPU s waits 20 s for its next live report."""
+    """With a 10% duty, a session whose reports take 2 CPU s waits 20 s for its next live report."""
     store, runner = _runner(tmp_path, [])
     try:
         runner.max_duty = 0.10

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 import pytest
 
-from sessionoptimizer_sdk.analysis._pacing import fair_waits
+from sessionoptimizer_sdk.analysis._pacing import PACED_ON, fair_waits, paced_cost
 
 
 def test_one_session_waits_its_cost_over_the_duty_or_the_interval() -> None:
@@ -50,3 +52,12 @@ def test_no_duty_paces_nothing_beyond_the_interval() -> None:
 def test_no_interval_still_paces_by_cost() -> None:
     """With no rate limit (interval 0) a session still waits its cost over its share: 2 s / 10% = 20 s."""
     assert fair_waits({"a": 2.0, "b": 0.0}, 0.0, 0.10) == {"a": pytest.approx(20.0), "b": 0.0}
+
+
+def test_one_slow_report_does_not_hold_back_the_next_but_a_lasting_cost_does() -> None:
+    """Paced on the median of the last three costs (the smaller of two, none for one): a 500 ms spike paces nothing."""
+    recent: deque[float] = deque(maxlen=PACED_ON)
+    assert [paced_cost(recent, c) for c in (0.500, 0.010, 0.020)] == [0.0, 0.010, 0.020]
+    assert [paced_cost(recent, c) for c in (0.500, 0.010)] == [0.020, 0.020]  # 0.01 0.02 0.5, 0.02 0.5 0.01
+    assert [paced_cost(recent, c) for c in (0.500, 0.500)] == [0.500, 0.500]  # two slow of the last three
+    assert fair_waits({"a": paced_cost(recent, 0.500)}, 0.5, 0.05) == {"a": pytest.approx(10.0)}

@@ -319,13 +319,13 @@ def test_provisional_pacing_by_the_analysis_cost(tmp_path: Path) -> None:
     quick.close(5)
     slow = AnalysisRunner(store, settings, provisional_interval=0, max_duty=1e-9)
     seen = _spy(slow)
-    for _ in range(2):  # warm up, then one analysis whose CPU cost is recorded
+    for _ in range(3):  # warm up, then two analyses whose CPU costs are recorded (one alone paces nothing)
         slow.submit("s1", final=False)
         assert slow.flush(10)
     slow.submit("s1", final=False)
     time.sleep(0.6)
-    assert len(seen) == 2, "held back: its cost / 1e-9 is far beyond 0.6 s"
-    assert slow.flush(10) and len(seen) == 3
+    assert len(seen) == 3, "held back: its cost / 1e-9 is far beyond 0.6 s"
+    assert slow.flush(10) and len(seen) == 4
     slow.close(5)
 
 
