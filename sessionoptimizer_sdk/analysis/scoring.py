@@ -1,21 +1,21 @@
 """The efficiency score: the share of the session's cost-weighted tokens that was not waste (docs/scoring.md).
 
 ``score = 100 * (1 - W / max(T, W))`` where ``T`` is the session's tokens weighted by their price relative to
-uncached input and ``W`` the settled waste weighted the same way. 100 with no waste, 0 at worst, and more waste
-never raises it.
+uncached input and ``W`` the settled waste weighted the same way (summed as the claims settle, with these
+weights: ``settlement.Settler``). 100 with no waste, 0 at worst, and more waste never raises it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType
 
 from sessionoptimizer_sdk.models import TokenUsage
 
-from .base import Claim, Pool
+from .base import Pool
 from .pricing import ModelRates
 
-__all__ = ["DEFAULT_WEIGHTS", "efficiency_score", "weights_for", "weighted_tokens", "weighted_waste"]
+__all__ = ["DEFAULT_WEIGHTS", "efficiency_score", "weights_for", "weighted_tokens"]
 
 #: Price ratios to uncached input when the model has no price (Anthropic's published ratios).
 DEFAULT_WEIGHTS: Mapping[Pool, float] = MappingProxyType(
@@ -46,15 +46,6 @@ def weighted_tokens(totals: TokenUsage, w: Mapping[Pool, float]) -> float:
         + totals.cache_write_tokens * w["cache_write"]
         + totals.output_tokens * w["output"]
     )
-
-
-def weighted_waste(claims: Iterable[Claim], w: Mapping[Pool, float]) -> float:
-    """Settled waste weighted by kind; a ``net_of`` claim counts only the price difference."""
-    total = 0.0
-    for c in claims:
-        weight = w[c.pool] - (w[c.net_of] if c.net_of else 0.0)
-        total += c.tokens * max(weight, 0.0)
-    return total
 
 
 def efficiency_score(total_weighted: float, waste_weighted: float) -> float:
