@@ -126,9 +126,8 @@ def test_kept_settlements_equal_settling_everything_again(
     """
     events = _events(specs)
     facts = [facts_of(e) for e in events]
-    known = (
-        events if with_events else []
-    )  # without events (a live report), a plain claim needs an earlier one
+    # Without events (as in a live report), a plain claim finds facts only where an earlier claim left them.
+    known = events if with_events else []
 
     def claim(spec: tuple[int, str, int, bool, str | None]) -> Claim:
         i, pool, tokens, plain, net_of = spec
@@ -169,9 +168,7 @@ def test_kept_settlements_equal_settling_everything_again(
         assert all(used.get(k, 0) == ref_used.get(k, 0) for k in used.keys() | ref_used.keys())
         assert (pricer.status(), pricer.unpriced) == (ref_pricer.status(), ref_pricer.unpriced)
         assert settler.keep is not None
-        if (
-            number not in dropped
-        ):  # a dropped report's settlements are not kept: the next reuses the older ones
+        if number not in dropped:  # a dropped report's are not kept: the next reuses the older ones
             kept = settler.keep
 
 
