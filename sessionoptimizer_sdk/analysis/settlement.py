@@ -56,6 +56,7 @@ class _Tally:
         self.known: dict[str, EventFacts] = {}
 
     def copy(self) -> _Tally:
+        """The same figures, to go on from without changing these."""
         t = _Tally()
         t.settled, t.waste, t.weighted, t.usd, t.carry, t.priced = (
             self.settled,
@@ -70,6 +71,7 @@ class _Tally:
         return t
 
     def outcome(self) -> Outcome:
+        """The draft's outcome: USD rounded to 6 decimals, or None when a model is unpriced."""
         if not self.priced:
             return Outcome(self.settled, self.by_kind, self.waste, self.weighted, None, None)
         return Outcome(
