@@ -71,17 +71,32 @@ class _PathDraft(NamedTuple):
     evidence: tuple[str, ...]
     ranges: list[str]
     estimated: bool
+    #: The description up to the carry-over, and the recommendation.
+    head: str
+    recommendation: RecommendationDraft
 
 
-def _path_draft(items: list[_Redundant]) -> _PathDraft:
+def _path_draft(path: str, items: list[_Redundant]) -> _PathDraft:
     evidence = list(dict.fromkeys(i for r in items for i in (*r.prior[-3:], r.facts.id)))
+    redundant = sum(r.tokens for r in items)
+    ranges = [_fmt_range(r.start, r.end) for r in items]
     return _PathDraft(
         len(items),
         tuple(content_claim(r.facts, r.tokens) for r in items),
-        sum(r.tokens for r in items),
+        redundant,
         tuple(evidence[:MAX_EVIDENCE]),
-        [_fmt_range(r.start, r.end) for r in items],
+        ranges,
         any(r.estimated for r in items),
+        f"{short_name(path)} was read again unchanged {len(items)} time(s): {fmt_tokens(redundant)} redundant tokens",
+        RecommendationDraft(
+            title=f"Reuse the content of {short_name(path)} already in context",
+            detail=(
+                f"Lines {', '.join(dict.fromkeys(ranges[:5]))} of {path} were already in the context "
+                "from an earlier "
+                "read and the file had not changed; refer to that output instead of reading it again "
+                "(re-read only after an edit, or read just the new line range)."
+            ),
+        ),
     )
 
 
@@ -128,42 +143,30 @@ class RepeatedFileReadAnalyzer(FedAnalyzer):
         for path, items in by_path.items():
             part = drafted.get(path)
             if part is None or part.reads != len(items):
-                part = drafted[path] = _path_draft(items)
-            redundant, ranges = part.redundant, part.ranges
+                part = drafted[path] = _path_draft(path, items)
             carried = sum(carry.get(r.facts.id, 0) for r in items)
             claims = (*part.claims, fact_claim(items[-1].facts, "carry", carried)) if carried else part.claims
+            head = part.head
             drafts.append(
                 Draft(
                     type=self.name,
-                    severity=severity_for(redundant),
+                    severity=severity_for(part.redundant),
                     description=(
-                        f"{short_name(path)} was read again unchanged {len(items)} time(s): "
-                        f"{fmt_tokens(redundant)} redundant tokens"
-                        + (
-                            f", carried as {fmt_tokens(carried)} cache-read tokens by later calls"
-                            if carried
-                            else ""
-                        )
+                        f"{head}, carried as {fmt_tokens(carried)} cache-read tokens by later calls"
+                        if carried
+                        else head
                     ),
                     evidence=part.evidence,
                     claims=claims,
                     details={
                         "file_path": path,
-                        "redundant_reads": len(items),
-                        "redundant_tokens": redundant,
+                        "redundant_reads": part.reads,
+                        "redundant_tokens": part.redundant,
                         "carryover_cache_read_tokens": carried,
-                        "ranges": ranges[:MAX_EVIDENCE],
+                        "ranges": part.ranges[:MAX_EVIDENCE],
                         "estimated": part.estimated,
                     },
-                    recommendation=RecommendationDraft(
-                        title=f"Reuse the content of {short_name(path)} already in context",
-                        detail=(
-                            f"Lines {', '.join(dict.fromkeys(ranges[:5]))} of {path} were already in the context "
-                            "from an earlier "
-                            "read and the file had not changed; refer to that output instead of reading it again "
-                            "(re-read only after an edit, or read just the new line range)."
-                        ),
-                    ),
+                    recommendation=part.recommendation,
                 )
             )
         return drafts
