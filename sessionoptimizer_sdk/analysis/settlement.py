@@ -57,7 +57,7 @@ class _Tally:
 
     def copy(self) -> _Tally:
         """The same figures, to go on from without changing these."""
-        t = _Tally()
+        t = _Tally.__new__(_Tally)  # no __init__: every slot is set here
         t.settled, t.waste, t.weighted, t.usd, t.carry, t.priced = (
             self.settled,
             self.waste,
@@ -135,7 +135,8 @@ class Settler:
         # what this one reused.
         cut = max(len(claims) - 1, start) if self.keep is not None else -1
         todo = self._valid(claims, start)
-        keepable = cut > 0 and all(i >= cut or f is not None for i, _c, f, _k in todo)
+        # Kept only if every claim it keeps carries its facts (those it reused do: they were kept).
+        keepable = cut > 0 and (cut <= start or all(i >= cut or f is not None for i, _c, f, _k in todo))
         if keepable and cut > start:  # what the pools of the newly kept claims hold as the draft begins
             fresh = [k for i, _c, _f, k in todo if i < cut]
             keys, before = keys + fresh, before + list(map(used_of.get, fresh))
@@ -195,7 +196,10 @@ class Settler:
         if rates is None:
             tally.priced = False
             return
-        value = _usd(rates, facts, pool, net_of, take, self._base.setdefault(model, {}))
+        base = self._base.get(model)
+        if base is None:
+            base = self._base[model] = {}
+        value = _usd(rates, facts, pool, net_of, take, base)
         tally.usd += value
         if pool == "carry":
             tally.carry += value
