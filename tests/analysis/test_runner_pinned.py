@@ -329,6 +329,22 @@ def test_provisional_pacing_by_the_analysis_cost(tmp_path: Path) -> None:
     slow.close(5)
 
 
+def test_one_recorded_report_cost_does_not_pace_the_next(tmp_path: Path) -> None:
+    """A session's first recorded report cost alone (often a GC after the build) paces nothing; the next two do."""
+    store, settings = _store(tmp_path)
+    runner = AnalysisRunner(store, settings, provisional_interval=0, max_duty=1e-9)
+    seen = _spy(runner)
+    for _ in range(2):  # warm up (not recorded), then one analysis whose cost is recorded
+        runner.submit("s1", final=False)
+        assert runner.flush(10)
+    runner.submit("s1", final=False)
+    assert _wait(lambda: len(seen) == 3, timeout=3), "one recorded cost: not held back"
+    runner.submit("s1", final=False)
+    time.sleep(0.6)
+    assert len(seen) == 3, "two recorded costs / 1e-9: held back far beyond 0.6 s"
+    runner.close(5)
+
+
 def test_first_live_analysis_runs_at_once(tmp_path: Path) -> None:
     """A session's first provisional analysis is due at once, without waiting for a flush."""
     store, settings = _store(tmp_path)
