@@ -55,13 +55,33 @@ class Ledger:
         known = self._facts[c.event_id] = facts_of(e)
         return known
 
+    def take(self, c: Claim, facts: EventFacts, key: tuple[str, str]) -> int:
+        """Settle one claim (``key``: its event and pool): the tokens it takes of what remains, recorded as used.
+
+        Its pool is written even when nothing remains, so that every pool a settled claim drew on is in the ledger
+        (a kept settlement restores and checks exactly those: ``settlement.Kept``).
+        """
+        used_of = self._used
+        pool = c.pool
+        used = used_of.get(key, 0)
+        at = _CAPACITY_AT.get(pool) if type(facts) is EventFacts else None
+        # capacity(), inline for the billed kinds (their token counts sit at fixed places of the tuple)
+        capacity: int = facts[at] if at is not None else facts.capacity(pool)  # type: ignore[assignment]
+        take = min(c.tokens, capacity - used)
+        if take <= 0:
+            used_of[key] = used
+            return 0
+        used_of[key] = used + take
+        if c.event_id not in self._facts:
+            self._facts[c.event_id] = facts
+        return take
+
     def settle(self, claims: Iterable[Claim]) -> list[Claim]:
         """Claims trimmed to what is still unclaimed (zero-token claims are dropped), recorded as used.
 
         A claim settled whole is returned as it is (claims are immutable): only a trimmed one is rebuilt.
         """
         out: list[Claim] = []
-        used_of, known = self._used, self._facts
         for c in claims:
             if not isinstance(c, Claim) or not isinstance(c.tokens, int) or c.tokens <= 0:
                 continue
@@ -70,21 +90,7 @@ class Ledger:
                 facts = self.lookup(c)
                 if facts is None:
                     continue
-            pool = c.pool
-            key = (c.event_id, pool)
-            used = used_of.get(key, 0)
-            at = _CAPACITY_AT.get(pool) if type(facts) is EventFacts else None
-            # capacity(), inline for the billed kinds (their token counts sit at fixed places of the tuple)
-            capacity: int = facts[at] if at is not None else facts.capacity(pool)  # type: ignore[assignment]
-            take = min(c.tokens, capacity - used)
-            if take <= 0:
-                continue
-            used_of[key] = used + take
-            if c.event_id not in known:
-                known[c.event_id] = facts
-            out.append(c if take == c.tokens else Claim(c.event_id, c.pool, take, c.net_of))
+            take = self.take(c, facts, (c.event_id, c.pool))
+            if take > 0:
+                out.append(c if take == c.tokens else Claim(c.event_id, c.pool, take, c.net_of))
         return out
-
-    def facts(self, event_id: str) -> EventFacts | None:
-        """The facts of a settled claim's event (for pricing it)."""
-        return self._facts.get(event_id)

@@ -19,8 +19,6 @@ from .pricing import ModelRates, Pricer
 
 __all__ = ["Kept", "Outcome", "Settler", "claims_usd"]
 
-#: Where ``EventFacts.capacity(pool)`` reads a billed pool's tokens (the other pools go through the method).
-_CAPACITY_AT = {"input": 2, "output": 3, "cache_read": 4, "cache_write": 5}
 _Key = tuple[str, str]
 
 
@@ -163,20 +161,10 @@ class Settler:
 
     def _take(self, tally: _Tally, c: Claim, facts: EventFacts, key: _Key, kept: bool) -> None:
         """Settle one claim against the ledger, and add it to ``tally`` (``kept``: the next report reuses it)."""
-        used_of = self.ledger._used
-        pool = c.pool
-        used = used_of.get(key, 0)
-        at = _CAPACITY_AT.get(pool) if type(facts) is EventFacts else None
-        # capacity(), inline for the billed kinds (their token counts sit at fixed places of the tuple)
-        capacity: int = facts[at] if at is not None else facts.capacity(pool)  # type: ignore[assignment]
-        take = min(c.tokens, capacity - used)
+        take = self.ledger.take(c, facts, key)
         if take <= 0:
-            used_of[key] = used  # every pool a kept claim draws from is in the ledger (see ``Kept.after``)
             return
-        used_of[key] = used + take
-        known = self.ledger._facts
-        if c.event_id not in known:
-            known[c.event_id] = facts
+        pool = c.pool
         if kept:
             tally.known[c.event_id] = facts
         tally.settled += 1
