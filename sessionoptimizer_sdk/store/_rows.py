@@ -338,11 +338,12 @@ def session_filter(
     return (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params
 
 
-def subagents_query(parent_id: str, since: datetime, *, mark: str = "?") -> tuple[str, list[Any]]:
-    """The query of the sessions that may name ``parent_id`` as their parent, started since ``since``.
+def subagents_query(since: datetime, *, mark: str = "?") -> tuple[str, list[Any]]:
+    """The query of the sessions started since ``since`` that may name a parent (any: the id is not in it).
 
-    The pattern only keeps sessions whose metadata text holds the key at all (a test on text, no JSON parsed);
-    :func:`names_parent` then checks the decoded value, as the Python analysis always did.
+    The pattern only keeps sessions whose metadata text holds the key at all (a test on text, no JSON parsed,
+    no id to escape for LIKE); :func:`names_parent` then checks the decoded value, as the Python analysis always
+    did.
     """
     sql = f"SELECT {SESSION_COLUMNS} FROM sessions WHERE started_at >= {mark} AND metadata LIKE {mark}"
     return sql + " ORDER BY started_at DESC, id", [to_ts(since), '%"parent_session_id"%']

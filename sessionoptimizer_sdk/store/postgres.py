@@ -117,7 +117,7 @@ class PostgresStore(PgTeamMethods):
 
     def list_subagents(self, parent_id: str, *, since: datetime) -> list[Session]:
         """Sessions started since ``since`` naming ``parent_id`` as their parent, newest first."""
-        statement, params = subagents_query(parent_id, since, mark="%s")
+        statement, params = subagents_query(since, mark="%s")
         sessions = (session_from_row(r) for r in self._fetch(statement, params))
         return [s for s in sessions if names_parent(s, parent_id)]
 

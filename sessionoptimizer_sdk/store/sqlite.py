@@ -208,7 +208,7 @@ class SQLiteStore(SQLiteTeamMethods):
 
     def list_subagents(self, parent_id: str, *, since: datetime) -> list[Session]:
         """Sessions started since ``since`` naming ``parent_id`` as their parent, newest first."""
-        sql, params = subagents_query(parent_id, since)
+        sql, params = subagents_query(since)
         sessions = (session_from_row(r) for r in self._conn().execute(sql, params))
         return [s for s in sessions if names_parent(s, parent_id)]
 
