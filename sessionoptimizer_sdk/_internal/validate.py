@@ -5,7 +5,7 @@ raises a specific :class:`~sessionoptimizer_sdk.errors.InvalidInputError` subcla
 Limits (documented in ``docs/reliability.md``, "Bad input"):
 
 * names (agent, task, model, tool): non-empty text, valid Unicode (no lone surrogates), bounded length;
-* token counts: integers (not bools) in ``[0, 2**53]``;
+* token counts: integers (not bools) in ``[0, 2**40]`` (:data:`MAX_TOKENS`);
 * timestamps: aware or naive (local) ``datetime`` within :data:`MIN_TIMESTAMP` .. :data:`MAX_TIMESTAMP`
   (OpenTelemetry's nanosecond epoch range);
 * durations: finite real numbers (not bools) in ``[0, MAX_DURATION_MS]``;
@@ -22,6 +22,7 @@ from typing import Any
 
 from ..errors import EventTooLarge, InvalidEventData, InvalidInputError, InvalidTokenCount
 from .ids import validate_session_id
+from .tokens import MAX_TOKENS as _MAX_TOKENS
 
 __all__ = [
     "MAX_DATA_DEPTH",
@@ -47,7 +48,7 @@ __all__ = [
 
 MAX_NAME_LENGTH = 200  #: agent, model and tool names
 MAX_TEXT_LENGTH = 10_000  #: task descriptions
-MAX_TOKENS = 2**53  #: the largest token count stored exactly (a JSON/JavaScript safe integer)
+MAX_TOKENS = _MAX_TOKENS  #: the largest token count of one event (2**40; see ``_internal.tokens``)
 #: Timestamps accepted: the Unix epoch up to the last instant an OpenTelemetry int64 nanosecond time holds.
 MIN_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_TIMESTAMP = datetime(2262, 4, 11, tzinfo=UTC)

@@ -169,8 +169,9 @@ def _map(item: WriterItem, rows: list[tuple[Any, ...]], ends: list[tuple[str, st
         return
     else:
         raise TypeError(f"the writer cannot store a {type(item).__name__}")
-    if row is not None:
-        rows.append(row)
+    if row is None:  # one of our spans without a usable session or event type: counted, not dropped silently
+        raise ValueError("span without a usable session id or event type")
+    rows.append(row)
 
 
 class BatchWriter:

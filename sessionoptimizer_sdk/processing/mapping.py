@@ -12,7 +12,7 @@ from opentelemetry.trace import StatusCode
 from orjson import dumps as _orjson_dumps
 
 from .. import conventions as c
-from .._internal.tokens import estimate_tokens
+from .._internal.tokens import MAX_TOKENS, estimate_tokens
 from ..models import EventType
 
 if TYPE_CHECKING:
@@ -46,7 +46,8 @@ _ANY_USAGE_KEY = frozenset(
     )
 )
 _NO_USAGE = (0, 0, 0, 0, 0)
-_MAX_COUNT = 2**53  # the largest count stored exactly; absurd (finite) values are capped, never fatal
+_EVENT_TYPES = frozenset(t.value for t in EventType)  # a stored type must read back as a member
+_MAX_COUNT = MAX_TOKENS  # absurd (finite) values are capped, never fatal
 _stdlib_compact = json.JSONEncoder(separators=(",", ":")).encode  # == json.dumps(..., separators=(",", ":"))
 
 
@@ -128,7 +129,7 @@ def event_row_from_span(
     raw_type = attrs.get(c.SO_EVENT_TYPE)
     if kind is None:
         raw_type = EventType.AI_RESPONSE.value  # a foreign model-call span (instrumented LLM client)
-    elif not isinstance(raw_type, str):
+    elif not isinstance(raw_type, str) or raw_type not in _EVENT_TYPES:  # a type no reader knows: unusable
         return None
     uncached, output, cache_read, cache_write, reasoning = usage_from_attributes(attrs)
     data_raw = attrs.get(c.SO_EVENT_DATA)

@@ -115,7 +115,7 @@ def _loads(raw: str | None) -> MappingProxyType[str, Any]:
     except ValueError:  # orjson is stricter (NaN, > 64-bit ints): give the stdlib the last word
         try:
             value = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested deeper than orjson's 1,024 levels, too: kept as text
             value = {"_unreadable": raw}
     return MappingProxyType(value if isinstance(value, dict) else {"value": value})
 
@@ -237,7 +237,7 @@ def _decode(
         event = new(cls)
         s0(event, eid)
         s1(event, session_id)
-        s2(event, types.get(etype) or EventType(etype))
+        s2(event, types.get(etype) or _unfrozen.stored_type(etype))
         try:
             s3(event, stamp(ts, UTC))
         except (OverflowError, ValueError, OSError, TypeError):
@@ -270,7 +270,7 @@ def _plain_event(row: tuple[Any, ...], session_id: str) -> SessionEvent:
     return SessionEvent(
         id=eid,
         session_id=session_id,
-        event_type=_EVENT_TYPES.get(etype) or EventType(etype),
+        event_type=_EVENT_TYPES.get(etype) or _unfrozen.stored_type(etype),
         timestamp=from_ts(ts) or _EPOCH,
         data=_loads(data),
         tokens_input=i,

@@ -19,9 +19,31 @@ from typing import Any
 
 from orjson import loads as _fast_loads
 
+from .._internal.log import get_logger
 from ..models import EventType, SessionEvent
 
-__all__ = ["FIELDS", "Unfrozen", "decode", "decode_written", "usable"]
+__all__ = ["FIELDS", "Unfrozen", "decode", "decode_written", "stored_type", "usable"]
+
+_log = get_logger("sessionoptimizer.store")
+_unknown_seen: set[str] = set()
+
+
+def stored_type(etype: str) -> EventType:
+    """The member for a stored type name; an unknown one (no writer of this version stores it) reads as TOKEN_USAGE.
+
+    Every write path rejects unknown types, but a store may hold rows a newer version (or an older build with a
+    looser check) wrote: reading them must not fail the whole session's page or report. Their tokens stay counted,
+    as in the session's stored totals; each unknown name is logged once per process.
+    """
+    try:
+        return EventType(etype)
+    except ValueError:
+        name = str(etype)[:64]
+        if name not in _unknown_seen and len(_unknown_seen) < 100:
+            _unknown_seen.add(name)
+            _log.warning("stored event of unknown type read as TOKEN_USAGE", stored_type=name)
+        return EventType.TOKEN_USAGE
+
 
 #: :class:`SessionEvent`'s fields in order (its slots): the row decoders fill them in this order.
 FIELDS = (
@@ -112,7 +134,7 @@ def decode(
         event = new(twin)
         event.id = eid
         event.session_id = session_id
-        event.event_type = types.get(etype) or EventType(etype)
+        event.event_type = types.get(etype) or stored_type(etype)
         try:
             event.timestamp = fromtimestamp(ts, UTC)
         except (OverflowError, ValueError, OSError, TypeError):
@@ -171,7 +193,7 @@ def decode_written(
         event = new(twin)
         event.id = eid
         event.session_id = session_id
-        event.event_type = types.get(etype) or EventType(etype)
+        event.event_type = types.get(etype) or stored_type(etype)
         try:
             event.timestamp = fromtimestamp(ts, UTC)
         except (OverflowError, ValueError, OSError, TypeError):

@@ -94,3 +94,40 @@ def test_follow_stops_after_the_given_time(runner: CliRunner, tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     assert "Following claude-code transcripts" in result.output
     assert _store(tmp_path).count_sessions() == 1
+
+
+def test_absurd_and_infinite_token_counts_are_capped_and_later_files_still_import(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A usage of 1e300 is stored capped at 2**40 and one of 1e400 (infinity) as 0; the files after them import."""
+    folder = tmp_path / "t"
+    folder.mkdir()
+    for name, tokens in (("a-good", "10"), ("b-huge", "1e300"), ("c-inf", "1e400"), ("d-good", "20")):
+        lines = [
+            {
+                "type": "user",
+                "sessionId": name,
+                "uuid": "u1",
+                "timestamp": "2026-01-01T00:00:00Z",
+                "message": {"role": "user", "content": "hi"},
+            },
+            {
+                "type": "assistant",
+                "sessionId": name,
+                "uuid": "u2",
+                "timestamp": "2026-01-01T00:00:05Z",
+                "message": {
+                    "id": "m1",
+                    "model": "claude-sonnet-4-5",
+                    "role": "assistant",
+                    "content": [{"type": "text", "text": "ok"}],
+                    "usage": {"input_tokens": "@", "output_tokens": 5},
+                },
+            },
+        ]
+        text = "\n".join(json.dumps(line) for line in lines).replace('"@"', tokens)
+        (folder / f"{name}.jsonl").write_text(text + "\n")
+    result = runner.invoke(import_command, ["claude-code", str(folder)])
+    assert result.exit_code == 0, result.output
+    inputs = {s.id: s.tokens.input_tokens for s in _store(tmp_path).list_sessions()}
+    assert inputs == {"a-good": 10, "b-huge": 2**40, "c-inf": 0, "d-good": 20}

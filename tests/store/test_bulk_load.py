@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sessionoptimizer_sdk.models import EventType, Session, SessionEvent, SessionStatus
-from sessionoptimizer_sdk.store import _rows
+from sessionoptimizer_sdk.store import _rows, _unfrozen
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
 T0 = datetime(2026, 1, 21, 14, 30, tzinfo=UTC)
@@ -121,12 +121,19 @@ def test_collector_disabled_by_the_host_stays_disabled(store: SQLiteStore) -> No
         gc.enable()
 
 
-def test_collector_is_reenabled_when_a_row_is_unreadable(store: SQLiteStore) -> None:
-    """A stored row with an unknown event type raises ValueError and still leaves the collector on."""
+def test_collector_is_reenabled_when_a_row_is_unreadable(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row whose decoding raises (here: its type's look-up made to fail) still leaves the collector on."""
     conn = sqlite3.connect(store.path)
     conn.execute("UPDATE events SET type = 'NOT_A_TYPE' WHERE id = 'b'")
     conn.commit()
     conn.close()
+
+    def refuse(etype: str) -> EventType:
+        raise ValueError(f"{etype} refused")
+
+    monkeypatch.setattr(_unfrozen, "stored_type", refuse)
     with pytest.raises(ValueError, match="NOT_A_TYPE"):
         store.get_events("s1")
     assert gc.isenabled()

@@ -127,3 +127,32 @@ def test_writer_rows_decode_to_the_events_a_load_gives(twin: bool, monkeypatch: 
     assert written[5].timestamp == datetime(1970, 1, 1, tzinfo=UTC)  # none stored: the epoch
     assert dict(written[3].data) == {"value": [1, 2]}  # not an object: wrapped
     assert dict(written[4].data) == {"_unreadable": "not json"}  # not JSON: kept as text
+
+
+def test_a_stored_row_of_unknown_type_reads_as_token_usage_on_every_path(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row whose type this version does not know (a newer writer's) loads as TOKEN_USAGE, its tokens kept."""
+    row = ("z", "s1", "SUBAGENT_START", _rows.to_ts(T0 + timedelta(seconds=9)), None, None, 0, None)
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO events (id, session_id, type, ts, duration_ms, name, is_error, error_type, "
+            "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, data) "
+            "VALUES (?,?,?,?,?,?,?,?,7,8,0,0,0,'{}')",
+            row,
+        )
+    twin = store.get_events("s1")
+    monkeypatch.setattr(_rows, "_UNFROZEN", False)
+    setters = store.get_events("s1")
+    monkeypatch.setattr(_rows, "_SETTERS", None)
+    plain = store.get_events("s1")
+    assert twin == setters == plain
+    assert [(e.id, e.event_type, e.tokens_input, e.tokens_output) for e in twin][-1] == (
+        "z",
+        EventType.TOKEN_USAGE,
+        7,
+        8,
+    )
+    newer_row = ("z", "s1", "SUBAGENT_START", 1.0, None, None, 0, None, 7, 8, 0, 0, 0, "{}")
+    written = _rows.events_from_written([newer_row], [1], "s1")
+    assert written[0].event_type is EventType.TOKEN_USAGE

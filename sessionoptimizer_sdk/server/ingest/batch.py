@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..._internal.tokens import MAX_TOKENS
 from ...models import Session
 
 __all__ = ["Batch", "SessionSeen"]
@@ -15,9 +16,9 @@ SOURCE_CLAUDE_CODE = "claude_code"
 SOURCE_CODEX = "codex"
 SOURCE_IMPORT = "import"
 TELEMETRY_SOURCES = (SOURCE_CLAUDE_CODE, SOURCE_CODEX)
-#: Largest token count stored for one event (2**53): a wire value beyond it cannot be real and must not
-#: overflow SQLite's 64-bit integers (or PostgreSQL's bigint) in session totals.
-MAX_COUNT = 2**53
+#: Largest token count stored for one event (``MAX_TOKENS``, 2**40): a wire value beyond it cannot be real and
+#: must not overflow SQLite's 64-bit integers (or PostgreSQL's bigint) in session totals.
+MAX_COUNT = MAX_TOKENS
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ from sessionoptimizer_sdk.server.runner import serve_in_thread
 from sessionoptimizer_sdk.store.sqlite import SQLiteStore
 
 from .conftest import TeamServer
-from .payloads import event_span, otlp_json, traces
+from .payloads import event_span, kv, otlp_json, traces
 
 PB = {"Content-Type": "application/x-protobuf"}
 
@@ -116,14 +116,14 @@ def test_token_for_another_agent_is_403(team_server: TeamServer):
 
 
 def test_absurd_token_counts_are_capped_not_fatal(team_server: TeamServer):
-    """A 1e300 token count (double attribute) or "1e30" string is stored capped at 2**53, never a 5xx."""
+    """A 1e300 token count (double attribute) or "1e30" string is stored capped at 2**40, never a 5xx."""
     from .payloads import kv, log_record, logs
 
     span = event_span("s-huge", 1)
     span.attributes.append(kv("gen_ai.usage.output_tokens", 1e300))
     r = httpx.post(f"{team_server.url}/v1/traces", content=traces(span).SerializeToString(), headers=PB)
     assert r.status_code == 200
-    assert team_server.store.get_session("s-huge").tokens.output_tokens == 2**53
+    assert team_server.store.get_session("s-huge").tokens.output_tokens == 2**40
     record = log_record("claude_code.api_request", {"session.id": "cc-huge", "input_tokens": "1e30"}, t_s=1)
     r = httpx.post(
         f"{team_server.url}/v1/logs",
@@ -131,4 +131,17 @@ def test_absurd_token_counts_are_capped_not_fatal(team_server: TeamServer):
         headers=PB,
     )
     assert r.status_code == 200
-    assert team_server.store.get_session("cc-huge").tokens.input_tokens == 2**53
+    assert team_server.store.get_session("cc-huge").tokens.input_tokens == 2**40
+
+
+def test_thousands_of_capped_counts_in_one_session_do_not_overflow_its_totals(team_server: TeamServer):
+    """2,000 events at the per-event cap are stored in one request, and the session total is their exact sum."""
+    spans = []
+    for n in range(2000):
+        span = event_span("s-sum", n)
+        span.attributes.append(kv("gen_ai.usage.output_tokens", 1e300))
+        spans.append(span)
+    r = httpx.post(f"{team_server.url}/v1/traces", content=traces(*spans).SerializeToString(), headers=PB)
+    assert r.status_code == 200, r.text
+    session = team_server.store.get_session("s-sum")
+    assert (session.event_count, session.tokens.output_tokens) == (2000, 2000 * 2**40)

@@ -74,3 +74,18 @@ def test_partial_success_counts_rejected_spans(team_server: TeamServer):
     assert answer.partial_success.rejected_spans == 1
     assert "no_session" in answer.partial_success.error_message
     assert team_server.store.get_session("s-part").event_count == 1
+
+
+def test_unknown_event_type_is_rejected_and_the_session_stays_readable(team_server: TeamServer):
+    """A span whose event type no reader knows is rejected as invalid_event_span; the session's pages still load."""
+    body = traces(
+        event_span("s-type", 1, tokens_in=10), event_span("s-type", 2, etype="SUBAGENT_START")
+    ).SerializeToString()
+    r = httpx.post(f"{team_server.url}/v1/traces", content=body, headers=PB)
+    assert r.status_code == 200
+    answer = ExportTraceServiceResponse.FromString(r.content)
+    assert answer.partial_success.rejected_spans == 1
+    assert "invalid_event_span" in answer.partial_success.error_message
+    assert [e.id for e in team_server.store.get_events("s-type")] == ["0000000000001001"]
+    for path in ("/api/sessions/s-type/events", "/api/reports/s-type", "/api/sessions/active"):
+        assert httpx.get(f"{team_server.url}{path}").status_code == 200, path
