@@ -156,3 +156,12 @@ def test_a_stored_row_of_unknown_type_reads_as_token_usage_on_every_path(
     newer_row = ("z", "s1", "SUBAGENT_START", 1.0, None, None, 0, None, 7, 8, 0, 0, 0, "{}")
     written = _rows.events_from_written([newer_row], [1], "s1")
     assert written[0].event_type is EventType.TOKEN_USAGE
+
+
+def test_data_nested_deeper_than_any_decoder_allows_reads_as_text() -> None:
+    """Stored data nested 5,000 levels deep (past orjson's and the stdlib's limits) loads as unreadable text."""
+    deep = "[" * 5000 + "]" * 5000
+    row = ("n", "s1", "TOOL_CALL", 1.0, None, None, 0, None, 0, 0, 0, 0, 0, deep)
+    loaded = _rows.events_from_rows([(row[0], *row[2:14], 1)], "s1")
+    written = _rows.events_from_written([row], [1], "s1")
+    assert dict(loaded[0].data) == dict(written[0].data) == {"_unreadable": deep}
