@@ -158,7 +158,7 @@ class SessionOptimizer:
         With ``analysis=True`` also wait for the background analyses (reports, alerts) queued so far.
         """
         deadline = time.monotonic() + timeout
-        ok = self._recorder.writer.flush(timeout)
+        ok = self._recorder.writer.flush(timeout, report=True)
         if analysis and self._runner is not None:
             ok = self._runner.flush(max(0.0, deadline - time.monotonic())) and ok
         return ok

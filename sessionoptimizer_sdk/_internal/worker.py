@@ -47,11 +47,12 @@ class Sink(Protocol[T_contra]):
 class _Marker:
     """A flush request: released once everything queued before it was handed to the sink."""
 
-    __slots__ = ("done", "ok")
+    __slots__ = ("done", "ok", "report")
 
-    def __init__(self) -> None:
+    def __init__(self, report: bool) -> None:
         self.done = threading.Event()
         self.ok = True
+        self.report = report
 
 
 def suppressed_thread(target: Callable[[], None], name: str) -> threading.Thread:
@@ -168,15 +169,20 @@ class BatchWorker(Generic[T]):
         if self.on_drop is not None:
             self.on_drop(n, cause)
 
-    def flush(self, timeout: float | None = 10.0) -> bool:
-        """Wait until everything queued so far reached the sink; False on timeout or if anything was lost."""
+    def flush(self, timeout: float | None = 10.0, *, report: bool = True) -> bool:
+        """Wait until everything queued so far reached the sink; False on timeout or if anything was lost.
+
+        "Lost" means since the last flush that reported (``report=True``, the default): a flush whose answer
+        nobody shows (an internal one) passes ``report=False`` so the losses stay for the next reporting flush.
+        """
         if (self._thread is None and not self._queue) or (self._closed and not self._alive()):
             while self._queue:  # no thread will come: hand what is left to the sink on the caller's thread
                 self._drain_once()
             ok = self.lost == self._lost_seen
-            self._lost_seen = self.lost
+            if report:
+                self._lost_seen = self.lost
             return ok
-        marker = _Marker()
+        marker = _Marker(report)
         self._queue.append(marker)
         if self._thread is None:
             self._start()
@@ -236,7 +242,8 @@ class BatchWorker(Generic[T]):
             self._export(items)
         if marker is not None:
             marker.ok = self.lost == self._lost_seen
-            self._lost_seen = self.lost
+            if marker.report:
+                self._lost_seen = self.lost
             marker.done.set()
 
     def _export(self, items: list[T]) -> None:

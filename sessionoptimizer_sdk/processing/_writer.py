@@ -207,7 +207,7 @@ class BatchWriter:
         worker = self._worker
 
         def put_and_flush(item: WriterItem) -> bool:
-            return worker.put(item) and worker.flush(worker.block_timeout + 10.0)
+            return worker.put(item) and worker.flush(worker.block_timeout + 10.0, report=False)
 
         self.put = put_and_flush
 
@@ -225,9 +225,14 @@ class BatchWriter:
         """Items lost in this process, whatever the cause."""
         return self._worker.lost
 
-    def flush(self, timeout: float | None = 10.0) -> bool:
-        """Block until everything queued so far is committed; False on timeout or if any of it was lost."""
-        return self._worker.flush(timeout)
+    def flush(self, timeout: float | None = 10.0, *, report: bool = False) -> bool:
+        """Block until everything queued so far is committed; False on timeout or if anything was lost.
+
+        Losses count since the last flush with ``report=True``: only the flushes whose answer reaches the user
+        (``SessionOptimizer.flush``, the OTel ``force_flush``) pass it, so the SDK's own flushes (at a session's
+        end, before an analysis) never swallow a loss the user's next flush must answer for.
+        """
+        return self._worker.flush(timeout, report=report)
 
     def close(self, timeout: float = 10.0) -> bool:
         """Flush and stop the thread (idempotent); counts still unwritten go to the side file."""

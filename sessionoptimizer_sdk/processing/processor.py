@@ -92,5 +92,5 @@ class SessionSpanProcessor(SpanProcessor):
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Block until every queued span is stored, or the timeout passes."""
         with _FORCE_FLUSH:
-            return self._writer.flush(timeout_millis / 1000)
+            return self._writer.flush(timeout_millis / 1000, report=True)
         return False

@@ -112,6 +112,39 @@ def test_disk_full_drops_are_reported_by_flush_and_named_by_doctor(small_disk: P
     assert not any("QUEUE_SIZE" in p for p in body["problems"])
 
 
+_LOST_INSIDE_THE_BLOCK = """
+import os, sys
+from sessionoptimizer_sdk import SessionOptimizer, EventType
+opt = SessionOptimizer()
+mnt = sys.argv[1]
+filler = os.path.join(mnt, "filler")
+with opt.session("ATLAS", "disk fills up inside the block", model="sonnet") as s:
+    s.log(EventType.AI_RESPONSE, tokens_output=1)
+    print(opt.flush(10))
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    for size in (65536, 1):
+        try:
+            while True:
+                os.write(fd, b"x" * size)
+        except OSError:
+            pass
+    os.close(fd)
+    for _ in range(20):
+        s.log(EventType.AI_RESPONSE, tokens_output=1)
+print(opt.flush(30))  # the session's end flushed internally first: the losses are still this flush's to report
+os.remove(filler)
+with opt.session("ATLAS", "disk freed", model="sonnet") as s:
+    s.log(EventType.AI_RESPONSE, tokens_output=1)
+print(opt.flush(10))
+"""
+
+
+def test_losses_inside_a_session_block_are_reported_by_the_flush_after_it(small_disk: Path) -> None:
+    """Events lost inside a ``with session`` block make the user's flush after the block return False."""
+    home = small_disk / "home"
+    assert _run(_LOST_INSIDE_THE_BLOCK, _env(home), str(small_disk)) == ["True", "False", "True"]
+
+
 _READ_ONLY = """
 import os, sys, structlog, structlog.stdlib
 from sessionoptimizer_sdk import SessionOptimizer, EventType
