@@ -38,8 +38,15 @@ class _LazyLogger:
 
     def __getattr__(self, attr: str) -> Any:
         if self._logger is None:
-            self._logger = _build(self._name)
+            try:
+                self._logger = _build(self._name)
+            except ImportError:  # at interpreter exit nothing can be imported any more: drop the line
+                return _drop_line
         return getattr(self._logger, attr)
+
+
+def _drop_line(*args: Any, **kwargs: Any) -> None:
+    """Stands in for a log method when no logger can be built (the interpreter is shutting down)."""
 
 
 def get_logger(name: str) -> Any:

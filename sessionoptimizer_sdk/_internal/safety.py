@@ -9,6 +9,7 @@ silently in tests. The count is persisted to the store by the writer (counter ``
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -93,7 +94,12 @@ def _record(site: str, exc: BaseException) -> None:
             return
         _last[key] = (now, 0)
     # a fault that comes back is logged again after LOG_INTERVAL, with how often it was silenced meanwhile
-    _log.error("internal error swallowed", site=site, error=repr(exc), suppressed=suppressed, exc_info=exc)
+    with contextlib.suppress(
+        Exception
+    ):  # at interpreter exit logging itself fails (no imports, closed streams)
+        _log.error(
+            "internal error swallowed", site=site, error=repr(exc), suppressed=suppressed, exc_info=exc
+        )
 
 
 class Guard:

@@ -143,3 +143,32 @@ def test_events_are_stored_with_opentelemetry_disabled(home: object, monkeypatch
         assert session.event_count == 6 and session.tokens.output_tokens == 3
     finally:
         opt.shutdown()
+
+
+_SUSPENDED_AT_EXIT = """
+from sessionoptimizer_sdk import SessionOptimizer
+opt = SessionOptimizer()
+
+@opt.tool
+def pages():
+    yield 1
+    yield 2
+
+opt.session("ATLAS", "left suspended").__enter__()
+g = pages()
+next(g)  # still suspended when the interpreter exits
+print("end")
+"""
+
+
+def test_a_decorated_generator_left_suspended_at_exit_prints_nothing(home: object) -> None:
+    """A tool generator still suspended when the interpreter exits ends as silently as an undecorated one."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SESSIONOPTIMIZER_HOME": str(home), "SESSIONOPTIMIZER_STRICT": "0"}
+    proc = subprocess.run(
+        [sys.executable, "-c", _SUSPENDED_AT_EXIT], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "end\n", "")
