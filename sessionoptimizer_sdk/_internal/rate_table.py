@@ -18,6 +18,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from .privatedir import make_private_dirs
+
 __all__ = ["MAX_ENTRIES", "RateTable", "cache_dir", "default_table"]
 
 #: Entries kept at most (a model per day each: years of a team's models, a few hundred KB).
@@ -72,7 +74,7 @@ class RateTable:
     def _write(self, entries: dict[str, Any]) -> None:
         assert self.path is not None
         folder = self.path.parent
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_dirs(folder)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:

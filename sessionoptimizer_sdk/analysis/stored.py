@@ -16,6 +16,7 @@ from orjson import dumps as _orjson_dumps
 
 from sessionoptimizer_sdk._internal.ids import validate_session_id
 from sessionoptimizer_sdk._internal.jsontext import same_as_stdlib
+from sessionoptimizer_sdk._internal.privatedir import make_private_dirs
 from sessionoptimizer_sdk.analysis._gcpause import gc_paused
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.engine import analyze_events
@@ -89,8 +90,7 @@ def write_report_file(reports_dir: Path, session_id: str, report: Mapping[str, A
     """Write the report JSON atomically (temp file + ``os.replace``), file 0600 in a 0700 folder."""
     target = report_path(reports_dir, session_id)
     if not reports_dir.exists():
-        reports_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(reports_dir, 0o700)
+        make_private_dirs(reports_dir)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=reports_dir)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -8,6 +8,7 @@ import re
 import sqlite3
 from pathlib import Path
 
+from .._internal.privatedir import make_private_dirs
 from ..errors import StoreError
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -19,7 +20,7 @@ BUSY_TIMEOUT_MS = 30_000
 def ensure_private_file(path: Path) -> None:
     """Create the store folder (0700) and database file (0600) before SQLite opens it with looser modes."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dirs(path.parent)
         if not path.exists():
             fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
             os.close(fd)
