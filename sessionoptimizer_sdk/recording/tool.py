@@ -26,6 +26,7 @@ from .._internal.randomids import new_span_id
 from .._internal.safety import Guard
 from ..errors import InvalidInputError
 from ..models import ErrorKind, EventType
+from ._digest import call_digest, digest
 from .context import _current, current_scope
 from .state import SessionState
 
@@ -34,30 +35,8 @@ __all__ = ["instrument_tool"]
 _FILE_TYPES = frozenset({EventType.FILE_READ, EventType.FILE_WRITE})
 
 
-_DIGEST_HEAD = (
-    1 << 20
-)  # hash at most the first MiB (and the last 64 KiB) of huge values: bounded cost per call
-_DIGEST_TAIL = 1 << 16
-
-
 _BEGIN = Guard("tool.begin")
 _FINISH = Guard("tool.finish")
-
-
-def _digest(value: object) -> tuple[str, int]:
-    """(short sha256, size) of a value's text, for retry detection without storing content; bounded cost."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        raw = bytes(value[:_DIGEST_HEAD]) if len(value) > _DIGEST_HEAD else bytes(value)
-        size = len(value)
-    else:
-        text = value if isinstance(value, str) else repr(value)
-        size = len(text)
-        if size > _DIGEST_HEAD:
-            text = f"{text[:_DIGEST_HEAD]}{text[-_DIGEST_TAIL:]}{size}"
-        raw = text.encode("utf-8", "replace")
-    import hashlib  # cached after the first call; kept out of the SDK's import time
-
-    return hashlib.sha256(raw).hexdigest()[:16], size
 
 
 def _error_kind(exc: BaseException) -> str | None:
@@ -142,7 +121,7 @@ def _begin(
 ) -> _Call | None:
     """Start the tool span (and make it current for sync/async calls); None if recording failed."""
     with _BEGIN:
-        args_hash, _ = _digest((args, kwargs) if kwargs else args)
+        args_hash = call_digest(args, kwargs)
         attrs: dict[str, Any] = {
             c.GEN_AI_OPERATION_NAME: c.OP_EXECUTE_TOOL,
             c.GEN_AI_TOOL_NAME: spec.name,
@@ -171,7 +150,7 @@ def _finish(call: _Call, result: Any, exc: BaseException | None) -> None:
         extra: dict[str, Any] = {}
         if exc is None:
             if result is not None:
-                extra[c.SO_TOOL_RESULT_HASH], extra[c.SO_TOOL_RESULT_CHARS] = _digest(result)
+                extra[c.SO_TOOL_RESULT_HASH], extra[c.SO_TOOL_RESULT_CHARS] = digest(result)
         else:
             error_type = type(exc).__qualname__
             extra[c.ERROR_TYPE] = error_type
