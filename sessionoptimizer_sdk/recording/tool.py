@@ -103,9 +103,10 @@ class _ToolSpec:
 
 @dataclass(frozen=True, slots=True)
 class _Call:
-    """A tool call in flight: its span, the context token to detach, its attributes and its session."""
+    """A tool call in flight: its span, the context it made current and its token, its attributes, its session."""
 
     span: Any
+    context: Context | None
     token: contextvars.Token[Context] | None
     attrs: dict[str, Any]
     state: SessionState
@@ -135,9 +136,26 @@ def _begin(
             attrs[c.SO_FILE_PATH] = os.fspath(path)
         parent = None if _current.get() is state else state.parent_context
         span = state.recorder.tracer.start_span(spec.span_name, context=parent, attributes=attrs)
-        token = otel_context.attach(trace.set_span_in_context(span)) if current else None
-        return _Call(span, token, attrs, state)
+        context = trace.set_span_in_context(span) if current else None
+        token = otel_context.attach(context) if context is not None else None
+        return _Call(span, context, token, attrs, state)
     return None
+
+
+def _restore(ours: Context | None, token: contextvars.Token[Context]) -> None:
+    """Make the caller's context current again, keeping a context the host attached inside the call and left.
+
+    Detaching our token resets the context to the caller's, which would also undo the host's own ``attach``
+    (baggage set for the rest of a request, say). So when the current context is no longer ours, the host's
+    is kept, with the caller's span in place of the ended tool span.
+    """
+    current = otel_context.get_current()
+    if current is ours:
+        otel_context.detach(token)
+        return
+    before = token.old_value
+    caller = trace.get_current_span(None if before is contextvars.Token.MISSING else before)
+    otel_context.attach(trace.set_span_in_context(caller, current))
 
 
 def _finish(call: _Call, result: Any, exc: BaseException | None) -> None:
@@ -145,7 +163,7 @@ def _finish(call: _Call, result: Any, exc: BaseException | None) -> None:
     span, token, attrs, state = call.span, call.token, call.attrs, call.state
     with _FINISH:
         if token is not None:
-            otel_context.detach(token)
+            _restore(call.context, token)
         recording = span.is_recording()
         extra: dict[str, Any] = {}
         if exc is None:

@@ -281,3 +281,21 @@ def test_file_tool_path_is_found_by_signature(optimizer: SessionOptimizer) -> No
         Repo().open("src/c.py")
     paths = [e.data["file_path"] for e in optimizer.get_events(s.id)]
     assert paths == ["src/a.py", "src/b.py", "src/c.py"]
+
+
+def test_a_context_the_tool_attached_and_left_survives_the_call(optimizer: SessionOptimizer) -> None:
+    """Baggage a tool attaches for the rest of a request stays current after it returns, as without the SDK."""
+    from opentelemetry import baggage, trace
+    from opentelemetry import context as otel_context
+
+    def begin_request(user: str) -> object:
+        return otel_context.attach(baggage.set_baggage("user", user))
+
+    results = {}
+    for name, fn in (("plain", begin_request), ("decorated", optimizer.tool(begin_request))):
+        with optimizer.session("ATLAS", name, model="sonnet"):
+            caller = trace.get_current_span()
+            token = fn("alice")
+            results[name] = (baggage.get_baggage("user"), trace.get_current_span() is caller)
+            otel_context.detach(token)  # type: ignore[arg-type]
+    assert results["decorated"] == results["plain"] == ("alice", True)
