@@ -7,7 +7,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -20,6 +20,7 @@ from sessionoptimizer_sdk._internal.ids import validate_session_id
 from sessionoptimizer_sdk._internal.jsonsafe import sanitize
 from sessionoptimizer_sdk._internal.jsontext import same_as_stdlib
 from sessionoptimizer_sdk._internal.tokens import estimate_tokens
+from sessionoptimizer_sdk._internal.validate import MAX_TIMESTAMP, MIN_TIMESTAMP
 from sessionoptimizer_sdk.errors import InvalidSessionId
 from sessionoptimizer_sdk.models import EventType, SessionEvent
 from sessionoptimizer_sdk.store._unfrozen import FIELDS as EVENT_FIELDS
@@ -52,19 +53,26 @@ IMAGE_TOKENS = 1600
 
 
 def parse_ts(value: object, default: datetime | None = None) -> datetime | None:
-    """Parse an ISO-8601 (``...Z``) or epoch timestamp into an aware UTC datetime, or return ``default``."""
+    """Parse an ISO-8601 (``...Z``) or epoch timestamp into an aware UTC datetime, or return ``default``.
+
+    Times outside 1970 (exclusive: epoch 0 is an unset value) .. 2262, which the store refuses, are ``default``:
+    one odd line (year 0001) must not become the session's start.
+    """
     if isinstance(value, str) and value:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             return default
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not parsed.tzinfo:
+            parsed = parsed.replace(tzinfo=UTC)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
         try:
-            return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
+            parsed = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
         except (OverflowError, OSError, ValueError):
             return default
-    return default
+    else:
+        return default
+    return parsed if MIN_TIMESTAMP < parsed < MAX_TIMESTAMP else default
 
 
 def safe_session_id(raw: str) -> str:
@@ -281,6 +289,24 @@ class EventBuffer:
         """Events created or changed since the last call."""
         out, self._out = list(self._out.values()), {}
         return out
+
+    def _place_untimed(self, when: datetime, *held: dict[str, dict[str, Any]]) -> None:
+        """Move events stamped :data:`EPOCH` (lines before the first timestamp) to ``when``, the first time.
+
+        Called once, when the transcript's first timestamp is read; ``held`` are the parser's maps whose
+        ``"event"`` entries (events or :func:`event_to_state` dicts) are completed or updated later.
+        """
+        moved: dict[str, SessionEvent] = {}
+        for key, event in self._out.items():
+            if event.timestamp == EPOCH:
+                self._out[key] = moved[key] = replace(event, timestamp=when)
+        for entries in held:
+            for entry in entries.values():
+                kept = entry["event"]
+                if isinstance(kept, SessionEvent) and kept.timestamp == EPOCH:
+                    entry["event"] = moved.get(kept.id) or replace(kept, timestamp=when)
+                elif isinstance(kept, dict) and kept.get("ts") == EPOCH.timestamp():
+                    entry["event"] = {**kept, "ts": when.timestamp()}
 
 
 def discover_jsonl(path: Path) -> Iterator[Path]:

@@ -42,6 +42,7 @@ from ._common import (
     MAPS as _MAPS,
 )
 from ._reader import load_file
+from ._scrub import scrub, scrub_value
 from .base import ImportedSession
 
 __all__ = ["ClaudeCodeImporter", "ClaudeCodeParser", "ClaudeCodeState", "load_transcript"]
@@ -105,7 +106,10 @@ class ClaudeCodeParser(EventBuffer):
         self._identify(record)
         if ts is not None and kind != "attachment":  # the conversation's lines bound the session
             stamp = ts.timestamp()  # ParserState.seen, inline (this runs per line)
-            if st.first is None or stamp < st.first:
+            first = st.first
+            if first is None or stamp < first:
+                if first is None:  # lines before it were stamped EPOCH: they happened by now
+                    self._place_untimed(ts, st.pending, st.responses)
                 st.first = stamp
             if st.last is None or stamp > st.last:
                 st.last = stamp
@@ -197,7 +201,7 @@ class ClaudeCodeParser(EventBuffer):
                 data: dict[str, Any] = {"model": model, "response_id": mid, "provider": "anthropic"}
                 data.update(chars=len(text), estimated_tokens=estimate_tokens(len(text)), redacted=not text)
                 if self._capture:
-                    data["content"] = text
+                    data["content"] = scrub(text)
                 self._emit(
                     new_event(
                         f"{self._st.sid}:think:{uuid}:{i}", str(self._st.sid), EventType.THINKING, ts, data
@@ -311,7 +315,7 @@ class ClaudeCodeParser(EventBuffer):
             elif changed:
                 data["modifies"] = [self._abs(p) for p in changed]
         if self._capture:
-            data["args"] = dict(args)
+            data["args"] = scrub_value(args)
         event = new_event(f"{self._st.sid}:tool:{tid}", str(self._st.sid), etype, ts, data, name=name)
         if len(self._st.pending) >= _MAX_PENDING:
             self._st.pending.pop(next(iter(self._st.pending)))
@@ -348,10 +352,10 @@ class ClaudeCodeParser(EventBuffer):
             data["system_reminder"] = True
         if text.startswith("[Request interrupted"):
             data["interrupted"] = True
-        elif self._capture and not self._st.task:
-            self._st.task = text[:500]
         if self._capture:
-            data["content"] = text
+            data["content"] = shown = scrub(text)
+            if not self._st.task and not data.get("interrupted"):
+                self._st.task = shown[:500]
         self._emit(
             new_event(f"{self._st.sid}:user:{uuid}", str(self._st.sid), EventType.USER_MESSAGE, ts, data)
         )
@@ -384,6 +388,7 @@ class ClaudeCodeParser(EventBuffer):
         pending = self._st.pending.pop(tid, None)
         text, tokens = content_size(block.get("content"))
         failed = bool(block.get("is_error"))
+        shown = scrub(text) if self._capture else ""  # what is stored of the result
         tool: str | None = None
         if pending is not None:
             event = _live(pending)
@@ -397,7 +402,7 @@ class ClaudeCodeParser(EventBuffer):
             if failed:
                 data["failed"] = True
             if self._capture:
-                data["result"] = text
+                data["result"] = shown
             duration = max(0.0, (ts - event.timestamp).total_seconds() * 1000)
             self._emit(  # the pending call completed (positional: dataclasses.replace is ~5x slower)
                 new_event(
@@ -420,7 +425,7 @@ class ClaudeCodeParser(EventBuffer):
             )
         if failed:
             kind = classify_error(text, command=pending["command"] if pending else None)
-            message = text[:2000] if self._capture else f"{tool or 'tool'} failed ({kind.value})"
+            message = shown[:2000] if self._capture else f"{tool or 'tool'} failed ({kind.value})"
             data = {"message": message, "message_sha256": sha256_text(text), "error_kind": kind.value}
             data.update(tool=tool, tool_call_id=tid or None, user_feedback=user_feedback(text))
             event = new_event(

@@ -36,6 +36,7 @@ from ._common import (
     sha256_text,
 )
 from ._reader import load_file
+from ._scrub import scrub, scrub_value
 from .base import ImportedSession
 
 __all__ = ["CodexImporter", "CodexParser", "CodexState", "load_rollout"]
@@ -116,8 +117,10 @@ class CodexParser(EventBuffer):
             raise ValueError(f"{kind or 'line'} without a payload object")
         ts = parse_ts(record.get("timestamp"))
         if ts is not None:
+            self._first_seen(ts)
             self._st.seen(ts.timestamp())
-        when = ts or (datetime.fromtimestamp(self._st.last, UTC) if self._st.last else EPOCH)
+        known = self._st.last or self._st.first
+        when = ts or (datetime.fromtimestamp(known, UTC) if known else EPOCH)
         if kind == "session_meta":
             self._session_meta(payload)
         elif kind == "turn_context":
@@ -177,7 +180,13 @@ class CodexParser(EventBuffer):
             self._st.meta["origin"] = source
         started = parse_ts(payload.get("timestamp"))
         if started is not None:
+            self._first_seen(started)
             self._st.first = min(self._st.first or started.timestamp(), started.timestamp())
+
+    def _first_seen(self, ts: datetime) -> None:
+        """Place the events of lines read before the rollout's first timestamp at it (they were EPOCH)."""
+        if self._st.first is None:
+            self._place_untimed(ts, self._st.pending)
 
     def _response_item(self, payload: Mapping[str, Any], ts: datetime, line: int) -> None:
         ptype = payload.get("type")
@@ -197,7 +206,7 @@ class CodexParser(EventBuffer):
                 estimated_tokens=estimate_tokens(len(text)), encrypted=bool(payload.get("encrypted_content"))
             )
             if self._capture:
-                data["content"] = text
+                data["content"] = scrub(text)
             self._emit(
                 SessionEvent(f"{self._st.sid}:think:{line}", self._st.sid, EventType.THINKING, ts, data)
             )
@@ -225,7 +234,7 @@ class CodexParser(EventBuffer):
         command = shell_command(args)
         data: dict[str, Any] = {"tool": name, "tool_call_id": call_id, "args_sha256": sha256_json(args)}
         if self._capture:
-            data["args"] = args
+            data["args"] = scrub_value(args)
         files = patch_files(name, args, command)
         read = None if files else file_read_of(command)
         if files:
@@ -259,6 +268,7 @@ class CodexParser(EventBuffer):
         pending = self._st.pending.pop(call_id, None)
         redacted = _redacted(payload.get("output"))
         text, failed = ("", False) if redacted else _failure(payload.get("output"))
+        shown = scrub(text) if self._capture else ""  # what is stored of the output
         tool: str | None = None
         if pending is not None:
             event = event_from_state(pending["event"])
@@ -271,12 +281,12 @@ class CodexParser(EventBuffer):
             if redacted:  # the rollout kept no output: success or failure cannot be told
                 data["result_redacted"] = True
             if self._capture:
-                data["result"] = text
+                data["result"] = shown
             duration = max(0.0, (ts - event.timestamp).total_seconds() * 1000)
             self._emit(replace(event, data=data, duration_ms=duration))
         if failed:
             kind = classify_error(text, command=pending["command"] if pending else None)
-            message = text[:2000] if self._capture else f"{tool or 'tool'} failed ({kind.value})"
+            message = shown[:2000] if self._capture else f"{tool or 'tool'} failed ({kind.value})"
             data = {"message": message, "message_sha256": sha256_text(text), "error_kind": kind.value}
             data.update(tool=tool, tool_call_id=call_id or None)
             self._emit(
@@ -300,8 +310,8 @@ class CodexParser(EventBuffer):
             text = str(payload.get("message") or "")
             data: dict[str, Any] = {"chars": len(text), "content_sha256": sha256_text(text)}
             if self._capture:
-                data["content"] = text
-                self._st.task = self._st.task or text[:500]
+                data["content"] = shown = scrub(text)
+                self._st.task = self._st.task or shown[:500]
             self._emit(
                 SessionEvent(f"{self._st.sid}:user:{line}", self._st.sid, EventType.USER_MESSAGE, ts, data)
             )

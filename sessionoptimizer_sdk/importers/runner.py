@@ -7,6 +7,7 @@ beside it (pending tool calls, per-response usage already counted).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -17,7 +18,7 @@ from sessionoptimizer_sdk.errors import ImportSourceError
 from sessionoptimizer_sdk.models import SessionStatus
 from sessionoptimizer_sdk.store.base import Store
 
-from ._reader import READ_BUFFER, iter_lines, read_document
+from ._reader import READ_BUFFER, iter_lines, read_document, unexpected_record
 from .base import Importer, SkippedLine
 from .registry import get_importer
 
@@ -30,6 +31,8 @@ __all__ = ["FileResult", "ImportSummary", "import_file", "import_paths", "resolv
 #: for 7 MB more peak memory (docs/decisions/import-speed.md).
 _FLUSH_LINES = 10_000
 _CURSOR_VERSION = 1
+#: Bytes hashed at each end of the part of a file already read (:func:`_fingerprint`).
+_PRINT_BYTES = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,8 @@ class FileResult:
     skipped: tuple[SkippedLine, ...] = ()
     unchanged: bool = False
     readable: bool = True
+    #: Events of the file's earlier content deleted because the file was rewritten (same session id).
+    replaced_events: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,8 @@ class ImportSummary:
     bytes_read: int = 0
     unchanged_files: int = 0
     unreadable_files: int = 0
+    #: Events deleted because their file was rewritten and its new content re-imported under the same session.
+    replaced_events: int = 0
     session_ids: tuple[str, ...] = ()
     skipped: tuple[SkippedLine, ...] = field(default_factory=tuple)
 
@@ -85,6 +92,38 @@ def _stat_marks(path: Path) -> tuple[int, int, int]:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
+def _fingerprint(path: Path, offset: int) -> str | None:
+    """Hash of the first and last :data:`_PRINT_BYTES` before ``offset`` (None if unreadable).
+
+    Saved in the cursor: a file rewritten in place (same inode, not shorter) no longer matches it, while appending
+    never changes it. Two small reads, whatever the file size.
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(min(offset, _PRINT_BYTES))
+            fh.seek(max(0, offset - _PRINT_BYTES))
+            tail = fh.read(min(offset, _PRINT_BYTES))
+    except OSError:
+        return None
+    return hashlib.blake2b(head + b"\0" + tail, digest_size=16).hexdigest()
+
+
+def _rewritten(path: Path, offset: int, saved: object) -> bool:
+    """True when the bytes before ``offset`` are not those the cursor saw (no fingerprint saved: trusted)."""
+    if not isinstance(saved, str):
+        return False
+    now = _fingerprint(path, offset)
+    return now is not None and now != saved
+
+
+def _untimed(events: int, lines: int) -> str:
+    """The report of a file whose events cannot be placed in time: none of its lines has a valid timestamp."""
+    return (
+        f"no line has a valid timestamp: {events:,} event(s) from {lines:,} line(s) not imported yet "
+        "(the file is read again from the start when it grows)"
+    )
+
+
 def import_file(
     store: Store,
     importer: Importer,
@@ -97,27 +136,45 @@ def import_file(
 ) -> FileResult:
     """Import what is new in one transcript since its saved cursor (everything on first sight).
 
+    A file whose content was replaced (new inode, shorter, or other bytes before the saved offset) is read from
+    the start, and its session's earlier events are replaced when the new content has the same session id.
     ``kept``, when given, keeps every batch once it is stored (the final report then needs no reload).
     """
     path = path.resolve()
     key = _cursor_key(importer.name, path)
     try:
-        inode, size, mtime = _stat_marks(path)
+        marks = _stat_marks(path)
     except OSError as exc:
         return FileResult(
             str(path), readable=False, skipped=(SkippedLine(str(path), 0, f"cannot read: {exc}"),)
         )
+    inode, size, mtime = marks
     cursor = store.get_cursor(key) or {}
     same_file = cursor.get("v") == _CURSOR_VERSION and cursor.get("inode") == inode
-    if same_file and importer.whole_file and (cursor.get("size"), cursor.get("mtime")) == (size, mtime):
+    saved = int(cursor.get("offset", 0))
+    # as last time: a whole document, everything read, or (offset 0, no session) nothing placeable in time
+    done = saved == (size if cursor.get("sid") is not None else 0)
+    if (
+        same_file
+        and (cursor.get("size"), cursor.get("mtime")) == (size, mtime)
+        and (importer.whole_file or done)
+    ):
         return FileResult(str(path), cursor.get("sid"), unchanged=True)
-    resumable = same_file and not importer.whole_file and int(cursor.get("offset", 0)) <= size
-    if resumable and int(cursor.get("offset", 0)) == size:
-        return FileResult(str(path), cursor.get("sid"), unchanged=True)
+    previous = cursor.get("sid") if cursor.get("v") == _CURSOR_VERSION else None
+    resumable = (
+        same_file
+        and previous is not None  # no session yet: its lines were not stored, read them again
+        and not importer.whole_file
+        and saved <= size
+        and not _rewritten(path, saved, cursor.get("print"))
+    )
+    if resumable and saved == size:  # touched, not changed
+        return FileResult(str(path), previous, unchanged=True)
     state = cursor.get("state") if resumable else None
-    offset = int(cursor.get("offset", 0)) if resumable else 0
+    offset = saved if resumable else 0
     line = int(cursor.get("line", 0)) if resumable else 0
     parser = importer.parser(path, agent=agent, capture_content=capture_content, state=state)
+    batch = _Batch(store, parser, status, key, path, marks, kept, None if resumable else previous)
     skipped: list[SkippedLine] = []
     written = parsed = 0
     start_offset, start_line = offset, line
@@ -126,8 +183,8 @@ def import_file(
             parser.feed(read_document(path), 1)
         except ImportSourceError as exc:
             return FileResult(str(path), skipped=(SkippedLine(str(path), 0, str(exc)),), readable=False)
-        except (ValueError, TypeError, KeyError) as exc:
-            return FileResult(str(path), skipped=(SkippedLine(str(path), 1, f"unexpected record: {exc}"),))
+        except Exception as exc:  # one malformed document never aborts the import of the others
+            return FileResult(str(path), skipped=(SkippedLine(str(path), 1, unexpected_record(exc)),))
         line, offset, parsed = 1, size, 1
     else:
         try:
@@ -146,15 +203,18 @@ def import_file(
                     try:
                         parser.feed(record, line_no)
                         parsed += 1
-                    except (ValueError, TypeError, KeyError) as exc:
-                        skipped.append(SkippedLine(str(path), line_no, f"unexpected record: {exc}"))
+                    except Exception as exc:  # one malformed line never aborts the file
+                        skipped.append(SkippedLine(str(path), line_no, unexpected_record(exc)))
                 pending += 1
                 if pending >= _FLUSH_LINES:
-                    written += _flush(store, parser, status, key, (inode, size, mtime), offset, line, kept)
+                    written += batch.flush(offset, line)
                     pending = 0
-    written += _flush(store, parser, status, key, (inode, size, mtime), offset, line, kept)
+    written += batch.flush(offset, line, last=True)
     session = parser.session(status)
-    if session is None and not skipped and line > start_line:
+    held = len(parser.take_events()) if session is None else 0  # read again next time: dropped here
+    if held:
+        skipped.append(SkippedLine(str(path), 0, _untimed(held, line)))
+    elif session is None and not skipped and line > start_line:
         skipped.append(SkippedLine(str(path), 0, "no session records in this file"))
     return FileResult(
         str(path),
@@ -164,42 +224,56 @@ def import_file(
         records=parsed,
         bytes_read=offset - start_offset,
         skipped=tuple(skipped),
+        replaced_events=batch.replaced,
     )
 
 
-def _flush(
-    store: Store,
-    parser: Any,
-    status: SessionStatus,
-    key: str,
-    marks: tuple[int, int, int],
-    offset: int,
-    line: int,
-    kept: KeptEvents | None = None,
-) -> int:
-    """Write the session, the parser's new events and the cursor after them in one transaction (all or none)."""
-    session = parser.session(status)
-    events = parser.take_events()  # keyed by id: each event once, its latest version
-    inode, size, mtime = marks
-    cursor = {
-        "v": _CURSOR_VERSION,
-        "inode": inode,
-        "size": size,
-        "mtime": mtime,
-        "offset": offset,
-        "line": line,
-        "sid": session.id if session else None,
-        "state": parser.state(),
-    }
-    if session is None:  # no session record yet: nothing to store its events under
-        store.set_cursor(key, cursor)
-        return 0
-    if kept is not None:
-        kept.before_store(store, key, session)
-    written = store.import_batch(session, events, key, cursor)
-    if kept is not None:
-        kept.stored(key, session, events)
-    return written
+@dataclass(slots=True)
+class _Batch:
+    """Writes one file's parsed events in batches: session, events and cursor per transaction.
+
+    ``replace`` names the session whose stored events the file's new content replaces (deleted before the
+    first batch stored under that id; :attr:`replaced` counts them).
+    """
+
+    store: Store
+    parser: Any
+    status: SessionStatus
+    key: str
+    path: Path
+    marks: tuple[int, int, int]
+    kept: KeptEvents | None
+    replace: str | None
+    replaced: int = 0
+
+    def flush(self, offset: int, line: int, *, last: bool = False) -> int:
+        """Store what the parser made since the last flush with the cursor after ``line``; return events written.
+
+        Before the session is known (no timestamp yet) events stay in the parser and no cursor moves, so the
+        lines are read again; after the ``last`` flush a cursor at offset 0 marks the file as seen.
+        """
+        session = self.parser.session(self.status)
+        inode, size, mtime = self.marks
+        cursor: dict[str, Any] = {"v": _CURSOR_VERSION, "inode": inode, "size": size, "mtime": mtime}
+        if session is None:
+            if last:
+                self.store.set_cursor(
+                    self.key, {**cursor, "offset": 0, "line": 0, "sid": None, "state": None}
+                )
+            return 0
+        events = self.parser.take_events()  # keyed by id: each event once, its latest version
+        cursor.update(offset=offset, line=line, sid=session.id, state=self.parser.state())
+        cursor["print"] = _fingerprint(self.path, offset)
+        if self.replace is not None:
+            if self.replace == session.id:  # the file's old content: its events give way to the new ones
+                self.replaced = self.store.delete_events(session.id)
+            self.replace = None
+        if self.kept is not None:
+            self.kept.before_store(self.store, self.key, session)
+        written = self.store.import_batch(session, events, self.key, cursor)
+        if self.kept is not None:
+            self.kept.stored(self.key, session, events)
+        return written
 
 
 def resolve_files(importer: Importer, paths: Sequence[str | os.PathLike[str]] | None) -> list[Path]:
@@ -270,6 +344,7 @@ def summarize(source: str, results: Sequence[FileResult]) -> ImportSummary:
         bytes_read=sum(r.bytes_read for r in results),
         unchanged_files=sum(1 for r in results if r.unchanged),
         unreadable_files=sum(1 for r in results if not r.readable),
+        replaced_events=sum(r.replaced_events for r in results),
         session_ids=tuple(dict.fromkeys(touched)),
         skipped=tuple(s for r in results for s in r.skipped),
     )

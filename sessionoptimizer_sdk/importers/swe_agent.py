@@ -14,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sessionoptimizer_sdk._internal.tokens import count_or_zero
 from sessionoptimizer_sdk.models import ErrorKind, EventType, Session, SessionEvent, SessionStatus
 
 from ._classify import classify_error
 from ._common import estimate_tokens, safe_session_id, sha256_text, text_of
 from ._reader import load_file
+from ._scrub import scrub
 from .base import ImportedSession
 
 __all__ = ["SweAgentImporter", "SweAgentParser", "load_trajectory"]
@@ -36,6 +38,7 @@ _FAILURE = re.compile(
 _RUNS_CODE = re.compile(r"^(?:python3?|pytest|py\.test|bash|sh|node)\b")
 _READ_ACTIONS = {"open", "goto", "scroll_up", "scroll_down"}
 _WRITE_ACTIONS = {"edit", "create", "insert", "append"}
+_MAX_STEP_SECONDS = 86_400.0  #: longest plausible step: SWE-agent's command timeouts are minutes
 
 
 def _normalise(text: str) -> str:
@@ -43,6 +46,31 @@ def _normalise(text: str) -> str:
     return "\n".join(
         line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
     )
+
+
+def _total(value: object) -> int:
+    """A run total from ``model_stats`` (a number or numeric text) as a bounded token count, else 0."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return 0
+    return count_or_zero(value)
+
+
+def _step_seconds(step: object) -> float:
+    """A step's ``execution_time`` when it is a plausible duration (0 .. one day), else 1 s.
+
+    Unbounded values (1e300, infinity, negative) would overflow or reorder the derived timestamps.
+    """
+    elapsed = step.get("execution_time") if isinstance(step, Mapping) else None
+    if (
+        isinstance(elapsed, int | float)
+        and not isinstance(elapsed, bool)
+        and 0 <= elapsed <= _MAX_STEP_SECONDS
+    ):
+        return float(elapsed)
+    return 1.0
 
 
 def _split(total: int, weights: Sequence[int]) -> list[int]:
@@ -85,14 +113,13 @@ class SweAgentParser:
         api_calls = stats.get("api_calls")
         calls = api_calls if isinstance(api_calls, int) and api_calls > 0 else 0
         prompts, replies = self._call_sizes(record.get("history"), steps, calls)
-        sent = _split(int(stats.get("tokens_sent") or 0), prompts)
-        received = _split(int(stats.get("tokens_received") or 0), replies)
+        sent = _split(_total(stats.get("tokens_sent")), prompts)
+        received = _split(_total(stats.get("tokens_received")), replies)
         when = started
         stamps = []
         for step in steps:
             stamps.append(when)
-            elapsed = step.get("execution_time") if isinstance(step, Mapping) else None
-            when += timedelta(seconds=float(elapsed) if isinstance(elapsed, int | float) else 1.0)
+            when += timedelta(seconds=_step_seconds(step))
         current_file: str | None = None
         for n, (i, o) in enumerate(zip(sent, received, strict=True)):
             ts = stamps[min(len(stamps) - 1, n * len(stamps) // max(len(sent), 1))] if stamps else started
@@ -106,7 +133,9 @@ class SweAgentParser:
             if isinstance(step, Mapping):
                 current_file = self._step(n, step, stamps[n], current_file)
         problem = record.get("problem_statement") or info.get("problem_statement")
-        task = text_of(problem)[:500] if self._capture and problem else f"SWE-agent run {self._path.stem}"
+        task = (
+            scrub(text_of(problem))[:500] if self._capture and problem else f"SWE-agent run {self._path.stem}"
+        )
         self._meta.update(
             source="swe-agent",
             source_path=str(self._path.resolve()),
@@ -166,7 +195,7 @@ class SweAgentParser:
         data: dict[str, Any] = {"tool": tool, "tool_call_id": f"step{n}", "args_sha256": sha256_text(action)}
         data.update(result_sha256=sha256_text(observation), result_tokens=estimate_tokens(len(observation)))
         if self._capture:
-            data.update(args=action, result=observation)
+            data.update(args=scrub(action), result=scrub(observation))
         etype = EventType.TOOL_CALL
         if tool in _READ_ACTIONS and shown:
             above = _ABOVE.search(observation)
@@ -186,7 +215,7 @@ class SweAgentParser:
             kind = classify_error(observation, command=action)
             if kind is ErrorKind.AGENT_ERROR and _RUNS_CODE.match(action) and "Traceback" in observation:
                 kind = ErrorKind.TEST_FAILURE  # the program under test failed, not the agent's command
-            message = observation[:2000] if self._capture else f"{tool} failed ({kind.value})"
+            message = scrub(observation)[:2000] if self._capture else f"{tool} failed ({kind.value})"
             err: dict[str, Any] = {"message": message, "message_sha256": sha256_text(observation)}
             err["error_kind"] = kind.value
             err.update(tool=tool, tool_call_id=f"step{n}", attempt=None)
