@@ -7,7 +7,9 @@ import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sessionoptimizer_sdk import EventType, Session, SessionEvent, SessionStatus
+import pytest
+
+from sessionoptimizer_sdk import EventType, Session, SessionEvent, SessionOptimizer, SessionStatus, StoreError
 from sessionoptimizer_sdk.store import SQLiteStore
 from sessionoptimizer_sdk.store.schema import SCHEMA_VERSION
 
@@ -75,3 +77,11 @@ def test_migration_repairs_a_prerelease_store(tmp_path: Path) -> None:
     old.insert_events([_event(i) for i in range(3, 5)])
     assert old.get_session("s1").tokens.input_tokens == 50  # counted once: the old trigger is gone
     assert old.insert_events([_event(0)]) == 0  # the per-session unique key is back
+
+
+def test_a_store_that_cannot_be_created_is_a_clear_error_at_construction(tmp_path: Path) -> None:
+    """A home under a plain file cannot hold a store: SessionOptimizer() raises StoreError naming path and reason."""
+    (tmp_path / "afile").write_text("not a folder")
+    home = tmp_path / "afile" / "home"
+    with pytest.raises(StoreError, match=r"cannot create the store at .*afile/home.*Not a directory"):
+        SessionOptimizer(home)
