@@ -7,6 +7,7 @@ faults only log).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,11 @@ __all__ = ["DEFAULT_QUEUE_SIZE", "ENV_VARS", "Settings"]
 
 #: The one default writer queue size (``SESSIONOPTIMIZER_QUEUE_SIZE``); at least one writer batch.
 DEFAULT_QUEUE_SIZE = 10_000
+
+#: Upper bounds of the numeric settings: past them a value is a typo (or would overflow a timer or a count).
+MAX_QUEUE_SIZE = 10_000_000
+MAX_SECONDS = 86_400.0  #: flush interval and block timeout: one day
+MAX_MONTHLY_BUDGET_USD = 1e12
 
 #: Every environment variable read by SessionOptimizer, with what it sets.
 ENV_VARS: Mapping[str, str] = {
@@ -48,7 +54,8 @@ def _env_bool(name: str, default: bool) -> bool:
     raise ConfigurationError(f"{name}={raw!r} is not a boolean (use 1 or 0)")
 
 
-def _env_number(name: str, default: float, *, minimum: float) -> float:
+def _env_number(name: str, default: float, *, minimum: float, maximum: float) -> float:
+    """The finite number in ``[minimum, maximum]`` that variable ``name`` holds, or ``default`` when unset."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -56,9 +63,19 @@ def _env_number(name: str, default: float, *, minimum: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigurationError(f"{name}={raw!r} is not a number") from None
-    if value < minimum:
-        raise ConfigurationError(f"{name}={raw!r} must be at least {minimum}")
+    if not math.isfinite(value):  # NaN passes every comparison; infinity overflows timers and int()
+        raise ConfigurationError(f"{name}={raw!r} is not a finite number")
+    if not minimum <= value <= maximum:
+        raise ConfigurationError(f"{name}={raw!r} must be between {minimum:g} and {maximum:g}")
     return value
+
+
+def _env_int(name: str, default: int, *, maximum: int) -> int:
+    """The whole number in ``[1, maximum]`` that variable ``name`` holds (``1e4`` is fine, ``2.5`` is not)."""
+    value = _env_number(name, float(default), minimum=1, maximum=maximum)
+    if not value.is_integer():
+        raise ConfigurationError(f"{name}={os.environ.get(name)!r} is not a whole number")
+    return int(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +115,14 @@ class Settings:
             home=resolved,
             default_model=os.environ.get("SESSIONOPTIMIZER_DEFAULT_MODEL") or "unknown",
             capture_content=_env_bool("SESSIONOPTIMIZER_CAPTURE_CONTENT", False),
-            flush_interval=_env_number("SESSIONOPTIMIZER_FLUSH_INTERVAL", 0.2, minimum=0.001),
-            queue_size=int(_env_number("SESSIONOPTIMIZER_QUEUE_SIZE", DEFAULT_QUEUE_SIZE, minimum=1)),
-            block_timeout=_env_number("SESSIONOPTIMIZER_BLOCK_TIMEOUT", 5.0, minimum=0),
-            monthly_budget_usd=_env_number("SESSIONOPTIMIZER_MONTHLY_BUDGET", 60.0, minimum=0),
+            flush_interval=_env_number(
+                "SESSIONOPTIMIZER_FLUSH_INTERVAL", 0.2, minimum=0.001, maximum=MAX_SECONDS
+            ),
+            queue_size=_env_int("SESSIONOPTIMIZER_QUEUE_SIZE", DEFAULT_QUEUE_SIZE, maximum=MAX_QUEUE_SIZE),
+            block_timeout=_env_number("SESSIONOPTIMIZER_BLOCK_TIMEOUT", 5.0, minimum=0, maximum=MAX_SECONDS),
+            monthly_budget_usd=_env_number(
+                "SESSIONOPTIMIZER_MONTHLY_BUDGET", 60.0, minimum=0, maximum=MAX_MONTHLY_BUDGET_USD
+            ),
             auto_analyze=_env_bool("SESSIONOPTIMIZER_AUTO_ANALYZE", True),
             live_analysis=_env_bool("SESSIONOPTIMIZER_LIVE_ANALYSIS", True),
             handle_sigterm=_env_bool("SESSIONOPTIMIZER_SIGTERM", True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +12,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .._internal.validate import MAX_DAYS
 from ._common import fail, get_state
+
+#: The largest CLAUDE.md / AGENTS.md ``--apply`` reads (such files are a few KiB).
+MAX_INSTRUCTIONS_BYTES = 1024 * 1024
 
 if TYPE_CHECKING:
     from ..analysis.report import OptimizationReport
@@ -40,6 +45,34 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def read_instructions(path: Path) -> str:
+    """The text of an instructions file ("" if it does not exist yet): a regular UTF-8 file of at most 1 MiB.
+
+    Refused otherwise (exit 2): ``/dev/zero`` or a FIFO would be read forever, a huge file is not a CLAUDE.md.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise fail(f"cannot read {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise fail(f"{path} is not a regular file")
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_INSTRUCTIONS_BYTES + 1)  # bounded even if the file grows meanwhile
+    except OSError as exc:
+        raise fail(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > MAX_INSTRUCTIONS_BYTES:
+        raise fail(
+            f"{path} is larger than {MAX_INSTRUCTIONS_BYTES // 1024 // 1024} MiB: not an instructions file"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(f"cannot read {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
 def unified_diff(path: Path, old: str, new: str) -> str:
     """A unified diff of ``path`` from ``old`` to ``new`` ("" when equal)."""
     return "".join(
@@ -51,7 +84,7 @@ def unified_diff(path: Path, old: str, new: str) -> str:
 
 @click.command()
 @click.argument("agent")
-@click.option("--days", "-d", type=click.IntRange(min=1), default=14, show_default=True)
+@click.option("--days", "-d", type=click.IntRange(1, MAX_DAYS), default=14, show_default=True)
 @click.option(
     "--format",
     "fmt",
@@ -90,12 +123,14 @@ def advise(
 
     if write and apply_to is None:
         raise click.UsageError("--write needs --apply FILE")
+    old = ""
     if apply_to is not None:
         fmt = fmt or ("agents-md" if apply_to.name.lower() == "agents.md" else "claude-md")
         if fmt not in ("claude-md", "agents-md"):
             raise click.UsageError("--apply writes a claude-md or agents-md block")
         if not apply_to.parent.is_dir():
             raise fail(f"no such folder: {apply_to.parent}")
+        old = read_instructions(apply_to)  # bad input exits 2 before the store is read
     reports = load_guidance_reports(agent, days)
     root = str(apply_to.resolve().parent) if apply_to is not None else os.getcwd()
     guidance = build_guidance(
@@ -105,10 +140,6 @@ def advise(
     if apply_to is None:
         click.echo(text, nl=False)
         return
-    try:
-        old = apply_to.read_text(encoding="utf-8") if apply_to.exists() else ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"cannot read {apply_to}: {exc}") from exc
     new = apply_block(old, text)
     diff = unified_diff(apply_to, old, new)
     if not diff:

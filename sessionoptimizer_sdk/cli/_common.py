@@ -8,6 +8,7 @@ Errors print one line on stderr.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -38,9 +39,12 @@ __all__ = [
     "EXIT_FAILURE",
     "EXIT_OK",
     "EXIT_USAGE",
+    "MAX_LIMIT",
+    "MAX_OFFSET",
     "CliState",
-    "exit_code_for",
     "escape",
+    "exit_code_for",
+    "finite_seconds",
     "format_option",
     "get_state",
     "parse_when",
@@ -54,6 +58,9 @@ FC = TypeVar("FC", bound=Callable[..., Any])
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+#: Bounds of ``--limit`` and ``--offset`` (as the REST API's events endpoint: past them, a typo or an overflow).
+MAX_LIMIT = 10_000
+MAX_OFFSET = 10**9
 _BAD_INPUT = (ConfigurationError, InvalidInputError, SessionNotFound, SessionNotActive, SessionAlreadyExists)
 
 
@@ -162,16 +169,37 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 
 
 def parse_when(value: str, *, now: datetime | None = None) -> datetime:
-    """``30m``, ``24h``, ``7d``, ``2w`` (ago), or an ISO date/datetime (naive = local time), as aware UTC."""
+    """``30m``, ``24h``, ``7d``, ``2w`` (ago), or an ISO date/datetime (naive = local time), as aware UTC.
+
+    A time a datetime cannot hold (``99999999999d``, year 0 in UTC) is bad input (exit 2), not an overflow.
+    """
     match = _RELATIVE.match(value)
-    if match:
-        amount, unit = int(match.group(1)), match.group(2).lower()
-        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[unit]: amount})
+    if not match:
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidInputError(
+                f"cannot read time {value!r}: use 30m, 24h, 7d, 2w or an ISO date"
+            ) from None
     try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInputError(f"cannot read time {value!r}: use 30m, 24h, 7d, 2w or an ISO date") from None
-    return (parsed if parsed.tzinfo else parsed.astimezone()).astimezone(UTC)
+        if match:
+            amount, unit = int(match.group(1)), match.group(2).lower()
+            moment = (now or datetime.now(UTC)) - timedelta(**{_UNITS[unit]: amount})
+        else:
+            moment = (parsed if parsed.tzinfo else parsed.astimezone()).astimezone(UTC)
+        moment.timestamp()  # the store compares epoch seconds
+    except (OverflowError, ValueError, OSError):
+        raise InvalidInputError(
+            f"time {value!r} is out of range: use a time between years 1 and 9999"
+        ) from None
+    return moment
+
+
+def finite_seconds(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """Click callback refusing NaN and infinity, which ``FloatRange`` lets through (every comparison is False)."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number of seconds", ctx, param)
+    return value
 
 
 def fail(message: str) -> SessionOptimizerError:

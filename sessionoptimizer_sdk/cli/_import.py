@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sessionoptimizer_sdk.cli._common import plain
+from sessionoptimizer_sdk.cli._common import EXIT_USAGE, exit_code_for, plain
 from sessionoptimizer_sdk.cli._exit import allow_fast_exit
 from sessionoptimizer_sdk.config import Settings
 from sessionoptimizer_sdk.errors import SessionOptimizerError
@@ -282,6 +282,10 @@ def _source_command(source: str, default_hint: str) -> click.Command:
                 if shipper is not None:
                     shipper.ship(summary.session_ids)
         except SessionOptimizerError as exc:
+            if (
+                exit_code_for(exc) == EXIT_USAGE
+            ):  # bad input (a --server that is no URL, a bad setting): exit 2
+                raise click.UsageError(str(exc)) from None
             raise click.ClickException(str(exc)) from None
         _render(console, summary, _incomplete_output(store, summary.session_ids), fmt)
         store.close()  # a PostgreSQL pool must not outlive the command

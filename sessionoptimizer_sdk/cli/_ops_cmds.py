@@ -7,12 +7,14 @@ import os
 import socket
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 
 from ..errors import ConfigurationError
 from ._common import (
     escape,
+    finite_seconds,
     format_option,
     get_state,
     new_table,
@@ -22,6 +24,7 @@ from ._common import (
     stdout_console,
 )
 from ._style import score_text, severity_text
+from ._written import LOSS_CAUSES
 
 
 @click.command()
@@ -122,7 +125,8 @@ def serve(
 @click.command()
 @click.option(
     "--interval",
-    type=click.FloatRange(min=1),
+    type=click.FloatRange(1, 86_400),
+    callback=finite_seconds,
     default=60.0,
     show_default=True,
     help="Seconds between passes.",
@@ -140,6 +144,7 @@ def monitor(interval: float, once: bool, since: str, fmt: str) -> None:
     from ..analysis.runner import rules_for
     from ..server import _queries as q
 
+    parse_when(since)  # bad input exits 2 before the first pass (each pass reads it again, from its now)
     opt = get_state().optimizer()
     config = AnalysisConfig(monthly_budget_usd=opt.settings.monthly_budget_usd)
     engine = AlertEngine(opt.store, rules_for(config))
@@ -204,22 +209,11 @@ def _pricing_info() -> dict[str, Any]:
     return info
 
 
-_LOSS_CAUSES = {
-    "dropped_queue_full": "the event queue was full; raise SESSIONOPTIMIZER_QUEUE_SIZE",
-    "dropped_closed": "they were recorded after the recorder shut down",
-    "dropped_disk_full": "the disk holding the store was full",
-    "dropped_read_only": "the store was read-only",
-    "dropped_io_error": "writing the store failed (I/O error)",
-    "dropped_sink_error": "an internal error in the writer",
-    "rejected_malformed": "they were malformed (see the internal-error log)",
-}
-
-
 def _loss_problems(counters: dict[str, int]) -> list[str]:
     """One line per cause of lost events, and for failed user callbacks and internal errors."""
     problems = [
         f"{counters[name]:,} event(s) lost: {cause}"
-        for name, cause in _LOSS_CAUSES.items()
+        for name, cause in LOSS_CAUSES.items()
         if counters.get(name)
     ]
     unexplained = counters.get("dropped_events", 0) - sum(
@@ -236,6 +230,30 @@ def _loss_problems(counters: dict[str, int]) -> list[str]:
     return problems
 
 
+def redact_url(value: str) -> str:
+    """``value`` with any URL's password, query values and fragment shown as ``***`` (scheme, user, host kept).
+
+    Non-URL values come back unchanged; a URL that cannot be parsed is hidden whole.
+    """
+    if "://" not in value:
+        return value
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return "<set, hidden: not a valid URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        netloc = f"{user}{':***' if colon else ''}@{hostport}"
+    query = "&".join(
+        f"{key}=***" if sep else "***"
+        for key, sep, _ in (item.partition("=") for item in parts.query.split("&"))
+        if key or sep
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, "***" if parts.fragment else ""))
+
+
 @click.command()
 @format_option("text", "json")
 def doctor(fmt: str) -> None:
@@ -247,10 +265,13 @@ def doctor(fmt: str) -> None:
     info = opt.store.info()
     for name, n in side_file_counters(info["path"]).items():  # counts the store could not take (yet)
         info["counters"][name] = info["counters"].get(name, 0) + n
+    info["path"] = redact_url(str(info["path"]))  # a PostgreSQL URL may carry ?password=...
     otel = {k: v for k, v in sorted(os.environ.items()) if k.startswith("OTEL_")}
     for key in list(otel):
         if "HEADERS" in key:
             otel[key] = "<set, hidden>"  # may hold API keys
+        else:
+            otel[key] = redact_url(otel[key])  # an endpoint may carry user:password@ or ?token=...
     report: dict[str, Any] = {
         "version": __version__,
         "home": str(opt.settings.home),

@@ -7,9 +7,20 @@ from typing import Any
 
 import click
 
+from .._internal.validate import MAX_DAYS
 from ..models import Session, SessionStatus
 from ..server.serialize import event_to_dict, session_to_dict
-from ._common import escape, format_option, get_state, new_table, parse_when, print_json, stdout_console
+from ._common import (
+    MAX_LIMIT,
+    MAX_OFFSET,
+    escape,
+    format_option,
+    get_state,
+    new_table,
+    parse_when,
+    print_json,
+    stdout_console,
+)
 from ._style import score_text, status_text
 
 
@@ -33,7 +44,12 @@ def _duration(seconds: float) -> str:
 )
 @click.option("--since", default=None, help="Started after: 30m, 24h, 7d, 2w or an ISO date.")
 @click.option(
-    "--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True, help="At most N sessions."
+    "--limit",
+    "-n",
+    type=click.IntRange(1, MAX_LIMIT),
+    default=20,
+    show_default=True,
+    help="At most N sessions.",
 )
 @click.option("--host", default=None, help="Only sessions recorded on this machine (team server).")
 @click.option("--source", default=None, help="Only this source: sdk, claude_code, codex, import.")
@@ -51,7 +67,7 @@ def list_sessions(
     from ..server._queries import scores_for
 
     opt = get_state().optimizer()
-    when = parse_when(since) if since else None
+    when = parse_when(since) if since is not None else None
     if host is None and source is None:
         sessions = opt.list_sessions(agent, status, when, limit)
     else:
@@ -114,9 +130,14 @@ def _session_header(s: Session) -> str:
 @click.command()
 @click.argument("session_id")
 @click.option(
-    "--limit", "-n", type=click.IntRange(min=1), default=200, show_default=True, help="At most N events."
+    "--limit",
+    "-n",
+    type=click.IntRange(1, MAX_LIMIT),
+    default=200,
+    show_default=True,
+    help="At most N events.",
 )
-@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip the first N events.")
+@click.option("--offset", type=click.IntRange(0, MAX_OFFSET), default=0, help="Skip the first N events.")
 @format_option("text", "json")
 def show(session_id: str, limit: int, offset: int, fmt: str) -> None:
     """Show a session and its events timeline."""
@@ -163,7 +184,7 @@ def show(session_id: str, limit: int, offset: int, fmt: str) -> None:
 @click.command()
 @click.argument("agent")
 @click.option(
-    "--days", "-d", type=click.IntRange(min=1), default=30, show_default=True, help="Window in days."
+    "--days", "-d", type=click.IntRange(1, MAX_DAYS), default=30, show_default=True, help="Window in days."
 )
 @format_option("text", "json")
 def stats(agent: str, days: int, fmt: str) -> None:

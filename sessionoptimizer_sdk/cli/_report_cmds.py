@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import escape, format_option, get_state, new_table, print_document, stdout_console
+from ._common import escape, fail, format_option, get_state, new_table, print_document, stdout_console
 from ._style import score_text, severity_text
 
 if TYPE_CHECKING:
@@ -81,7 +81,13 @@ def export(session_id: str, fmt: str, output: Path | None) -> None:
     if output is None:
         print_document(text, fmt)
         return
-    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text if text.endswith("\n") else text + "\n")
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:  # no such folder, a folder, no permission: the path given is wrong (exit 2)
+        raise fail(f"cannot write --output {str(output)!r}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text if text.endswith("\n") else text + "\n")
+    except OSError as exc:  # disk full or I/O error while writing: a failure (exit 1)
+        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
     click.echo(f"Wrote {output}", err=True)

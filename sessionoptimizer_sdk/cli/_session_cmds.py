@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,6 +12,15 @@ from ..errors import InvalidEventData, InvalidInputError
 from ..models import EventType, SessionStatus
 from ..server.serialize import event_to_dict, session_to_dict
 from ._common import format_option, get_state, print_json, stdout_console
+from ._written import LossWatch, sdk_log_held
+
+if TYPE_CHECKING:
+    from ..optimizer import SessionOptimizer
+
+
+def _watch(opt: SessionOptimizer) -> LossWatch:
+    """A loss watch over ``opt``'s store, taken before the command writes."""
+    return LossWatch(getattr(opt.store, "path", None))
 
 
 @click.command()
@@ -26,7 +35,12 @@ def start(
 ) -> None:
     """Start a session and print its id; log to and end it from any shell."""
     metadata = _pairs(meta, "--meta") if meta else None
-    session = get_state().optimizer().start_session(agent, task, model, session_id, metadata, detached=True)
+    opt = get_state().optimizer()
+    with sdk_log_held():
+        watch = _watch(opt)
+        session = opt.start_session(agent, task, model, session_id, metadata, detached=True)
+        if not opt.flush(timeout=30) or opt.store.find_session(session.id) is None:
+            raise watch.not_stored(f"session {session.id}")
     if fmt == "json":
         print_json(session_to_dict(session))
     else:
@@ -104,10 +118,10 @@ def log(
     ):
         validate.token_count(name, value)
     duration_ms = validate.duration_ms(duration_ms)
-    event = (
-        get_state()
-        .optimizer()
-        .log_event(
+    opt = get_state().optimizer()
+    with sdk_log_held():
+        watch = _watch(opt)
+        event = opt.log_event(
             session_id,
             etype,
             payload,
@@ -118,11 +132,20 @@ def log(
             reasoning_tokens=reasoning,
             duration_ms=duration_ms,
         )
-    )
+        if not opt.flush(timeout=30) or not _event_stored(opt, event.session_id, event.id):
+            raise watch.not_stored(f"event {event.id}")
     if fmt == "json":
         print_json(event_to_dict(event))
     else:
         click.echo(event.id)
+
+
+def _event_stored(opt: SessionOptimizer, session_id: str, event_id: str) -> bool:
+    """True when the store holds the event (read back: the writer never raises a failed commit)."""
+    rows = opt.store.query(
+        "SELECT 1 FROM events WHERE session_id = ? AND id = ? LIMIT 1", (session_id, event_id)
+    )
+    return bool(rows)
 
 
 @click.command()
@@ -140,8 +163,20 @@ def log(
 def end(session_id: str, status: str, fmt: str) -> None:
     """End a session (started in any shell); its analysis runs and is stored."""
     opt = get_state().optimizer()
-    session = opt.end_session(session_id, status)
-    opt.flush(timeout=30)
+    with sdk_log_held() as held:
+        watch = _watch(opt)
+        session = opt.end_session(session_id, status)
+        stored = opt.store.find_session(session.id) if opt.flush(timeout=30) else None
+        if stored is None or stored.status is SessionStatus.ACTIVE:
+            raise watch.not_stored(f"the end of session {session.id}")
+        if opt.settings.auto_analyze:
+            opt.flush(timeout=30, analysis=True)
+            if opt.store.get_report(session.id) is None:  # the end is stored: warn, then report success
+                held.discard()
+                click.echo(
+                    f"warning: {watch.not_stored('its report')}; run `sessionoptimizer analyze {session.id}`",
+                    err=True,
+                )
     if fmt == "json":
         print_json(session_to_dict(session))
         return
