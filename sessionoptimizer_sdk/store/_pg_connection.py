@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..errors import StoreError
@@ -37,13 +38,18 @@ def parse_url(url: str) -> dict[str, Any]:
 
 
 def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***``."""
+    """``url`` with any password replaced by ``***``: in its user info and in ``?password=`` parameters."""
+    url = _QUERY_SECRET.sub(r"\1***", url)
     scheme, sep, rest = url.partition("://")
     if not sep or "@" not in rest.split("/", 1)[0]:
         return url
     creds, _, hostpart = rest.partition("@")
     user, colon, _ = creds.partition(":")
     return f"{scheme}://{user}{':***' if colon else ''}@{hostpart}"
+
+
+#: libpq's connection parameters that hold a secret, given in a URL's query (``?password=...``).
+_QUERY_SECRET = re.compile(r"(?i)([?&](?:password|sslpassword)=)[^&#]*")
 
 
 def describe(params: dict[str, Any]) -> str:
