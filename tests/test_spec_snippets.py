@@ -262,7 +262,8 @@ def test_bch_endpoint_listing_matches_the_rest_api() -> None:
     (listing,) = [code for title, code in BLOCKS if title == "API Endpoints for BCH"]
     wanted = {path.split("?")[0] for path in re.findall(r"^GET (\S+)", listing, re.M)}
     assert len(wanted) == 4
-    assert wanted <= {route.path for route in api.api_routes()}
+    # a path parameter's converter (``{agent_name:name}``: any text, slashes included) is not part of the path
+    assert wanted <= {re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path) for route in api.api_routes()}
 
 
 def test_sessionoptimizer_is_the_same_api_as_sessionoptimizer_sdk() -> None:

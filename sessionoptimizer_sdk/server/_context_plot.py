@@ -18,6 +18,12 @@ _SUBAGENT_TOOLS = frozenset({"Task", "Agent"})
 MAX_MARKS = 300
 
 
+def _tool_name(e: SessionEvent) -> str:
+    """The event's tool name; ``data.tool`` counts only as text (recorded data may hold a list or object)."""
+    tool = e.data.get("tool")
+    return tool if isinstance(tool, str) and tool else e.name or ""
+
+
 def _finding_marks(
     issues: Sequence[Mapping[str, Any]], by_id: Mapping[str, SessionEvent]
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -85,7 +91,7 @@ def context_plot(events: Sequence[SessionEvent], report: Mapping[str, Any]) -> d
                     "event": e.id,
                 }
             )
-        elif e.event_type is EventType.TOOL_CALL and (e.data.get("tool") or e.name) in _SUBAGENT_TOOLS:
+        elif e.event_type is EventType.TOOL_CALL and _tool_name(e) in _SUBAGENT_TOOLS:
             marks.append(
                 {
                     "t": e.timestamp.timestamp(),

@@ -60,6 +60,11 @@ class QueryParam(Protocol):
         ...
 
 
+#: A plain decimal integer: ASCII digits, optionally negative (``re``'s ``\d`` would match any script's digits).
+_INTEGER = re.compile(r"-?[0-9]+")
+_MAX_DIGITS = 30
+
+
 @dataclass(frozen=True, slots=True)
 class IntQuery:
     """An integer within ``[minimum, maximum]``, ``default`` when absent."""
@@ -71,13 +76,20 @@ class IntQuery:
     description: str
 
     def parse(self, raw: str | None) -> int:
-        """The integer, range-checked."""
+        """The integer, range-checked: ASCII digits with an optional leading '-', nothing else.
+
+        ``int()`` alone would also take ``1_0``, ``+5``, `` 5 `` and non-ASCII digits (Arabic-Indic, fullwidth).
+        """
         if raw is None:
             return self.default
-        try:
-            value = int(raw.strip(), 10)
-        except ValueError:
-            raise ParamError(self.name, f"must be an integer, got {raw[:40]!r}") from None
+        if not _INTEGER.fullmatch(raw):
+            raise ParamError(self.name, f"must be an integer (digits 0-9), got {raw[:40]!r}")
+        digits = raw.lstrip("-").lstrip("0")
+        if len(digits) > _MAX_DIGITS:  # far beyond any range here; int() would refuse past 4,300 digits
+            raise ParamError(
+                self.name, f"must be between {self.minimum} and {self.maximum}, got {raw[:40]}..."
+            )
+        value = int(raw, 10)
         if not self.minimum <= value <= self.maximum:
             raise ParamError(self.name, f"must be between {self.minimum} and {self.maximum}, got {value}")
         return value

@@ -20,6 +20,7 @@ from ..store.base import Store
 __all__ = [
     "AgentRow",
     "ScoreRow",
+    "active_event_counts",
     "agent_report_rows",
     "alerts_after",
     "current_by_agent",
@@ -138,6 +139,12 @@ def month_spend(store: Store, since: float) -> dict[str, Any]:
         "sessions_unanalyzed": int(n) - int(analyzed),
         "spend_usd": float(cost),
     }
+
+
+def active_event_counts(store: Store) -> dict[str, int]:
+    """Event count of every ACTIVE session by id: the live stream's cheap poll (no row decoding, no cap)."""
+    sql = "SELECT id, event_count FROM sessions WHERE status = 'ACTIVE'"
+    return {str(sid): int(n) for sid, n in store.query(sql)}
 
 
 def max_alert_id(store: Store) -> int:

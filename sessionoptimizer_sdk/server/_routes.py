@@ -16,15 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .._version import __version__
 from ._guidance_api import agent_guidance
-from ._params import DateQuery, IntQuery, QueryParam, StatusQuery, TextQuery
+from ._params import DateQuery, IntQuery, ParamError, QueryParam, StatusQuery, TextQuery
 from .serialize import clean
-from .service import DashboardService
+from .service import ACTIVE_PAGE, DashboardService
 
 __all__ = ["ENDPOINTS", "MAX_DAYS", "MAX_HOURS", "MAX_LIMIT", "Endpoint", "json_response"]
 
@@ -32,6 +33,12 @@ MAX_DAYS = 366
 MAX_HOURS = 24 * 366
 MAX_LIMIT = 1000
 MAX_OFFSET = 10**9
+#: Path parameters that may hold a '/' (sent as %2F): agent names are free text, session ids never hold one.
+SLASH_PARAMS = frozenset({"agent_name"})
+#: The convertor of `SLASH_PARAMS` in route paths (``{agent_name:anytext}``).
+ANY_TEXT = "anytext"
+#: Query keys every route accepts besides its declared ones (the token, read by the security middleware).
+ALWAYS_ACCEPTED = frozenset({"token"})
 
 #: ``target(service, *path_params, **query_params)`` returns the JSON body.
 Target = Callable[..., dict[str, Any]]
@@ -65,9 +72,17 @@ class Endpoint:
             ) from None
 
     def route(self) -> Route:
-        """The Starlette route: parse every declared query parameter (422 on the first bad one), then call."""
+        """The Starlette route: parse every declared query parameter (422 on the first bad one), then call.
+
+        An undeclared query parameter is a 422 too (a misspelt ``limt`` must not silently mean the default).
+        """
+        accepted = ALWAYS_ACCEPTED | {p.name for p in self.query}
+        path = re.sub(
+            r"{(\w+)}", lambda m: f"{{{m[1]}:{ANY_TEXT}}}" if m[1] in SLASH_PARAMS else m[0], self.path
+        )
 
         async def handle(request: Request) -> JSONResponse:
+            _refuse_unknown(request, accepted)
             kwargs = {p.name: p.parse(request.query_params.get(p.name)) for p in self.query}
             args = [request.path_params[name] for name in self.path_params]
             service: DashboardService = request.app.state.service
@@ -76,7 +91,32 @@ class Endpoint:
             return json_response(self.target(service, *args, **kwargs))
 
         handle.__doc__ = f"``GET {self.path}``: {self.summary}."
-        return Route(self.path, handle, methods=["GET"])
+        return Route(path, handle, methods=["GET"])
+
+
+class _AnyText(Convertor[str]):
+    """One or more characters of any kind, '/' and line breaks included (Starlette's ``path`` stops at a line break)."""
+
+    regex = r"[\s\S]+"
+
+    def convert(self, value: str) -> str:
+        """The text as decoded from the URL."""
+        return value
+
+    def to_string(self, value: str) -> str:
+        """The text, for ``url_path_for``."""
+        return value
+
+
+register_url_convertor(ANY_TEXT, _AnyText())
+
+
+def _refuse_unknown(request: Request, accepted: frozenset[str]) -> None:
+    """Raise ParamError for the first query key the route does not declare, listing the accepted ones."""
+    for key in request.query_params:
+        if key not in accepted:
+            known = ", ".join(sorted(accepted - ALWAYS_ACCEPTED)) or "none"
+            raise ParamError(key[:40], f"unknown for this endpoint (accepted: {known})")
 
 
 def _health(service: DashboardService) -> dict[str, Any]:
@@ -118,7 +158,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         (_days(7),),
     ),
     Endpoint(
-        "/api/sessions/active", "Running sessions (BCH)", "ActiveSessions", DashboardService.active_sessions
+        "/api/sessions/active",
+        "Running sessions, longest-running first (BCH)",
+        "ActiveSessions",
+        DashboardService.active_sessions,
+        (_limit(ACTIVE_PAGE), _OFFSET),
     ),
     Endpoint(
         "/api/sessions",

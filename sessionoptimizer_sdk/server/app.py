@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -10,17 +11,18 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._internal.log import get_logger
 from ..config import Settings
 from ..errors import InvalidInputError, SessionNotFound
 from ..store.selection import open_store
 from ._params import ParamError
-from ._security import SecurityMiddleware
+from ._security import SecurityMiddleware, check_token, presented_secrets, reject
 from .api import api_routes, json_response
 from .dashboard import dashboard_routes, not_found_page
 from .ingest import IngestConfig, IngestService, ingest_routes
-from .ingest.tokens import KIND_READ
+from .ingest.tokens import KIND_READ, hash_secret
 from .service import DashboardService
 
 __all__ = ["create_app"]
@@ -42,12 +44,51 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404 and not request.url.path.startswith(("/api", "/openapi")):
         return await not_found_page(request, "Page not found.")
     name = "not_found" if exc.status_code == 404 else "http_error"
-    return json_response({"error": name, "detail": str(exc.detail)}, exc.status_code)
+    response = json_response({"error": name, "detail": str(exc.detail)}, exc.status_code)
+    response.headers.update(exc.headers or {})  # 405 carries Allow
+    return response
 
 
-async def _server_error(request: Request, exc: Exception) -> Response:
-    _log.error("server.error", path=request.url.path, error=repr(exc))
-    return json_response({"error": "internal_error", "detail": "internal server error"}, 500)
+class _ContainErrors:
+    """Outermost: an unexpected exception becomes a generic 500 and one log line with every token redacted.
+
+    Starlette's own 500 handler re-raises so that uvicorn logs the traceback, message (and token) included.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; on an exception log it redacted and answer 500 unless the answer began."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            request = Request(scope)
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            where = f"{Path(frame.filename).name}:{frame.lineno} in {frame.name}"
+            _log.error("server.error", path=request.url.path, error=_redacted(request, exc), where=where)
+            if not started:
+                await reject(send, 500, "internal_error", "internal server error")
+
+
+def _redacted(request: Request, exc: Exception) -> str:
+    """``Type: message`` with every token the request carried, and the configured token, blanked out."""
+    text = f"{type(exc).__name__}: {exc}"
+    configured: str | None = getattr(request.app.state, "token", None)
+    secrets = {*presented_secrets(request), *([configured] if configured else [])}
+    for secret in sorted(secrets, key=len, reverse=True):  # longest first: no fragment of one survives
+        text = text.replace(secret, "[redacted]")
+    return text
 
 
 def create_app(
@@ -77,6 +118,7 @@ def create_app(
     """
     from ..analysis.runner import AnalysisRunner
 
+    check_token(token)
     settings = settings or Settings.from_env(home)
     store = open_store(store_url, settings)
     ingest_service = IngestService(
@@ -91,25 +133,32 @@ def create_app(
         info = ingest_service.verifier.verify(secret)
         return info is not None and info.kind == KIND_READ
 
+    def read_recheck(secret: str) -> bool:
+        row = store.find_token(
+            hash_secret(secret)
+        )  # uncached: an open stream stops within a poll of a revoke
+        return row is not None and row["kind"] == KIND_READ
+
     security = Middleware(
         SecurityMiddleware,
         token=token,
         allowed_hosts=tuple(allowed_hosts),
         read_check=read_check,
+        read_recheck=read_recheck,
         require_token=public,
     )
     app = Starlette(
         routes=[*ingest_routes(), *api_routes(), *dashboard_routes()],
-        middleware=[security],
+        middleware=[Middleware(_ContainErrors), security],
         exception_handlers={
             ParamError: _param_error,
             InvalidInputError: _param_error,
             SessionNotFound: _not_found,
             HTTPException: _http_error,
-            Exception: _server_error,
         },
     )
     app.state.service = DashboardService(store, settings)
     app.state.ingest = ingest_service
     app.state.poll_interval = poll_interval
+    app.state.token = token
     return app

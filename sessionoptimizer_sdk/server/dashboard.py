@@ -74,7 +74,13 @@ async def index(request: Request) -> Response:
     svc = _service(request)
     stats = await run_in_threadpool(svc.current_stats, 24)
     active = await run_in_threadpool(svc.active_sessions)
-    return _render(request, "index.html", {"stats": stats, "active": active["sessions"], "page": "overview"})
+    context = {
+        "stats": stats,
+        "active": active["sessions"],
+        "active_total": active["total"],
+        "page": "overview",
+    }
+    return _render(request, "index.html", context)
 
 
 async def efficiency_fragment(request: Request) -> Response:
@@ -86,7 +92,7 @@ async def efficiency_fragment(request: Request) -> Response:
 async def active_fragment(request: Request) -> Response:
     """The Live Session Monitor panel body (htmx refresh on stream events)."""
     active = await run_in_threadpool(_service(request).active_sessions)
-    return _render(request, "_active.html", {"active": active["sessions"]})
+    return _render(request, "_active.html", {"active": active["sessions"], "active_total": active["total"]})
 
 
 def _session_page_data(svc: DashboardService, session_id: str) -> dict[str, Any]:

@@ -190,8 +190,14 @@ _SCHEMAS: dict[str, Any] = {
     },
     "ActiveSessions": {
         "type": "object",
-        "required": ["sessions"],
-        "properties": {"sessions": {"type": "array", "items": _ref("Session")}},
+        "description": "A page of ACTIVE sessions, longest-running first; total counts them all.",
+        "required": ["sessions", "total", "limit", "offset"],
+        "properties": {
+            "sessions": {"type": "array", "items": _ref("Session")},
+            "total": _INT,
+            "limit": _INT,
+            "offset": _INT,
+        },
     },
     "SessionPage": {
         "type": "object",

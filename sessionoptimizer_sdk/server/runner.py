@@ -8,9 +8,10 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 from ..errors import ConfigurationError
-from ._security import is_loopback
+from ._security import check_token, is_loopback
 from .app import create_app
 from .ingest import IngestConfig
 
@@ -22,7 +23,9 @@ def check_bind(host: str, token: str | None, *, read_tokens: int = 0, proxied: b
 
     ``read_tokens`` is the number of stored read tokens (``sessionoptimizer token create --read``);
     ``proxied``: other Host names are allowed (a reverse proxy), so the server is reachable from elsewhere.
+    An empty or whitespace-only ``token`` is refused (see `check_token`), never taken as "no token".
     """
+    check_token(token)
     if (proxied or not is_loopback(host)) and not token and not read_tokens:
         raise ConfigurationError(
             f"binding to {host!r} exposes your sessions: pass --token or create a read token with "
@@ -31,10 +34,10 @@ def check_bind(host: str, token: str | None, *, read_tokens: int = 0, proxied: b
 
 
 def url_for(host: str, port: int, token: str | None = None) -> str:
-    """The dashboard URL to print (with ``?token=`` so the browser gets its cookie)."""
+    """The dashboard URL to print (with ``?token=``, percent-encoded, so the browser gets its cookie)."""
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     shown = f"[{shown}]" if ":" in shown else shown
-    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    return f"http://{shown}:{port}/" + (f"?token={quote(token, safe='')}" if token else "")
 
 
 def build_server(

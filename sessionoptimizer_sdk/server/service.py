@@ -22,11 +22,14 @@ from . import _queries as q
 from ._effect import agent_effect, trend_enablements
 from .serialize import alert_to_dict, event_to_dict, finite, iso, session_to_dict
 
-__all__ = ["TREND_THRESHOLD", "DashboardService"]
+__all__ = ["ACTIVE_PAGE", "TREND_THRESHOLD", "DashboardService"]
 
 #: A change of average efficiency (points) smaller than this is reported as ``stable`` (as in analysis.stats).
 TREND_THRESHOLD = TREND_STABLE_POINTS
-_LIVE_CACHE_SIZE = 256
+#: Default page of ``/api/sessions/active`` (and the dashboard's live monitor).
+ACTIVE_PAGE = 500
+#: Provisional scores kept: a full page of active sessions, so refreshing the monitor does not re-analyse them.
+_LIVE_CACHE_SIZE = 2 * ACTIVE_PAGE
 #: Seconds a live session's provisional score may lag its newest events (team-server ingest keeps them growing).
 _LIVE_REFRESH = 5.0
 
@@ -103,11 +106,20 @@ class DashboardService:
             "effect": agent_effect(self.store, agent, since),
         }
 
-    def active_sessions(self) -> dict[str, Any]:
-        """ACTIVE sessions, longest-running first, each with a provisional efficiency from its events so far."""
-        sessions = self.store.list_sessions(status=SessionStatus.ACTIVE, limit=500)
-        sessions.sort(key=lambda s: s.started_at)
-        return {"sessions": with_origin(self.store, [self.live_entry(s) for s in sessions])}
+    def active_sessions(self, *, limit: int = ACTIVE_PAGE, offset: int = 0) -> dict[str, Any]:
+        """A page of ACTIVE sessions, longest-running first, each with a provisional efficiency so far.
+
+        ``total`` counts every ACTIVE session, so a client sees when the page does not hold them all.
+        """
+        sessions = self.store.list_sessions(status=SessionStatus.ACTIVE, limit=None)
+        sessions.sort(key=lambda s: (s.started_at, s.id))
+        page = [self.live_entry(s) for s in sessions[offset : offset + limit]]
+        return {
+            "sessions": with_origin(self.store, page),
+            "total": len(sessions),
+            "limit": limit,
+            "offset": offset,
+        }
 
     def report(self, session_id: str) -> dict[str, Any]:
         """The session's report JSON: the stored one if current, else analyzed now (provisional if ACTIVE)."""
