@@ -108,6 +108,7 @@ def _render(console_of: _LazyConsole, summary: ImportSummary, incomplete: Sequen
         ("Unchanged since last import", summary.unchanged_files),
         ("Sessions created or updated", summary.sessions),
         ("Events written", summary.events),
+        ("Events replaced (file rewritten)", summary.replaced_events),
         ("Lines read", summary.lines),
         ("Bytes read", summary.bytes_read),
         ("Lines skipped", len(summary.skipped)),
