@@ -18,11 +18,14 @@ __all__ = [
     "ADD_TOTALS",
     "COPY_EVENTS",
     "CREATE_SESSION",
+    "DELETE_EVENTS",
     "END_SESSION",
     "INSERT_ALERT",
     "INSERT_EVENTS",
+    "KEEP_ORIGIN",
     "MARK_ABANDONED",
     "REPLACE_EVENTS",
+    "REPLACE_ORIGIN",
     "SAVE_REPORT",
     "SEQ_RANGE",
     "SET_CURSOR",
@@ -31,6 +34,7 @@ __all__ = [
     "alerts_query",
     "event_columns",
     "pg_text",
+    "remote_session_values",
     "report_values",
     "session_filter",
     "session_values",
@@ -50,6 +54,11 @@ UPSERT_SESSION = (
     "metadata = excluded.metadata"
 )
 END_SESSION = "UPDATE sessions SET status = %s, ended_at = %s WHERE id = %s AND status = 'ACTIVE'"
+#: A session's origin: the first known host and source kept, or (a transcript import) overwritten.
+KEEP_ORIGIN = "UPDATE sessions SET host = coalesce(host, %s), source = coalesce(source, %s) WHERE id = %s"
+REPLACE_ORIGIN = "UPDATE sessions SET host = coalesce(%s, host), source = coalesce(%s, source) WHERE id = %s"
+#: A session's events (the delete trigger takes them out of its totals).
+DELETE_EVENTS = "DELETE FROM events WHERE session_id = %s"
 MARK_ABANDONED = (
     "UPDATE sessions SET status = 'ABANDONED', ended_at = coalesce(last_event_at, started_at) "
     "WHERE id = ANY(%s) AND status = 'ACTIVE'"
@@ -187,6 +196,11 @@ def session_values(session: Session) -> tuple[Any, ...]:
         session.trace_id,
         session.span_id,
     )
+
+
+def remote_session_values(session: Session, host: str | None, source: str) -> tuple[Any, ...]:
+    """The parameters of ``CREATE_REMOTE_SESSION`` (descriptive text NUL-safe, as ``session_values``)."""
+    return (*session_values(session), None if host is None else pg_text(host), source)
 
 
 def report_values(

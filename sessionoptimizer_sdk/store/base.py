@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ..models import Session, SessionEvent, SessionStatus
 
-__all__ = ["Owner", "SessionEnd", "Store"]
+__all__ = ["Owner", "RemoteOrigin", "SessionEnd", "Store"]
 
 Owner = tuple[int, str, str]  # (pid, host, process start marker)
 SessionEnd = tuple[str, str, float]  # (session_id, status, ended_at epoch seconds)
+
+
+class RemoteOrigin(NamedTuple):
+    """What a team server's batch records about one session, in the transaction that stores its rows."""
+
+    session_id: str
+    host: str | None
+    source: str
+    #: Inserted (with ``host`` and ``source``) when no session has this id yet.
+    placeholder: Session | None = None
+    #: Overwrite the recorded host and source instead of keeping the first known ones (a transcript import).
+    replace: bool = False
+    #: Delete the session's stored events first: the batch's rows replace them (a transcript over telemetry).
+    drop_events: bool = False
 
 
 class Store(Protocol):
@@ -182,6 +196,15 @@ class Store(Protocol):
 
     def delete_events(self, session_id: str) -> int:
         """Delete a session's events (its totals follow); return how many."""
+
+    def commit_remote_batch(
+        self, origins: Sequence[RemoteOrigin], rows: Sequence[tuple[Any, ...]], roots: Sequence[Session] = ()
+    ) -> None:
+        """In one transaction: record ``origins``, insert ``rows`` (ignoring known ids), upsert ``roots``.
+
+        A team server's request is all or nothing: a failed write leaves no placeholder, no deleted event
+        and no changed origin behind.
+        """
 
     def add_token(self, token_id: str, *, kind: str, agent: str | None, secret_sha256: str) -> None:
         """Store a token by public id and the SHA-256 of its secret (never the secret)."""

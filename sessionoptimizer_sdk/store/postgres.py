@@ -21,6 +21,7 @@ from ..models import Session, SessionEvent, SessionStatus
 from . import _pg_sql as sql
 from ._pg_pool import PgConnections
 from ._pg_team import PgTeamMethods
+from ._remote import CREATE_REMOTE_SESSION
 from ._rows import (
     EVENT_LOAD_COLUMNS,
     SESSION_COLUMNS,
@@ -31,7 +32,7 @@ from ._rows import (
     subagents_query,
     to_ts,
 )
-from .base import Owner, SessionEnd
+from .base import Owner, RemoteOrigin, SessionEnd
 
 __all__ = ["PostgresStore"]
 
@@ -206,6 +207,26 @@ class PostgresStore(PgTeamMethods):
         result: int | None = self._run(write, write=True)
         return result
 
+    def commit_remote_batch(
+        self, origins: Sequence[RemoteOrigin], rows: Sequence[tuple[Any, ...]], roots: Sequence[Session] = ()
+    ) -> None:
+        """In one transaction: record ``origins``, insert ``rows`` (ignoring known ids), upsert ``roots``.
+
+        All or nothing: a failed write leaves no placeholder, deleted event or changed origin behind.
+        """
+        typed = sql.typed_rows(rows)
+        root_values = [sql.session_values(root) for root in roots]
+
+        def write(conn: Any) -> None:  # re-run whole after a conflict or a lost connection
+            for origin in origins:
+                _record_origin(conn, origin)
+            if typed:
+                self._insert_rows(conn, typed)
+            for values in root_values:
+                conn.execute(sql.UPSERT_SESSION, values)
+
+        self._run(write, write=True)
+
     def insert_events(self, events: Sequence[SessionEvent], *, replace: bool = False) -> int:
         """Insert events idempotently by id (or overwrite same-id rows); return rows inserted or changed."""
         if not events:
@@ -329,3 +350,16 @@ class PostgresStore(PgTeamMethods):
             "events": self.count_events(),
             "counters": self.counters(),
         }
+
+
+def _record_origin(conn: Any, origin: RemoteOrigin) -> None:
+    """Create the session with its host and source if new, else drop its events if asked and record them."""
+    if origin.placeholder is not None:
+        values = sql.remote_session_values(origin.placeholder, origin.host, origin.source)
+        if conn.execute(CREATE_REMOTE_SESSION, values).rowcount == 1:
+            return
+    if origin.drop_events:
+        conn.execute(sql.DELETE_EVENTS, (origin.session_id,))
+    host = None if origin.host is None else sql.pg_text(origin.host)
+    statement = sql.REPLACE_ORIGIN if origin.replace else sql.KEEP_ORIGIN
+    conn.execute(statement, (host, origin.source, origin.session_id))

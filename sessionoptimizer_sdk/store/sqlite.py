@@ -25,6 +25,7 @@ from .._internal.log import get_logger
 from ..errors import SessionAlreadyExists, SessionNotFound, StoreError
 from ..models import Session, SessionEvent, SessionStatus
 from ._connection import ensure_private_file, migrate, open_connection
+from ._remote import CREATE_REMOTE_SESSION, remote_session_values
 from ._rows import (
     EVENT_COLUMNS,
     EVENT_LOAD_COLUMNS,
@@ -39,7 +40,7 @@ from ._rows import (
     to_ts,
 )
 from ._sqlite_team import SQLiteTeamMethods
-from .base import Owner, SessionEnd
+from .base import Owner, RemoteOrigin, SessionEnd
 from .schema import ADD_INSERTED_TOTALS, SCHEMA_VERSION
 
 __all__ = ["Owner", "SQLiteStore", "SessionEnd"]
@@ -72,6 +73,9 @@ _SET_CURSOR = "INSERT OR REPLACE INTO cursors (key, value, updated_at) VALUES (?
 #: SQLite's largest rowid: past it new rows get random rowids, not ``max + 1``.
 _MAX_ROWID = 2**63 - 1
 _END_SESSION = "UPDATE sessions SET status = ?, ended_at = ? WHERE id = ? AND status = 'ACTIVE'"
+_CREATE_REMOTE = CREATE_REMOTE_SESSION.replace("%s", "?")
+_KEEP_ORIGIN = "UPDATE sessions SET host = coalesce(host, ?), source = coalesce(source, ?) WHERE id = ?"
+_REPLACE_ORIGIN = "UPDATE sessions SET host = coalesce(?, host), source = coalesce(?, source) WHERE id = ?"
 
 
 class SQLiteStore(SQLiteTeamMethods):
@@ -276,6 +280,23 @@ class SQLiteStore(SQLiteTeamMethods):
                 conn.executemany(_END_SESSION, [(status, ended, sid) for sid, status, ended in ends])
         return first
 
+    def commit_remote_batch(
+        self, origins: Sequence[RemoteOrigin], rows: Sequence[tuple[Any, ...]], roots: Sequence[Session] = ()
+    ) -> None:
+        """In one transaction: record ``origins``, insert ``rows`` (ignoring known ids), upsert ``roots``.
+
+        All or nothing: a failed write leaves no placeholder, deleted event or changed origin behind.
+        """
+        with self.transaction() as conn:
+            for origin in origins:
+                _record_origin(conn, origin)
+            if rows:
+                before = _max_seq(conn)
+                _insert_rows(conn, _INSERT_HEAD, "", rows)
+                conn.execute(ADD_INSERTED_TOTALS, (before,))
+            for root in roots:
+                conn.execute(_UPSERT_SESSION, session_values(root))
+
     def insert_events(self, events: Sequence[SessionEvent], *, replace: bool = False) -> int:
         """Insert events idempotently by id (or overwrite same-id rows); return rows inserted or changed."""
         if not events:
@@ -466,6 +487,18 @@ def _file_ident(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return (st.st_dev, st.st_ino)
+
+
+def _record_origin(conn: sqlite3.Connection, origin: RemoteOrigin) -> None:
+    """Create the session with its host and source if new, else drop its events if asked and record them."""
+    if origin.placeholder is not None:
+        values = remote_session_values(origin.placeholder, origin.host, origin.source)
+        if conn.execute(_CREATE_REMOTE, values).rowcount == 1:
+            return
+    if origin.drop_events:  # the delete trigger takes the events out of the session's totals
+        conn.execute("DELETE FROM events WHERE session_id = ?", (origin.session_id,))
+    statement = _REPLACE_ORIGIN if origin.replace else _KEEP_ORIGIN
+    conn.execute(statement, (origin.host, origin.source, origin.session_id))
 
 
 def _insert_rows(conn: sqlite3.Connection, head: str, tail: str, rows: Sequence[tuple[Any, ...]]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from anyio import to_thread
 from google.protobuf.json_format import MessageToJson
 from google.protobuf.message import Message
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
@@ -27,7 +28,7 @@ from .batch import Batch
 from .decode import PROTOBUF, decode_message, media_type, read_body
 from .errors import IngestRefused
 from .logs import batch_from_logs
-from .metrics import count_metrics
+from .metrics import MetricsCount, count_metrics
 from .service import IngestService
 from .spans import batch_from_traces
 from .tokens import TokenInfo
@@ -69,18 +70,31 @@ async def _read(request: Request, service: IngestService) -> tuple[str, TokenInf
     return media, token, body
 
 
+def _decode_batch(body: bytes, media: str, signal: str, max_items: int) -> Batch:
+    """The batch of a traces or logs request body (CPU-bound: run off the event loop)."""
+    if signal == "traces":
+        return batch_from_traces(decode_message(body, media, ExportTraceServiceRequest(), max_items))
+    return batch_from_logs(decode_message(body, media, ExportLogsServiceRequest(), max_items))
+
+
+def _decode_metrics(body: bytes, media: str, max_items: int) -> MetricsCount:
+    """The counted data points of a metrics request body (CPU-bound: run off the event loop)."""
+    return count_metrics(decode_message(body, media, ExportMetricsServiceRequest(), max_items))
+
+
 async def _handle(request: Request, signal: str) -> Response:
     service: IngestService = request.app.state.ingest
     try:
         media, token, body = await _read(request, service)
+        max_items = service.config.limits.max_items
+        batch = await to_thread.run_sync(_decode_batch, body, media, signal, max_items)
+        del body  # the decoded batch replaces it: do not hold both while the write waits for a slot
         response: Any
         if signal == "traces":
-            batch = batch_from_traces(decode_message(body, media, ExportTraceServiceRequest()))
             response = ExportTraceServiceResponse()
             partial = response.partial_success
             count_field = "rejected_spans"
         else:
-            batch = batch_from_logs(decode_message(body, media, ExportLogsServiceRequest()))
             response = ExportLogsServiceResponse()
             partial = response.partial_success
             count_field = "rejected_log_records"
@@ -105,7 +119,8 @@ async def _metrics(request: Request) -> Response:
     service: IngestService = request.app.state.ingest
     try:
         media, token, body = await _read(request, service)
-        count = count_metrics(decode_message(body, media, ExportMetricsServiceRequest()))
+        max_items = service.config.limits.max_items
+        count = await to_thread.run_sync(_decode_metrics, body, media, max_items)
         if token is not None and count.agents - {token.agent}:
             others = ", ".join(sorted(count.agents - {token.agent}))
             raise IngestRefused(

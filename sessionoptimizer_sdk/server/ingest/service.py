@@ -16,6 +16,7 @@ from anyio import to_thread
 from ..._internal.log import get_logger
 from ...errors import StoreError, UnstorableValue
 from ...models import Session, SessionStatus
+from ...store.base import RemoteOrigin
 from .batch import SOURCE_IMPORT, TELEMETRY_SOURCES, Batch
 from .decode import Limits
 from .errors import IngestRefused
@@ -34,30 +35,16 @@ class IngestStore(TokenStore, Protocol):
     def find_session(self, session_id: str) -> Session | None:
         """The session or None."""
 
-    def create_remote_session(self, session: Session, *, host: str | None, source: str) -> bool:
-        """Insert a session with its host and source in one statement; False if the id exists."""
-
-    def upsert_session(self, session: Session) -> None:
-        """Insert a session or update its descriptive fields and status."""
-
     def end_session(self, session_id: str, status: SessionStatus, ended_at: datetime) -> bool:
         """End an ACTIVE session."""
 
-    def write_batch(
-        self, rows: Sequence[tuple[Any, ...]], ends: Sequence[tuple[str, str, float]] = ()
-    ) -> int | None:
-        """Insert event rows idempotently (per session id and event id); the first row's seq, if known."""
-
-    def set_session_origin(
-        self, session_id: str, *, host: str | None, source: str | None, replace: bool = False
+    def commit_remote_batch(
+        self, origins: Sequence[RemoteOrigin], rows: Sequence[tuple[Any, ...]], roots: Sequence[Session] = ()
     ) -> None:
-        """Record a session's machine and source."""
+        """Record origins, insert event rows idempotently and upsert ended roots, in one transaction."""
 
     def session_origins(self, session_ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
         """(host, source) of sessions."""
-
-    def delete_events(self, session_id: str) -> int:
-        """Delete a session's events."""
 
     def idle_active_sessions(self, sources: Sequence[str], before: float) -> list[tuple[str, float]]:
         """ACTIVE sessions of ``sources`` idle since ``before``."""
@@ -173,30 +160,10 @@ class IngestService:
                 existing[sid] = found
         origins = self.store.session_origins(list(existing)) if existing else {}
         self._one_copy(batch, origins)
-        for sid, seen in batch.seen.items():
-            if sid not in existing:
-                placeholder = Session(
-                    id=sid,
-                    agent=seen.agent or "unknown",
-                    task="",
-                    model=seen.model or "unknown",
-                    status=SessionStatus.ACTIVE,
-                    started_at=datetime.fromtimestamp(seen.first_ts, UTC),
-                    trace_id=seen.trace_id,
-                    span_id=seen.span_id,
-                )
-                # with its origin in one statement: a concurrent request must never see it source-less
-                if store.create_remote_session(placeholder, host=seen.host, source=seen.source):
-                    continue
-            elif origins.get(sid) == (seen.host or origins[sid][0], seen.source):
-                continue  # already recorded: skip a write transaction (a commit) per request
-            store.set_session_origin(
-                sid, host=seen.host, source=seen.source, replace=seen.source == SOURCE_IMPORT
-            )
-        if batch.rows:
-            store.write_batch(batch.rows)
-        for root in batch.roots:
-            store.upsert_session(replace(root, agent=token_agent or root.agent))
+        records = _records(batch, origins)
+        roots = [replace(root, agent=token_agent or root.agent) for root in batch.roots]
+        if records or batch.rows or roots:  # one transaction: a failed write changes nothing
+            store.commit_remote_batch(records, batch.rows, roots)
         arrived = time.monotonic()
         with self._arrivals_lock:
             for sid, seen in batch.seen.items():
@@ -206,16 +173,14 @@ class IngestService:
         self._sweep_idle()
 
     def _one_copy(self, batch: Batch, origins: dict[str, tuple[str | None, str | None]]) -> None:
-        """One copy when a transcript import and native telemetry send the same session: the transcript wins.
+        """Drop telemetry rows of a session a transcript import already sent: the transcript wins.
 
-        Import data replaces a session's telemetry events; telemetry for an imported session is ignored.
+        (Import rows replacing a session's telemetry events: ``_records``, in the write's own transaction.)
         ``origins``: (host, source) of the sessions of the batch that already exist.
         """
         for sid, seen in batch.seen.items():
             prior = origins.get(sid, (None, None))[1]
-            if seen.source == SOURCE_IMPORT and prior in TELEMETRY_SOURCES:
-                self.store.delete_events(sid)
-            elif seen.source in TELEMETRY_SOURCES and prior == SOURCE_IMPORT:
+            if seen.source in TELEMETRY_SOURCES and prior == SOURCE_IMPORT:
                 kept = [r for r in batch.rows if r[1] != sid]
                 batch.ignored += len(batch.rows) - len(kept)
                 batch.rows = kept
@@ -256,3 +221,34 @@ class IngestService:
                     self.runner.submit(sid, True)
         finally:
             self._sweep_lock.release()
+
+
+def _records(batch: Batch, origins: dict[str, tuple[str | None, str | None]]) -> list[RemoteOrigin]:
+    """What the write records per session: new ones created with their origin, changed origins, replacements.
+
+    Sorted by id, so concurrent writes lock sessions in one order. A transcript import arriving for a session
+    holding native telemetry replaces its events (one copy: the transcript wins). An existing session whose
+    origin is already recorded needs nothing (no write for it).
+    """
+    records = []
+    for sid, seen in sorted(batch.seen.items()):
+        is_import = seen.source == SOURCE_IMPORT
+        if sid not in origins:
+            placeholder = Session(
+                id=sid,
+                agent=seen.agent or "unknown",
+                task="",
+                model=seen.model or "unknown",
+                status=SessionStatus.ACTIVE,
+                started_at=datetime.fromtimestamp(seen.first_ts, UTC),
+                trace_id=seen.trace_id,
+                span_id=seen.span_id,
+            )
+            records.append(RemoteOrigin(sid, seen.host, seen.source, placeholder, replace=is_import))
+            continue
+        prior_host, prior_source = origins[sid]
+        drop = is_import and prior_source in TELEMETRY_SOURCES
+        if not drop and (prior_host, prior_source) == (seen.host or prior_host, seen.source):
+            continue  # already recorded: no write for this session
+        records.append(RemoteOrigin(sid, seen.host, seen.source, replace=is_import, drop_events=drop))
+    return records
