@@ -122,6 +122,18 @@ _AGENT_WINDOW = {
         "cost_usd": _num(),
     },
 }
+#: A page of sessions with the total matching, as the listing endpoints answer.
+_SESSION_PAGE: dict[str, Any] = {
+    "type": "object",
+    "required": ["sessions", "total", "limit", "offset"],
+    "properties": {
+        "sessions": {"type": "array", "items": _ref("Session")},
+        "total": _INT,
+        "limit": _INT,
+        "offset": _INT,
+    },
+}
+
 _SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
@@ -189,26 +201,10 @@ _SCHEMAS: dict[str, Any] = {
         },
     },
     "ActiveSessions": {
-        "type": "object",
+        **_SESSION_PAGE,
         "description": "A page of ACTIVE sessions, longest-running first; total counts them all.",
-        "required": ["sessions", "total", "limit", "offset"],
-        "properties": {
-            "sessions": {"type": "array", "items": _ref("Session")},
-            "total": _INT,
-            "limit": _INT,
-            "offset": _INT,
-        },
     },
-    "SessionPage": {
-        "type": "object",
-        "required": ["sessions", "total", "limit", "offset"],
-        "properties": {
-            "sessions": {"type": "array", "items": _ref("Session")},
-            "total": _INT,
-            "limit": _INT,
-            "offset": _INT,
-        },
-    },
+    "SessionPage": _SESSION_PAGE,
     "EventPage": {
         "type": "object",
         "required": ["session_id", "events", "total"],

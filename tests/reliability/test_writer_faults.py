@@ -67,16 +67,14 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
-_DISK_FULL = """
-import os, sys
-from sessionoptimizer_sdk import SessionOptimizer, EventType
-opt = SessionOptimizer()
-mnt = sys.argv[1]
-with opt.session("ATLAS", "disk fills up", model="sonnet") as s:
-    s.log(EventType.AI_RESPONSE, tokens_output=1)
-    print(opt.flush(10))
+_FILL = """
+import os
+
+
+def fill(mnt):
+    \"\"\"Fill the disk at mnt to the last byte; the file to remove to free it.\"\"\"
     filler = os.path.join(mnt, "filler")
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)  # fill the disk to the last byte
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
     for size in (65536, 1):
         try:
             while True:
@@ -84,6 +82,20 @@ with opt.session("ATLAS", "disk fills up", model="sonnet") as s:
         except OSError:
             pass
     os.close(fd)
+    return filler
+"""
+
+_DISK_FULL = (
+    _FILL
+    + """
+import os, sys
+from sessionoptimizer_sdk import SessionOptimizer, EventType
+opt = SessionOptimizer()
+mnt = sys.argv[1]
+with opt.session("ATLAS", "disk fills up", model="sonnet") as s:
+    s.log(EventType.AI_RESPONSE, tokens_output=1)
+    print(opt.flush(10))
+    filler = fill(mnt)
     for _ in range(20):
         s.log(EventType.AI_RESPONSE, tokens_output=1)
     print(opt.flush(30))
@@ -92,6 +104,7 @@ with opt.session("ATLAS", "disk fills up", model="sonnet") as s:
     print(opt.flush(10))
 print(s.id)
 """
+)
 
 
 def test_disk_full_drops_are_reported_by_flush_and_named_by_doctor(small_disk: Path) -> None:
@@ -112,7 +125,9 @@ def test_disk_full_drops_are_reported_by_flush_and_named_by_doctor(small_disk: P
     assert not any("QUEUE_SIZE" in p for p in body["problems"])
 
 
-_LOST_INSIDE_THE_BLOCK = """
+_LOST_INSIDE_THE_BLOCK = (
+    _FILL
+    + """
 import os, sys
 from sessionoptimizer_sdk import SessionOptimizer, EventType
 opt = SessionOptimizer()
@@ -121,14 +136,7 @@ filler = os.path.join(mnt, "filler")
 with opt.session("ATLAS", "disk fills up inside the block", model="sonnet") as s:
     s.log(EventType.AI_RESPONSE, tokens_output=1)
     print(opt.flush(10))
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-    for size in (65536, 1):
-        try:
-            while True:
-                os.write(fd, b"x" * size)
-        except OSError:
-            pass
-    os.close(fd)
+    fill(mnt)
     for _ in range(20):
         s.log(EventType.AI_RESPONSE, tokens_output=1)
 print(opt.flush(30))  # the session's end flushed internally first: the losses are still this flush's to report
@@ -137,6 +145,7 @@ with opt.session("ATLAS", "disk freed", model="sonnet") as s:
     s.log(EventType.AI_RESPONSE, tokens_output=1)
 print(opt.flush(10))
 """
+)
 
 
 def test_losses_inside_a_session_block_are_reported_by_the_flush_after_it(small_disk: Path) -> None:
