@@ -11,10 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._internal.jsonsafe import dumps
-from ..models import Session
 from ._pg_pool import PgConnections
-from ._pg_sql import pg_text, session_values
-from ._remote import CREATE_REMOTE_SESSION
 from ._rows import ORIGIN_HOST, ORIGIN_SOURCE, origin_ids_query
 
 __all__ = ["PgTeamMethods"]
@@ -36,13 +33,6 @@ class PgTeamMethods:
         """Record where a session came from; the first known host and source are kept unless ``replace``."""
         statement = _REPLACE_ORIGIN if replace else _SET_ORIGIN
         self._db.run(lambda c: c.execute(statement, (host, source, session_id)), write=True)
-
-    def create_remote_session(self, session: Session, *, host: str | None, source: str) -> bool:
-        """Insert a session with its host and source in one statement; False if the id exists (kept as is)."""
-        values = (*session_values(session), None if host is None else pg_text(host), source)  # NUL-safe text
-        return bool(
-            self._db.run(lambda c: c.execute(CREATE_REMOTE_SESSION, values).rowcount == 1, write=True)
-        )
 
     def delete_events(self, session_id: str) -> int:
         """Delete a session's events (its totals follow through the delete trigger); return how many."""

@@ -13,14 +13,11 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from .._internal.jsonsafe import dumps
-from ..models import Session
-from ._remote import CREATE_REMOTE_SESSION, remote_session_values
 from ._rows import ORIGIN_HOST, ORIGIN_SOURCE, origin_ids_query
 
 __all__ = ["SQLiteTeamMethods"]
 
 _ORIGIN = f"{ORIGIN_HOST}, {ORIGIN_SOURCE}"
-_CREATE_REMOTE = CREATE_REMOTE_SESSION.replace("%s", "?")
 
 
 class SQLiteTeamMethods:
@@ -68,16 +65,6 @@ class SQLiteTeamMethods:
         )
         with self.transaction() as conn:
             conn.execute(sql, (host, source, session_id))
-
-    def create_remote_session(self, session: Session, *, host: str | None, source: str) -> bool:
-        """Insert a session with its host and source in one statement; False if the id exists (kept as is).
-
-        One statement, so a concurrent request never sees the session without its source (the ``import``
-        fallback of ``session_origins`` would make it drop its telemetry as a transcript's duplicate).
-        """
-        with self.transaction() as conn:
-            values = remote_session_values(session, host, source)
-            return bool(conn.execute(_CREATE_REMOTE, values).rowcount == 1)
 
     def delete_events(self, session_id: str) -> int:
         """Delete a session's events (its totals follow through the delete trigger); return how many."""

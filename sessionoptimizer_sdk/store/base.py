@@ -180,9 +180,6 @@ class Store(Protocol):
     ) -> None:
         """Record a session's machine and source; the first known values are kept unless ``replace``."""
 
-    def create_remote_session(self, session: Session, *, host: str | None, source: str) -> bool:
-        """Insert a session with its host and source in one statement; False if the id exists (kept as is)."""
-
     def session_origins(self, session_ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
         """(host, source) of each given session that exists (owner host, ``sdk``/``import`` as fallbacks)."""
 
