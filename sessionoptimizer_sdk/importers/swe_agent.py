@@ -29,6 +29,21 @@ _FILE_HEADER = re.compile(r"\[File: (.+?) \((\d+) lines total\)\]")
 _ABOVE = re.compile(r"\((\d+) more lines above\)")
 _NUMBERED = re.compile(r"^\d+:", re.M)
 _MODEL_NAME = re.compile(r"^\s*model_name:\s*['\"]?([^'\"\s#]+)", re.M)
+#: SWE-agent 0.x's own ``SHORTCUTS`` (``sweagent/agent/models.py``): the model a ``model_name`` ran. Priced as
+#: ``gpt-4`` (the spec's alias), a ``gpt4`` run cost 3x what SWE-agent itself reported.
+_SHORTCUTS = {
+    "gpt3": "gpt-3.5-turbo-1106",
+    "gpt3-legacy": "gpt-3.5-turbo-16k-0613",
+    "gpt3-0125": "gpt-3.5-turbo-0125",
+    "gpt4": "gpt-4-1106-preview",
+    "gpt4-legacy": "gpt-4-0613",
+    "gpt4-0125": "gpt-4-0125-preview",
+    "claude-2": "claude-2.1",
+    "claude-opus": "claude-3-opus-20240229",
+    "claude-sonnet": "claude-3-sonnet-20240229",
+    "claude-haiku": "claude-3-haiku-20240307",
+    "claude-sonnet-3.5": "claude-3-5-sonnet-20240620",
+}
 _EDIT_REJECTED = "your proposed edit has introduced new syntax error"
 _FAILURE = re.compile(
     r"(?:Traceback \(most recent call last\)|command not found|No such file or directory|^(?:Error|ERROR)\b"
@@ -156,9 +171,12 @@ class SweAgentParser:
         except OSError:
             match = None
         if match:
-            return match.group(1)
-        prefix = self._path.parent.name.split("__", 1)[0]
-        return prefix if "__" in self._path.parent.name else "unknown"
+            name = match.group(1)
+        elif "__" in self._path.parent.name:
+            name = self._path.parent.name.split("__", 1)[0]  # the run folder starts with the model_name
+        else:
+            return "unknown"
+        return _SHORTCUTS.get(name.removeprefix("azure:"), name)
 
     @staticmethod
     def _call_sizes(history: object, steps: Sequence[object], api_calls: int) -> tuple[list[int], list[int]]:

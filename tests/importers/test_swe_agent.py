@@ -65,3 +65,22 @@ def test_split_is_exact_and_proportional(total: int, weights: list[int]) -> None
         assert min(parts) >= 0
         if sum(weights):
             assert all(w > 0 or p == 0 for w, p in zip(weights, parts, strict=True))
+
+
+@pytest.mark.parametrize("path", SWE_FILES, ids=lambda p: p.name)
+def test_a_gpt4_run_costs_what_swe_agent_itself_reported(path: Path) -> None:
+    """A ``gpt4`` run is priced as the model SWE-agent ran (gpt-4-1106-preview): its cost equals the run's own."""
+    from sessionoptimizer_sdk.analysis.engine import analyze_events
+
+    stats = json.loads(path.read_text(encoding="utf-8"))["info"]["model_stats"]
+    imported = load_trajectory(path)
+    assert path.parent.name.startswith("gpt4__")  # every fixture run was made with model_name gpt4
+    assert imported.session.model == "gpt-4-1106-preview"
+    report = analyze_events(imported.session, imported.events)
+    # SWE-agent priced gpt-4-1106-preview at $10 / $30 per million tokens sent / received
+    expected = stats["tokens_sent"] * 10e-6 + stats["tokens_received"] * 30e-6
+    assert report.cost_usd == pytest.approx(expected, rel=1e-6)
+    if (
+        path.parent / "args.yaml"
+    ).exists():  # runs whose own settings name the model agree with SWE-agent's bill
+        assert report.cost_usd == pytest.approx(stats["instance_cost"], abs=0.01)
