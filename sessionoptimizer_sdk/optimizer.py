@@ -303,12 +303,14 @@ class SessionOptimizer:
 
     # --- analysis ----------------------------------------------------------------------------------------
     def analyze(self, session_id: str) -> OptimizationReport:
-        """Analyze a session now (a provisional report while it is ACTIVE)."""
-        from .analysis import analyze_events
+        """Analyze a session now (a provisional report while it is ACTIVE), its subagents rolled up.
+
+        The same analysis the stored final report, the REST API and the live dashboard give.
+        """
+        from .analysis.stored import analyze_stored
 
         session = self.get_session(session_id)
-        events = self.store.get_events(session.id)
-        return analyze_events(session, events, config=self._config())
+        return analyze_stored(self.store, session.id, self._config())
 
     def compare_sessions(self, session_ids: Sequence[str]) -> dict[str, Any]:
         """Side-by-side efficiency, waste and cost of several sessions, best first."""

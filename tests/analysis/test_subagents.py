@@ -125,3 +125,29 @@ def test_stored_analysis_finds_the_subagents_of_a_session(tmp_path: Path) -> Non
     assert {s["session_id"] for s in report.subagents["sessions"]} == {
         f"{main.session.id}.{p.stem}" for p in files
     }
+
+
+def test_the_public_analyze_rolls_up_subagents_as_the_rest_api_does(tmp_path: Path) -> None:
+    """``SessionOptimizer.analyze`` (CLI analyze, export, compare) includes the 5 subagents' roll-up and its cost."""
+    from sessionoptimizer_sdk import SessionOptimizer
+
+    root = FIXTURES / "claude-code-session-share"
+    main = load_transcript(root / "0ccf1a04-1b4c-43b6-8aa5-79e41db43a68.jsonl")
+    files = sorted((root / "0ccf1a04-1b4c-43b6-8aa5-79e41db43a68" / "subagents").glob("agent-*.jsonl"))
+    subs = [load_transcript(p) for p in files]
+    optimizer = SessionOptimizer(tmp_path / "home")
+    try:
+        for imported in [main, *subs]:
+            optimizer.store.create_session(imported.session)
+            optimizer.store.insert_events(imported.events)
+        report = optimizer.analyze(main.session.id)
+    finally:
+        optimizer.shutdown()
+    expected = analyze_events(main.session, main.events, subagents=[(s.session, s.events) for s in subs])
+
+    def by_id(rollup: dict[str, object]) -> dict[str, object]:
+        return {**rollup, "sessions": sorted(rollup["sessions"], key=lambda s: s["session_id"])}  # type: ignore[call-overload]
+
+    assert report.subagents["count"] == 5
+    assert by_id(report.to_dict()["subagents"]) == by_id(expected.to_dict()["subagents"])
+    assert report.cost_usd == expected.cost_usd
