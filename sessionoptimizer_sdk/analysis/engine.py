@@ -301,7 +301,11 @@ def _notes(feed: Feed, metrics: dict[str, float]) -> tuple[str, ...]:
     notes = []
     redacted = int(metrics.get("redacted_tool_outputs", 0))
     thinking = metrics.get("thinking_share", 0.0)
-    if math.isnan(thinking):
+    if math.isnan(thinking) and metrics.get("thinking_tokens", 0.0) > 0:
+        notes.append(
+            "thinking share not measurable: the thinking text outweighs the output tokens the transcript records"
+        )
+    elif math.isnan(thinking):
         notes.append("thinking share not measurable: the transcript stores only thinking signatures")
     if redacted and math.isnan(metrics.get("error_rate", 0.0)):
         notes.append(f"error rate not measurable: all {redacted} tool output(s) are redacted in the source")
@@ -329,8 +333,10 @@ def _metrics(ctx: AnalysisContext, totals: TokenUsage) -> dict[str, float]:
         thinking, output = thinking_share(ctx)
         out["thinking_share"] = round(thinking / output, 4) if output else 0.0
         out["thinking_tokens"] = float(thinking)
-        if ctx.thinking_basis == "not_measurable":
-            out["thinking_share"] = math.nan  # null in JSON: only signatures were stored
+        if ctx.thinking_basis == "not_measurable" or thinking > output > 0:
+            # null in JSON: only signatures were stored, or the thinking text outweighs the recorded output
+            # (thinking is part of the output: those output counts are placeholders), a share over 100%
+            out["thinking_share"] = math.nan
     except Exception as exc:  # metrics share the detectors' code: contain a fault the same way
         _log.warning("metrics failed", session_id=ctx.session.id, error=repr(exc))
     return out

@@ -291,7 +291,8 @@ class OptimizationReport:
                 AnalyzerError(str(e.get("analyzer", "")), str(e.get("error", "")))
                 for e in d.get("analyzer_errors", ())
             ),
-            metrics={k: float(v) for k, v in d.get("metrics", {}).items() if v is not None},
+            # null is "not measurable" (NaN when the report was made): kept, so a stored report reads back whole
+            metrics={k: math.nan if v is None else float(v) for k, v in d.get("metrics", {}).items()},
             notes=tuple(str(n) for n in d.get("notes", ())),
             schema_version=int(d.get("schema_version", SCHEMA_VERSION)),
             pricing=str(d.get("pricing", "priced" if d.get("cost_usd") is not None else "unpriced")),

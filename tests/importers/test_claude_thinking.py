@@ -79,3 +79,18 @@ def test_real_sessions_estimate_thinking_from_their_blocks(path: Path) -> None:
     report = analyze_events(imported.session, imported.events)
     assert report.thinking_basis == "estimated"
     assert report.metrics["thinking_tokens"] == expected
+
+
+def test_thinking_text_outweighing_placeholder_output_is_not_a_share_over_100_percent() -> None:
+    """Session 0ccf1a04's thinking text (~468 tokens) exceeds its placeholder output (32): share null, noted."""
+    from sessionoptimizer_sdk.importers.claude_code import load_transcript
+    from tests.importers._import_fixtures import FIXTURES
+
+    imported = load_transcript(
+        FIXTURES / "claude-code-session-share" / "0ccf1a04-1b4c-43b6-8aa5-79e41db43a68.jsonl"
+    )
+    report = analyze_events(imported.session, imported.events)
+    assert report.metrics["thinking_tokens"] > report.totals.output_tokens > 0  # the case itself
+    assert math.isnan(report.metrics["thinking_share"])
+    assert report.to_dict()["metrics"]["thinking_share"] is None
+    assert any("thinking text outweighs the output tokens" in n for n in report.notes)
