@@ -9,15 +9,20 @@ from functools import cache
 __all__ = ["current_identity", "is_alive"]
 
 
-def _start_marker(pid: int) -> str:
-    """The kernel's start time of ``pid`` (Linux), so a recycled pid is not mistaken for the owner."""
+def _stat_fields(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (Linux; empty elsewhere or when gone)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as fh:
             stat = fh.read().decode("ascii", "replace")
     except OSError:
-        return ""
+        return []
     # The command name (field 2) may contain spaces and parentheses: split after its last ')'.
-    fields = stat[stat.rfind(")") + 2 :].split()
+    return stat[stat.rfind(")") + 2 :].split()
+
+
+def _start_marker(pid: int) -> str:
+    """The kernel's start time of ``pid`` (Linux), so a recycled pid is not mistaken for the owner."""
+    fields = _stat_fields(pid)
     return fields[19] if len(fields) > 19 else ""
 
 
@@ -44,8 +49,11 @@ def is_alive(pid: int, host: str | None, start: str | None) -> bool:
         return True
     except OSError:
         return True
+    fields = _stat_fields(pid)
+    if fields and fields[0] in ("Z", "X"):
+        return False  # it died; its parent has not collected its exit status yet (a zombie)
     if start:
-        marker = _start_marker(pid)
+        marker = fields[19] if len(fields) > 19 else ""
         if marker and marker != start:
             return False
     return True

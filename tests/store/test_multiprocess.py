@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from sessionoptimizer_sdk import SessionOptimizer, SessionStatus
@@ -90,6 +91,29 @@ def test_sigkilled_process_session_becomes_abandoned_with_its_events(home: Path)
         assert session.ended_at == session.last_event_at
     finally:
         opt.shutdown()
+
+
+def test_a_killed_process_not_yet_reaped_by_its_parent_is_known_dead(home: Path) -> None:
+    """Killed, but its exit status not yet collected (a zombie): the next optimizer still marks it ABANDONED."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _VICTIM], env=_env(home), stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    sid = proc.stdout.readline().strip()
+    os.kill(proc.pid, signal.SIGKILL)
+    for _ in range(2_000):  # the kernel marks it a zombie within milliseconds; no wait() yet
+        if Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            break
+        time.sleep(0.005)
+    try:
+        opt = SessionOptimizer(home)
+        try:
+            assert opt.get_session(sid).status is SessionStatus.ABANDONED
+        finally:
+            opt.shutdown()
+    finally:
+        proc.wait(timeout=10)
+        proc.stdout.close()
 
 
 def test_sigterm_flushes_and_abandons(home: Path) -> None:
