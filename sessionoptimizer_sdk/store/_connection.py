@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .._internal.privatedir import make_private_dirs
 from ..errors import StoreError
-from .schema import MIGRATIONS, SCHEMA_VERSION
+from .schema import EVENTS_LAYOUT, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["ensure_private_file", "migrate", "open_connection"]
 
@@ -68,7 +68,9 @@ def migrate(conn: sqlite3.Connection) -> int:
                 f"the store's schema version {version} is newer than this SessionOptimizer "
                 f"supports ({SCHEMA_VERSION}); upgrade the package"
             )
-        for script in MIGRATIONS[version:]:
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            if number == _REBUILD_EVENTS_AT:
+                _drop_store_wide_event_ids(conn)
             for statement in _split(script):
                 if not _adds_existing_column(conn, statement):
                     conn.execute(statement)
@@ -86,6 +88,40 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 
 _ADD_COLUMN = re.compile(r"^ALTER TABLE (\w+) ADD COLUMN (\w+)", re.I)
+_REBUILD_EVENTS_AT = 5  #: the schema version whose migration removes a store-wide unique event id
+
+
+def _drop_store_wide_event_ids(conn: sqlite3.Connection) -> None:
+    """Rebuild the events table in today's layout when it still has pre-release builds' ``id ... UNIQUE``.
+
+    That column constraint made event ids unique across the whole store, so an event whose id another session
+    had used was ignored without a word; no ``CREATE INDEX`` or ``DROP INDEX`` can remove it. Rows, ``seq``s and
+    session totals are kept as they are. Runs inside the migration's write transaction.
+    """
+    unique_on_id = False
+    for _seq, name, unique, origin, *_rest in conn.execute("PRAGMA index_list(events)").fetchall():
+        indexed = [row[2] for row in conn.execute(f"PRAGMA index_info({_quoted(name)})")]
+        unique_on_id = unique_on_id or (bool(unique) and origin == "u" and indexed == ["id"])
+    if not unique_on_id:
+        return
+    for statement in (
+        "DROP TRIGGER IF EXISTS events_after_insert",
+        "DROP TRIGGER IF EXISTS events_after_delete",
+        "DROP TRIGGER IF EXISTS events_after_update",
+        "DROP INDEX IF EXISTS idx_events_session",
+        "DROP INDEX IF EXISTS idx_events_id",
+        "ALTER TABLE events RENAME TO events_prerelease",
+    ):
+        conn.execute(statement)
+    for statement in _split(EVENTS_LAYOUT):
+        conn.execute(statement)
+    columns = ", ".join(row[1] for row in conn.execute("PRAGMA table_info(events)"))
+    conn.execute(f"INSERT INTO events ({columns}) SELECT {columns} FROM events_prerelease")
+    conn.execute("DROP TABLE events_prerelease")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _adds_existing_column(conn: sqlite3.Connection, statement: str) -> bool:

@@ -42,6 +42,36 @@ FROM (
 ) AS t
 WHERE sessions.id = t.sid"""
 
+#: The events table, its indexes and triggers, as version 1 creates them (and version 5 rebuilds them).
+EVENTS_LAYOUT: Final = f"""CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    ts REAL NOT NULL,
+    duration_ms REAL,
+    name TEXT,
+    is_error INTEGER NOT NULL DEFAULT 0,
+    error_type TEXT,
+    {_TOKEN_COLUMNS},
+    data TEXT NOT NULL DEFAULT '{{}}'
+);
+CREATE INDEX idx_events_session ON events (session_id, ts, seq);
+-- Event ids are unique within their session. Span ids come from the host's RNG, which a host may seed
+-- (random.seed(0) in every run): a global key would silently merge events of different sessions.
+CREATE UNIQUE INDEX idx_events_id ON events (session_id, id);
+
+CREATE TRIGGER events_after_delete AFTER DELETE ON events BEGIN
+    UPDATE sessions SET {_totals_update("-", "OLD")} WHERE id = OLD.session_id;
+END;
+CREATE TRIGGER events_after_update AFTER UPDATE ON events BEGIN
+    UPDATE sessions SET {_totals_update("-", "OLD")} WHERE id = OLD.session_id;
+    UPDATE sessions SET {_totals_update("+", "NEW")},
+        last_event_at = max(coalesce(last_event_at, NEW.ts), NEW.ts)
+    WHERE id = NEW.session_id;
+END;
+"""
+
 _V1: Final = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
@@ -69,34 +99,7 @@ CREATE INDEX idx_sessions_agent ON sessions (agent, started_at);
 CREATE INDEX idx_sessions_status ON sessions (status, started_at);
 CREATE INDEX idx_sessions_ended ON sessions (ended_at);
 
-CREATE TABLE events (
-    seq INTEGER PRIMARY KEY,
-    id TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    ts REAL NOT NULL,
-    duration_ms REAL,
-    name TEXT,
-    is_error INTEGER NOT NULL DEFAULT 0,
-    error_type TEXT,
-    {_TOKEN_COLUMNS},
-    data TEXT NOT NULL DEFAULT '{{}}'
-);
-CREATE INDEX idx_events_session ON events (session_id, ts, seq);
--- Event ids are unique within their session. Span ids come from the host's RNG, which a host may seed
--- (random.seed(0) in every run): a global key would silently merge events of different sessions.
-CREATE UNIQUE INDEX idx_events_id ON events (session_id, id);
-
-CREATE TRIGGER events_after_delete AFTER DELETE ON events BEGIN
-    UPDATE sessions SET {_totals_update("-", "OLD")} WHERE id = OLD.session_id;
-END;
-CREATE TRIGGER events_after_update AFTER UPDATE ON events BEGIN
-    UPDATE sessions SET {_totals_update("-", "OLD")} WHERE id = OLD.session_id;
-    UPDATE sessions SET {_totals_update("+", "NEW")},
-        last_event_at = max(coalesce(last_event_at, NEW.ts), NEW.ts)
-    WHERE id = NEW.session_id;
-END;
-
+{EVENTS_LAYOUT}
 CREATE TABLE reports (
     session_id TEXT PRIMARY KEY,
     agent TEXT NOT NULL,
@@ -178,5 +181,11 @@ CREATE TABLE IF NOT EXISTS enablements (
 CREATE INDEX IF NOT EXISTS idx_enablements_agent ON enablements (agent, at);
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4)
+#: Version 5: pre-release stores declared ``events.id`` UNIQUE across the whole store (a column constraint, which
+#: version 2's per-session index could not remove): an event whose id another session used was dropped without a
+#: word. Where that constraint exists, ``store._connection`` rebuilds the events table in ``EVENTS_LAYOUT`` before
+#: this (empty) script; other stores are unchanged.
+_V5: Final = ""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -79,6 +79,45 @@ def test_migration_repairs_a_prerelease_store(tmp_path: Path) -> None:
     assert old.insert_events([_event(0)]) == 0  # the per-session unique key is back
 
 
+def test_a_prerelease_store_wide_unique_event_id_is_removed_on_open(tmp_path: Path) -> None:
+    """A pre-release store declared ``id ... UNIQUE``: after the upgrade another session may reuse an event id."""
+    from sessionoptimizer_sdk.store.schema import MIGRATIONS
+
+    path = tmp_path / "so.db"
+    prerelease = MIGRATIONS[0].replace(
+        "    id TEXT NOT NULL,\n    session_id TEXT NOT NULL,",
+        "    id TEXT NOT NULL UNIQUE,\n    session_id TEXT NOT NULL,",
+    )
+    assert prerelease != MIGRATIONS[0]
+    conn = sqlite3.connect(path)
+    conn.executescript(prerelease)
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    conn.execute(
+        "INSERT INTO sessions (id, agent, task, model, status, started_at) VALUES ('s1', 'FORGE', 't', 'opus', "
+        "'ACTIVE', ?)",
+        (T0.timestamp(),),
+    )
+    for i in range(3):
+        conn.execute(
+            "INSERT INTO events (id, session_id, type, ts, input_tokens) VALUES (?, 's1', 'AI_RESPONSE', ?, 10)",
+            (f"e{i}", T0.timestamp() + i),
+        )
+    conn.commit()
+    conn.close()
+    upgraded = SQLiteStore(path)  # a version-1 store: migrated on open
+    try:
+        upgraded.create_session(_session("s2"))
+        reused = [_event(i, sid="s2", tokens=7) for i in range(2)]
+        assert upgraded.insert_events(reused) == 2  # ids s1 used: stored, not silently ignored
+        assert upgraded.get_session("s2").event_count == 2
+        assert upgraded.get_session("s1").tokens.input_tokens == 30  # s1 kept whole, its totals recomputed
+        assert [e.id for e in upgraded.get_events("s1")] == ["e0", "e1", "e2"]
+        assert upgraded.insert_events(reused) == 0  # still unique per session
+        assert upgraded.info()["schema_version"] == SCHEMA_VERSION
+    finally:
+        upgraded.close()
+
+
 def test_a_store_that_cannot_be_created_is_a_clear_error_at_construction(tmp_path: Path) -> None:
     """A home under a plain file cannot hold a store: SessionOptimizer() raises StoreError naming path and reason."""
     (tmp_path / "afile").write_text("not a folder")
