@@ -94,8 +94,7 @@ def migrate_pg(conn: Any) -> int:
         if version == SCHEMA_VERSION:
             return version
         for script in MIGRATIONS[version:]:
-            if script:  # an empty version: nothing to do on this backend
-                conn.execute(script)
+            conn.execute(script)
         conn.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', %s) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",

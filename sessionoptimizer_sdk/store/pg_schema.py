@@ -156,9 +156,5 @@ CREATE TABLE IF NOT EXISTS enablements (
 CREATE INDEX IF NOT EXISTS idx_enablements_agent ON enablements (agent, at);
 """
 
-#: Version 5: nothing to do on PostgreSQL (the SQLite store's version 5 removes a pre-release store-wide unique
-#: event id, which no PostgreSQL store ever had); kept so both backends report the same schema version.
-_V5: Final = ""
-
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -184,7 +184,7 @@ CREATE INDEX IF NOT EXISTS idx_enablements_agent ON enablements (agent, at);
 #: Version 5: pre-release stores declared ``events.id`` UNIQUE across the whole store (a column constraint, which
 #: version 2's per-session index could not remove): an event whose id another session used was dropped without a
 #: word. Where that constraint exists, ``store._connection`` rebuilds the events table in ``EVENTS_LAYOUT`` before
-#: this (empty) script; other stores are unchanged.
+#: this (empty) script; other stores are unchanged. PostgreSQL stays at version 4: no PostgreSQL store had it.
 _V5: Final = ""
 
 MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3, _V4, _V5)
