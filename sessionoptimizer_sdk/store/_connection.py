@@ -17,13 +17,15 @@ __all__ = ["ensure_private_file", "migrate", "open_connection"]
 BUSY_TIMEOUT_MS = 30_000
 
 
-def ensure_private_file(path: Path) -> None:
-    """Create the store folder (0700) and database file (0600) before SQLite opens it with looser modes."""
+def ensure_private_file(path: Path) -> bool:
+    """Create the store folder (0700) and database file (0600) before SQLite opens it; True if it created the file."""
     try:
         make_private_dirs(path.parent)
-        if not path.exists():
-            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-            os.close(fd)
+        if path.exists():
+            return False
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(fd)
+        return True
     except OSError as exc:
         raise StoreError(f"cannot create the store at {path}: {exc.strerror or exc}") from exc
 

@@ -119,10 +119,11 @@ class SQLiteStore(SQLiteTeamMethods):
     def _open_local(self) -> sqlite3.Connection:
         """Open this thread's connection; notice (once per replacement) a file that is not the one we had."""
         with self._reopen_lock:
-            ensure_private_file(self.path)
+            created = ensure_private_file(self.path)
             conn = open_connection(self.path)
             ident = _file_ident(self.path)
-            replaced = self._ident is not None and ident != self._ident
+            # a deleted file recreated here may get the freed inode number back: created counts as replaced too
+            replaced = self._ident is not None and (created or ident != self._ident)
             if replaced:
                 migrate(conn)  # a recreated file is empty; a restored one may be older
             self._ident = ident

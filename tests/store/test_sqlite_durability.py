@@ -11,12 +11,13 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from sessionoptimizer_sdk import EventType, SessionOptimizer
+from sessionoptimizer_sdk import EventType, Session, SessionOptimizer, SessionStatus
 from sessionoptimizer_sdk.cli._app import cli
 from sessionoptimizer_sdk.store import SQLiteStore
 
@@ -124,5 +125,24 @@ def test_flushed_events_survive_a_filesystem_abort(ext4_loop: tuple[Path, Path])
     store = SQLiteStore(home / "sessionoptimizer.db")
     try:
         assert store.get_session(sid).event_count == 300
+    finally:
+        store.close()
+
+
+def test_a_store_whose_folder_is_deleted_again_and_again_is_recreated_with_its_schema(tmp_path: Path) -> None:
+    """The whole store folder deleted under an open store: the next call recreates the file with its tables.
+
+    The recreated file may get the deleted one's inode number back, so "same inode" must not mean "same file".
+    """
+    home = tmp_path / "home"
+    store = SQLiteStore(home / "so.db")
+    try:
+        for i in range(10):
+            store.create_session(
+                Session(f"s{i}", "FORGE", "t", "opus", SessionStatus.ACTIVE, datetime.now(UTC))
+            )
+            shutil.rmtree(home)  # a user cleaning up while `monitor` runs
+            assert store.count_sessions() == 0  # a new, empty store: its tables exist
+        assert store.counters()["store_file_replaced"] == 1  # the last recreation, counted in the new file
     finally:
         store.close()
