@@ -10,12 +10,18 @@ from sessionoptimizer_sdk.alerts.engine import AlertEngine
 from sessionoptimizer_sdk.analysis.config import AnalysisConfig
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
 from sessionoptimizer_sdk.analysis.stored import finalize_session
+from sessionoptimizer_sdk.errors import StoreError
 from sessionoptimizer_sdk.models import SessionStatus
 from sessionoptimizer_sdk.store.base import Store
 
 __all__ = ["monitor_once"]
 
 _log = get_logger(__name__)
+
+
+def _is_store_fault(exc: BaseException) -> bool:
+    """True for a database driver's error (SQLite or psycopg): the store, not the session, failed."""
+    return type(exc).__module__.split(".", 1)[0] in ("sqlite3", "psycopg", "psycopg_pool")
 
 
 def monitor_once(
@@ -31,7 +37,9 @@ def monitor_once(
     """Finalize every ended session (started since ``since``) without a final report; return the new reports.
 
     Alerts are raised through ``engine`` (once per session and rule, so running this repeatedly is safe). A
-    session that fails to analyze is logged and skipped; the others still run.
+    session that fails to analyze is logged and skipped; the others still run. A store that cannot be read or
+    written (locked, read-only, full) ends the pass with ``StoreError``: every other session would wait and fail
+    the same way, and the caller must learn that nothing was analyzed.
     """
     now = now or datetime.now(UTC)
     done: list[OptimizationReport] = []
@@ -45,6 +53,10 @@ def monitor_once(
             done.append(
                 finalize_session(store, reports_dir, session.id, config=config, engine=engine, now=now)
             )
-        except Exception as exc:  # one bad session must not stop the monitoring pass
+        except StoreError:
+            raise
+        except Exception as exc:  # one bad session must not stop the monitoring pass; a failing store does
+            if _is_store_fault(exc):
+                raise StoreError(f"the store cannot be used: {exc}") from exc
             _log.warning("monitoring: session not analyzed", session_id=session.id, error=repr(exc))
     return done

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import click
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, StoreError
 from ._common import (
     escape,
     finite_seconds,
@@ -154,10 +154,17 @@ def monitor(interval: float, once: bool, since: str, fmt: str) -> None:
         busy: contextlib.AbstractContextManager[Any] = (
             console.status("analyzing finished sessions...") if fmt == "text" else contextlib.nullcontext()
         )
-        with busy:
-            reports = monitor_once(
-                opt.store, opt.settings.reports_dir, engine=engine, config=config, since=parse_when(since)
-            )
+        try:
+            with busy:
+                reports = monitor_once(
+                    opt.store, opt.settings.reports_dir, engine=engine, config=config, since=parse_when(since)
+                )
+        except StoreError as exc:  # --once: exit 1 (one error line); looping: say so and try the next pass
+            if once:
+                raise
+            click.echo(f"warning: {exc}; next pass in {interval:g} s", err=True)
+            time.sleep(interval)
+            continue
         alerts = q.alerts_after(opt.store, last_alert)
         if fmt == "json":
             print_json(
