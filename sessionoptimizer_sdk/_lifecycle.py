@@ -114,12 +114,18 @@ def _in_pool_worker() -> bool:
 
 
 def close(recorder: Recorder, runner: AnalysisRunner | None, timeout: float) -> None:
-    """End the recorder's open sessions as ABANDONED, then flush the writer and analysis, bounded by ``timeout``."""
+    """End the recorder's open sessions as ABANDONED, then flush the writer and analysis, bounded by ``timeout``.
+
+    From here on each alert gets one delivery attempt per notifier within the deadline; whatever is still queued
+    or in flight when it passes is logged and counted (``alerts_undelivered_dropped_at_exit``).
+    """
     deadline = time.monotonic() + timeout
 
     def left() -> float:
         return max(0.1, deadline - time.monotonic())
 
+    if runner is not None:
+        runner.engine.begin_exit(deadline)
     for sid in recorder.owned_active():
         recorder.end_abandoned(sid)
     with _FLUSH:

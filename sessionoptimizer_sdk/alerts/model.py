@@ -13,7 +13,7 @@ __all__ = ["Alert"]
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """A rule that fired for a session: priority (HIGH/MEDIUM/LOW), message and the numbers behind it."""
+    """A rule that fired (or was resolved) for a session: priority (HIGH/MEDIUM/LOW), message, numbers behind it."""
 
     session_id: str
     agent: str
@@ -22,6 +22,8 @@ class Alert:
     message: str
     created_at: datetime
     payload: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    #: "firing", or "resolved": a rule that fired on a provisional report no longer holds on the final one.
+    status: str = "firing"
 
     def to_dict(self) -> dict[str, Any]:
         """The alert as JSON (what the webhook notifier posts)."""
@@ -33,4 +35,5 @@ class Alert:
             "message": self.message,
             "created_at": self.created_at.isoformat(),
             "payload": dict(self.payload),
+            "status": self.status,
         }

@@ -2,7 +2,7 @@
 
 | rule | default | priority |
 |---|---|---|
-| low_efficiency | efficiency < 70% | HIGH |
+| low_efficiency | efficiency < 70% (a live session: after 20 events and 20,000 fresh tokens) | HIGH |
 | high_waste | waste > 5,000 tokens | MEDIUM |
 | long_session | active > 60 min | MEDIUM |
 | high_error_rate | agent errors > 30% of tool calls | HIGH |
@@ -18,6 +18,8 @@ from typing import Any, Protocol, runtime_checkable
 from sessionoptimizer_sdk.analysis.report import OptimizationReport
 
 __all__ = [
+    "PROVISIONAL_MIN_EVENTS",
+    "PROVISIONAL_MIN_FRESH_TOKENS",
     "AlertRule",
     "HighErrorRateRule",
     "HighWasteRule",
@@ -27,6 +29,10 @@ __all__ = [
     "TokenSpikeRule",
     "default_rules",
 ]
+
+#: A live session's efficiency is judged only after this much work (see ``LowEfficiencyRule``).
+PROVISIONAL_MIN_EVENTS = 20
+PROVISIONAL_MIN_FRESH_TOKENS = 20_000
 
 #: What a rule returns when it fires: (message, payload).
 RuleResult = tuple[str, Mapping[str, Any]]
@@ -53,16 +59,28 @@ class AlertRule(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class LowEfficiencyRule:
-    """Efficiency under ``threshold`` percent (spec: <70%, HIGH); waits for ``min_fresh_tokens`` of work."""
+    """Efficiency under ``threshold`` percent (spec: <70%, HIGH); waits for ``min_fresh_tokens`` of work.
+
+    The score judges a whole session, so a provisional (live) report is judged only once the session has done
+    ``provisional_min_events`` events and ``provisional_min_fresh_tokens`` fresh tokens: three early re-reads
+    would otherwise page as a 20% session that ends at 98%. The final report is always judged.
+    """
 
     threshold: float = 70.0
     min_fresh_tokens: int = 0
     name: str = "low_efficiency"
     priority: str = "HIGH"
+    provisional_min_events: int = PROVISIONAL_MIN_EVENTS
+    provisional_min_fresh_tokens: int = PROVISIONAL_MIN_FRESH_TOKENS
 
     def check(self, report: OptimizationReport) -> RuleResult | None:
-        """Fire when the score is under the threshold."""
-        if report.totals.fresh_tokens < self.min_fresh_tokens or report.efficiency_score >= self.threshold:
+        """Fire when the score is under the threshold (on a provisional report: once there is enough work)."""
+        fresh = report.totals.fresh_tokens
+        if fresh < self.min_fresh_tokens or report.efficiency_score >= self.threshold:
+            return None
+        if report.provisional and (
+            report.event_count < self.provisional_min_events or fresh < self.provisional_min_fresh_tokens
+        ):
             return None
         top = report.issues[0].description if report.issues else "none"
         return (

@@ -232,9 +232,18 @@ def _loss_problems(counters: dict[str, int]) -> list[str]:
         problems.append(
             f"{counters['callback_failures']:,} report listener/notifier call(s) failed or timed out"
         )
+    for name, n in sorted(counters.items()):
+        if name.startswith(_UNDELIVERED) and n:
+            cause = name[len(_UNDELIVERED) :].replace("_", " ")
+            problems.append(f"{n:,} alert delivery(ies) failed: {cause}")
     if counters.get("internal_errors"):
         problems.append(f"{counters['internal_errors']:,} internal error(s) were swallowed (see the log)")
     return problems
+
+
+_UNDELIVERED = (
+    "alerts_undelivered_"  #: alert engine counters, one per cause (timeout, redirect, dropped_at_exit, ...)
+)
 
 
 def redact_url(value: str) -> str:

@@ -21,6 +21,7 @@ __all__ = [
     "DELETE_EVENTS",
     "END_SESSION",
     "INSERT_ALERT",
+    "UPDATE_ALERT",
     "INSERT_EVENTS",
     "KEEP_ORIGIN",
     "MARK_ABANDONED",
@@ -124,6 +125,7 @@ SAVE_REPORT = (
     "efficiency_score = excluded.efficiency_score, total_waste_tokens = excluded.total_waste_tokens, "
     "cost_usd = excluded.cost_usd, report = excluded.report"
 )
+UPDATE_ALERT = "UPDATE alerts SET message = %s, payload = %s WHERE session_id = %s AND rule = %s"
 INSERT_ALERT = (
     "INSERT INTO alerts (session_id, agent, rule, priority, message, created_at, payload) "
     "VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (session_id, rule) DO NOTHING"

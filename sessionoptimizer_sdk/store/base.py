@@ -140,6 +140,12 @@ class Store(Protocol):
     ) -> bool:
         """Store an alert once per (session, rule), created at epoch ``at`` (default now); True the first time."""
 
+    def update_alert(self, session_id: str, rule: str, message: str, payload: Mapping[str, Any]) -> bool:
+        """Replace the message and payload of the (session, rule) alert; False if there is none.
+
+        The final report settles an alert a provisional report raised (new figures, or resolved).
+        """
+
     def list_alerts(
         self, *, session_id: str | None = None, since: datetime | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:

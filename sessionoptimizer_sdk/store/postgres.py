@@ -291,6 +291,11 @@ class PostgresStore(PgTeamMethods):
         args = (session_id, agent, rule, priority, message, time.time() if at is None else at, dumps(payload))
         return bool(self._run(lambda c: c.execute(sql.INSERT_ALERT, args).rowcount == 1, write=True))
 
+    def update_alert(self, session_id: str, rule: str, message: str, payload: Mapping[str, Any]) -> bool:
+        """Replace the message and payload of the (session, rule) alert; False if there is none."""
+        args = (message, dumps(payload), session_id, rule)
+        return bool(self._run(lambda c: c.execute(sql.UPDATE_ALERT, args).rowcount == 1, write=True))
+
     def list_alerts(
         self, *, session_id: str | None = None, since: datetime | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:

@@ -392,6 +392,15 @@ class SQLiteStore(SQLiteTeamMethods):
             )
             return cur.rowcount == 1
 
+    def update_alert(self, session_id: str, rule: str, message: str, payload: Mapping[str, Any]) -> bool:
+        """Replace the message and payload of the (session, rule) alert; False if there is none."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE alerts SET message = ?, payload = ? WHERE session_id = ? AND rule = ?",
+                (message, dumps(payload), session_id, rule),
+            )
+            return cur.rowcount == 1
+
     def list_alerts(
         self, *, session_id: str | None = None, since: datetime | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:

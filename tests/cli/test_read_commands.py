@@ -150,3 +150,14 @@ def test_parse_when_rejects_garbage_with_input_error(text):
 
     with pytest.raises(InvalidInputError):
         parse_when(text)
+
+
+def test_doctor_names_each_cause_of_undelivered_alerts(run_json, run, home):
+    """Counted alert delivery failures (a redirect, alerts left at exit) each get a doctor problem line."""
+    _session(run, "FORGE", "doc")
+    store = store_for(home)
+    store.add_counter("alerts_undelivered_redirect", 2)
+    store.add_counter("alerts_undelivered_dropped_at_exit", 3)
+    problems = run_json("doctor")["problems"]
+    assert "2 alert delivery(ies) failed: redirect" in problems
+    assert "3 alert delivery(ies) failed: dropped at exit" in problems

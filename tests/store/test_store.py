@@ -229,6 +229,12 @@ def test_reports_alerts_cursors_counters(store: Store) -> None:
     assert store.insert_alert("s1", "FORGE", "retry_loop", "HIGH", "loop", {"n": 4}) is False
     alerts = store.list_alerts(session_id="s1")
     assert [(a["rule"], a["payload"]) for a in alerts] == [("retry_loop", {"n": 3})]
+    assert store.update_alert("s1", "retry_loop", "loop, settled", {"n": 5, "status": "resolved"}) is True
+    assert store.update_alert("s1", "high_waste", "none", {}) is False  # no such alert: nothing created
+    settled = store.list_alerts(session_id="s1")
+    assert [(a["rule"], a["message"], a["payload"]) for a in settled] == [
+        ("retry_loop", "loop, settled", {"n": 5, "status": "resolved"})
+    ]
     store.set_cursor("/a.jsonl", {"offset": 10})
     store.set_cursor("/a.jsonl", {"offset": 20})
     assert store.get_cursor("/a.jsonl") == {"offset": 20} and store.get_cursor("/b") is None
