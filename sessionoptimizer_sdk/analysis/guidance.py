@@ -14,18 +14,78 @@ from typing import Any, Final, Literal
 
 from .report import Finding, OptimizationReport
 
-__all__ = ["AGENT_KINDS", "SETTING_KINDS", "Guidance", "GuidanceItem", "build_guidance"]
+__all__ = [
+    "AGENT_KINDS",
+    "REDACTED",
+    "SETTING_KINDS",
+    "Guidance",
+    "GuidanceItem",
+    "build_guidance",
+    "inline_text",
+    "redact_secrets",
+]
 
-Kind = Literal["reread_file", "retry_command", "denied_command", "cache_ttl", "large_read"]
+Kind = Literal["reread_file", "retry_command", "repeat_call", "denied_command", "cache_ttl", "large_read"]
 #: Items the agent itself can act on (they go into CLAUDE.md / AGENTS.md).
-AGENT_KINDS: Final = frozenset({"reread_file", "retry_command", "denied_command", "large_read"})
+AGENT_KINDS: Final = frozenset(
+    {"reread_file", "retry_command", "repeat_call", "denied_command", "large_read"}
+)
 #: Items for whoever configures the agent (shown by ``advise`` text/json, not written into the agent's file).
 SETTING_KINDS: Final = frozenset({"cache_ttl", "denied_command"})
 _DENIED_TITLE = "Allow-list the denied commands"
-_DENIED_LIST = re.compile(r"denied by permissions \((?P<what>.*)\);")
+#: The denied calls a high_error_rate recommendation lists (a command may span lines: a heredoc).
+_DENIED_LIST = re.compile(r"denied by permissions \((?P<what>.*)\);", re.DOTALL)
 #: large_uncompressed_read's advice names the line range the agent actually used.
 _USED_RANGE = re.compile(r"^Read lines (?P<range>\d+-\d+) of (?P<name>.+) \(the range used\)")
-_SECRET = re.compile(r"(?i)(bearer\s+\S+|(?:token|key|secret|password|passwd|pwd)=\S+|[A-Za-z0-9+/_-]{32,})")
+#: What redaction puts in place of a secret (names, flags and URL schemes around it are kept).
+REDACTED: Final = "…"
+#: A word that makes a variable, flag or header name secret-looking (``KEY`` only as a whole part of the name).
+_SECRET_WORD = (
+    r"(?:password|passwd|passphrase|pwd|secret|token|credentials?|api[-_]?key|apikey"
+    r"|(?:access|private|secret|signing|encryption|master)[-_]?key|(?<![a-z0-9])key)"
+)
+#: A secret-looking name: the word with optional name parts before and after (``DB_PASSWORD_FILE``).
+_SECRET_NAME = rf"(?i:[a-z0-9_.-]*{_SECRET_WORD}(?:[-_.][a-z0-9_.-]*)?)"
+#: A value: quoted (up to its closing quote) or one word.
+_VALUE = r"(?:\"[^\"\n]*\"?|'[^'\n]*'?|[^\s\"'`;&|)]+)"
+#: Each alternative keeps the non-secret part in a ``k`` group and drops the rest.
+_SECRET_PATTERNS: Final = (
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
+    # user:password@ (or a bare token@) in a URL of any scheme
+    r"(?P<k1>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^\s/?#\"'`]*@",
+    # Authorization / Proxy-Authorization headers (scheme and credentials), Cookie headers (to the line's end)
+    r"(?P<k2>(?i:\b(?:proxy-)?authorization)[\"']?\s*[:=]\s*)"
+    r"(?:(?i:bearer|basic|token|digest|negotiate|bot)\s+)?[^\s\"'`]+",
+    r"(?P<k9>(?i:\b(?:set-)?cookie)[\"']?\s*:\s*)[^\"'`\n]+",
+    r"(?P<k3>\b(?i:bearer)\s+)[^\s\"'`]+",
+    # curl-style -u/--user user:password: the password
+    r"(?P<k4>(?<!\S)(?:-u|-U|--user|--proxy-user)(?:\s+|=)?[\"']?[^\s:\"'`]*:)(?!//)[^\s\"'`]+",
+    # mysql -pSECRET (attached: a separate word after -p is a database name), sshpass -p SECRET
+    r"(?P<k5>\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\b[^\n|;&]*?\s-p)[^\s\"'`]+",
+    r"(?P<k6>\bsshpass\s+-p\s*)[^\s\"'`]+",
+    # --password X, --password=X, --client-secret X, --api-key=X ... (not a next flag)
+    rf"(?P<k7>(?<![\w-])--?{_SECRET_NAME}(?:=|\s+))(?!-)" + _VALUE,
+    # NAME=value, NAME: value, "name": "value"
+    rf"(?P<k8>(?<![\w.-]){_SECRET_NAME}[\"']?\s*[=:]\s*)(?![=:/])" + _VALUE,
+    # well-known token shapes
+    r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{12,}",
+    r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{8,}",
+    r"\bgh[pousr]_[A-Za-z0-9]{12,}|\bgithub_pat_[A-Za-z0-9_]{12,}",
+    r"\bgl(?:pat|dt|rt|ptt|cbt|ft|imt|soat|oas)-[A-Za-z0-9_-]{8,}",
+    r"\bxox[abposr]-[A-Za-z0-9-]{8,}",
+    r"\b(?:AKIA|ASIA)[0-9A-Z]{12,}",
+    r"\bAIza[0-9A-Za-z_-]{20,}",
+    r"\b(?:npm|hf|pypi)[-_][A-Za-z0-9_-]{20,}",
+    r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}(?:\.[A-Za-z0-9_-]*)?",
+)
+#: Any other run of 32+ key characters holding both letters and digits (a random key, a hash).
+_BLOB: Final = r"(?<![A-Za-z0-9+/_=-])(?=[A-Za-z+/_=-]*[0-9])(?=[0-9+/_=-]*[A-Za-z])[A-Za-z0-9+/_=-]{32,}"
+_SECRET: Final = re.compile("|".join(f"(?:{p})" for p in (*_SECRET_PATTERNS, _BLOB)))
+#: For file paths: a long name with digits is a path segment run (``/tmp/pytest-12/...``), not a key.
+_SECRET_SHAPED: Final = re.compile("|".join(f"(?:{p})" for p in _SECRET_PATTERNS))
+#: Characters that could end a line, hide text or break the block: shown as escapes.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|<!--|-->")
+_BACKTICKS = re.compile(r"`+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +173,55 @@ def _rel(path: str, root: str | None) -> str:
     return path
 
 
-def _redact(text: str) -> str:
-    """Drop what looks like a credential from a command line before it reaches a guidance file."""
-    return _SECRET.sub("…", text)
+def _replace_secret(match: re.Match[str]) -> str:
+    """The kept part of one secret-looking match (a name, a flag, a scheme) followed by :data:`REDACTED`."""
+    keep = next((v for k, v in match.groupdict().items() if k.startswith("k") and v is not None), "")
+    return f"{keep}{REDACTED}@" if match.group("k1") is not None else keep + REDACTED
+
+
+def redact_secrets(text: str, *, blobs: bool = True) -> str:
+    """``text`` with credential-looking parts replaced by :data:`REDACTED`.
+
+    Covers private keys, userinfo in URLs, ``Authorization``/``Cookie`` headers and bearer tokens, curl's
+    ``-u user:password``, password flags (``--password X``, ``--api-key=X``; ``-p`` only as mysql's attached
+    ``-pSECRET`` and ``sshpass -p``), ``NAME=value`` / ``NAME: value`` where the name looks secret, well-known
+    token prefixes (``sk-``, ``ghp_``, ``glpat-``, ``xoxb-``, ``AKIA``, ``AIza``...), JWTs, and any run of 32+
+    key characters mixing letters and digits (``blobs=False`` skips that last rule, for file paths). Run it
+    before cutting a text short: a cut can shorten a secret below what the patterns recognise.
+    """
+    return (_SECRET if blobs else _SECRET_SHAPED).sub(_replace_secret, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    r"""One unsafe character or comment delimiter as an escape (``\n``, ``\x1b``, ``\x3c!--``)."""
+    found = match.group()
+    if found == "<!--":
+        return "\\x3c!--"
+    if found == "-->":
+        return "--\\x3e"
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    if found in named:
+        return named[found]
+    code = ord(found)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def inline_text(text: str) -> str:
+    r"""``text`` from session data made safe for one line of CLAUDE.md / AGENTS.md and of a terminal.
+
+    Control, line-separator, zero-width and bidirectional characters become escapes (``\n``, ``\x1b``,
+    ``\u202e``), and HTML comment delimiters become ``\x3c!--`` / ``--\x3e``, so the text can neither start
+    a line nor open, close or forge the guidance block's markers.
+    """
+    return _UNSAFE.sub(_escape, text)
+
+
+def _code(text: str) -> str:
+    """``text`` made inline-safe as a Markdown code span whose fence is longer than any backtick run in it."""
+    safe = inline_text(text)
+    fence = "`" * (max((len(m) for m in _BACKTICKS.findall(safe)), default=0) + 1)
+    pad = " " if safe.startswith(("`", " ")) or safe.endswith(("`", " ")) else ""
+    return f"{fence}{pad}{safe}{pad}{fence}"
 
 
 def _usd(value: float | None) -> str:
@@ -129,40 +235,84 @@ def _collect(reports: Iterable[OptimizationReport], root: str | None) -> dict[tu
         return acc.setdefault((kind, subject), _Acc(kind, subject))
 
     for r in reports:
+        owners: dict[str, _Acc] = {}  # evidence id -> the item that already counts that call
+        repeats: list[Finding] = []
         for f in r.issues:
-            _add_finding(get, r, f, root)
+            if f.type == "retry_loop" and f.details.get("rule") == "identical":
+                repeats.append(f)  # after the others: it may repeat calls they already count
+                continue
+            a = _add_finding(get, r, f, root)
+            if a is not None and a.kind in ("reread_file", "retry_command"):
+                for event_id in f.evidence:
+                    owners.setdefault(event_id, a)
+        for f in repeats:
+            _add_repeat(get, r, f, owners)
         used = {m["name"]: m["range"] for rec in r.recommendations if (m := _USED_RANGE.match(rec.detail))}
         for f in r.issues:
             name = str(f.details.get("file_path", "")).rsplit("/", 1)[-1]
             if f.type == "large_uncompressed_read" and name in used:
-                get("large_read", _rel(str(f.details["file_path"]), root)).extra.append(used[name])
+                get("large_read", _path(str(f.details["file_path"]), root)).extra.append(used[name])
         for rec in r.recommendations:
             if rec.title == _DENIED_TITLE:
                 match = _DENIED_LIST.search(rec.detail)
                 if match:
                     for what in match.group("what").split(", "):
-                        get("denied_command", _redact(what.strip())).add(r.session_id, 1, 0, None)
+                        get("denied_command", redact_secrets(what.strip())).add(r.session_id, 1, 0, None)
     return acc
+
+
+def _path(path: str, root: str | None) -> str:
+    """A file path as an item names it: relative to ``root`` when under it, secret-shaped names redacted."""
+    return "/".join(redact_secrets(part, blobs=False) for part in _rel(path, root).split("/"))
 
 
 def _add_finding(
     get: Callable[[Kind, str], _Acc], r: OptimizationReport, f: Finding, root: str | None
-) -> None:
+) -> _Acc | None:
+    """Count one finding into its item (None for a finding that gives no guidance)."""
     d = f.details
     if f.type == "repeated_file_read" and d.get("file_path"):
-        a = get("reread_file", _rel(str(d["file_path"]), root))
+        a = get("reread_file", _path(str(d["file_path"]), root))
         a.add(r.session_id, int(d.get("redundant_reads", 1)), f.waste_tokens, f.waste_usd)
         a.extra.extend(str(x) for x in d.get("ranges", ()))
-    elif f.type == "retry_loop" and d.get("tool"):
-        a = get("retry_command", str(d["tool"]))
-        a.add(r.session_id, max(int(d.get("attempts", 1)) - 1, 0), f.waste_tokens, f.waste_usd)
-    elif f.type == "cache_miss" and f.avoidable and _ttl_avoidable(d):
-        get("cache_ttl", "prompt cache").add(
-            r.session_id, int(d.get("misses", 1)), f.waste_tokens, f.waste_usd
-        )
-    elif f.type == "large_uncompressed_read" and d.get("file_path"):
-        a = get("large_read", _rel(str(d["file_path"]), root))
+        return a
+    if f.type == "retry_loop" and d.get("tool"):
+        a = get("retry_command", redact_secrets(str(d["tool"])))
+        a.add(r.session_id, _retries(d), f.waste_tokens, f.waste_usd)
+        return a
+    if f.type == "cache_miss" and f.avoidable and _ttl_avoidable(d):
+        a = get("cache_ttl", "prompt cache")
+        a.add(r.session_id, int(d.get("misses", 1)), f.waste_tokens, f.waste_usd)
+        return a
+    if f.type == "large_uncompressed_read" and d.get("file_path"):
+        a = get("large_read", _path(str(d["file_path"]), root))
         a.add(r.session_id, int(d.get("reads", 1)), f.waste_tokens, f.waste_usd)
+        return a
+    return None
+
+
+def _retries(details: Mapping[str, Any]) -> int:
+    """The repeated calls of a retry_loop finding: every attempt after the first."""
+    return max(int(details.get("attempts", 1)) - 1, 0)
+
+
+def _add_repeat(
+    get: Callable[[Kind, str], _Acc], r: OptimizationReport, f: Finding, owners: Mapping[str, _Acc]
+) -> None:
+    """Count a retry_loop finding of rule ``identical`` (same call, same result) once.
+
+    When its calls are already counted by another item of the session (a failing run of the same calls, or
+    the re-reads of an unchanged file), only its cost joins that item; otherwise it is a ``repeat_call`` item.
+    """
+    if not f.details.get("tool"):
+        return
+    owner = next((owners[e] for e in f.evidence if e in owners), None)
+    if owner is None:
+        get("repeat_call", redact_secrets(str(f.details["tool"]))).add(
+            r.session_id, _retries(f.details), f.waste_tokens, f.waste_usd
+        )
+    else:
+        owner.add(r.session_id, 0, f.waste_tokens, f.waste_usd)
 
 
 def _ttl_avoidable(details: Mapping[str, Any]) -> bool:
@@ -171,26 +321,46 @@ def _ttl_avoidable(details: Mapping[str, Any]) -> bool:
     return cause == "idle" or (cause == "ttl_expired" and details.get("ttl") == "5m")
 
 
+def _cost(tokens: int, usd: float | None) -> str:
+    """What an item cost: USD and tokens; USD alone when it has no tokens (cache reads carried over); or none."""
+    if tokens:
+        return f"{_usd(usd)}, {tokens:,} tokens"
+    if usd:
+        return f"{_usd(usd)} (no fresh tokens counted)"
+    return "no token cost counted"
+
+
+def _ranges(extra: Sequence[str]) -> str:
+    """The first four ranges, each once, made single-line."""
+    return ", ".join(dict.fromkeys(inline_text(x) for x in extra[:4]))
+
+
 def _item(a: _Acc) -> GuidanceItem:
     n, k = len(a.sessions), a.occurrences
     usd = round(a.usd, 6) if a.priced else None
-    cost = f"{_usd(usd)}, {a.tokens:,} tokens" if a.tokens else "no token cost counted"
+    cost = _cost(a.tokens, usd)
     where = f"{k} time(s) in {n} session(s)"
+    subject = _code(a.subject)
     if a.kind == "reread_file":
-        ranges = ", ".join(dict.fromkeys(a.extra[:4])) or "all"
         text = (
-            f"`{a.subject}`: its content stays in your context after you read it. Read it again only after "
+            f"{subject}: its content stays in your context after you read it. Read it again only after "
             f"it was edited; for more of it, read only lines you have not read yet."
         )
-        detail = f"re-read unchanged {where} (lines {ranges}); {cost}"
+        detail = f"re-read unchanged {where} (lines {_ranges(a.extra) or 'all'}); {cost}"
     elif a.kind == "retry_command":
         text = (
-            f"When a `{a.subject}` call fails, read the error and change the call before running it again; "
+            f"When a {subject} call fails, read the error and change the call before running it again; "
             "never repeat an identical failing call more than once."
         )
-        detail = f"identical failing retries {where}; {cost}"
+        detail = f"failing retries {where}; {cost}"
+    elif a.kind == "repeat_call":
+        text = (
+            f"Do not repeat an identical {subject} call: its result is already in your context; use it, "
+            "and call again only after something it depends on changed."
+        )
+        detail = f"identical calls with an unchanged result repeated {where}; {cost}"
     elif a.kind == "denied_command":
-        text = f"`{a.subject}` is denied by the permission settings: do not run it; ask the user instead."
+        text = f"{subject} is denied by the permission settings: do not run it; ask the user instead."
         detail = f"denied {where}; allow-list it in the agent's permission settings if it is needed"
     elif a.kind == "cache_ttl":
         text = (
@@ -199,9 +369,9 @@ def _item(a: _Acc) -> GuidanceItem:
         )
         detail = f"cache rewritten after idle {where}; {cost}"
     else:
-        ranges = ", ".join(dict.fromkeys(a.extra[:4]))
+        ranges = _ranges(a.extra)
         text = (
-            f"`{a.subject}` is large: read only the lines you need (offset/limit, or a search) instead of the "
+            f"{subject} is large: read only the lines you need (offset/limit, or a search) instead of the "
             "whole file" + (f"; the lines used were {ranges}." if ranges else ".")
         )
         detail = f"read whole {where}; {cost}"

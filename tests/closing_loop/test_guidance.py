@@ -104,7 +104,7 @@ def test_items_aggregate_across_sessions_and_rank_by_money() -> None:
         ("retry_command", "Bash"),
         ("reread_file", "src/app.py"),
         ("cache_ttl", "prompt cache"),
-        ("denied_command", "Bash: curl -H …"),
+        ("denied_command", "Bash: curl -H token=…"),
         ("denied_command", "Bash: rm -rf build"),
     ]
     app = g.items[1]

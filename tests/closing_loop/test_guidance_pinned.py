@@ -117,7 +117,7 @@ def test_item_texts_and_details_exact() -> None:
             "retry_command",
             "Bash",
             RETRY_TEXT,
-            "identical failing retries 3 time(s) in 1 session(s); $0.30, 4,000 tokens",
+            "failing retries 3 time(s) in 1 session(s); $0.30, 4,000 tokens",
         ),
         (
             "reread_file",
@@ -152,7 +152,7 @@ def test_text_format_exact() -> None:
         "Guidance for ATLAS from 2 analyzed session(s), last 14 day(s)\n"
         "\n"
         f"1. [agent] {RETRY_TEXT}\n"
-        "   identical failing retries 3 time(s) in 1 session(s); $0.30, 4,000 tokens\n"
+        "   failing retries 3 time(s) in 1 session(s); $0.30, 4,000 tokens\n"
         f"2. [agent] {REREAD_TEXT}\n"
         "   re-read unchanged 3 time(s) in 2 session(s) (lines 1-100, 200-250); $0.15, 1,500 tokens\n"
         f"3. [settings] {TTL_TEXT}\n"
@@ -170,7 +170,7 @@ def test_text_format_exact() -> None:
 def test_claude_md_and_agents_md_blocks_exact() -> None:
     """The marked block lists the agent's items only; Codex's AGENTS.md suggests sed slices, CLAUDE.md Read's."""
     items = (
-        f"- {RETRY_TEXT} (identical failing retries 3 time(s) in 1 session(s); $0.30, 4,000 tokens)\n"
+        f"- {RETRY_TEXT} (failing retries 3 time(s) in 1 session(s); $0.30, 4,000 tokens)\n"
         f"- {REREAD_TEXT} (re-read unchanged 3 time(s) in 2 session(s) (lines 1-100, 200-250); $0.15, 1,500 "
         "tokens)\n"
         "- `Bash: rm -rf build` is denied by the permission settings: do not run it; ask the user instead. "
@@ -351,8 +351,8 @@ def test_money_and_token_formats() -> None:
 
 
 def test_paths_outside_the_root_stay_absolute_and_secrets_are_redacted() -> None:
-    """A file outside the project keeps its path; bearer tokens, key=value secrets and long blobs become '…'."""
-    blob = "a" * 40
+    """A file outside the project keeps its path; bearer tokens, key=value secrets and long keys become '…'."""
+    blob = "a1" * 20
     g = build_guidance(
         "ATLAS",
         [
@@ -371,8 +371,8 @@ def test_paths_outside_the_root_stay_absolute_and_secrets_are_redacted() -> None
     )
     assert [i.subject for i in g.items] == [
         "/elsewhere/y.py",
-        "Bash: curl -H …",
-        "Bash: deploy … now",
+        "Bash: curl -H Bearer …",
+        "Bash: deploy PASSWORD=… now",
         "Bash: get …",
     ]
 

@@ -17,6 +17,7 @@ from sessionoptimizer_sdk.analysis.base import Claim, Draft, RecommendationDraft
 from sessionoptimizer_sdk.analysis.context import AnalysisContext
 from sessionoptimizer_sdk.analysis.errorkinds import COUNTED_KINDS
 from sessionoptimizer_sdk.analysis.facts import content_claim, fresh_claims
+from sessionoptimizer_sdk.analysis.guidance import redact_secrets
 from sessionoptimizer_sdk.analysis.incremental import Delta, LiveAction
 from sessionoptimizer_sdk.analysis.report import Recommendation, Severity
 from sessionoptimizer_sdk.models import ErrorKind
@@ -136,4 +137,5 @@ class HighErrorRateAnalyzer(FedAnalyzer):
 
 
 def _what(a: LiveAction) -> str:
-    return f"{a.tool}: {a.command[:60]}" if a.command else a.tool
+    """The denied call as the recommendation (and guidance) names it: credentials redacted, then cut to 60."""
+    return f"{a.tool}: {redact_secrets(a.command)[:60]}" if a.command else a.tool
