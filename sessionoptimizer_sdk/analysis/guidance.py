@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from .._internal.secrets import REDACTED, redact_secrets
 from .report import Finding, OptimizationReport
 
 __all__ = [
@@ -37,52 +38,6 @@ _DENIED_TITLE = "Allow-list the denied commands"
 _DENIED_LIST = re.compile(r"denied by permissions \((?P<what>.*)\);", re.DOTALL)
 #: large_uncompressed_read's advice names the line range the agent actually used.
 _USED_RANGE = re.compile(r"^Read lines (?P<range>\d+-\d+) of (?P<name>.+) \(the range used\)")
-#: What redaction puts in place of a secret (names, flags and URL schemes around it are kept).
-REDACTED: Final = "…"
-#: A word that makes a variable, flag or header name secret-looking (``KEY`` only as a whole part of the name).
-_SECRET_WORD = (
-    r"(?:password|passwd|passphrase|pwd|secret|token|credentials?|api[-_]?key|apikey"
-    r"|(?:access|private|secret|signing|encryption|master)[-_]?key|(?<![a-z0-9])key)"
-)
-#: A secret-looking name: the word with optional name parts before and after (``DB_PASSWORD_FILE``).
-_SECRET_NAME = rf"(?i:[a-z0-9_.-]*{_SECRET_WORD}(?:[-_.][a-z0-9_.-]*)?)"
-#: A value: quoted (up to its closing quote) or one word.
-_VALUE = r"(?:\"[^\"\n]*\"?|'[^'\n]*'?|[^\s\"'`;&|)]+)"
-#: Each alternative keeps the non-secret part in a ``k`` group and drops the rest.
-_SECRET_PATTERNS: Final = (
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
-    # user:password@ (or a bare token@) in a URL of any scheme
-    r"(?P<k1>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^\s/?#\"'`]*@",
-    # Authorization / Proxy-Authorization headers (scheme and credentials), Cookie headers (to the line's end)
-    r"(?P<k2>(?i:\b(?:proxy-)?authorization)[\"']?\s*[:=]\s*)"
-    r"(?:(?i:bearer|basic|token|digest|negotiate|bot)\s+)?[^\s\"'`]+",
-    r"(?P<k9>(?i:\b(?:set-)?cookie)[\"']?\s*:\s*)[^\"'`\n]+",
-    r"(?P<k3>\b(?i:bearer)\s+)[^\s\"'`]+",
-    # curl-style -u/--user user:password: the password
-    r"(?P<k4>(?<!\S)(?:-u|-U|--user|--proxy-user)(?:\s+|=)?[\"']?[^\s:\"'`]*:)(?!//)[^\s\"'`]+",
-    # mysql -pSECRET (attached: a separate word after -p is a database name), sshpass -p SECRET
-    r"(?P<k5>\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\b[^\n|;&]*?\s-p)[^\s\"'`]+",
-    r"(?P<k6>\bsshpass\s+-p\s*)[^\s\"'`]+",
-    # --password X, --password=X, --client-secret X, --api-key=X ... (not a next flag)
-    rf"(?P<k7>(?<![\w-])--?{_SECRET_NAME}(?:=|\s+))(?!-)" + _VALUE,
-    # NAME=value, NAME: value, "name": "value"
-    rf"(?P<k8>(?<![\w.-]){_SECRET_NAME}[\"']?\s*[=:]\s*)(?![=:/])" + _VALUE,
-    # well-known token shapes
-    r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{12,}",
-    r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{8,}",
-    r"\bgh[pousr]_[A-Za-z0-9]{12,}|\bgithub_pat_[A-Za-z0-9_]{12,}",
-    r"\bgl(?:pat|dt|rt|ptt|cbt|ft|imt|soat|oas)-[A-Za-z0-9_-]{8,}",
-    r"\bxox[abposr]-[A-Za-z0-9-]{8,}",
-    r"\b(?:AKIA|ASIA)[0-9A-Z]{12,}",
-    r"\bAIza[0-9A-Za-z_-]{20,}",
-    r"\b(?:npm|hf|pypi)[-_][A-Za-z0-9_-]{20,}",
-    r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}(?:\.[A-Za-z0-9_-]*)?",
-)
-#: Any other run of 32+ key characters holding both letters and digits (a random key, a hash).
-_BLOB: Final = r"(?<![A-Za-z0-9+/_=-])(?=[A-Za-z+/_=-]*[0-9])(?=[0-9+/_=-]*[A-Za-z])[A-Za-z0-9+/_=-]{32,}"
-_SECRET: Final = re.compile("|".join(f"(?:{p})" for p in (*_SECRET_PATTERNS, _BLOB)))
-#: For file paths: a long name with digits is a path segment run (``/tmp/pytest-12/...``), not a key.
-_SECRET_SHAPED: Final = re.compile("|".join(f"(?:{p})" for p in _SECRET_PATTERNS))
 #: Characters that could end a line, hide text or break the block: shown as escapes.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|<!--|-->")
 _BACKTICKS = re.compile(r"`+")
@@ -171,25 +126,6 @@ def _rel(path: str, root: str | None) -> str:
         if path.startswith(prefix):
             return path[len(prefix) :]
     return path
-
-
-def _replace_secret(match: re.Match[str]) -> str:
-    """The kept part of one secret-looking match (a name, a flag, a scheme) followed by :data:`REDACTED`."""
-    keep = next((v for k, v in match.groupdict().items() if k.startswith("k") and v is not None), "")
-    return f"{keep}{REDACTED}@" if match.group("k1") is not None else keep + REDACTED
-
-
-def redact_secrets(text: str, *, blobs: bool = True) -> str:
-    """``text`` with credential-looking parts replaced by :data:`REDACTED`.
-
-    Covers private keys, userinfo in URLs, ``Authorization``/``Cookie`` headers and bearer tokens, curl's
-    ``-u user:password``, password flags (``--password X``, ``--api-key=X``; ``-p`` only as mysql's attached
-    ``-pSECRET`` and ``sshpass -p``), ``NAME=value`` / ``NAME: value`` where the name looks secret, well-known
-    token prefixes (``sk-``, ``ghp_``, ``glpat-``, ``xoxb-``, ``AKIA``, ``AIza``...), JWTs, and any run of 32+
-    key characters mixing letters and digits (``blobs=False`` skips that last rule, for file paths). Run it
-    before cutting a text short: a cut can shorten a secret below what the patterns recognise.
-    """
-    return (_SECRET if blobs else _SECRET_SHAPED).sub(_replace_secret, text)
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -13,11 +13,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sessionoptimizer_sdk._internal.secrets import redact_secrets
 from sessionoptimizer_sdk.analysis.base import Claim, Draft, RecommendationDraft
 from sessionoptimizer_sdk.analysis.context import AnalysisContext
 from sessionoptimizer_sdk.analysis.errorkinds import COUNTED_KINDS
 from sessionoptimizer_sdk.analysis.facts import content_claim, fresh_claims
-from sessionoptimizer_sdk.analysis.guidance import redact_secrets
 from sessionoptimizer_sdk.analysis.incremental import Delta, LiveAction
 from sessionoptimizer_sdk.analysis.report import Recommendation, Severity
 from sessionoptimizer_sdk.models import ErrorKind
