@@ -6,6 +6,7 @@ import difflib
 import os
 import stat
 import tempfile
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,18 +32,67 @@ def load_guidance_reports(agent: str, days: int) -> list[OptimizationReport]:
     return [opt.analyze(s.id) for s in opt.list_sessions(agent=agent, since=since, limit=None)]
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one rename, keeping its permission bits."""
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def _new_file_mode() -> int:
+    """The mode a plain ``open()`` would give a new file here: 0666 less the process umask."""
+    mask = os.umask(0o077)  # reading the umask means setting it: briefly the strictest useful one
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def write_atomically(path: Path, text: str, *, mode: int | None = None) -> None:
+    """Replace the file ``path`` names with ``text`` in one rename; a symlink is written through, never replaced.
+
+    The temporary file is created 0600 in the real file's folder and takes its final ``mode`` before the rename:
+    by default the file's own permission bits, or for a new file what the umask allows.
+    """
+    target = Path(os.path.realpath(path))  # a dotfiles symlink keeps pointing at the updated file
+    if mode is None:
+        mode = target.stat().st_mode & 0o7777 if target.exists() else _new_file_mode()
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+            os.fchmod(fh.fileno(), mode)
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def backup_copy(path: Path, name: str, stamp_format: str = "%Y%m%dT%H%M%S") -> Path | None:
+    """Copy ``path`` (through a symlink) to a new file beside it, never overwriting an earlier backup.
+
+    ``name`` holds ``{stamp}``, the time to the second; a second backup within the same second gets ``-2``,
+    ``-3``... after it. The copy is private until it takes the original's permission bits. None: no file.
+    """
+    try:
+        data, mode = path.read_bytes(), path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        return None
+    stamp, n = time.strftime(stamp_format), 1
+    while True:
+        backup = path.with_name(name.format(stamp=stamp if n == 1 else f"{stamp}-{n}"))
+        try:
+            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            n += 1
+            continue
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            os.fchmod(fh.fileno(), mode)
+        return backup
+
+
+def record_enabled_once(agent: str, kind: str, detail: dict[str, object]) -> None:
+    """Record ``kind`` as enabled for ``agent`` unless the store's latest record of it already says so.
+
+    Used when the file already holds our change: a write whose record failed is completed on a re-run.
+    """
+    store = get_state().optimizer().store
+    latest = [e["action"] for e in store.list_enablements(agent) if e["kind"] == kind][-1:]
+    if latest != ["enabled"]:
+        store.record_enablement(agent, kind, detail=detail)
+        click.echo(f"recorded the {kind} enablement for {agent}")
 
 
 def read_instructions(path: Path) -> str:
@@ -142,15 +192,17 @@ def advise(
         return
     new = apply_block(old, text)
     diff = unified_diff(apply_to, old, new)
+    detail = {"file": str(apply_to.resolve()), "items": len(guidance.items)}
     if not diff:
         click.echo(f"{apply_to}: guidance already up to date")
+        if write:  # an earlier write whose record failed (a locked store): record it now
+            record_enabled_once(agent, "guidance", detail)
         return
     click.echo(diff, nl=False)
     if not write:
         click.echo("dry run: nothing written (add --write to apply)")
         return
+    # The record comes first: a store that cannot take it (locked) stops the command before the file changes.
+    get_state().optimizer().store.record_enablement(agent, "guidance", detail=detail)
     write_atomically(apply_to, new)
-    get_state().optimizer().store.record_enablement(
-        agent, "guidance", detail={"file": str(apply_to.resolve()), "items": len(guidance.items)}
-    )
     click.echo(f"wrote the guidance block into {apply_to}")

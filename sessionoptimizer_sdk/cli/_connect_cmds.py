@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
-import time
 import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
 
+from ._advise_cmds import backup_copy, write_atomically
 from ._common import fail
 
 __all__ = ["connect"]
@@ -78,12 +77,13 @@ def codex_otel_toml(server: str, token: str) -> str:
     )
 
 
+#: Settings that hold an ingest token are written private, from the temporary file on.
+_TOKEN_MODE = 0o600
+
+
 def _backup(path: Path) -> Path | None:
-    if not path.exists():
-        return None
-    backup = path.with_name(f"{path.name}.bak-{time.strftime('%Y%m%d%H%M%S')}")
-    shutil.copy2(path, backup)
-    return backup
+    """A new backup of ``path`` beside it (never overwriting an earlier one); None when there is no file."""
+    return backup_copy(path, path.name + ".bak-{stamp}", stamp_format="%Y%m%d%H%M%S")
 
 
 def _write_claude(path: Path, env: dict[str, str]) -> Path | None:
@@ -102,15 +102,12 @@ def _write_claude(path: Path, env: dict[str, str]) -> Path | None:
     backup = _backup(path)
     settings["env"] = {**current, **env}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
-    os.chmod(tmp, 0o600)  # it holds a token
-    tmp.replace(path)
+    write_atomically(path, json.dumps(settings, indent=2, ensure_ascii=False) + "\n", mode=_TOKEN_MODE)
     return backup
 
 
 def _write_codex(path: Path, table: str) -> Path | None:
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = path.read_bytes().decode("utf-8") if path.exists() else ""  # bytes: CRLF lines stay as they are
     try:
         existing = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -119,9 +116,8 @@ def _write_codex(path: Path, table: str) -> Path | None:
         raise fail(f"{path} already has an [otel] table; replace it by hand with the lines printed above")
     backup = _backup(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(("\n" if text and not text.endswith("\n") else "") + ("\n" if text else "") + table)
-    os.chmod(path, 0o600)
+    gap = ("\n" if text and not text.endswith("\n") else "") + ("\n" if text else "")
+    write_atomically(path, text + gap + table, mode=_TOKEN_MODE)
     return backup
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ._advise_cmds import unified_diff, write_atomically
+from ._advise_cmds import backup_copy, record_enabled_once, unified_diff, write_atomically
 from ._common import fail, get_state
 
 
@@ -42,8 +41,12 @@ def _agents_in(settings: dict[str, Any]) -> set[str]:
     return found
 
 
-def _apply(path: Path, old_text: str, new: dict[str, Any], write: bool) -> bool:
-    """Show the diff; with ``write`` back the file up and replace it. True if the file changed."""
+def _apply(path: Path, old_text: str, new: dict[str, Any], write: bool, record: Callable[[], None]) -> bool:
+    """Show the diff; with ``write`` call ``record``, back the file up and replace it. True if it changed.
+
+    ``record`` (the enablement) runs first: when the store cannot take it (locked), the command fails before the
+    settings change, so a re-run does both instead of finding "nothing to change" and never recording.
+    """
     new_text = _dump(new)
     if old_text and json.loads(old_text) == new:
         click.echo(f"{path}: nothing to change")
@@ -52,10 +55,10 @@ def _apply(path: Path, old_text: str, new: dict[str, Any], write: bool) -> bool:
     if not write:
         click.echo("dry run: nothing written (add --write to apply)")
         return False
+    record()
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        backup = path.with_name(f"{path.name}.sessionoptimizer-{time.strftime('%Y%m%dT%H%M%S')}.bak")
-        shutil.copy2(path, backup)
+    backup = backup_copy(path, path.name + ".sessionoptimizer-{stamp}.bak")
+    if backup is not None:
         click.echo(f"backup: {backup}")
     write_atomically(path, new_text)
     click.echo(f"wrote {path}")
@@ -140,10 +143,14 @@ def install(
         store=store,
     )
     new = install_entries(old, command, codex=codex)
-    changed = _apply(path, path.read_text(encoding="utf-8") if path.exists() else "", new, write)
-    if changed:
-        detail = {"settings": str(path.resolve()), "strict": strict, "target": target, "server": server}
+    detail = {"settings": str(path.resolve()), "strict": strict, "target": target, "server": server}
+
+    def record() -> None:
         get_state().optimizer().store.record_enablement(agent, "guard", detail=detail)
+
+    old_text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if not _apply(path, old_text, new, write, record) and write:
+        record_enabled_once(agent, "guard", detail)  # already installed: complete a record that failed
 
 
 @hooks.command("uninstall")
@@ -157,13 +164,15 @@ def uninstall(scope: str, target: str, settings_file: Path | None, write: bool) 
         click.echo(f"{path}: no such file, nothing to remove")
         return
     old = load_settings(path)
-    changed = _apply(path, path.read_text(encoding="utf-8"), uninstall_entries(old), write)
-    if changed:
+
+    def record() -> None:
         store = get_state().optimizer().store
         for agent in sorted(_agents_in(old)):
             store.record_enablement(
                 agent, "guard", action="disabled", detail={"settings": str(path.resolve())}
             )
+
+    _apply(path, path.read_text(encoding="utf-8"), uninstall_entries(old), write, record)
 
 
 def _is_server_url(value: str) -> bool:

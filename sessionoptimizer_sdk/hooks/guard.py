@@ -2,9 +2,10 @@
 
 Pure and stdlib-only (the hook runtime imports it on every tool call). A Read is flagged only when every line it
 asks for was already returned by earlier reads of the same file version in this session, with no edit of the
-file in between and the file unchanged on disk since (size + mtime). A new range, a re-read after an edit, or
-after a compaction/clear is never flagged. A command is flagged when the identical command already failed
-``retry_threshold`` times in a row with the same error and nothing was edited since.
+file in between and the file unchanged on disk since (size, mtime, ctime, inode). A new range, a re-read after an
+edit, or after a compaction/clear is never flagged. A command is flagged when the identical command already failed
+``retry_threshold`` times in a row with the same error and no other call (an edit, another command, any tool that
+may write files) ran in between: a ``sed -i`` between two test runs is an edit too.
 
 Values here are plain slotted classes, not dataclasses, and ``typing`` is imported for the type checker only:
 importing ``dataclasses`` and ``typing`` cost more than the hook's own work (see benchmarks/bench_hooks.py).
@@ -19,7 +20,18 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any, Final, Literal
 
-__all__ = ["EDIT_TOOLS", "READ_TOOLS", "Call", "Verdict", "decide", "edit_path", "plain_read", "read_range"]
+__all__ = [
+    "EDIT_TOOLS",
+    "MAX_COMMAND_CHARS",
+    "READ_TOOLS",
+    "Call",
+    "Verdict",
+    "command_key",
+    "decide",
+    "edit_path",
+    "plain_read",
+    "read_range",
+]
 
 READ_TOOLS: Final = frozenset({"Read"})
 #: Claude Code's edit tools, and Codex's ``apply_patch`` (its patch text is in ``tool_input.command``).
@@ -28,10 +40,19 @@ COMMAND_TOOLS: Final = frozenset({"Bash"})
 _READ_ARGS: Final = frozenset({"file_path", "offset", "limit"})
 #: Lines Claude Code's Read returns when no ``limit`` is given (its documented default).
 DEFAULT_READ_LINES: Final = 2000
+#: Offsets and limits are capped here (exact as floats; no file has more lines), so a huge one cannot overflow.
+_MAX_LINE: Final = 2**53
+#: Longer command lines are kept (and compared) as a hash, so one state line stays small.
+MAX_COMMAND_CHARS: Final = 512
+_HASH_PREFIX: Final = "\x00sha256:"
 
 
 class Call:
-    """One recorded tool call of the session (or a ``reset`` marker after a compaction or /clear)."""
+    """One recorded tool call of the session, a ``reset`` marker (compaction, /clear), or a ``pre`` record.
+
+    A ``pre`` record is a Read's file version taken just before the Read ran: the Read's own record keeps a
+    version only when the file still had it afterwards, so the version is the one the model saw.
+    """
 
     __slots__ = (
         "command",
@@ -39,6 +60,7 @@ class Call:
         "error_key",
         "failed",
         "path",
+        "pre",
         "reset",
         "start",
         "tool",
@@ -61,30 +83,33 @@ class Call:
         failed: bool = False,
         error_key: str | None = None,
         reset: bool = False,
+        pre: bool = False,
     ) -> None:
         self.turn, self.tool, self.tool_use_id = turn, tool, tool_use_id
         self.path, self.start, self.end, self.version = path, start, end, version
         self.command, self.failed, self.error_key, self.reset = command, failed, error_key, reset
+        self.pre = pre
 
     def __repr__(self) -> str:
         return f"Call({self.to_dict()!r})"
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Call:
-        """Rebuild a call from its JSON line (``end`` None means to the end of the file)."""
+        """Rebuild a call from its JSON line (``end`` None: to the end of the file); ValueError if malformed."""
         end = d.get("end")
         return cls(
-            turn=int(d.get("turn", 0)),
-            tool=str(d.get("tool", "")),
-            tool_use_id=str(d.get("id", "")),
-            path=d.get("path"),
-            start=float(d.get("start", 1)),
-            end=math.inf if end is None else float(end),
-            version=d.get("version"),
-            command=d.get("command"),
-            failed=bool(d.get("failed", False)),
-            error_key=d.get("error"),
-            reset=bool(d.get("reset", False)),
+            turn=int(_finite(d.get("turn", 0))),
+            tool=_text(d.get("tool")) or "",
+            tool_use_id=_text(d.get("id")) or "",
+            path=_text(d.get("path")),
+            start=_finite(d.get("start", 1)),
+            end=math.inf if end is None else _finite(end),
+            version=_text(d.get("version")),
+            command=_text(d.get("command")),
+            failed=d.get("failed") is True,
+            error_key=_text(d.get("error")),
+            reset=d.get("reset") is True,
+            pre=d.get("pre") is True,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,6 +117,8 @@ class Call:
         out: dict[str, Any] = {"turn": self.turn, "tool": self.tool, "id": self.tool_use_id}
         if self.reset:
             out["reset"] = True
+        if self.pre:
+            out["pre"] = True
         if self.path is not None:
             out.update(path=self.path, start=self.start, end=None if math.isinf(self.end) else self.end)
             out["version"] = self.version
@@ -100,6 +127,30 @@ class Call:
         if self.failed:
             out.update(failed=True, error=self.error_key)
         return out
+
+
+def _finite(value: Any) -> float:
+    """A finite number of a state line; ValueError or TypeError otherwise (a damaged line is skipped)."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {value!r}")
+    return number
+
+
+def _text(value: Any) -> str | None:
+    """A string field of a state line (None when absent; ValueError for another type)."""
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError(f"not a string: {value!r}")
+
+
+def command_key(command: str) -> str:
+    """How a command line is stored and compared: itself, or a hash when longer than :data:`MAX_COMMAND_CHARS`."""
+    if len(command) <= MAX_COMMAND_CHARS:
+        return command
+    import hashlib  # only long commands need it
+
+    return _HASH_PREFIX + hashlib.sha256(command.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Verdict:
@@ -118,11 +169,16 @@ class Verdict:
 
 def read_range(tool_input: Mapping[str, Any]) -> tuple[float, float]:
     """The 1-based inclusive line range a Read returns (``offset``/``limit``; no limit = 2000 lines)."""
-    offset, limit = tool_input.get("offset"), tool_input.get("limit")
-    start = float(max(offset, 1)) if isinstance(offset, int) and not isinstance(offset, bool) else 1.0
-    if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+    offset, limit = _whole(tool_input.get("offset")), _whole(tool_input.get("limit"))
+    start = float(max(offset, 1)) if offset is not None else 1.0
+    if limit is not None and limit > 0:
         return start, start + limit - 1
     return start, start + DEFAULT_READ_LINES - 1
+
+
+def _whole(value: Any) -> int | None:
+    """A JSON integer argument, capped at :data:`_MAX_LINE` (None for anything else, booleans included)."""
+    return min(value, _MAX_LINE) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def plain_read(tool_input: Mapping[str, Any]) -> bool:
@@ -174,7 +230,7 @@ def _reread(
             continue
         if c.tool in EDIT_TOOLS:
             ranges, last = [], None
-        elif c.tool in READ_TOOLS and not c.failed:
+        elif c.tool in READ_TOOLS and not c.failed and not c.pre:
             if c.version != version:
                 ranges, last = [], None
                 continue
@@ -194,25 +250,27 @@ def _reread(
 
 
 def _retry(history: Sequence[Call], command: str, threshold: int) -> Verdict | None:
+    """Flag the command's unbroken failure streak; any call but a Read may have changed files and breaks it."""
+    key = command_key(command)
     streak: list[Call] = []
     for c in history:
-        if c.tool in EDIT_TOOLS:
-            streak = []
-        elif c.command == command:
+        if c.command == key and c.tool in COMMAND_TOOLS:
             if not c.failed:
                 streak = []
             elif streak and c.error_key != streak[-1].error_key:
                 streak = [c]
             else:
                 streak.append(c)
+        elif c.tool not in READ_TOOLS:  # an edit, another command (``sed -i``), an unknown tool
+            streak = []
     if len(streak) < threshold:
         return None
     last = streak[-1]
     return Verdict(
         "retry",
         f"SessionOptimizer: this exact command already failed {len(streak)} times in a row with the same "
-        f"error (last at tool call #{last.turn}, {last.tool_use_id or 'earlier call'}) and nothing was edited "
-        "since. Read that error and change the approach instead of running it again.",
+        f"error (last at tool call #{last.turn}, {last.tool_use_id or 'earlier call'}) and no edit or other "
+        "command ran since. Read that error and change the approach instead of running it again.",
         last.turn,
         last.tool_use_id,
     )

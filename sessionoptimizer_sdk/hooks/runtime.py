@@ -1,8 +1,9 @@
 """The Claude Code hook process: one JSON payload on stdin, at most one JSON answer on stdout, always exit 0.
 
 Stdlib only, so a hook costs an interpreter start and a few file operations (see benchmarks/bench_hooks.py).
-PostToolUse/PostToolUseFailure append the call to the session's state file (one JSON line, a single
-``O_APPEND`` write); PreToolUse reads it back and asks :func:`~.guard.decide`; SessionStart after ``clear`` or
+PostToolUse/PostToolUseFailure append the call to the session's state file (one bounded JSON line, a single
+``O_APPEND`` write); PreToolUse reads it back and asks :func:`~.guard.decide` (and, for a Read, records the file's
+version just before it runs, so the Read keeps the version the model saw); SessionStart after ``clear`` or
 ``compact`` (and PreCompact) marks a reset; Stop (at most once a minute) and SessionEnd start a detached
 ``sessionoptimizer import claude-code`` of the transcript so the whole session lands in the store (and, when
 installed with ``--server URL``, is shipped to the team server with the ingest token of the agent's
@@ -17,7 +18,7 @@ import os
 import sys
 import time
 
-from .guard import EDIT_TOOLS, READ_TOOLS, Call, decide, edit_path, plain_read, read_range
+from .guard import EDIT_TOOLS, READ_TOOLS, Call, command_key, decide, edit_path, plain_read, read_range
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than the hook's work: for the type checker only
@@ -28,8 +29,18 @@ __all__ = ["IMPORT_INTERVAL", "MARKER", "STATE_LIMIT_BYTES", "main", "state_dir"
 
 #: Every hook command we install carries this flag: it is how ``hooks uninstall`` finds exactly our entries.
 MARKER: Final = "--sessionoptimizer-hook"
-#: Only the newest part of a state file is read (bounds the work per call on very long sessions).
+#: Only the newest part of a session's state is read (bounds the work per call on very long sessions).
 STATE_LIMIT_BYTES: Final = 2 * 1024 * 1024
+#: A state file past this size is moved aside to ``<name>.old`` (replacing the previous one), so a session
+#: keeps at most about :data:`STATE_LIMIT_BYTES` on disk and every call read still fits in the read window.
+_ROTATE_BYTES: Final = STATE_LIMIT_BYTES // 2
+_OLD: Final = ".old"
+#: A file modified less than this before a Read is never trusted as unchanged later: a rewrite within the
+#: file system's timestamp granularity (up to 2 s on FAT) could keep size and mtime (git's "racy clean" case).
+_RACY_NS: Final = 2_000_000_000
+#: Bounds on what one state line stores (a longer path cannot be opened; longer ids are not Claude Code's).
+_MAX_PATH: Final = 4096
+_MAX_NAME: Final = 200
 _STDIN_LIMIT: Final = 8 * 1024 * 1024
 _ID_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 _RESET_SOURCES: Final = frozenset({"clear", "compact"})
@@ -58,12 +69,26 @@ def state_dir(home: str, source: str = "claude-code") -> str:
     return path
 
 
-def _version(path: str) -> str | None:
+def _stat(path: str) -> os.stat_result | None:
     try:
-        st = os.stat(path)
-    except OSError:
+        return os.stat(path)
+    except (OSError, ValueError):  # ValueError: a NUL in the path
         return None
-    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def _version(st: os.stat_result) -> str:
+    """The on-disk version of a file: size, mtime, ctime (which no tool can set back) and inode (a replacement)."""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
+def _current_version(path: str | None) -> str | None:
+    st = _stat(path) if path is not None else None
+    return _version(st) if st is not None else None
+
+
+def _bounded(value: object, limit: int) -> str | None:
+    """``value`` as a string of at most ``limit`` characters, or None (a longer path names no file we can stat)."""
+    return value if isinstance(value, str) and len(value) <= limit else None
 
 
 def _key(text: str) -> str:
@@ -72,25 +97,57 @@ def _key(text: str) -> str:
     return hashlib.sha256(text[:4000].encode("utf-8", "replace")).hexdigest()[:16]
 
 
-def _load(state: str) -> list[Call]:
+def _tail(path: str, limit: int) -> tuple[list[bytes], int]:
+    """The whole lines among the last ``limit`` bytes of ``path``, and the bytes read (([], 0) if absent)."""
+    if limit <= 0:
+        return [], 0
     try:
-        with open(state, "rb") as fh:
+        with open(path, "rb") as fh:
             size = fh.seek(0, os.SEEK_END)
-            fh.seek(max(size - STATE_LIMIT_BYTES, 0))
-            raw = fh.read()
+            fh.seek(max(size - limit, 0))
+            raw = fh.read(limit)
     except FileNotFoundError:
-        return []
+        return [], 0
     lines = raw.split(b"\n")
-    if len(raw) >= STATE_LIMIT_BYTES:
-        lines = lines[1:]  # the first line may be cut
-    calls = []
-    for line in lines:
-        if line.strip():
-            try:
-                calls.append(Call.from_dict(json.loads(line)))
-            except (ValueError, TypeError):
-                continue
-    return calls
+    return (lines[1:] if size > limit else lines), len(raw)  # a cut first line is dropped
+
+
+def _parse(line: bytes) -> Call | None:
+    """The call on one state line; None for a blank or malformed one (it is skipped, never fatal)."""
+    if not line.strip():
+        return None
+    try:
+        data = json.loads(line)
+        return Call.from_dict(data) if isinstance(data, dict) else None
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        return None
+
+
+def _load(state: str) -> list[Call]:
+    """The session's recorded calls, oldest first: the newest :data:`STATE_LIMIT_BYTES` of ``.old`` + current."""
+    current, used = _tail(state, STATE_LIMIT_BYTES)
+    older, _ = _tail(state + _OLD, STATE_LIMIT_BYTES - used)
+    return [c for c in map(_parse, [*older, *current]) if c is not None]
+
+
+def _rotate(state: str, fd: int) -> None:
+    """Move the full state file ``fd`` aside to ``.old``, unless another hook already did (bounds the disk use).
+
+    The lock and the inode check make two hooks that both saw the file full rotate it once; a hook that appends
+    to the moved file meanwhile writes into ``.old``, which :func:`_load` still reads.
+    """
+    import fcntl  # only a full file needs it
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return  # another hook is rotating it
+    try:
+        here, named = os.fstat(fd), os.stat(state)
+        if (here.st_ino, here.st_dev) == (named.st_ino, named.st_dev):
+            os.replace(state, state + _OLD)
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _append(state: str, call: Call) -> None:
@@ -98,12 +155,25 @@ def _append(state: str, call: Call) -> None:
     fd = os.open(state, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         os.write(fd, line)
+        if os.fstat(fd).st_size > _ROTATE_BYTES:
+            _rotate(state, fd)
     finally:
         os.close(fd)
 
 
 def _turn(calls: Sequence[Call]) -> int:
+    """The next call's number: one more than the last recorded (parallel calls may share one; ids are exact)."""
     return calls[-1].turn + 1 if calls else 1
+
+
+def _seen_version(calls: Sequence[Call], use_id: str, path: str | None) -> str | None:
+    """The version a finished Read returned: its pre-Read version if the file still has it (else unknown)."""
+    if not use_id or path is None:
+        return None
+    for c in reversed(calls):
+        if c.pre and c.tool_use_id == use_id:
+            return c.version if c.path == path and c.version == _current_version(path) else None
+    return None
 
 
 def _failure(response: Any) -> tuple[bool, str | None]:
@@ -118,30 +188,56 @@ def _failure(response: Any) -> tuple[bool, str | None]:
 
 
 def _record(state: str, payload: Mapping[str, Any], event: str) -> None:
-    tool = str(payload.get("tool_name") or "")
+    """Append the finished call; one it cannot describe is still appended, as a call of unknown effect.
+
+    A call left out could hide a file change between two failing runs (then a false "nothing ran since").
+    """
+    tool = str(payload.get("tool_name") or "")[:_MAX_NAME]
+    use_id = str(payload.get("tool_use_id") or "")[:_MAX_NAME]
+    calls = _load(state)
+    turn = _turn(calls)
+    try:
+        call = _describe(calls, turn, tool, use_id, payload, event)
+    except Exception:
+        _append(state, Call(turn, tool, use_id))
+        raise  # logged once by main()
+    _append(state, call)
+
+
+def _describe(
+    calls: Sequence[Call], turn: int, tool: str, use_id: str, payload: Mapping[str, Any], event: str
+) -> Call:
+    """The record of a finished call, with what its kind needs (range and seen version, path, command)."""
     tool_input = payload.get("tool_input")
     if not isinstance(tool_input, dict):
         tool_input = {}
-    calls = _load(state)
-    turn, use_id = _turn(calls), str(payload.get("tool_use_id") or "")
     error: str | None
     if event == "PostToolUseFailure":
         failed, error = True, _key(str(payload.get("error") or ""))
     else:
         failed, error = _failure(payload.get("tool_response"))
     if tool in READ_TOOLS and plain_read(tool_input):
-        path = str(tool_input["file_path"])
+        path = _bounded(tool_input["file_path"], _MAX_PATH)
         start, end = read_range(tool_input)
-        call = Call(
-            turn, tool, use_id, path=path, start=start, end=end, version=_version(path), failed=failed
-        )
-    elif tool in EDIT_TOOLS:
-        call = Call(turn, tool, use_id, path=edit_path(tool_input), failed=failed)
-    elif isinstance(tool_input.get("command"), str):
-        call = Call(turn, tool, use_id, command=str(tool_input["command"]), failed=failed, error_key=error)
-    else:
-        call = Call(turn, tool, use_id, failed=failed, error_key=error)
-    _append(state, call)
+        version = _seen_version(calls, use_id, path)
+        return Call(turn, tool, use_id, path=path, start=start, end=end, version=version, failed=failed)
+    if tool in EDIT_TOOLS:
+        return Call(turn, tool, use_id, path=_bounded(edit_path(tool_input), _MAX_PATH), failed=failed)
+    if isinstance(tool_input.get("command"), str):
+        command = command_key(tool_input["command"])
+        return Call(turn, tool, use_id, command=command, failed=failed, error_key=error)
+    return Call(turn, tool, use_id, failed=failed, error_key=error)
+
+
+def _remember_version(
+    state: str, calls: Sequence[Call], payload: Mapping[str, Any], path: str, st: os.stat_result
+) -> None:
+    """Record the file's version just before a Read runs (skipped for a file modified in the last 2 s)."""
+    use_id = str(payload.get("tool_use_id") or "")[:_MAX_NAME]
+    if not use_id or time.time_ns() - st.st_mtime_ns < _RACY_NS:
+        return
+    turn = calls[-1].turn if calls else 0  # not a call of its own: numbering is unchanged
+    _append(state, Call(turn, "Read", use_id, path=path, version=_version(st), pre=True))
 
 
 def _pre(state: str, payload: Mapping[str, Any], *, strict: bool) -> dict[str, Any] | None:
@@ -149,9 +245,17 @@ def _pre(state: str, payload: Mapping[str, Any], *, strict: bool) -> dict[str, A
     tool_input = payload.get("tool_input")
     if not isinstance(tool_input, dict):
         return None
-    path = tool_input.get("file_path")
-    version = _version(path) if tool in READ_TOOLS and isinstance(path, str) else None
-    verdict = decide(_load(state), tool, tool_input, current_version=version)
+    path = _bounded(tool_input.get("file_path"), _MAX_PATH) if tool in READ_TOOLS else None
+    st = _stat(path) if path is not None else None
+    calls = _load(state)
+    verdict = decide(calls, tool, tool_input, current_version=_version(st) if st is not None else None)
+    if (
+        path is not None
+        and st is not None
+        and plain_read(tool_input)
+        and not (verdict is not None and strict)
+    ):
+        _remember_version(state, calls, payload, path, st)
     if verdict is None:
         return None
     out: dict[str, Any] = {"hookEventName": "PreToolUse"}
@@ -221,7 +325,7 @@ def handle(
     elif event == "PreToolUse":
         answer = _pre(state, payload, strict=strict)
         return json.dumps(answer) if answer else ""
-    elif event == "PreCompact" or (event == "SessionStart" and payload.get("source") in _RESET_SOURCES):
+    elif event == "PreCompact" or (event == "SessionStart" and str(payload.get("source")) in _RESET_SOURCES):
         _append(state, Call(turn=_turn(_load(state)), tool=event, reset=True))
     elif event in ("Stop", "SessionEnd") and importer:
         _import_transcript(

@@ -41,6 +41,8 @@ CODEX_EVENTS: Final[Mapping[str, str]] = {
 }
 #: Seconds Claude Code waits for the hook before it carries on without it.
 HOOK_TIMEOUT: Final = 5
+#: POSIX shell suffix of every hook command: whatever happens, no output on stderr and exit status 0.
+_NEVER_FAIL: Final = "2>/dev/null || true"
 
 
 def hook_command(
@@ -55,7 +57,10 @@ def hook_command(
 ) -> str:
     """The shell command a hook entry runs: this interpreter on the fast entry script, with our marker.
 
-    ``-S`` skips ``site`` (about 10 ms per call): the hook modules need only the standard library. ``store``:
+    ``-S`` skips ``site`` (about 10 ms per call): the hook modules need only the standard library. The command
+    ends in ``2>/dev/null || true`` so it exits 0 silently even when the interpreter or the script is gone (an
+    uninstalled package, a cleaned uvx cache): Claude Code reads exit 2 from PreToolUse as "block the call",
+    and from Stop as "do not stop". The hook itself prints nothing on stderr (faults go to its log). ``store``:
     the store URL transcripts are imported into (default: the home folder's SQLite store). ``server`` (a team
     server's URL) makes the transcript imports also ship the session there; the ingest token comes from the
     agent's environment (``SESSIONOPTIMIZER_INGEST_TOKEN``), never from the settings file.
@@ -72,7 +77,7 @@ def hook_command(
         parts += ["--store", store]
     if server:
         parts += ["--server", server]
-    return shlex.join(parts)
+    return f"{shlex.join(parts)} {_NEVER_FAIL}"
 
 
 def _ours(handler: Any) -> bool:

@@ -120,10 +120,13 @@ class Hook:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A project folder with a 300-line source file."""
+    """A project folder with a 300-line source file last modified an hour ago (as most sources are)."""
     src = tmp_path / "proj"
     src.mkdir()
-    (src / "app.py").write_text("".join(f"line {i}\n" for i in range(1, 301)))
+    app = src / "app.py"
+    app.write_text("".join(f"line {i}\n" for i in range(1, 301)))
+    hour_ago = time.time() - 3600
+    os.utime(app, (hour_ago, hour_ago))  # a file written in the last 2 s is never trusted as unchanged
     return src
 
 
