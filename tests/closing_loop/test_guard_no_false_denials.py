@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 
 from sessionoptimizer_sdk.hooks.settings import hook_command
+from tests.closing_loop._hook_run import run_hook
 
 
 class StrictHook:
@@ -39,16 +39,7 @@ class StrictHook:
             "tool_input": tool_input,
             **extra,
         }
-        env = {k: v for k, v in os.environ.items() if k != "SESSIONOPTIMIZER_HOOK_RAISE"}
-        done = subprocess.run(
-            ["sh", "-c", self.command],
-            input=json.dumps(payload),
-            capture_output=True,
-            text=True,
-            timeout=30,
-            env=env,
-            check=False,
-        )
+        done = run_hook(self.command, payload)
         assert (done.returncode, done.stderr) == (0, "")
         return done.stdout
 

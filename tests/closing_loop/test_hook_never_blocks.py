@@ -6,32 +6,19 @@ Claude Code runs the command with ``sh -c`` and reads exit status 2 from PreTool
 
 from __future__ import annotations
 
-import json
-import os
 import shlex
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import sessionoptimizer_sdk.hooks as hooks_pkg
 from sessionoptimizer_sdk.hooks.settings import hook_command
+from tests.closing_loop._hook_run import run_hook
 
 _REAL_SCRIPT = Path(hooks_pkg.__file__).with_name("_fast.py")
 
 
-def _sh(command: str, payload: dict[str, Any]) -> subprocess.CompletedProcess[str]:
-    """Run ``command`` as Claude Code does: ``sh -c`` with the JSON payload on stdin."""
-    env = {k: v for k, v in os.environ.items() if k != "SESSIONOPTIMIZER_HOOK_RAISE"}
-    return subprocess.run(
-        ["sh", "-c", command],
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=env,
-        check=False,
-    )
+_sh = run_hook
 
 
 def _payloads(tmp_path: Path) -> list[dict[str, Any]]:

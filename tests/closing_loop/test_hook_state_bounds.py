@@ -7,12 +7,11 @@ come from the documented bounds (2 MiB read window, rotation to ``.old`` past ha
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from sessionoptimizer_sdk.hooks.settings import hook_command
+from tests.closing_loop._hook_run import run_hook
 
 _MIB = 1024 * 1024
 
@@ -29,16 +28,7 @@ def _hook(home: Path, session: str, event: str, command: str, **extra: Any) -> s
         "tool_input": {"command": command},
         **extra,
     }
-    env = {k: v for k, v in os.environ.items() if k != "SESSIONOPTIMIZER_HOOK_RAISE"}
-    done = subprocess.run(
-        ["sh", "-c", hook_command(agent="T", home=str(home), strict=True)],
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=env,
-        check=False,
-    )
+    done = run_hook(hook_command(agent="T", home=str(home), strict=True), payload)
     assert (done.returncode, done.stderr) == (0, "")
     return done.stdout
 
