@@ -7,7 +7,11 @@ from typing import Any
 from ..models import Session
 from ._rows import session_values
 
-__all__ = ["CREATE_REMOTE_SESSION", "remote_session_values"]
+__all__ = ["CREATE_REMOTE_SESSION", "one_copy", "remote_session_values"]
+
+#: ``sessions.source`` of native telemetry, whose events a transcript import of the same session replaces.
+_TELEMETRY = frozenset({"claude_code", "codex"})
+_IMPORT = "import"
 
 #: PostgreSQL placeholders; SQLite replaces ``%s`` with ``?`` (both support ``ON CONFLICT DO NOTHING``).
 CREATE_REMOTE_SESSION = (
@@ -19,3 +23,15 @@ CREATE_REMOTE_SESSION = (
 def remote_session_values(session: Session, host: str | None, source: str) -> tuple[Any, ...]:
     """The parameters of ``CREATE_REMOTE_SESSION`` for ``session``."""
     return (*session_values(session), host, source)
+
+
+def one_copy(current: str | None, incoming: str) -> tuple[bool, bool]:
+    """(delete the session's stored events, skip the request's rows for it): one copy of a session, the transcript's.
+
+    Decided from ``current``, the session's source read inside the write transaction (so two requests racing
+    cannot both act on a source one of them is changing): an import over telemetry replaces its events;
+    telemetry for an imported session is ignored.
+    """
+    if incoming == _IMPORT:
+        return current in _TELEMETRY, False
+    return False, incoming in _TELEMETRY and current == _IMPORT

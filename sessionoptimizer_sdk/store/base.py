@@ -23,9 +23,9 @@ class RemoteOrigin(NamedTuple):
     #: Inserted (with ``host`` and ``source``) when no session has this id yet.
     placeholder: Session | None = None
     #: Overwrite the recorded host and source instead of keeping the first known ones (a transcript import).
+    #: Whether an import replaces telemetry events (or telemetry is ignored for an imported session) is decided
+    #: by the store inside the write, from the source it reads there (``store._remote.one_copy``).
     replace: bool = False
-    #: Delete the session's stored events first: the batch's rows replace them (a transcript over telemetry).
-    drop_events: bool = False
 
 
 class Store(Protocol):

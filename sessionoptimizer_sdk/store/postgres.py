@@ -21,7 +21,7 @@ from ..models import Session, SessionEvent, SessionStatus
 from . import _pg_sql as sql
 from ._pg_pool import PgConnections
 from ._pg_team import PgTeamMethods
-from ._remote import CREATE_REMOTE_SESSION
+from ._remote import CREATE_REMOTE_SESSION, one_copy
 from ._rows import (
     EVENT_LOAD_COLUMNS,
     SESSION_COLUMNS,
@@ -218,10 +218,10 @@ class PostgresStore(PgTeamMethods):
         root_values = [sql.session_values(root) for root in roots]
 
         def write(conn: Any) -> None:  # re-run whole after a conflict or a lost connection
-            for origin in origins:
-                _record_origin(conn, origin)
-            if typed:
-                self._insert_rows(conn, typed)
+            ignored = {o.session_id for o in origins if _record_origin(conn, o)}
+            kept = [r for r in typed if r[1] not in ignored] if ignored else typed
+            if kept:
+                self._insert_rows(conn, kept)
             for values in root_values:
                 conn.execute(sql.UPSERT_SESSION, values)
 
@@ -357,14 +357,25 @@ class PostgresStore(PgTeamMethods):
         }
 
 
-def _record_origin(conn: Any, origin: RemoteOrigin) -> None:
-    """Create the session with its host and source if new, else drop its events if asked and record them."""
+def _record_origin(conn: Any, origin: RemoteOrigin) -> bool:
+    """Create the session with its host and source if new, else record them; True if its rows are to be skipped.
+
+    The session row is locked (``FOR UPDATE``) before its source is read, so two requests racing for it decide
+    one after the other: an import replaces telemetry events once, however requests interleave.
+    """
     if origin.placeholder is not None:
         values = sql.remote_session_values(origin.placeholder, origin.host, origin.source)
         if conn.execute(CREATE_REMOTE_SESSION, values).rowcount == 1:
-            return
-    if origin.drop_events:
+            return False
+    row = conn.execute(
+        "SELECT source FROM sessions WHERE id = %s FOR UPDATE", (origin.session_id,)
+    ).fetchone()
+    delete, skip = one_copy(row[0] if row else None, origin.source)
+    if skip:
+        return True
+    if delete:
         conn.execute(sql.DELETE_EVENTS, (origin.session_id,))
     host = None if origin.host is None else sql.pg_text(origin.host)
     statement = sql.REPLACE_ORIGIN if origin.replace else sql.KEEP_ORIGIN
     conn.execute(statement, (host, origin.source, origin.session_id))
+    return False

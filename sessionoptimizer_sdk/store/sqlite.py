@@ -25,7 +25,7 @@ from .._internal.log import get_logger
 from ..errors import SessionAlreadyExists, SessionNotFound, StoreError
 from ..models import Session, SessionEvent, SessionStatus
 from ._connection import ensure_private_file, migrate, open_connection
-from ._remote import CREATE_REMOTE_SESSION, remote_session_values
+from ._remote import CREATE_REMOTE_SESSION, one_copy, remote_session_values
 from ._rows import (
     EVENT_COLUMNS,
     EVENT_LOAD_COLUMNS,
@@ -289,8 +289,9 @@ class SQLiteStore(SQLiteTeamMethods):
         All or nothing: a failed write leaves no placeholder, deleted event or changed origin behind.
         """
         with self.transaction() as conn:
-            for origin in origins:
-                _record_origin(conn, origin)
+            ignored = {o.session_id for o in origins if _record_origin(conn, o)}
+            if ignored:
+                rows = [r for r in rows if r[1] not in ignored]
             if rows:
                 before = _max_seq(conn)
                 _insert_rows(conn, _INSERT_HEAD, "", rows)
@@ -499,16 +500,25 @@ def _file_ident(path: Path) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino)
 
 
-def _record_origin(conn: sqlite3.Connection, origin: RemoteOrigin) -> None:
-    """Create the session with its host and source if new, else drop its events if asked and record them."""
+def _record_origin(conn: sqlite3.Connection, origin: RemoteOrigin) -> bool:
+    """Create the session with its host and source if new, else record them; True if its rows are to be skipped.
+
+    Runs inside the write transaction (``BEGIN IMMEDIATE``: writers one at a time), so the source it reads is the
+    one this write changes: an import replaces telemetry events once, however requests interleave.
+    """
     if origin.placeholder is not None:
         values = remote_session_values(origin.placeholder, origin.host, origin.source)
         if conn.execute(_CREATE_REMOTE, values).rowcount == 1:
-            return
-    if origin.drop_events:  # the delete trigger takes the events out of the session's totals
+            return False
+    row = conn.execute("SELECT source FROM sessions WHERE id = ?", (origin.session_id,)).fetchone()
+    delete, skip = one_copy(row[0] if row else None, origin.source)
+    if skip:
+        return True
+    if delete:  # the delete trigger takes the events out of the session's totals
         conn.execute("DELETE FROM events WHERE session_id = ?", (origin.session_id,))
     statement = _REPLACE_ORIGIN if origin.replace else _KEEP_ORIGIN
     conn.execute(statement, (origin.host, origin.source, origin.session_id))
+    return False
 
 
 def _insert_rows(conn: sqlite3.Connection, head: str, tail: str, rows: Sequence[tuple[Any, ...]]) -> int:

@@ -170,3 +170,29 @@ def test_nul_in_descriptive_text_is_kept_or_replaced_never_fatal(store: Store) -
         with pytest.raises(UnstorableValue):
             store.create_session(Session("n\x002", "A", "t", "m", SessionStatus.ACTIVE, T0))
         assert store.count_sessions() == 1
+
+
+def test_the_store_decides_one_copy_of_a_session_inside_the_write(store: Store) -> None:
+    """Import over telemetry replaces it once; a later import chunk adds to it; telemetry after it is ignored."""
+    from sessionoptimizer_sdk.store._rows import event_to_row
+    from sessionoptimizer_sdk.store.base import RemoteOrigin
+
+    def rows(prefix: str, n: int, tokens: int) -> list[tuple[object, ...]]:
+        events = [
+            SessionEvent(
+                f"{prefix}{i}", "S", EventType.AI_RESPONSE, T0 + timedelta(seconds=i), tokens_input=tokens
+            )
+            for i in range(n)
+        ]
+        return [event_to_row(e) for e in events]
+
+    telemetry = RemoteOrigin("S", "laptop", "claude_code", _session("S"))
+    store.commit_remote_batch([telemetry], rows("t", 10, 120))
+    assert store.get_session("S").tokens.input_tokens == 1200
+    imported = RemoteOrigin("S", "importer", "import", replace=True)
+    store.commit_remote_batch([imported], rows("imp-a", 20, 7))  # replaces the telemetry events
+    store.commit_remote_batch([imported], rows("imp-b", 20, 7))  # a second chunk of the same import: added
+    store.commit_remote_batch([RemoteOrigin("S", "laptop", "claude_code")], rows("t2", 5, 120))  # ignored
+    session = store.get_session("S")
+    assert (session.event_count, session.tokens.input_tokens) == (40, 280)
+    assert store.session_origins(["S"])["S"] == ("importer", "import")

@@ -227,7 +227,8 @@ def _records(batch: Batch, origins: dict[str, tuple[str | None, str | None]]) ->
     """What the write records per session: new ones created with their origin, changed origins, replacements.
 
     Sorted by id, so concurrent writes lock sessions in one order. A transcript import arriving for a session
-    holding native telemetry replaces its events (one copy: the transcript wins). An existing session whose
+    holding native telemetry replaces its events (one copy: the transcript wins); the store decides that inside
+    the write, from the source it reads there, so imports and telemetry are always checked. An SDK session whose
     origin is already recorded needs nothing (no write for it).
     """
     records = []
@@ -247,8 +248,8 @@ def _records(batch: Batch, origins: dict[str, tuple[str | None, str | None]]) ->
             records.append(RemoteOrigin(sid, seen.host, seen.source, placeholder, replace=is_import))
             continue
         prior_host, prior_source = origins[sid]
-        drop = is_import and prior_source in TELEMETRY_SOURCES
-        if not drop and (prior_host, prior_source) == (seen.host or prior_host, seen.source):
+        one_copy_check = is_import or seen.source in TELEMETRY_SOURCES
+        if not one_copy_check and (prior_host, prior_source) == (seen.host or prior_host, seen.source):
             continue  # already recorded: no write for this session
-        records.append(RemoteOrigin(sid, seen.host, seen.source, replace=is_import, drop_events=drop))
+        records.append(RemoteOrigin(sid, seen.host, seen.source, replace=is_import))
     return records
