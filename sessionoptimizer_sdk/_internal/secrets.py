@@ -7,6 +7,7 @@ schemes around a secret are kept, so the text still reads.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final
 
@@ -55,9 +56,15 @@ _SECRET_PATTERNS: Final = (
 )
 #: Any other run of 32+ key characters holding both letters and digits (a random key, a hash).
 _BLOB: Final = r"(?<![A-Za-z0-9+/_=-])(?=[A-Za-z+/_=-]*[0-9])(?=[0-9+/_=-]*[A-Za-z])[A-Za-z0-9+/_=-]{32,}"
-_SECRET: Final = re.compile("|".join(f"(?:{p})" for p in (*_SECRET_PATTERNS, _BLOB)))
-#: For file paths: a long name with digits is a path segment run (``/tmp/pytest-12/...``), not a key.
-_SECRET_SHAPED: Final = re.compile("|".join(f"(?:{p})" for p in _SECRET_PATTERNS))
+
+
+@functools.cache
+def _pattern(blobs: bool) -> re.Pattern[str]:
+    """The compiled alternatives (with the long-run rule or without: for file paths and captured content).
+
+    Compiled on first use: ~5 ms a process would otherwise pay at import, redaction or not.
+    """
+    return re.compile("|".join(f"(?:{p})" for p in (*_SECRET_PATTERNS, *((_BLOB,) if blobs else ()))))
 
 
 def _keep(match: re.Match[str]) -> str:
@@ -81,4 +88,4 @@ def redact_secrets(text: str, *, blobs: bool = True, mark: str = REDACTED) -> st
         keep = _keep(match)
         return f"{keep}{mark}@" if match.group("k1") is not None else keep + mark
 
-    return (_SECRET if blobs else _SECRET_SHAPED).sub(replace, text)
+    return _pattern(blobs).sub(replace, text)
