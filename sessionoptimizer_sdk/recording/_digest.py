@@ -43,6 +43,21 @@ class _Emit:
 
 
 _COMMA, _COLON = _Emit(", "), _Emit(": ")
+
+
+class _Fields:
+    """An object's fields, visited as ``name=value`` pairs."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        self.pairs = pairs
+
+
+#: Modules whose value types print themselves with library code (their ``repr`` runs no host code).
+_LIBRARY_VALUES = frozenset(
+    {"datetime", "decimal", "fractions", "uuid", "pathlib", "ipaddress", "enum", "zoneinfo", "re"}
+)
 _STEP = object()  # one item of the top level is finished: marks the text it took, for extrapolation
 
 
@@ -177,12 +192,19 @@ def _walk(value: object) -> tuple[str, int]:
         elif kind is bytes or kind is bytearray:
             text = repr(bytes(item[:_HEAD]))
         else:
-            fields = _fields(item, kind)
-            if fields is None:
-                text = f"<{kind.__module__}.{kind.__qualname__} at {id(item):#x}>"
-            else:
-                text = f"{kind.__module__}.{kind.__qualname__}"
-                push(fields)  # a dict of the object's fields, visited as one
+            text, inner = _describe(item, kind)
+            if type(inner) is _Fields:  # name=value, as a dataclass's or pydantic model's repr prints them
+                push(_Emit(")"))
+                pairs = inner.pairs[:MAX_NODES]
+                total += len(pairs)
+                for i in range(len(pairs) - 1, -1, -1):
+                    push(pairs[i][1])
+                    push(_Emit(f"{pairs[i][0]}="))
+                    if i:
+                        push(_COMMA)
+            elif inner is not None:  # the object's content, as a builtin value visited in its place
+                push(_Emit(")"))
+                push(inner)
                 total += 1
         parts.append(text)
         chars += len(text)
@@ -202,22 +224,71 @@ def _scalar(item: Any, kind: type) -> str:
     return repr(item)
 
 
+def _describe(item: Any, kind: type) -> tuple[str, object | None]:
+    """(text, content to visit after it) of a value that is not an exact builtin, without running host code.
+
+    Subclasses of builtins (a namedtuple, ``OrderedDict``, an ``IntEnum`` member) are read through the builtin's
+    own methods; standard-library values whose ``repr`` is the library's (``datetime``, ``Decimal``, ``UUID``,
+    ``Path``, ``Enum`` members, compiled patterns) are printed; other objects are read field by field. An object
+    with none of these (a lock, a socket, a client) is named by its identity: the same one is the same argument.
+    """
+    name = kind.__qualname__
+    if issubclass(kind, dict):  # by type: isinstance could read a host __class__
+        return f"{name}(", dict(dict.items(item))
+    if issubclass(kind, tuple):
+        return f"{name}(", tuple(tuple.__iter__(item))
+    if issubclass(kind, list):
+        return f"{name}(", list(list.__iter__(item))
+    if issubclass(kind, frozenset):
+        return f"{name}(", list(frozenset.__iter__(item))
+    if issubclass(kind, set):
+        return f"{name}(", list(set.__iter__(item))
+    if issubclass(kind, str):
+        return f"{name}({_scalar(str.__str__(item), str)})", None
+    if issubclass(kind, int):
+        return f"{name}({_scalar(int.__index__(item), int)})", None
+    if issubclass(kind, float):
+        return f"{name}({float.__repr__(item)})", None
+    if _library_repr(kind):
+        return repr(item), None
+    fields = _fields(item, kind)
+    if fields is not None:
+        return f"{name}(", _Fields(list(fields.items()))
+    return f"<{name} at {id(item):#x}>", None  # identity: the same lock or client is the same argument
+
+
+def _library_repr(kind: type) -> bool:
+    """True when the ``__repr__`` ``kind`` uses is defined by a standard-library value module (not by the host)."""
+    for cls in kind.__mro__:
+        if "__repr__" in cls.__dict__:
+            return cls.__module__ in _LIBRARY_VALUES
+    return False
+
+
 def _fields(item: object, kind: type) -> dict[str, Any] | None:
-    """An object's instance ``__dict__`` and slot values, read without running the host's code; None if none."""
+    """An object's instance ``__dict__`` and slot values, read without running the host's code; None if none.
+
+    Names in ``__dunder__`` form are left out: they are a framework's bookkeeping (pydantic's
+    ``__pydantic_fields_set__``) or caches, not what the call passed or returned.
+    """
     fields: dict[str, Any] = {}
     try:
         own = object.__getattribute__(item, "__dict__")
     except (AttributeError, TypeError):
         own = None
     if type(own) is dict:
-        fields.update(own)
+        fields.update((k, v) for k, v in own.items() if not _dunder(k))
     for cls in kind.__mro__:
         slots = cls.__dict__.get("__slots__", ())
         for name in (slots,) if isinstance(slots, str) else slots:
             descriptor = cls.__dict__.get(name)
-            if type(descriptor) is MemberDescriptorType:
+            if type(descriptor) is MemberDescriptorType and not _dunder(name):
                 try:
                     fields[name] = descriptor.__get__(item, cls)
                 except AttributeError:  # an unset slot
                     continue
     return fields or None
+
+
+def _dunder(name: object) -> bool:
+    return isinstance(name, str) and name.startswith("__") and name.endswith("__")

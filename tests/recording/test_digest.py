@@ -137,3 +137,45 @@ def test_a_long_list_result_is_measured_close_to_its_printed_size(optimizer: Ses
     (event,) = optimizer.get_events(s.id)
     printed = len(repr(big))
     assert abs(event.data["result_chars"] - printed) <= printed // 10
+
+
+def test_standard_library_values_digest_by_value_not_by_address() -> None:
+    """Equal datetimes, Decimals, namedtuples, OrderedDicts and Paths share a digest; different ones do not."""
+    import collections
+    import decimal
+    import pathlib
+    from datetime import date, datetime, timedelta
+
+    point = collections.namedtuple("point", "path line")
+    pairs = [
+        (datetime(2024, 5, 1, 12), datetime(2024, 5, 1, 12), datetime(2024, 5, 2, 12)),
+        (date(2024, 5, 1), date(2024, 5, 1), date(2024, 5, 2)),
+        (timedelta(seconds=3), timedelta(seconds=3), timedelta(seconds=4)),
+        (decimal.Decimal("1.10"), decimal.Decimal("1.10"), decimal.Decimal("1.2")),
+        (point("a.py", 1), point("a.py", 1), point("a.py", 2)),
+        (collections.OrderedDict(q=1), collections.OrderedDict(q=1), collections.OrderedDict(q=2)),
+    ]
+    for first, equal, other in pairs:
+        assert digest((first,))[0] == digest((equal,))[0] != digest((other,))[0], first
+    used = pathlib.Path("/tmp/a.py")
+    hash(used)  # caches a hash on the object: the digest must not see it
+    assert digest((used,))[0] == digest((pathlib.Path("/tmp/a.py"),))[0] != digest((pathlib.Path("/b"),))[0]
+    assert digest((_Query("budget", 1),))[0] != digest((_Query("budget", 2),))[0]
+
+
+class _Model:
+    """A pydantic-like object: its fields plus framework bookkeeping in dunder-named attributes."""
+
+    def __init__(self, name: str, size: int) -> None:
+        self.name = name
+        self.size = size
+        self.__dict__["__fields_set__"] = {"name", "size"}
+        self.__dict__["__private__"] = {"cache": list(range(50))}
+
+
+def test_a_list_of_models_is_measured_near_its_printed_size() -> None:
+    """300 model objects are measured within 25% of ``Model(name=..., size=...)`` text, bookkeeping left out."""
+    models = [_Model(f"item-{i:04d}", i) for i in range(300)]
+    printed = sum(len(f"_Model(name={m.name!r}, size={m.size!r})") + 2 for m in models)
+    _, size = digest(models)
+    assert abs(size - printed) <= printed // 4
