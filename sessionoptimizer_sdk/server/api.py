@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ._routes import ENDPOINTS, MAX_DAYS, MAX_HOURS, MAX_LIMIT, json_response
+from ._routes import (
+    ALWAYS_ACCEPTED,
+    ENDPOINTS,
+    MAX_DAYS,
+    MAX_HOURS,
+    MAX_LIMIT,
+    _refuse_unknown,
+    json_response,
+)
 from .openapi import openapi_document
 from .stream import stream_endpoint
 
@@ -18,10 +28,23 @@ async def openapi(request: Request) -> JSONResponse:
     return JSONResponse(openapi_document())
 
 
+def _no_parameters(
+    endpoint: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """``endpoint`` refusing any query parameter but ``token`` with a 422, as the declared endpoints do."""
+
+    async def handle(request: Request) -> Response:
+        _refuse_unknown(request, ALWAYS_ACCEPTED)
+        return await endpoint(request)
+
+    handle.__doc__ = endpoint.__doc__
+    return handle
+
+
 def api_routes() -> list[BaseRoute]:
     """Every API route (static paths before parameterised ones)."""
     return [
-        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/openapi.json", _no_parameters(openapi), methods=["GET"]),
         *(endpoint.route() for endpoint in ENDPOINTS),
-        Route("/api/stream", stream_endpoint, methods=["GET"]),
+        Route("/api/stream", _no_parameters(stream_endpoint), methods=["GET"]),
     ]

@@ -304,6 +304,15 @@ def test_unknown_query_parameter_is_named_in_a_422(plain_server: str) -> None:
     assert httpx.get(plain_server + "/api/health", params={"token": "x"}).status_code == 200
 
 
+def test_the_stream_and_the_api_description_refuse_unknown_parameters_too(plain_server: str) -> None:
+    """``/api/stream?limt=5`` and ``/openapi.json?limt=5`` are 422 naming ``limt``, as every declared route is."""
+    for path in ("/api/stream", "/openapi.json"):
+        r = httpx.get(plain_server + path, params={"limt": "5"}, timeout=10)
+        assert r.status_code == 422, path
+        assert r.json()["detail"].startswith("query parameter 'limt': unknown for this endpoint"), path
+    assert httpx.get(plain_server + "/openapi.json", params={"token": "x"}).status_code == 200
+
+
 # --- 9. 405 Allow -------------------------------------------------------------------------------------------
 def test_wrong_method_answer_names_the_allowed_ones(plain_server: str) -> None:
     """POST to a GET route is a 405 JSON error with an Allow header listing GET."""
