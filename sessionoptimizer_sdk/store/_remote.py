@@ -7,11 +7,24 @@ from typing import Any
 from ..models import Session
 from ._rows import session_values
 
-__all__ = ["CREATE_REMOTE_SESSION", "one_copy", "remote_session_values"]
+__all__ = [
+    "CREATE_REMOTE_SESSION",
+    "SOURCE_CLAUDE_CODE",
+    "SOURCE_CODEX",
+    "SOURCE_IMPORT",
+    "SOURCE_SDK",
+    "TELEMETRY_SOURCES",
+    "one_copy",
+    "remote_session_values",
+]
 
-#: ``sessions.source`` of native telemetry, whose events a transcript import of the same session replaces.
-_TELEMETRY = frozenset({"claude_code", "codex"})
-_IMPORT = "import"
+#: ``sessions.source`` values.
+SOURCE_SDK = "sdk"
+SOURCE_CLAUDE_CODE = "claude_code"
+SOURCE_CODEX = "codex"
+SOURCE_IMPORT = "import"
+#: Native telemetry, whose events a transcript import of the same session replaces.
+TELEMETRY_SOURCES = (SOURCE_CLAUDE_CODE, SOURCE_CODEX)
 
 #: PostgreSQL placeholders; SQLite replaces ``%s`` with ``?`` (both support ``ON CONFLICT DO NOTHING``).
 CREATE_REMOTE_SESSION = (
@@ -32,6 +45,6 @@ def one_copy(current: str | None, incoming: str) -> tuple[bool, bool]:
     cannot both act on a source one of them is changing): an import over telemetry replaces its events;
     telemetry for an imported session is ignored.
     """
-    if incoming == _IMPORT:
-        return current in _TELEMETRY, False
-    return False, incoming in _TELEMETRY and current == _IMPORT
+    if incoming == SOURCE_IMPORT:
+        return current in TELEMETRY_SOURCES, False
+    return False, incoming in TELEMETRY_SOURCES and current == SOURCE_IMPORT

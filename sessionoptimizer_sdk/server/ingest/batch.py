@@ -10,12 +10,6 @@ from ...models import Session
 
 __all__ = ["Batch", "SessionSeen"]
 
-#: ``sessions.source`` values.
-SOURCE_SDK = "sdk"
-SOURCE_CLAUDE_CODE = "claude_code"
-SOURCE_CODEX = "codex"
-SOURCE_IMPORT = "import"
-TELEMETRY_SOURCES = (SOURCE_CLAUDE_CODE, SOURCE_CODEX)
 #: Largest token count stored for one event (``MAX_TOKENS``, 2**40): a wire value beyond it cannot be real and
 #: must not overflow SQLite's 64-bit integers (or PostgreSQL's bigint) in session totals.
 MAX_COUNT = MAX_TOKENS

@@ -23,7 +23,8 @@ from ...importers._claude_tools import READ_TOOLS as _READ_TOOLS
 from ...importers._claude_tools import WRITE_TOOLS as _WRITE_TOOLS
 from ...importers._codex_tools import file_read_of, shell_command
 from ...models import ErrorKind, EventType
-from .batch import MAX_COUNT, SOURCE_CLAUDE_CODE, SOURCE_CODEX, Batch, SessionSeen
+from ...store._remote import SOURCE_CLAUDE_CODE, SOURCE_CODEX
+from .batch import MAX_COUNT, Batch, SessionSeen
 from .otlp import Origin, any_value, attributes, origin_of
 
 __all__ = ["batch_from_logs"]

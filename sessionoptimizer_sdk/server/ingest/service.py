@@ -16,8 +16,9 @@ from anyio import to_thread
 from ..._internal.log import get_logger
 from ...errors import StoreError, UnstorableValue
 from ...models import Session, SessionStatus
+from ...store._remote import SOURCE_IMPORT, TELEMETRY_SOURCES
 from ...store.base import RemoteOrigin
-from .batch import SOURCE_IMPORT, TELEMETRY_SOURCES, Batch
+from .batch import Batch
 from .decode import Limits
 from .errors import IngestRefused
 from .metrics import MetricsCount, MetricsTally
@@ -159,7 +160,6 @@ class IngestService:
             if found is not None:
                 existing[sid] = found
         origins = self.store.session_origins(list(existing)) if existing else {}
-        self._one_copy(batch, origins)
         records = _records(batch, origins)
         roots = [replace(root, agent=token_agent or root.agent) for root in batch.roots]
         if records or batch.rows or roots:  # one transaction: a failed write changes nothing
@@ -171,19 +171,6 @@ class IngestService:
                     self._arrivals[sid] = arrived
         self._after_commit(batch, existing)
         self._sweep_idle()
-
-    def _one_copy(self, batch: Batch, origins: dict[str, tuple[str | None, str | None]]) -> None:
-        """Drop telemetry rows of a session a transcript import already sent: the transcript wins.
-
-        (Import rows replacing a session's telemetry events: ``_records``, in the write's own transaction.)
-        ``origins``: (host, source) of the sessions of the batch that already exist.
-        """
-        for sid, seen in batch.seen.items():
-            prior = origins.get(sid, (None, None))[1]
-            if seen.source in TELEMETRY_SOURCES and prior == SOURCE_IMPORT:
-                kept = [r for r in batch.rows if r[1] != sid]
-                batch.ignored += len(batch.rows) - len(kept)
-                batch.rows = kept
 
     def _after_commit(self, batch: Batch, existing: dict[str, Session]) -> None:
         if self.runner is None:

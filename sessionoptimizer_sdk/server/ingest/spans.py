@@ -17,7 +17,8 @@ from ..._internal.ids import validate_session_id
 from ...errors import InvalidInputError
 from ...models import Session, SessionStatus
 from ...processing.mapping import event_row_from_span, session_end_from_span
-from .batch import MAX_COUNT, SOURCE_IMPORT, SOURCE_SDK, Batch, SessionSeen
+from ...store._remote import SOURCE_IMPORT, SOURCE_SDK
+from .batch import MAX_COUNT, Batch, SessionSeen
 from .otlp import attributes, origin_of
 
 __all__ = ["batch_from_traces"]
