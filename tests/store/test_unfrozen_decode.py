@@ -82,13 +82,20 @@ def test_twin_decoded_events_are_frozen_and_print_like_constructed_ones(store: S
     assert event == built
 
 
-def test_every_decode_path_gives_the_same_events(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The twin, the slot setters and the plain constructor build equal events from the same rows."""
+def _every_path(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[SessionEvent], list[SessionEvent], list[SessionEvent]]:
+    """Session s1 loaded through the twin, then the slot setters, then the plain constructor."""
     twin = store.get_events("s1")
     monkeypatch.setattr(_rows, "_UNFROZEN", False)
     setters = store.get_events("s1")
     monkeypatch.setattr(_rows, "_SETTERS", None)
-    plain = store.get_events("s1")
+    return twin, setters, store.get_events("s1")
+
+
+def test_every_decode_path_gives_the_same_events(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The twin, the slot setters and the plain constructor build equal events from the same rows."""
+    twin, setters, plain = _every_path(store, monkeypatch)
     assert twin == setters == plain
     assert [repr(e) for e in twin] == [repr(e) for e in plain]
 
@@ -141,11 +148,7 @@ def test_a_stored_row_of_unknown_type_reads_as_token_usage_on_every_path(
             "VALUES (?,?,?,?,?,?,?,?,7,8,0,0,0,'{}')",
             row,
         )
-    twin = store.get_events("s1")
-    monkeypatch.setattr(_rows, "_UNFROZEN", False)
-    setters = store.get_events("s1")
-    monkeypatch.setattr(_rows, "_SETTERS", None)
-    plain = store.get_events("s1")
+    twin, setters, plain = _every_path(store, monkeypatch)
     assert twin == setters == plain
     assert [(e.id, e.event_type, e.tokens_input, e.tokens_output) for e in twin][-1] == (
         "z",
